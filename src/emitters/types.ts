@@ -1,0 +1,26 @@
+import type { ProjectIR } from '../model/types.js';
+
+/** One file an emitter wants to exist in the output directory. */
+export interface EmittedFile {
+  /** Relative to the output directory, posix separators. */
+  path: string;
+  /** File text; may be unformatted, the plan formats it. */
+  content: string;
+  /** `user` files are created once and never overwritten; `generator` files are owned by us. */
+  owner: 'generator' | 'user';
+}
+
+export interface EmitOptions {
+  /** Module specifier generated server code imports the runtime from. */
+  runtimeServer: string;
+  /** Module specifier generated client code imports the runtime from. */
+  runtimeClient: string;
+}
+
+export const defaultEmitOptions: EmitOptions = {
+  runtimeServer: 'trackhub-gen/runtime/server',
+  runtimeClient: 'trackhub-gen/runtime/client',
+};
+
+/** An emitter is a pure function of the model and the options. */
+export type Emitter = (project: ProjectIR, options: EmitOptions) => EmittedFile[];

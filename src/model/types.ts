@@ -1,0 +1,108 @@
+/**
+ * The one intermediate model every emitter reads.
+ *
+ * Built from the Prisma datamodel (prisma-schema-wasm) plus the `///` sync
+ * annotations. Emitters are pure functions of this model and the config.
+ */
+
+export type ConflictStrategy = 'timestamp' | 'serverWins' | 'clientWins' | 'merge' | 'manual';
+
+/** Scalar kinds a synced field may have. Decimal and BigInt are refused by the validator. */
+export type ScalarKind = 'String' | 'Int' | 'Float' | 'Boolean' | 'DateTime' | 'Json' | 'Enum';
+
+/** What a field is for, by the data conventions of PRODUCT.md. */
+export type FieldRole =
+  | 'id'
+  | 'clientId'
+  | 'version'
+  | 'updatedAt'
+  | 'deletedAt'
+  | 'tenant'
+  | 'createdAt'
+  | 'data';
+
+/** How a data field travels: `synced` both ways, `readonly` server -> device only,
+ *  `ignore` never leaves the server, `media` synced and filled by the upload queue. */
+export type SyncAccess = 'synced' | 'readonly' | 'ignore' | 'media';
+
+export interface SourceLocation {
+  /** Path as given by the user (relative to cwd when possible). */
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  col: number;
+}
+
+export interface FieldIR {
+  /** Prisma field name, e.g. `spaceId`. Also the GraphQL / wire name. */
+  name: string;
+  /** Column name on the device (WatermelonDB), snake_case of `name`, e.g. `space_id`. */
+  column: string;
+  kind: ScalarKind;
+  /** Enum type name when kind === 'Enum'. */
+  enumName?: string;
+  /** `String?` */
+  optional: boolean;
+  /** Prisma has a default for it (so a create may omit it). */
+  hasDefault: boolean;
+  /** Literal default (string, number, boolean) when Prisma's default is a literal. */
+  defaultValue?: string | number | boolean;
+  role: FieldRole;
+  access: SyncAccess;
+  /** Set when this scalar is the foreign key of a relation to another @sync entity. */
+  relation?: {
+    /** Target entity name, e.g. `Space`. */
+    entity: string;
+    /** The Prisma relation (navigation) field on this model, e.g. `space`. */
+    navigation: string;
+  };
+  location: SourceLocation;
+}
+
+export interface EnumIR {
+  name: string;
+  values: string[];
+}
+
+export interface EntityIR {
+  /** Prisma model name, PascalCase, e.g. `ChecklistItem`. */
+  name: string;
+  /** camelCase, e.g. `checklistItem`; also the Prisma client delegate name. */
+  camel: string;
+  /** kebab-case, e.g. `checklist-item`; used for file names. */
+  kebab: string;
+  /** Device table name: snake_case plural, e.g. `checklist_items`. */
+  table: string;
+  /** GraphQL plural for list queries, camelCase, e.g. `checklistItems`. */
+  plural: string;
+  /** The tenant scope field, or null for `tenant: "none"` (a global entity). */
+  tenantField: string | null;
+  conflict: ConflictStrategy;
+  /** Every scalar field of the model, in schema order (convention fields included). */
+  fields: FieldIR[];
+  /**
+   * Fields carried in sync payloads besides the convention fields
+   * (`id`, `clientId`, `version`, `updatedAt`, `deletedAt`):
+   * role `data` with access synced | readonly | media, in schema order.
+   */
+  dataFields: FieldIR[];
+  /** Names of @sync entities this one references (its parents), sorted. */
+  parents: string[];
+  /** Whether the deletion marker is `deletedAt DateTime?` (default) or `isDeleted Boolean`. */
+  tombstone: 'deletedAt' | 'isDeleted';
+  location: SourceLocation;
+  /** The model's own `///` doc text without annotation lines. */
+  description?: string;
+}
+
+export interface ProjectIR {
+  /** Path of the schema the model came from, as given. */
+  schemaPath: string;
+  /** Database provider of the datasource (sqlite, postgresql, ...). */
+  provider: string;
+  /** @sync entities, parents before children, ties broken by name. */
+  entities: EntityIR[];
+  /** Enums used by @sync entities, sorted by name. */
+  enums: EnumIR[];
+}
