@@ -1,0 +1,158 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { Command, CommanderError, Option } from 'commander';
+
+import { ConfigError, loadConfig, type TrackhubConfig } from '../config.js';
+import { planProject } from '../generate.js';
+import { loadProject } from '../model/build.js';
+import { SchemaError, formatDiagnostic } from '../schema/diagnostics.js';
+import { applyChanges, comparePlan, drifted, unifiedDiff, type FileChange } from '../plan/apply.js';
+import { readSchema } from '../schema/read.js';
+import { suggest } from './suggest.js';
+
+export const EXIT = { ok: 0, drift: 1, usage: 2 } as const;
+
+class UsageError extends Error {}
+
+interface CommonOptions {
+  schema?: string;
+  out?: string;
+  config?: string;
+  dryRun?: boolean;
+}
+
+interface Io {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  cwd: string;
+}
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+async function resolveConfig(opts: CommonOptions, io: Io): Promise<TrackhubConfig> {
+  const { config } = await loadConfig(io.cwd, opts.config);
+  return {
+    ...config,
+    ...(opts.schema ? { schema: opts.schema } : {}),
+    ...(opts.out ? { out: opts.out } : {}),
+  };
+}
+
+const LABEL: Record<FileChange['status'], string> = {
+  created: 'create',
+  changed: 'update',
+  unchanged: 'unchanged',
+  kept: 'keep (user-owned)',
+  deleted: 'delete',
+};
+
+function printPlan(changes: FileChange[], io: Io, dryRun: boolean): void {
+  for (const c of changes) io.out(`  ${LABEL[c.status].padEnd(18)} ${c.path}`);
+  const count = (s: FileChange['status']) => changes.filter((c) => c.status === s).length;
+  io.out(
+    `${dryRun ? 'dry run, nothing written: ' : ''}${count('created')} created, ${count('changed')} changed, ${count('deleted')} deleted, ${count('unchanged')} unchanged, ${count('kept')} user-owned kept`,
+  );
+}
+
+async function runGenerate(opts: CommonOptions, io: Io, entityName?: string): Promise<number> {
+  const config = await resolveConfig(opts, io);
+  const schemaPath = path.resolve(io.cwd, config.schema);
+  const project = await loadProject(schemaPath);
+  let plan = await planProject(project, config);
+  if (entityName) {
+    const entity = project.entities.find((e) => e.name === entityName);
+    if (!entity) {
+      const read = await readSchema(schemaPath);
+      const models = read.datamodel.models.map((m) => m.name);
+      if (models.includes(entityName))
+        throw new UsageError(
+          `model ${entityName} is not annotated with @sync in ${config.schema}; add "/// @sync" on the line above "model ${entityName}" (then run \`trackhub-gen fix-schema ${entityName}\` or add the convention fields) and try again`,
+        );
+      const hint = suggest(entityName, project.entities.map((e) => e.name));
+      throw new UsageError(
+        `no @sync model named "${entityName}" in ${config.schema}.${hint ? ` Did you mean "${hint}"?` : ''} @sync models: ${project.entities.map((e) => e.name).join(', ') || '(none)'}`,
+      );
+    }
+    // The entity's own files plus the shared files that list every entity.
+    plan = plan.filter((f) => f.entity === undefined || f.entity === entityName);
+  }
+  const outDir = path.resolve(io.cwd, config.out);
+  const changes = await comparePlan(plan, outDir, { deleteStale: !entityName });
+  if (!opts.dryRun) await applyChanges(changes, outDir);
+  printPlan(changes, io, Boolean(opts.dryRun));
+  if (!opts.dryRun) io.out(`${entityName ? `entity ${entityName}` : `${project.entities.length} entities`} generated into ${config.out}`);
+  return EXIT.ok;
+}
+
+async function runCheck(opts: CommonOptions, io: Io): Promise<number> {
+  const config = await resolveConfig(opts, io);
+  const project = await loadProject(path.resolve(io.cwd, config.schema));
+  const plan = await planProject(project, config);
+  const changes = await comparePlan(plan, path.resolve(io.cwd, config.out), { deleteStale: true });
+  const drift = drifted(changes);
+  if (drift.length === 0) {
+    io.out(`check: ${config.out} is up to date with ${config.schema} (${plan.length} files)`);
+    return EXIT.ok;
+  }
+  for (const change of drift) io.out(unifiedDiff(change));
+  io.err(
+    `check: ${drift.length} generated file(s) drifted from ${config.schema}: ${drift.map((d) => `${d.path} (${d.status === 'created' ? 'missing' : d.status === 'deleted' ? 'stale' : 'changed'})`).join(', ')}\nrun \`trackhub-gen generate\` and commit the result`,
+  );
+  return EXIT.drift;
+}
+
+export async function main(argv: string[], io: Io = { out: (s) => console.log(s), err: (s) => console.error(s), cwd: process.cwd() }): Promise<number> {
+  const program = new Command();
+  let exitCode: number = EXIT.ok;
+  const common = (cmd: Command): Command =>
+    cmd
+      .addOption(new Option('-s, --schema <path>', 'Prisma schema to read (default from trackhub.config.json, else prisma/schema.prisma)'))
+      .addOption(new Option('-o, --out <dir>', 'output directory (default from trackhub.config.json, else .)'))
+      .addOption(new Option('-c, --config <file>', 'config file (default ./trackhub.config.json if present)'));
+  program
+    .name('trackhub-gen')
+    .description('Generate offline-first sync plumbing (NestJS GraphQL + Prisma server, WatermelonDB client) from annotated Prisma models.')
+    .version(pkg.version, '-v, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .showSuggestionAfterError(true);
+
+  common(program.command('generate').description('generate the files of every @sync model'))
+    .option('--dry-run', 'print the file plan (create / update / unchanged / delete) and write nothing')
+    .action(async (opts: CommonOptions) => {
+      exitCode = await runGenerate(opts, io);
+    });
+  common(program.command('entity').argument('<Name>', 'the @sync model to onboard or refresh').description('generate one entity\'s files and the shared files that list it'))
+    .option('--dry-run', 'print the file plan and write nothing')
+    .action(async (name: string, opts: CommonOptions) => {
+      exitCode = await runGenerate(opts, io, name);
+    });
+  common(program.command('check').description('regenerate in memory and compare with disk: exit 1 and a unified diff per drifted file, 0 when clean')).action(
+    async (opts: CommonOptions) => {
+      exitCode = await runCheck(opts, io);
+    },
+  );
+
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+      if (err.code === 'commander.executeSubCommandAsync') return EXIT.usage;
+      return EXIT.usage;
+    }
+    if (err instanceof SchemaError) {
+      for (const d of err.diagnostics) io.err(formatDiagnostic(d));
+      io.err(`${err.diagnostics.length} schema error(s); nothing was written`);
+      return EXIT.usage;
+    }
+    if (err instanceof UsageError || err instanceof ConfigError) {
+      io.err(`error: ${err.message}`);
+      return EXIT.usage;
+    }
+    io.err(`internal error: ${(err as Error).stack ?? String(err)}\nnothing was written; please report this with the schema that caused it`);
+    return 3;
+  }
+}

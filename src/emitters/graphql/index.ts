@@ -1,0 +1,39 @@
+/**
+ * GraphQL emitter: the SDL the generated server serves, sorted the way NestJS
+ * prints it with `sortSchema: true`, so clients and codegen can use it offline.
+ */
+import { buildSchema, lexicographicSortSchema, printSchema } from 'graphql';
+
+import type { FieldIR } from '../../model/types.js';
+import { renderTemplate } from '../render.js';
+import type { Emitter } from '../types.js';
+
+const GQL_SCALAR: Record<FieldIR['kind'], string> = {
+  String: 'String',
+  Int: 'Int',
+  Float: 'Float',
+  Boolean: 'Boolean',
+  DateTime: 'DateTime',
+  Json: 'JSON',
+  Enum: '',
+};
+
+function gqlType(f: FieldIR, required: boolean): string {
+  const base = f.kind === 'Enum' ? f.enumName! : GQL_SCALAR[f.kind];
+  return required ? `${base}!` : base;
+}
+
+export const emitGraphql: Emitter = (project) => {
+  const entities = project.entities.map((e) => ({
+    name: e.name,
+    camel: e.camel,
+    plural: e.plural,
+    outputFields: e.dataFields.map((f) => ({ name: f.name, type: gqlType(f, !f.optional) })),
+    createFields: e.dataFields.map((f) => ({ name: f.name, type: gqlType(f, !f.optional && !f.hasDefault) })),
+    updateFields: e.dataFields.filter((f) => f.access !== 'readonly').map((f) => ({ name: f.name, type: gqlType(f, false) })),
+  }));
+  const raw = renderTemplate('graphql/schema.graphql.hbs', { entities, enums: project.enums });
+  // Parse and print through graphql-js: validates the SDL and gives a canonical, sorted form.
+  const sdl = printSchema(lexicographicSortSchema(buildSchema(raw)));
+  return [{ path: 'graphql/schema.graphql', content: sdl, owner: 'generator' }];
+};

@@ -1,0 +1,167 @@
+/**
+ * The annotation grammar (PRODUCT.md), in `///` doc comments:
+ *
+ *   model:  @sync
+ *           @sync(tenant: "workspaceId", conflict: "serverWins")
+ *   field:  @sync.ignore | @sync.readonly | @sync.media
+ *
+ * Any other `@sync...` annotation, option or value is an error.
+ */
+import type { ConflictStrategy, SyncAccess } from '../model/types.js';
+import type { Diagnostic } from './diagnostics.js';
+import type { DocLine } from './locate.js';
+
+export const CONFLICT_STRATEGIES: readonly ConflictStrategy[] = [
+  'timestamp',
+  'serverWins',
+  'clientWins',
+  'merge',
+  'manual',
+];
+const MODEL_OPTIONS = ['tenant', 'conflict'] as const;
+const FIELD_ANNOTATIONS: Record<string, SyncAccess> = {
+  '@sync.ignore': 'ignore',
+  '@sync.readonly': 'readonly',
+  '@sync.media': 'media',
+};
+
+export interface ModelAnnotation {
+  tenant?: string;
+  conflict?: ConflictStrategy;
+  line: DocLine;
+}
+
+function diag(file: string, doc: DocLine, offset: number, rule: string, message: string, fix: string): Diagnostic {
+  return { location: { file, line: doc.line, col: doc.textCol + offset }, rule, message, fix };
+}
+
+/** Annotation-looking tokens (`@sync...` or any `@word` that starts a doc line). */
+function annotationTokens(doc: DocLine): { token: string; offset: number }[] {
+  const out: { token: string; offset: number }[] = [];
+  const re = /@[A-Za-z_][\w.]*/g;
+  for (let m = re.exec(doc.text); m; m = re.exec(doc.text)) {
+    if (m[0].startsWith('@sync') || m.index === 0) out.push({ token: m[0], offset: m.index });
+  }
+  return out;
+}
+
+/** Parse a model's doc lines; returns undefined when the model is not annotated. */
+export function parseModelAnnotation(
+  file: string,
+  modelName: string,
+  docs: DocLine[],
+  diagnostics: Diagnostic[],
+): ModelAnnotation | undefined {
+  let found: ModelAnnotation | undefined;
+  for (const doc of docs) {
+    for (const { token, offset } of annotationTokens(doc)) {
+      if (token !== '@sync') {
+        const hint = FIELD_ANNOTATIONS[token]
+          ? `${token} is a field annotation: put it on a field's line, not on model ${modelName}`
+          : `use @sync or @sync(tenant: "...", conflict: "...") on a model`;
+        diagnostics.push(diag(file, doc, offset, 'sync/unknown-annotation', `unknown annotation ${token} on model ${modelName}`, hint));
+        continue;
+      }
+      if (found) {
+        diagnostics.push(
+          diag(file, doc, offset, 'sync/duplicate-annotation', `model ${modelName} has more than one @sync annotation`, 'keep a single @sync(...) line and merge the options into it'),
+        );
+        continue;
+      }
+      found = { line: doc };
+      const after = doc.text.slice(offset + token.length);
+      if (!after.startsWith('(')) {
+        if (after.trim() !== '' && !after.startsWith(' ')) {
+          diagnostics.push(diag(file, doc, offset, 'sync/syntax', `cannot read "${doc.text}"`, 'write @sync or @sync(tenant: "tenantId", conflict: "timestamp")'));
+        }
+        continue;
+      }
+      const close = after.indexOf(')');
+      if (close < 0) {
+        diagnostics.push(diag(file, doc, offset, 'sync/syntax', `@sync( is not closed on model ${modelName}`, 'close the option list with ")" on the same line'));
+        continue;
+      }
+      const body = after.slice(1, close);
+      const bodyOffset = offset + token.length + 1;
+      if (body.trim() === '') continue;
+      let pos = 0;
+      for (const part of body.split(',')) {
+        const partOffset = bodyOffset + pos + (part.length - part.trimStart().length);
+        pos += part.length + 1;
+        const m = /^\s*([A-Za-z_]\w*)\s*:\s*"([^"]*)"\s*$/.exec(part);
+        if (!m) {
+          diagnostics.push(
+            diag(file, doc, partOffset, 'sync/syntax', `cannot read option "${part.trim()}" of @sync on model ${modelName}`, 'write options as key: "value", separated by commas, e.g. @sync(tenant: "workspaceId", conflict: "merge")'),
+          );
+          continue;
+        }
+        const [, key, value] = m;
+        if (!(MODEL_OPTIONS as readonly string[]).includes(key)) {
+          diagnostics.push(
+            diag(file, doc, partOffset, 'sync/unknown-option', `unknown @sync option "${key}" on model ${modelName}`, `use one of: ${MODEL_OPTIONS.join(', ')}`),
+          );
+          continue;
+        }
+        if (key === 'tenant') {
+          if (!/^[A-Za-z_]\w*$/.test(value)) {
+            diagnostics.push(diag(file, doc, partOffset, 'sync/bad-option', `tenant "${value}" is not a field name`, 'name the tenant field, e.g. tenant: "workspaceId", or tenant: "none" for a global entity'));
+          } else found.tenant = value;
+        } else if (key === 'conflict') {
+          if (!(CONFLICT_STRATEGIES as readonly string[]).includes(value)) {
+            diagnostics.push(
+              diag(file, doc, partOffset, 'sync/bad-option', `conflict "${value}" is not a strategy`, `use one of: ${CONFLICT_STRATEGIES.join(', ')}`),
+            );
+          } else found.conflict = value as ConflictStrategy;
+        }
+      }
+    }
+  }
+  return found;
+}
+
+export interface FieldAnnotation {
+  access: SyncAccess;
+  doc: DocLine;
+  offset: number;
+}
+
+/** Parse a field's doc (trailing or above). Returns the access annotation if any. */
+export function parseFieldAnnotations(
+  file: string,
+  modelName: string,
+  fieldName: string,
+  docs: DocLine[],
+  diagnostics: Diagnostic[],
+): FieldAnnotation | undefined {
+  let found: FieldAnnotation | undefined;
+  for (const doc of docs) {
+    for (const { token, offset } of annotationTokens(doc)) {
+      const access = FIELD_ANNOTATIONS[token];
+      if (!access) {
+        if (!token.startsWith('@sync')) continue; // a doc line starting with another @word is prose
+        diagnostics.push(
+          diag(file, doc, offset, 'sync/unknown-annotation', `unknown annotation ${token} on field ${modelName}.${fieldName}`, `use one of: ${Object.keys(FIELD_ANNOTATIONS).join(', ')}`),
+        );
+        continue;
+      }
+      if (found && found.access !== access) {
+        diagnostics.push(
+          diag(file, doc, offset, 'sync/conflicting-annotations', `field ${modelName}.${fieldName} has both @sync.${found.access} and ${token}`, 'keep one of them'),
+        );
+        continue;
+      }
+      found = { access, doc, offset };
+    }
+  }
+  return found;
+}
+
+/** Doc text without annotation lines (used as a description in generated code). */
+export function descriptionOf(docs: DocLine[]): string | undefined {
+  const text = docs
+    .filter((d) => !d.text.startsWith('@'))
+    .map((d) => d.text)
+    .join(' ')
+    .trim();
+  return text || undefined;
+}
