@@ -31,7 +31,7 @@ function parserFor(file: string): string | undefined {
 }
 
 export function headerFor(file: string, schemaPath: string): string | undefined {
-  const text = `${GENERATED_MARKER} from ${schemaPath}. Do not edit: run \`trackhub-gen generate\` to change it.`;
+  const text = `${GENERATED_MARKER} from ${schemaPath.split('/').pop()}. Do not edit: run \`trackhub-gen generate\` to change it.`;
   if (file.endsWith('.ts') || file.endsWith('.js')) return `// ${text}\n`;
   if (file.endsWith('.graphql') || file.endsWith('.yml') || file.endsWith('.yaml')) return `# ${text}\n`;
   return undefined;

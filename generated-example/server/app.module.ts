@@ -1,0 +1,30 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import type { PrismaLike } from 'trackhub-gen/runtime/server';
+
+import { verifyToken } from './auth/token-verifier.js';
+import { TrackhubModule } from './generated/trackhub.module.js';
+
+export interface AppModuleOptions {
+  /** Your PrismaClient instance (any provider): `new PrismaClient({ adapter })`. */
+  prisma: PrismaLike;
+  /** Write the GraphQL SDL to this path (default: in memory). */
+  autoSchemaFile?: string;
+}
+
+/** Your application module: add your own modules next to TrackhubModule. */
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        TrackhubModule.forRoot({
+          prisma: options.prisma,
+          verifyToken,
+          maxBatchSize: 1000,
+          ...(options.autoSchemaFile ? { autoSchemaFile: options.autoSchemaFile } : {}),
+        }),
+      ],
+    };
+  }
+}

@@ -1,0 +1,257 @@
+/**
+ * Client emitter: the WatermelonDB side of every `@sync` entity, over the
+ * shared runtime (`options.runtimeClient`).
+ *
+ *   client/generated/schema.ts                         appSchema: entity tables + runtime tables
+ *   client/generated/migrations.ts                     schemaMigrations
+ *   client/generated/enums.ts                          enum constants and types (when there are enums)
+ *   client/generated/models/<Name>.ts                  decorated Model class
+ *   client/generated/descriptors.ts                    runtime entity descriptors, dependency order
+ *   client/generated/services/OfflineFirst<Name>Service.ts   typed service + record / input types
+ *   client/generated/database.ts                       per-tenant database + typed client
+ *   client/generated/index.ts                          barrel
+ *
+ * Pure: a function of the model and the options. Templates live in templates/client/.
+ */
+import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
+import { renderTemplate } from '../render.js';
+import type { EmittedFile, Emitter } from '../types.js';
+
+const OUT = 'client/generated';
+
+/** Schema version of the generated client schema; migrations steps come with schema snapshots. */
+export const CLIENT_SCHEMA_VERSION = 1;
+
+/** Tables the runtime owns; an entity table may not use these names. */
+const RUNTIME_TABLE_NAMES = ['operation_queue', 'sync_state', 'uploads', 'conflicts'];
+/** Columns every entity table gets; a data field may not map to these. */
+const SYNC_COLUMN_NAMES = ['id', '_status', '_changed', 'server_id', 'client_id', 'version', 'server_updated_at', 'deleted_at'];
+/** WatermelonDB Model members a generated property must not shadow. */
+const MODEL_RESERVED = new Set([
+  'id', '_raw', 'table', 'collection', 'collections', 'database', 'db', 'asModel', 'syncStatus', 'update', 'prepareUpdate',
+  'prepareMarkAsDeleted', 'prepareDestroyPermanently', 'markAsDeleted', 'destroyPermanently', 'observe', 'batch', 'callWriter',
+  'callReader', 'subAction', 'constructor', 'serverId', 'clientId', 'version', 'serverUpdatedAt', 'deletedAt', 'createdAt', 'updatedAt',
+]);
+/** TrackhubClient members a service property must not shadow. */
+const CLIENT_RESERVED = new Set([
+  'tenantId', 'database', 'transport', 'engine', 'entities', 'queue', 'isSyncing', 'entity', 'syncAll', 'syncPush', 'syncPull',
+  'forceSyncFromServer', 'forcePushLocal', 'listConflicts', 'resolveConflict', 'queueSize', 'metrics', 'close', 'closed', 'ensureOpen',
+]);
+
+const COLUMN_TYPE: Record<FieldIR['kind'], 'string' | 'number' | 'boolean'> = {
+  String: 'string',
+  Enum: 'string',
+  Int: 'number',
+  Float: 'number',
+  Boolean: 'boolean',
+  DateTime: 'number',
+  Json: 'string',
+};
+
+function tsType(field: FieldIR, side: 'read' | 'input'): string {
+  switch (field.kind) {
+    case 'String':
+      return 'string';
+    case 'Enum':
+      return field.enumName!;
+    case 'Int':
+    case 'Float':
+      return 'number';
+    case 'Boolean':
+      return 'boolean';
+    case 'DateTime':
+      return 'Date';
+    case 'Json':
+      return side === 'read' ? 'JsonValue' : 'unknown';
+  }
+}
+
+function withNull(type: string, optional: boolean): string {
+  return optional && type !== 'unknown' ? `${type} | null` : type;
+}
+
+function property(name: string): string {
+  return MODEL_RESERVED.has(name) ? `${name}Value` : name;
+}
+
+function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+function literal(value: string | number | boolean): string {
+  return typeof value === 'string' ? quote(value) : String(value);
+}
+
+function docComment(text: string | undefined): string {
+  if (!text || !text.trim()) return '';
+  const lines = text.trim().replace(/\*\//g, '*\\/').split('\n');
+  return `/**\n${lines.map((l) => ` * ${l.trimEnd()}`.trimEnd()).join('\n')}\n */\n`;
+}
+
+function check(project: ProjectIR): void {
+  const tables = new Map<string, string>();
+  for (const entity of project.entities) {
+    if (RUNTIME_TABLE_NAMES.includes(entity.table)) {
+      throw new Error(`${entity.name}: table name ${entity.table} is reserved for the client runtime; map the model to another name (@@map)`);
+    }
+    const other = tables.get(entity.table);
+    if (other) throw new Error(`${entity.name} and ${other} both map to the device table ${entity.table}`);
+    tables.set(entity.table, entity.name);
+    for (const field of entity.dataFields) {
+      if (SYNC_COLUMN_NAMES.includes(field.column)) {
+        throw new Error(`${entity.name}.${field.name}: column ${field.column} is reserved for sync metadata on the device; rename the field`);
+      }
+    }
+  }
+}
+
+interface FieldView {
+  name: string;
+  prop: string;
+  column: string;
+  columnType: string;
+  optional: boolean;
+  indexed: boolean;
+  decorator: string;
+  readType: string;
+  createType: string;
+  createOptional: boolean;
+  updatable: boolean;
+  descriptor: string;
+}
+
+function fieldView(project: ProjectIR, field: FieldIR): FieldView {
+  const enumValues = field.kind === 'Enum' ? project.enums.find((e) => e.name === field.enumName)?.values : undefined;
+  const parts = [
+    `name: ${quote(field.name)}`,
+    `column: ${quote(field.column)}`,
+    `kind: ${quote(field.kind)}`,
+    `optional: ${field.optional}`,
+    `access: ${quote(field.access)}`,
+  ];
+  if (field.hasDefault) parts.push('hasDefault: true');
+  // A Json literal default is JSON text in Prisma: leave it to the server.
+  if (field.defaultValue !== undefined && field.kind !== 'Json') parts.push(`defaultValue: ${literal(field.defaultValue)}`);
+  if (enumValues) parts.push(`enumValues: [${enumValues.map(quote).join(', ')}]`);
+  if (field.relation) parts.push(`relation: ${quote(field.relation.entity)}`);
+  const decorator =
+    field.kind === 'DateTime' ? `@date(${quote(field.column)})` : field.kind === 'Json' ? `@json(${quote(field.column)}, jsonValue)` : `@field(${quote(field.column)})`;
+  return {
+    name: field.name,
+    prop: property(field.name),
+    column: field.column,
+    columnType: COLUMN_TYPE[field.kind],
+    optional: field.optional,
+    indexed: field.relation !== undefined,
+    decorator,
+    readType: withNull(tsType(field, 'read'), field.optional),
+    createType: withNull(tsType(field, 'input'), field.optional),
+    createOptional: field.optional || field.hasDefault,
+    updatable: field.access !== 'readonly',
+    descriptor: `{ ${parts.join(', ')} }`,
+  };
+}
+
+interface EntityView {
+  name: string;
+  camel: string;
+  table: string;
+  service: string;
+  serviceClass: string;
+  descriptorName: string;
+  description: string;
+  conflict: string;
+  tombstone: string;
+  parents: string;
+  fields: FieldView[];
+  enums: string[];
+  usesDate: boolean;
+  usesJson: boolean;
+  associations: { table: string; info: string }[];
+  relations: { prop: string; table: string; column: string; target: string }[];
+  relationTargets: string[];
+  hasRelations: boolean;
+  hasAssociations: boolean;
+  hasEnums: boolean;
+}
+
+function entityView(project: ProjectIR, entity: EntityIR): EntityView {
+  const byName = new Map(project.entities.map((e) => [e.name, e]));
+  const fields = entity.dataFields.map((f) => fieldView(project, f));
+  const relations = entity.dataFields
+    .filter((f) => f.relation && byName.has(f.relation.entity))
+    .map((f) => ({ prop: property(f.relation!.navigation), table: byName.get(f.relation!.entity)!.table, column: f.column, target: f.relation!.entity }));
+  // WatermelonDB keys associations by table: the first foreign key to a table wins.
+  const associations = new Map<string, string>();
+  for (const r of relations) if (!associations.has(r.table)) associations.set(r.table, `{ type: 'belongs_to', key: ${quote(r.column)} }`);
+  for (const child of project.entities) {
+    for (const f of child.dataFields) {
+      if (f.relation?.entity === entity.name && !associations.has(child.table)) {
+        associations.set(child.table, `{ type: 'has_many', foreignKey: ${quote(f.column)} }`);
+      }
+    }
+  }
+  const enums = [...new Set(entity.dataFields.filter((f) => f.kind === 'Enum').map((f) => f.enumName!))].sort();
+  const relationTargets = [...new Set(relations.map((r) => r.target).filter((t) => t !== entity.name))].sort();
+  const plural = CLIENT_RESERVED.has(entity.plural) ? `${entity.plural}Service` : entity.plural;
+  return {
+    name: entity.name,
+    camel: entity.camel,
+    table: entity.table,
+    service: plural,
+    serviceClass: `OfflineFirst${entity.name}Service`,
+    descriptorName: `${entity.camel}Descriptor`,
+    description: docComment(entity.description),
+    conflict: quote(entity.conflict),
+    tombstone: quote(entity.tombstone),
+    parents: `[${entity.parents.map(quote).join(', ')}]`,
+    fields,
+    enums,
+    usesDate: entity.dataFields.some((f) => f.kind === 'DateTime'),
+    usesJson: entity.dataFields.some((f) => f.kind === 'Json'),
+    associations: [...associations.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([table, info]) => ({ table, info })),
+    relations,
+    relationTargets,
+    hasRelations: relations.length > 0,
+    hasAssociations: associations.size > 0,
+    hasEnums: enums.length > 0,
+  };
+}
+
+function decoratorImports(view: EntityView): string {
+  // `date` is always needed: server_updated_at and deleted_at are dates.
+  const names = new Set(['date', 'field']);
+  if (view.usesJson) {
+    names.add('json');
+    names.add('jsonValue');
+  }
+  if (view.hasRelations) names.add('relation');
+  return [...names].sort().join(', ');
+}
+
+export const emitClient: Emitter = (project, options) => {
+  check(project);
+  const runtime = options.runtimeClient;
+  const entities = project.entities.map((e) => entityView(project, e));
+  const hasEnums = project.enums.length > 0;
+  const files: EmittedFile[] = [];
+  const emit = (path: string, template: string, view: object): void => {
+    files.push({ path: `${OUT}/${path}`, content: renderTemplate(`client/${template}`, { runtime, ...view }), owner: 'generator' });
+  };
+
+  emit('schema.ts', 'schema.ts.hbs', { version: CLIENT_SCHEMA_VERSION, entities });
+  emit('migrations.ts', 'migrations.ts.hbs', { version: CLIENT_SCHEMA_VERSION });
+  if (hasEnums) {
+    emit('enums.ts', 'enums.ts.hbs', {
+      enums: project.enums.map((e) => ({ name: e.name, values: e.values.map((v) => ({ key: /^[A-Za-z_$][\w$]*$/.test(v) ? v : quote(v), value: quote(v) })) })),
+    });
+  }
+  for (const entity of entities) {
+    emit(`models/${entity.name}.ts`, 'model.ts.hbs', { entity, decorators: decoratorImports(entity) });
+    emit(`services/${entity.serviceClass}.ts`, 'service.ts.hbs', { entity });
+  }
+  emit('descriptors.ts', 'descriptors.ts.hbs', { entities });
+  emit('database.ts', 'database.ts.hbs', { entities });
+  emit('index.ts', 'index.ts.hbs', { entities, hasEnums });
+  return files;
+};

@@ -1,0 +1,228 @@
+/**
+ * Server emitter: per entity a NestJS GraphQL module (object/input types,
+ * descriptor, CRUD service, resolver, module) over trackhub-gen/runtime/server,
+ * plus the sync registry, enums, the root TrackhubModule and user-owned
+ * scaffolding (token verifier, AppModule, main).
+ */
+import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
+import { renderTemplate } from '../render.js';
+import type { EmitOptions, EmittedFile, Emitter } from '../types.js';
+
+/** The runtime descriptor of an entity, as data (also handy for tests). */
+export interface DescriptorView {
+  name: string;
+  delegate: string;
+  table: string;
+  tenantField: string | null;
+  conflict: EntityIR['conflict'];
+  tombstone: EntityIR['tombstone'];
+  tombstoneField: string;
+  serverFields: string[];
+  fields: Array<{
+    name: string;
+    kind: FieldIR['kind'];
+    enumValues?: string[];
+    optional: boolean;
+    hasDefault: boolean;
+    access: FieldIR['access'];
+    relation?: { entity: string; delegate: string; tenantField: string | null };
+  }>;
+}
+
+export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorView {
+  const byName = new Map(project.entities.map((e) => [e.name, e]));
+  const tombstoneField =
+    entity.fields.find((f) => f.role === 'deletedAt')?.name ?? (entity.tombstone === 'isDeleted' ? 'isDeleted' : 'deletedAt');
+  return {
+    name: entity.name,
+    delegate: entity.camel,
+    table: entity.table,
+    tenantField: entity.tenantField,
+    conflict: entity.conflict,
+    tombstone: entity.tombstone,
+    tombstoneField,
+    serverFields: entity.fields.filter((f) => f.role === 'createdAt').map((f) => f.name),
+    fields: entity.fields
+      .filter((f) => f.role === 'data')
+      .map((f) => {
+        const target = f.relation ? byName.get(f.relation.entity) : undefined;
+        if (f.relation && !target) throw new Error(`${entity.name}.${f.name}: relation to unknown @sync entity ${f.relation.entity}`);
+        return {
+          name: f.name,
+          kind: f.kind,
+          ...(f.kind === 'Enum' ? { enumValues: enumValues(project, f) } : {}),
+          optional: f.optional,
+          hasDefault: f.hasDefault,
+          access: f.access,
+          ...(target ? { relation: { entity: target.name, delegate: target.camel, tenantField: target.tenantField } } : {}),
+        };
+      }),
+  };
+}
+
+function enumValues(project: ProjectIR, f: FieldIR): string[] {
+  const e = project.enums.find((x) => x.name === f.enumName);
+  if (!e) throw new Error(`field ${f.name}: unknown enum ${String(f.enumName)}`);
+  return [...e.values];
+}
+
+/** TypeScript literal text of a value (single-quoted strings, like the formatted output). */
+function lit(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `[${value.map(lit).join(', ')}]`;
+  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+  return `{ ${entries.map(([k, v]) => `${k}: ${lit(v)}`).join(', ')} }`;
+}
+
+function descriptorLiteral(d: DescriptorView) {
+  return {
+    name: lit(d.name),
+    delegate: lit(d.delegate),
+    table: lit(d.table),
+    tenantField: lit(d.tenantField),
+    conflict: lit(d.conflict),
+    tombstone: lit(d.tombstone),
+    tombstoneField: lit(d.tombstoneField),
+    serverFields: lit(d.serverFields),
+    fields: d.fields.map((f) => lit(f)),
+  };
+}
+
+// ------------------------------------------------------------------ GraphQL / TS types
+
+const GQL: Record<Exclude<FieldIR['kind'], 'Enum'>, string> = {
+  String: 'String',
+  Int: 'Int',
+  Float: 'Float',
+  Boolean: 'Boolean',
+  DateTime: 'GraphQLDateTime',
+  Json: 'GraphQLJSON',
+};
+
+const TS: Record<Exclude<FieldIR['kind'], 'Enum'>, string> = {
+  String: 'string',
+  Int: 'number',
+  Float: 'number',
+  Boolean: 'boolean',
+  DateTime: 'Date',
+  Json: 'JsonValue',
+};
+
+interface FieldView {
+  name: string;
+  gqlType: string;
+  tsType: string;
+  nullable: boolean;
+  /** `name!:` or `name?:` */
+  mark: '!' | '?';
+}
+
+function gqlTypeOf(f: FieldIR): string {
+  return f.kind === 'Enum' ? f.enumName! : GQL[f.kind];
+}
+
+function tsTypeOf(f: FieldIR): string {
+  return f.kind === 'Enum' ? f.enumName! : TS[f.kind];
+}
+
+function fieldView(f: FieldIR, nullable: boolean, optionalProperty: boolean): FieldView {
+  const base = tsTypeOf(f);
+  return {
+    name: f.name,
+    gqlType: gqlTypeOf(f),
+    tsType: nullable ? `${base} | null` : base,
+    nullable,
+    mark: optionalProperty ? '?' : '!',
+  };
+}
+
+/** Import list text, sorted and deduplicated. */
+function names(list: Iterable<string>): string {
+  return [...new Set(list)].sort().join(', ');
+}
+
+/** `./a/b.ts` relative import path (NodeNext: with the .js extension). */
+const js = (path: string): string => `${path}.js`;
+
+// ------------------------------------------------------------------ emitter
+
+export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): EmittedFile[] => {
+  const runtime = options.runtimeServer;
+  const files: EmittedFile[] = [];
+  const gen = (path: string, content: string): void => {
+    files.push({ path: `server/generated/${path}`, content, owner: 'generator' });
+  };
+
+  for (const entity of project.entities) {
+    const data = entity.dataFields; // synced | readonly | media
+    const objectFields = data.map((f) => fieldView(f, f.optional, false));
+    const createFields = data.map((f) => {
+      const required = !f.optional && !f.hasDefault;
+      return fieldView(f, !required, !required);
+    });
+    const updateFields = data.filter((f) => f.access !== 'readonly').map((f) => fieldView(f, true, true));
+    const used = [...objectFields, ...createFields, ...updateFields];
+    const enumsUsed = [...new Set(data.filter((f) => f.kind === 'Enum').map((f) => f.enumName!))].sort();
+    const nest = ['Field', 'ID', 'InputType', 'Int', 'ObjectType'];
+    for (const v of used) if (['Float'].includes(v.gqlType)) nest.push(v.gqlType);
+    const runtimeImports = ['GraphQLDateTime'];
+    if (used.some((v) => v.gqlType === 'GraphQLJSON')) runtimeImports.push('GraphQLJSON');
+    const runtimeTypeImports = used.some((v) => v.tsType.startsWith('JsonValue')) ? ['JsonValue'] : [];
+
+    const view = {
+      runtime,
+      name: entity.name,
+      camel: entity.camel,
+      kebab: entity.kebab,
+      plural: entity.plural,
+      // The resolver's injected field must not collide with its own method names.
+      serviceField: `${entity.camel}Service`,
+      description: entity.description ? entity.description.split('\n').map((l) => l.trimEnd()) : [],
+      hasDescription: Boolean(entity.description),
+      nestImports: names(nest),
+      runtimeImports: names(runtimeImports),
+      runtimeTypeImports: names(runtimeTypeImports),
+      hasRuntimeTypeImports: runtimeTypeImports.length > 0,
+      enumImports: names(enumsUsed),
+      hasEnums: enumsUsed.length > 0,
+      objectFields,
+      createFields,
+      updateFields,
+      hasUpdateFields: updateFields.length > 0,
+      descriptor: descriptorLiteral(descriptorOf(entity, project)),
+    };
+    const dir = `${entity.kebab}/${entity.kebab}`;
+    gen(`${dir}.model.ts`, renderTemplate('server/model.ts.hbs', view));
+    gen(`${dir}.descriptor.ts`, renderTemplate('server/descriptor.ts.hbs', view));
+    gen(`${dir}.service.ts`, renderTemplate('server/service.ts.hbs', view));
+    gen(`${dir}.resolver.ts`, renderTemplate('server/resolver.ts.hbs', view));
+    gen(`${dir}.module.ts`, renderTemplate('server/module.ts.hbs', view));
+  }
+
+  const entities = project.entities.map((e) => ({
+    name: e.name,
+    camel: e.camel,
+    kebab: e.kebab,
+    descriptorImport: js(`../${e.kebab}/${e.kebab}.descriptor`),
+    moduleImport: js(`./${e.kebab}/${e.kebab}.module`),
+    base: `./${e.kebab}/${e.kebab}`,
+  }));
+  const enums = project.enums.map((e) => ({ name: e.name, values: e.values }));
+  const common = { runtime, entities, enums, hasEnums: enums.length > 0 };
+
+  gen('sync/sync.registry.ts', renderTemplate('server/sync-registry.ts.hbs', common));
+  if (enums.length) gen('enums.ts', renderTemplate('server/enums.ts.hbs', common));
+  gen('trackhub.module.ts', renderTemplate('server/trackhub-module.ts.hbs', common));
+  gen('index.ts', renderTemplate('server/index.ts.hbs', common));
+
+  const user = (path: string, template: string): void => {
+    files.push({ path: `server/${path}`, content: renderTemplate(template, common), owner: 'user' });
+  };
+  user('auth/token-verifier.ts', 'server/token-verifier.ts.hbs');
+  user('app.module.ts', 'server/app-module.ts.hbs');
+  user('main.ts', 'server/main.ts.hbs');
+
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+};

@@ -1,0 +1,71 @@
+/**
+ * Runtime description of a synced entity: what the generated `descriptors.ts`
+ * declares for every `@sync` model and what the queue, the sync engine and
+ * the services read. Plain data, no classes.
+ */
+
+export type FieldKind = 'String' | 'Int' | 'Float' | 'Boolean' | 'DateTime' | 'Json' | 'Enum';
+
+/** `synced` both ways; `readonly` server -> device (settable on create only); `media` synced and filled by the upload queue. */
+export type FieldAccess = 'synced' | 'readonly' | 'media';
+
+export type ConflictStrategy = 'timestamp' | 'serverWins' | 'clientWins' | 'merge' | 'manual';
+
+export interface FieldDescriptor {
+  /** Wire / GraphQL name, e.g. `spaceId`. */
+  name: string;
+  /** Device column, e.g. `space_id`. */
+  column: string;
+  kind: FieldKind;
+  optional: boolean;
+  access: FieldAccess;
+  /** The server has a default, so a create may omit the field. */
+  hasDefault?: boolean;
+  /** Literal default the device applies when a create omits the field. */
+  defaultValue?: string | number | boolean;
+  /** Allowed values when kind is `Enum`. */
+  enumValues?: readonly string[];
+  /** Name of the referenced entity when this is a relation foreign key. */
+  relation?: string;
+}
+
+export interface EntityDescriptor {
+  /** Model name, also the `entity` argument of syncPull / syncPush, e.g. `Space`. */
+  name: string;
+  /** Device table, e.g. `spaces`. */
+  table: string;
+  conflict: ConflictStrategy;
+  /** How the server marks a deletion on pulled items. */
+  tombstone: 'deletedAt' | 'isDeleted';
+  /** Data fields in schema order (convention fields excluded). */
+  fields: FieldDescriptor[];
+  /** Entities this one references. */
+  parents: string[];
+  /** Online CRUD names; default `create<Name>` etc. */
+  online?: {
+    create?: string;
+    createInput?: string;
+  };
+}
+
+/** Columns every entity table has besides its data fields. */
+export const SYNC_COLUMNS = {
+  serverId: 'server_id',
+  clientId: 'client_id',
+  version: 'version',
+  serverUpdatedAt: 'server_updated_at',
+  deletedAt: 'deleted_at',
+} as const;
+
+/** Metadata every plain record object carries. */
+export interface SyncedRecord {
+  /** Local id: the clientId (UUID v7) for records made on a device, else the server id. */
+  id: string;
+  /** Server id, once known. */
+  serverId: string | null;
+  clientId: string | null;
+  /** Version the device last saw from the server (0 before the first push). */
+  version: number;
+  /** Server's `updatedAt` when the device last saw the record. */
+  serverUpdatedAt: Date | null;
+}

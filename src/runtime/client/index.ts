@@ -1,0 +1,80 @@
+/**
+ * trackhub-gen/runtime/client: the shared runtime generated WatermelonDB
+ * clients import (operation queue, sync engine, conflict store, transport,
+ * per-tenant database, typed service base class).
+ */
+export { TrackhubClient } from './client.js';
+export type { TrackhubClientOptions, TrackhubConnectionOptions } from './client.js';
+export { OfflineFirstService, RecordNotFoundError, ValidationError } from './service.js';
+export { SyncEngine } from './engine.js';
+export type {
+  ConflictContext,
+  ConflictDecision,
+  ConflictInfo,
+  ConflictPolicy,
+  ConflictResolution,
+  EntitySyncReport,
+  SyncEngineOptions,
+  SyncMetrics,
+  SyncReport,
+} from './engine.js';
+export { OperationQueue, coalesce, foldChanges } from './queue.js';
+export type { CoalesceDecision, EnqueuePlan, PendingChange, QueuedChange } from './queue.js';
+export { SyncLock, syncLockFor } from './lock.js';
+export {
+  GraphQLRequestError,
+  GraphQLTransport,
+  NetworkError,
+  SYNC_PULL_QUERY,
+  SYNC_PUSH_MUTATION,
+} from './transport.js';
+export type {
+  ConflictPayload,
+  FetchLike,
+  GraphQLErrorShape,
+  SyncPullArgs,
+  SyncPullResponse,
+  SyncResultItem,
+  TransportOptions,
+} from './transport.js';
+export { IN_MEMORY, createTenantDatabase, tenantDatabaseName, tenantDbName } from './database.js';
+export type { AdapterFactoryOptions, ModelClass, TenantDatabaseOptions } from './database.js';
+export { SYNC_COLUMNS } from './descriptors.js';
+export type { ConflictStrategy, EntityDescriptor, FieldAccess, FieldDescriptor, FieldKind, SyncedRecord } from './descriptors.js';
+export { appToRaw, appToWire, isTombstone, jsonValue, rawToApp, rawToWire, recordFromRaw, wireToRaw } from './codec.js';
+export type { JsonValue, RawRow, RawValue, WireItem } from './codec.js';
+export {
+  ConflictRecord,
+  OperationRecord,
+  RUNTIME_TABLES,
+  SyncStateRecord,
+  UploadRecord,
+  conflictsTable,
+  operationQueueTable,
+  runtimeModelClasses,
+  runtimeTables,
+  syncStateTable,
+  uploadsTable,
+} from './tables.js';
+export type { OperationKind, OperationStatus } from './tables.js';
+export { installUuidV7Ids, isUuidV7, newId } from './ids.js';
+export { quietWatermelonLogs } from './logging.js';
+// WatermelonDB pieces generated code needs, from paths that resolve under NodeNext.
+export {
+  addColumns,
+  children,
+  createTable,
+  date,
+  field,
+  immutableRelation,
+  json,
+  lazy,
+  nochange,
+  readonly,
+  reader,
+  relation,
+  schemaMigrations,
+  text,
+  unsafeExecuteSql,
+  writer,
+} from './watermelon.js';

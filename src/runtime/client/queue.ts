@@ -1,0 +1,164 @@
+/**
+ * The operation queue: one row per local change waiting for the server, in
+ * the `operation_queue` table, so it survives restarts. Changes are written
+ * in the same WatermelonDB batch as the record they describe (atomic), and
+ * coalesced while they wait:
+ *
+ *   insert + update  -> insert (payloads merged)
+ *   insert + delete  -> nothing (the record never reaches the server)
+ *   update + update  -> update (payloads merged)
+ *   update + delete  -> delete
+ *
+ * An operation that is being sent (`sending`) is never merged into: a change
+ * made during a push is queued behind it.
+ */
+import { Q } from '@nozbe/watermelondb';
+import type { Collection, Database } from '@nozbe/watermelondb';
+
+import { newId } from './ids.js';
+import { OperationRecord, RUNTIME_TABLES } from './tables.js';
+import type { OperationKind, OperationStatus } from './tables.js';
+
+export interface QueuedChange {
+  operation: OperationKind;
+  /** Wire-shaped field values (foreign keys hold local ids; translated at push). */
+  payload: Record<string, unknown>;
+}
+
+export interface PendingChange extends QueuedChange {
+  entity: string;
+  entityId: string;
+  /** Version of the record when the change was made (informational; push uses the record's current version). */
+  baseVersion?: number | null;
+}
+
+export type CoalesceDecision =
+  | { kind: 'append' }
+  | { kind: 'replace'; operation: OperationKind; payload: Record<string, unknown> }
+  | { kind: 'cancel' };
+
+/** How a new change combines with the latest waiting operation of the same record. Pure. */
+export function coalesce(previous: QueuedChange | null, next: QueuedChange): CoalesceDecision {
+  if (!previous) return { kind: 'append' };
+  const merged = { ...previous.payload, ...next.payload };
+  switch (previous.operation) {
+    case 'insert':
+      if (next.operation === 'update') return { kind: 'replace', operation: 'insert', payload: merged };
+      if (next.operation === 'delete') return { kind: 'cancel' };
+      break;
+    case 'update':
+      if (next.operation === 'update') return { kind: 'replace', operation: 'update', payload: merged };
+      if (next.operation === 'delete') return { kind: 'replace', operation: 'delete', payload: {} };
+      break;
+    case 'delete':
+      if (next.operation === 'delete') return { kind: 'replace', operation: 'delete', payload: {} };
+      break;
+  }
+  throw new Error(`Cannot queue ${next.operation} after ${previous.operation} for the same record`);
+}
+
+/** Folds a record's waiting operations (oldest first) into at most one. Pure. */
+export function foldChanges(changes: QueuedChange[]): QueuedChange | null {
+  let current: QueuedChange | null = null;
+  for (const change of changes) {
+    const decision = coalesce(current, change);
+    if (decision.kind === 'append') current = change;
+    else if (decision.kind === 'replace') current = { operation: decision.operation, payload: decision.payload };
+    else current = null;
+  }
+  return current;
+}
+
+/** A planned enqueue: what `prepare` will write. Obtain it with `plan`. */
+export interface EnqueuePlan {
+  change: PendingChange;
+  decision: CoalesceDecision;
+  target: OperationRecord | null;
+}
+
+const OPEN: OperationStatus[] = ['pending', 'sending', 'failed'];
+
+export function byQueueOrder(a: OperationRecord, b: OperationRecord): number {
+  return a.queuedAt - b.queuedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+export class OperationQueue {
+  constructor(readonly database: Database) {}
+
+  get collection(): Collection<OperationRecord> {
+    return this.database.get<OperationRecord>(RUNTIME_TABLES.operationQueue);
+  }
+
+  /** Operations not yet acknowledged, oldest first; optionally for one entity / some records. */
+  async open(entity?: string, entityIds?: string[]): Promise<OperationRecord[]> {
+    const clauses = [Q.where('status', Q.oneOf(OPEN))];
+    if (entity) clauses.push(Q.where('entity', entity));
+    if (entityIds) clauses.push(Q.where('entity_id', Q.oneOf(entityIds)));
+    const ops = await this.collection.query(...clauses).fetch();
+    return ops.sort(byQueueOrder);
+  }
+
+  async all(): Promise<OperationRecord[]> {
+    return (await this.collection.query().fetch()).sort(byQueueOrder);
+  }
+
+  /** Number of operations waiting (pending, sending or failed). */
+  async size(entity?: string): Promise<number> {
+    const clauses = [Q.where('status', Q.oneOf(OPEN))];
+    if (entity) clauses.push(Q.where('entity', entity));
+    return this.collection.query(...clauses).fetchCount();
+  }
+
+  /** Record ids (of `entity`) that have a waiting operation. */
+  async recordsWithOpenOps(entity: string, entityIds?: string[]): Promise<Set<string>> {
+    const ops = await this.open(entity, entityIds);
+    return new Set(ops.map((op) => op.entityId));
+  }
+
+  /** Step 1 (async, inside a writer): look at what is queued for the record. */
+  async plan(change: PendingChange): Promise<EnqueuePlan> {
+    const ops = await this.open(change.entity, [change.entityId]);
+    const latest = ops[ops.length - 1] ?? null;
+    if (!latest || latest.status === 'sending') return { change, decision: { kind: 'append' }, target: null };
+    return { change, decision: coalesce({ operation: latest.operation, payload: latest.payload }, change), target: latest };
+  }
+
+  /** Step 2 (synchronous, right before `database.batch`): the prepared queue rows. */
+  prepare(plan: EnqueuePlan, now: number = Date.now()): OperationRecord[] {
+    const { change, decision, target } = plan;
+    if (decision.kind === 'append') {
+      return [
+        this.collection.prepareCreate((op) => {
+          op._raw.id = newId();
+          op._setRaw('entity', change.entity);
+          op._setRaw('operation', change.operation);
+          op._setRaw('entity_id', change.entityId);
+          op._setRaw('payload', JSON.stringify(change.payload));
+          op._setRaw('status', 'pending');
+          op._setRaw('attempts', 0);
+          op._setRaw('last_error', null);
+          op._setRaw('base_version', change.baseVersion ?? null);
+          op._setRaw('created_at', now);
+          op._setRaw('updated_at', now);
+        }),
+      ];
+    }
+    if (!target) return [];
+    if (decision.kind === 'cancel') return [target.prepareDestroyPermanently()];
+    return [
+      target.prepareUpdate((op) => {
+        op._setRaw('operation', decision.operation);
+        op._setRaw('payload', JSON.stringify(decision.payload));
+        op._setRaw('status', 'pending');
+        op._setRaw('updated_at', now);
+      }),
+    ];
+  }
+
+  /** Plans and writes one change on its own (inside a writer). Returns the decision. */
+  async enqueue(change: PendingChange): Promise<CoalesceDecision> {
+    const plan = await this.plan(change);
+    await this.database.batch(...this.prepare(plan));
+    return plan.decision;
+  }
+}

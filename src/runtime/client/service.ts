@@ -1,0 +1,310 @@
+/**
+ * `OfflineFirstService`: the typed per-entity API the generated services
+ * extend. Local writes change the record and queue the operation in one
+ * WatermelonDB batch (atomic); reads return plain record objects
+ * (`{ id, serverId, clientId, version, serverUpdatedAt, ...fields }`, DateTime
+ * as Date, Json parsed).
+ */
+import { Q } from '@nozbe/watermelondb';
+import type { Collection, Model, Query } from '@nozbe/watermelondb';
+import type { Clause } from '@nozbe/watermelondb/QueryDescription/index.js';
+import { map } from 'rxjs';
+import type { Observable } from 'rxjs';
+
+import type { TrackhubClient } from './client.js';
+import { appToRaw, appToWire, recordFromRaw } from './codec.js';
+import type { RawRow, WireItem } from './codec.js';
+import type { EntityDescriptor, FieldDescriptor, SyncedRecord } from './descriptors.js';
+import { SYNC_COLUMNS } from './descriptors.js';
+import type { ConflictInfo, ConflictResolution, SyncReport } from './engine.js';
+import { newId } from './ids.js';
+
+export class RecordNotFoundError extends Error {
+  override name = 'RecordNotFoundError';
+  constructor(
+    readonly entity: string,
+    readonly id: string,
+  ) {
+    super(`${entity} ${id} not found`);
+  }
+}
+
+export class ValidationError extends Error {
+  override name = 'ValidationError';
+}
+
+function rawOf(record: Model): RawRow {
+  return record._raw as unknown as RawRow;
+}
+
+export class OfflineFirstService<
+  TRecord extends SyncedRecord,
+  TCreate extends object,
+  TUpdate extends object,
+  TModel extends Model = Model,
+> {
+  constructor(
+    readonly client: TrackhubClient,
+    readonly descriptor: EntityDescriptor,
+  ) {}
+
+  get collection(): Collection<TModel> {
+    return this.client.database.get<TModel>(this.descriptor.table);
+  }
+
+  private get columns(): string[] {
+    return [...this.descriptor.fields.map((f) => f.column), SYNC_COLUMNS.serverId, SYNC_COLUMNS.version, SYNC_COLUMNS.serverUpdatedAt, SYNC_COLUMNS.deletedAt];
+  }
+
+  /** Plain record object for a model instance of this entity. */
+  toRecord(record: Model): TRecord {
+    return recordFromRaw<TRecord>(this.descriptor, rawOf(record));
+  }
+
+  // ---------------------------------------------------------------- validation
+
+  private check(field: FieldDescriptor, value: unknown): void {
+    if (value === null || value === undefined) {
+      if (!field.optional) throw new ValidationError(`${this.descriptor.name}.${field.name} cannot be null`);
+      return;
+    }
+    const fail = (expected: string): never => {
+      throw new ValidationError(`${this.descriptor.name}.${field.name} must be ${expected}, got ${JSON.stringify(value)}`);
+    };
+    switch (field.kind) {
+      case 'String':
+        if (typeof value !== 'string') fail('a string');
+        break;
+      case 'Enum':
+        if (typeof value !== 'string' || (field.enumValues && !field.enumValues.includes(value))) fail(`one of ${(field.enumValues ?? []).join(', ')}`);
+        break;
+      case 'Int':
+        if (typeof value !== 'number' || !Number.isInteger(value)) fail('an integer');
+        break;
+      case 'Float':
+        if (typeof value !== 'number' || !Number.isFinite(value)) fail('a number');
+        break;
+      case 'Boolean':
+        if (typeof value !== 'boolean') fail('a boolean');
+        break;
+      case 'DateTime':
+        if (!(value instanceof Date || typeof value === 'string' || typeof value === 'number') || appToRaw(field, value) === null) fail('a date');
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Wire-shaped values of a create input (provided fields + literal defaults). */
+  private createValues(input: TCreate): Record<string, unknown> {
+    const given = input as Record<string, unknown>;
+    const values: Record<string, unknown> = {};
+    for (const field of this.descriptor.fields) {
+      let value = given[field.name];
+      if (value === undefined && field.defaultValue !== undefined) value = field.defaultValue;
+      if (value === undefined) {
+        if (!field.optional && !field.hasDefault) throw new ValidationError(`${this.descriptor.name}.${field.name} is required`);
+        continue;
+      }
+      this.check(field, value);
+      values[field.name] = appToWire(field, value);
+    }
+    return values;
+  }
+
+  /** Wire-shaped values of an update patch. */
+  private updateValues(patch: TUpdate): Record<string, unknown> {
+    const given = patch as Record<string, unknown>;
+    const byName = new Map(this.descriptor.fields.map((f) => [f.name, f]));
+    const values: Record<string, unknown> = {};
+    for (const [name, value] of Object.entries(given)) {
+      if (value === undefined) continue;
+      const field = byName.get(name);
+      if (!field) throw new ValidationError(`${this.descriptor.name} has no field ${name}`);
+      if (field.access === 'readonly') throw new ValidationError(`${this.descriptor.name}.${name} is read-only: set it on create`);
+      this.check(field, value);
+      values[name] = appToWire(field, value);
+    }
+    return values;
+  }
+
+  private writeValues(record: Model, values: Record<string, unknown>): void {
+    for (const field of this.descriptor.fields) {
+      if (field.name in values) record._setRaw(field.column, appToRaw(field, values[field.name]));
+    }
+  }
+
+  // ---------------------------------------------------------------- local writes
+
+  /** Creates the record on the device at once (UUID v7 id) and queues the insert. */
+  async create(input: TCreate): Promise<TRecord> {
+    const values = this.createValues(input);
+    const id = newId();
+    const db = this.client.database;
+    const queue = this.client.engine.queue;
+    const created = await db.write(async () => {
+      const plan = await queue.plan({ entity: this.descriptor.name, entityId: id, operation: 'insert', payload: values, baseVersion: 0 });
+      const record = this.collection.prepareCreate((r) => {
+        r._raw.id = id;
+        r._setRaw(SYNC_COLUMNS.clientId, id);
+        r._setRaw(SYNC_COLUMNS.serverId, null);
+        r._setRaw(SYNC_COLUMNS.version, 0);
+        r._setRaw(SYNC_COLUMNS.serverUpdatedAt, null);
+        r._setRaw(SYNC_COLUMNS.deletedAt, null);
+        this.writeValues(r, values);
+      });
+      await db.batch(record, ...queue.prepare(plan));
+      return record;
+    }, `${this.descriptor.name}.create`);
+    return this.toRecord(created);
+  }
+
+  /** Changes fields locally and queues the update (merged with a waiting insert/update). */
+  async update(id: string, patch: TUpdate): Promise<TRecord> {
+    const values = this.updateValues(patch);
+    const db = this.client.database;
+    const queue = this.client.engine.queue;
+    const updated = await db.write(async () => {
+      const record = await this.liveModel(id);
+      if (Object.keys(values).length === 0) return record;
+      const version = rawOf(record)[SYNC_COLUMNS.version] as number;
+      const plan = await queue.plan({ entity: this.descriptor.name, entityId: id, operation: 'update', payload: values, baseVersion: version });
+      const prepared = record.prepareUpdate((r) => this.writeValues(r, values));
+      await db.batch(prepared, ...queue.prepare(plan));
+      return record;
+    }, `${this.descriptor.name}.update`);
+    return this.toRecord(updated);
+  }
+
+  /** Deletes locally (a record the server never saw is simply dropped) and queues the delete. */
+  async delete(id: string): Promise<void> {
+    const db = this.client.database;
+    const queue = this.client.engine.queue;
+    await db.write(async () => {
+      const record = await this.liveModel(id);
+      const version = rawOf(record)[SYNC_COLUMNS.version] as number;
+      const plan = await queue.plan({ entity: this.descriptor.name, entityId: id, operation: 'delete', payload: {}, baseVersion: version });
+      const change = plan.decision.kind === 'cancel' ? record.prepareDestroyPermanently() : record.prepareUpdate((r) => r._setRaw(SYNC_COLUMNS.deletedAt, Date.now()));
+      await db.batch(change, ...queue.prepare(plan));
+    }, `${this.descriptor.name}.delete`);
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  private async liveModel(id: string): Promise<TModel> {
+    const model = await this.findModel(id);
+    if (!model) throw new RecordNotFoundError(this.descriptor.name, id);
+    return model;
+  }
+
+  /** The WatermelonDB model (for relations and reactive UI), or null when missing or deleted. */
+  async findModel(id: string): Promise<TModel | null> {
+    const rows = await this.collection.query(Q.where('id', id), Q.where(SYNC_COLUMNS.deletedAt, null)).fetch();
+    return rows[0] ?? null;
+  }
+
+  /** Finds by server id. */
+  async getByServerId(serverId: string): Promise<TRecord | null> {
+    const rows = await this.collection.query(Q.where(SYNC_COLUMNS.serverId, serverId), Q.where(SYNC_COLUMNS.deletedAt, null)).fetch();
+    return rows[0] ? this.toRecord(rows[0]) : null;
+  }
+
+  async get(id: string): Promise<TRecord | null> {
+    const model = await this.findModel(id);
+    return model ? this.toRecord(model) : null;
+  }
+
+  /** A query over live (not deleted) records; extra WatermelonDB clauses filter and sort. */
+  query(...clauses: Clause[]): Query<TModel> {
+    return this.collection.query(Q.where(SYNC_COLUMNS.deletedAt, null), ...clauses);
+  }
+
+  async list(...clauses: Clause[]): Promise<TRecord[]> {
+    const rows = await this.query(...clauses).fetch();
+    return rows.map((r) => this.toRecord(r));
+  }
+
+  count(...clauses: Clause[]): Promise<number> {
+    return this.query(...clauses).fetchCount();
+  }
+
+  /** Emits the list now and whenever a matching record is added, removed or changed. */
+  observe(...clauses: Clause[]): Observable<TRecord[]> {
+    return this.query(...clauses)
+      .observeWithColumns(this.columns)
+      .pipe(map((rows: TModel[]) => rows.map((r) => this.toRecord(r))));
+  }
+
+  /** Emits the record now and on every change; null when missing or deleted. */
+  observeOne(id: string): Observable<TRecord | null> {
+    return this.query(Q.where('id', id))
+      .observeWithColumns(this.columns)
+      .pipe(map((rows: TModel[]) => (rows[0] ? this.toRecord(rows[0]) : null)));
+  }
+
+  // ---------------------------------------------------------------- sync
+
+  syncPush(): Promise<SyncReport> {
+    return this.client.syncPush([this.descriptor.name]);
+  }
+
+  syncPull(): Promise<SyncReport> {
+    return this.client.syncPull([this.descriptor.name]);
+  }
+
+  /** Synchronises every entity (a parent created offline must reach the server before its children). */
+  syncAll(): Promise<SyncReport> {
+    return this.client.syncAll();
+  }
+
+  forceSyncFromServer(): Promise<SyncReport> {
+    return this.client.forceSyncFromServer([this.descriptor.name]);
+  }
+
+  forcePushLocal(): Promise<SyncReport> {
+    return this.client.forcePushLocal([this.descriptor.name]);
+  }
+
+  pendingCount(): Promise<number> {
+    return this.client.queueSize(this.descriptor.name);
+  }
+
+  listConflicts(filter: { resolved?: boolean } = {}): Promise<ConflictInfo[]> {
+    return this.client.listConflicts({ ...filter, entity: this.descriptor.name });
+  }
+
+  /** `server` adopts the server's data, `local` pushes the device's change again, `{ data }` pushes a merged result. */
+  resolveConflict(conflictId: string, resolution: 'server' | 'local' | { data: Partial<TUpdate> }): Promise<void> {
+    const wire: ConflictResolution =
+      resolution === 'server' || resolution === 'local' ? resolution : { data: this.updateValues(resolution.data as TUpdate) as WireItem };
+    return this.client.resolveConflict(conflictId, wire);
+  }
+
+  // ---------------------------------------------------------------- online
+
+  private selection(): string {
+    const fields = this.descriptor.fields.map((f) => f.name);
+    return ['id', 'clientId', 'version', 'updatedAt', 'deletedAt', ...fields].join(' ');
+  }
+
+  /**
+   * Creates the record on the server right away (no queue) and stores the
+   * answer locally as synced. Resolves with the record, `serverId` set.
+   */
+  async createOnline(input: TCreate): Promise<TRecord & { serverId: string }> {
+    const values = this.createValues(input);
+    const clientId = newId();
+    const name = this.descriptor.name;
+    const mutation = this.descriptor.online?.create ?? `create${name}`;
+    const inputType = this.descriptor.online?.createInput ?? `${name}CreateInput`;
+    const translated = await this.client.engine.translateForServer(this.descriptor, values);
+    const document = `mutation($input:${inputType}!){ ${mutation}(input:$input){ ${this.selection()} } }`;
+    const data = await this.client.transport.request<Record<string, WireItem>>(document, { input: { clientId, ...translated } });
+    const item = data[mutation];
+    if (!item || typeof item.id !== 'string') throw new Error(`${mutation} answered without an id`);
+    await this.client.engine.applyServerItems(this.descriptor, [{ clientId, ...item }]);
+    const stored = (await this.getByServerId(item.id)) ?? (await this.get(clientId));
+    if (!stored || !stored.serverId) throw new Error(`${mutation} succeeded but the record was not stored locally`);
+    return stored as TRecord & { serverId: string };
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The runtime's own tables (operation queue, sync state, uploads, conflicts):
+ * schemas the generated app schema includes, and the Model classes the
+ * database registers for them. The models use no decorators, so they work
+ * under any compiler settings; they read columns through `_getRaw`.
+ */
+import { Model, tableSchema } from '@nozbe/watermelondb';
+import type { TableSchema } from '@nozbe/watermelondb';
+
+export const RUNTIME_TABLES = {
+  operationQueue: 'operation_queue',
+  syncState: 'sync_state',
+  uploads: 'uploads',
+  conflicts: 'conflicts',
+} as const;
+
+export type OperationKind = 'insert' | 'update' | 'delete';
+export type OperationStatus = 'pending' | 'sending' | 'failed' | 'success';
+
+export const operationQueueTable: TableSchema = tableSchema({
+  name: RUNTIME_TABLES.operationQueue,
+  columns: [
+    { name: 'entity', type: 'string', isIndexed: true },
+    { name: 'operation', type: 'string' },
+    { name: 'entity_id', type: 'string', isIndexed: true },
+    { name: 'payload', type: 'string' },
+    { name: 'status', type: 'string', isIndexed: true },
+    { name: 'attempts', type: 'number' },
+    { name: 'last_error', type: 'string', isOptional: true },
+    { name: 'base_version', type: 'number', isOptional: true },
+    { name: 'snapshot', type: 'string', isOptional: true },
+    { name: 'conflict_id', type: 'string', isOptional: true },
+    { name: 'created_at', type: 'number' },
+    { name: 'updated_at', type: 'number' },
+  ],
+});
+
+export const syncStateTable: TableSchema = tableSchema({
+  name: RUNTIME_TABLES.syncState,
+  columns: [
+    { name: 'entity', type: 'string', isIndexed: true },
+    { name: 'last_sync_at', type: 'string', isOptional: true },
+    { name: 'cursor', type: 'string', isOptional: true },
+    { name: 'server_version_hash', type: 'string', isOptional: true },
+    { name: 'updated_at', type: 'number' },
+  ],
+});
+
+export const uploadsTable: TableSchema = tableSchema({
+  name: RUNTIME_TABLES.uploads,
+  columns: [
+    { name: 'entity', type: 'string', isOptional: true },
+    { name: 'entity_id', type: 'string', isOptional: true, isIndexed: true },
+    { name: 'field', type: 'string', isOptional: true },
+    { name: 'local_path', type: 'string' },
+    { name: 'remote_url', type: 'string', isOptional: true },
+    { name: 'status', type: 'string', isIndexed: true },
+    { name: 'attempts', type: 'number' },
+    { name: 'last_error', type: 'string', isOptional: true },
+    { name: 'meta', type: 'string', isOptional: true },
+    { name: 'created_at', type: 'number' },
+    { name: 'updated_at', type: 'number' },
+  ],
+});
+
+export const conflictsTable: TableSchema = tableSchema({
+  name: RUNTIME_TABLES.conflicts,
+  columns: [
+    { name: 'entity', type: 'string', isIndexed: true },
+    { name: 'entity_id', type: 'string', isIndexed: true },
+    { name: 'operation', type: 'string', isOptional: true },
+    { name: 'local_data', type: 'string' },
+    { name: 'server_data', type: 'string', isOptional: true },
+    { name: 'suggested_data', type: 'string', isOptional: true },
+    { name: 'local_version', type: 'number', isOptional: true },
+    { name: 'server_version', type: 'number', isOptional: true },
+    { name: 'conflict_type', type: 'string' },
+    { name: 'resolved', type: 'boolean', isIndexed: true },
+    { name: 'resolution', type: 'string', isOptional: true },
+    { name: 'created_at', type: 'number' },
+    { name: 'resolved_at', type: 'number', isOptional: true },
+  ],
+});
+
+/** Every runtime table, for `appSchema({ tables: [...entityTables, ...runtimeTables] })`. */
+export const runtimeTables: TableSchema[] = [operationQueueTable, syncStateTable, uploadsTable, conflictsTable];
+
+/** One queued local change. */
+export class OperationRecord extends Model {
+  static override table = RUNTIME_TABLES.operationQueue;
+  get entity(): string {
+    return this._getRaw('entity') as string;
+  }
+  get operation(): OperationKind {
+    return this._getRaw('operation') as OperationKind;
+  }
+  get entityId(): string {
+    return this._getRaw('entity_id') as string;
+  }
+  get payload(): Record<string, unknown> {
+    try {
+      return JSON.parse(this._getRaw('payload') as string) as Record<string, unknown>;
+    } catch {
+      return {};
+    }
+  }
+  get status(): OperationStatus {
+    return this._getRaw('status') as OperationStatus;
+  }
+  get attempts(): number {
+    return this._getRaw('attempts') as number;
+  }
+  get lastError(): string | null {
+    return (this._getRaw('last_error') as string | null) ?? null;
+  }
+  get baseVersion(): number | null {
+    return (this._getRaw('base_version') as number | null) ?? null;
+  }
+  get conflictId(): string | null {
+    return (this._getRaw('conflict_id') as string | null) ?? null;
+  }
+  // Not named createdAt / updatedAt: WatermelonDB would then overwrite those columns on every write.
+  /** When the operation was queued (`created_at`, epoch ms). */
+  get queuedAt(): number {
+    return this._getRaw('created_at') as number;
+  }
+  /** Device time of the latest change folded into the operation (`updated_at`, epoch ms); pushed as `updatedAt`. */
+  get editedAt(): number {
+    return this._getRaw('updated_at') as number;
+  }
+}
+
+/** Pull position per entity. */
+export class SyncStateRecord extends Model {
+  static override table = RUNTIME_TABLES.syncState;
+  get entity(): string {
+    return this._getRaw('entity') as string;
+  }
+  get lastSyncAt(): string | null {
+    return (this._getRaw('last_sync_at') as string | null) ?? null;
+  }
+  get cursor(): string | null {
+    return (this._getRaw('cursor') as string | null) ?? null;
+  }
+}
+
+/** A file waiting to be uploaded for a `@sync.media` field. */
+export class UploadRecord extends Model {
+  static override table = RUNTIME_TABLES.uploads;
+  get localPath(): string {
+    return this._getRaw('local_path') as string;
+  }
+  get remoteUrl(): string | null {
+    return (this._getRaw('remote_url') as string | null) ?? null;
+  }
+  get status(): string {
+    return this._getRaw('status') as string;
+  }
+  get attempts(): number {
+    return this._getRaw('attempts') as number;
+  }
+}
+
+/** A conflict the server reported for a pushed change. */
+export class ConflictRecord extends Model {
+  static override table = RUNTIME_TABLES.conflicts;
+  get entity(): string {
+    return this._getRaw('entity') as string;
+  }
+  get entityId(): string {
+    return this._getRaw('entity_id') as string;
+  }
+  get resolved(): boolean {
+    return this._getRaw('resolved') === true;
+  }
+}
+
+/** Model classes for the runtime tables, for `new Database({ modelClasses: [...models, ...runtimeModelClasses] })`. */
+export const runtimeModelClasses = [OperationRecord, SyncStateRecord, UploadRecord, ConflictRecord];

@@ -1,0 +1,165 @@
+/**
+ * GraphQL over fetch: the two sync operations of the wire protocol, exactly,
+ * plus a generic `request` for the typed online CRUD.
+ */
+
+/** The subset of `fetch` the transport uses; inject your own for tests or fault injection. */
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string; signal?: AbortSignal },
+) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
+
+export interface TransportOptions {
+  /** GraphQL endpoint, e.g. `http://127.0.0.1:3000/graphql`. */
+  url: string;
+  /** Static bearer token. */
+  token?: string;
+  /** Token provider, called before every request (takes precedence over `token`). */
+  getToken?: () => string | null | undefined | Promise<string | null | undefined>;
+  /** Defaults to the global `fetch`. */
+  fetch?: FetchLike;
+  /** Extra headers sent with every request. */
+  headers?: Record<string, string>;
+  /** Abort a request after this many milliseconds (default 30 000; 0 = never). */
+  timeoutMs?: number;
+}
+
+export const SYNC_PULL_QUERY =
+  'query($entity:String!,$since:DateTime,$limit:Int,$cursor:String){ syncPull(entity:$entity,since:$since,limit:$limit,cursor:$cursor){ items lastSyncAt hasMore cursor } }';
+
+export const SYNC_PUSH_MUTATION =
+  'mutation($entity:String!,$items:[JSON!]!){ syncPush(entity:$entity,items:$items){ clientId id success errorCode errorMessage version updatedAt conflict { serverData clientData serverVersion resolutionSuggested } } }';
+
+export interface SyncPullArgs {
+  entity: string;
+  since?: string | null;
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface SyncPullResponse {
+  items: Record<string, unknown>[];
+  lastSyncAt: string;
+  hasMore: boolean;
+  cursor?: string | null;
+}
+
+export interface ConflictPayload {
+  serverData?: Record<string, unknown> | null;
+  clientData?: Record<string, unknown> | null;
+  serverVersion?: number | null;
+  resolutionSuggested?: unknown;
+}
+
+export interface SyncResultItem {
+  clientId?: string | null;
+  id?: string | null;
+  success: boolean;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  version?: number | null;
+  updatedAt?: string | null;
+  conflict?: ConflictPayload | null;
+}
+
+export interface GraphQLErrorShape {
+  message: string;
+  extensions?: { code?: string } & Record<string, unknown>;
+  path?: (string | number)[];
+}
+
+/** The request never got a GraphQL answer (offline, timeout, HTTP 5xx without a body...). */
+export class NetworkError extends Error {
+  override name = 'NetworkError';
+  constructor(
+    message: string,
+    readonly status?: number,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** The server answered with GraphQL errors. `code` is the first error's `extensions.code`. */
+export class GraphQLRequestError extends Error {
+  override name = 'GraphQLRequestError';
+  readonly code: string | undefined;
+  constructor(
+    readonly errors: GraphQLErrorShape[],
+    readonly status: number,
+  ) {
+    super(errors.map((e) => e.message).join('; ') || `GraphQL request failed (HTTP ${status})`);
+    this.code = errors[0]?.extensions?.code;
+  }
+}
+
+function omitNullish(variables: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(variables)) if (value !== undefined && value !== null) out[key] = value;
+  return out;
+}
+
+export class GraphQLTransport {
+  private readonly fetchImpl: FetchLike;
+
+  constructor(private readonly options: TransportOptions) {
+    const fallback = (globalThis as { fetch?: FetchLike }).fetch;
+    const impl = options.fetch ?? fallback;
+    if (!impl) throw new Error('No fetch implementation: pass `fetch` in the transport options');
+    this.fetchImpl = options.fetch ? impl : impl.bind(globalThis);
+  }
+
+  get url(): string {
+    return this.options.url;
+  }
+
+  private async authorization(): Promise<string | null> {
+    const token = this.options.getToken ? await this.options.getToken() : this.options.token;
+    return token ? `Bearer ${token}` : null;
+  }
+
+  /** Sends one GraphQL operation; resolves with `data`, rejects with NetworkError or GraphQLRequestError. */
+  async request<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...this.options.headers };
+    const auth = await this.authorization();
+    if (auth) headers.authorization = auth;
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
+    const controller = timeoutMs > 0 && typeof AbortController !== 'undefined' ? new AbortController() : null;
+    const timer = controller ? setTimeout(() => controller.abort(), timeoutMs) : null;
+    let status = 0;
+    let text: string;
+    try {
+      const response = await this.fetchImpl(this.options.url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query, variables }),
+        ...(controller ? { signal: controller.signal } : {}),
+      });
+      status = response.status;
+      text = await response.text();
+    } catch (error) {
+      throw new NetworkError(`Request to ${this.options.url} failed: ${(error as Error)?.message ?? String(error)}`, undefined, error);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+    let body: { data?: T | null; errors?: GraphQLErrorShape[] };
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      throw new NetworkError(`HTTP ${status}: response is not JSON`, status);
+    }
+    if (body.errors && body.errors.length > 0) throw new GraphQLRequestError(body.errors, status);
+    if (body.data === undefined || body.data === null) throw new NetworkError(`HTTP ${status}: response has no data`, status);
+    return body.data;
+  }
+
+  async syncPull(args: SyncPullArgs): Promise<SyncPullResponse> {
+    const data = await this.request<{ syncPull: SyncPullResponse }>(SYNC_PULL_QUERY, omitNullish({ ...args }));
+    return data.syncPull;
+  }
+
+  async syncPush(entity: string, items: Record<string, unknown>[]): Promise<SyncResultItem[]> {
+    const data = await this.request<{ syncPush: SyncResultItem[] }>(SYNC_PUSH_MUTATION, { entity, items });
+    return data.syncPush;
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * Wire <-> database values, and parsing of pushed items.
+ *
+ * Wire form (pulled items, conflict payloads): DateTime as ISO 8601 UTC with
+ * milliseconds, Json as JSON values, everything else as JSON scalars.
+ */
+import type { EntityDescriptor, FieldDescriptor } from './descriptor.js';
+import { ItemError, SyncErrorCode } from './errors.js';
+import { prismaDbNull, type Row } from './prisma.js';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** A record as it travels on the wire. */
+export type WireRecord = Record<string, unknown>;
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+export function toDate(value: unknown): Date | null {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value;
+  if (typeof value === 'string' && ISO_DATE.test(value)) {
+    const d = new Date(value);
+    return Number.isNaN(d.getTime()) ? null : d;
+  }
+  return null;
+}
+
+function iso(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  const d = value instanceof Date ? value : new Date(value as string);
+  return d.toISOString();
+}
+
+/** Is it a JSON value (no undefined, functions, NaN, cycles deeper than we care)? */
+function isJsonValue(value: unknown, depth = 0): boolean {
+  if (depth > 64) return false;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'number') return Number.isFinite(value);
+  if (Array.isArray(value)) return value.every((v) => isJsonValue(v, depth + 1));
+  if (isPlainObject(value)) return Object.values(value).every((v) => isJsonValue(v, depth + 1));
+  return false;
+}
+
+/** Database value -> wire value. */
+export function toWire(field: FieldDescriptor, value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  if (field.kind === 'DateTime') return iso(value);
+  return value;
+}
+
+/** Database value -> GraphQL (online CRUD) value: Dates stay Dates for the DateTime scalar. */
+export function toGraphQL(field: FieldDescriptor, value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  return value;
+}
+
+/**
+ * Wire/GraphQL value -> database value, or a VALIDATION_FAILED message.
+ * `null` is accepted only for nullable fields.
+ */
+export function parseValue(field: FieldDescriptor, value: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
+  if (value === null) {
+    if (!field.optional) return { ok: false, message: `${field.name} cannot be null` };
+    return { ok: true, value: field.kind === 'Json' ? prismaDbNull : null };
+  }
+  switch (field.kind) {
+    case 'String':
+      if (typeof value === 'string') return { ok: true, value };
+      return { ok: false, message: `${field.name} must be a string` };
+    case 'Int':
+      if (typeof value === 'number' && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX)
+        return { ok: true, value };
+      return { ok: false, message: `${field.name} must be a 32-bit integer` };
+    case 'Float':
+      if (typeof value === 'number' && Number.isFinite(value)) return { ok: true, value };
+      return { ok: false, message: `${field.name} must be a finite number` };
+    case 'Boolean':
+      if (typeof value === 'boolean') return { ok: true, value };
+      return { ok: false, message: `${field.name} must be a boolean` };
+    case 'DateTime': {
+      const d = toDate(value);
+      if (d) return { ok: true, value: d };
+      return { ok: false, message: `${field.name} must be an ISO 8601 date-time string` };
+    }
+    case 'Json':
+      if (isJsonValue(value)) return { ok: true, value };
+      return { ok: false, message: `${field.name} must be a JSON value` };
+    case 'Enum':
+      if (typeof value === 'string' && (field.enumValues ?? []).includes(value)) return { ok: true, value };
+      return { ok: false, message: `${field.name} must be one of ${(field.enumValues ?? []).join(', ')}` };
+  }
+}
+
+/** Wire form of a value the client sent (already accepted by parseValue), for comparisons. */
+export function normalizeWire(field: FieldDescriptor, value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  if (field.kind === 'DateTime') return iso(toDate(value));
+  return value;
+}
+
+/** Structural equality of wire values (JSON semantics; object key order ignored). */
+export function wireEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || a === undefined || b === undefined) return (a ?? null) === (b ?? null);
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    return a.every((v, i) => wireEqual(v, b[i]));
+  }
+  if (isPlainObject(a) && isPlainObject(b)) {
+    const ka = Object.keys(a).filter((k) => a[k] !== undefined);
+    const kb = Object.keys(b).filter((k) => b[k] !== undefined);
+    if (ka.length !== kb.length) return false;
+    return ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && wireEqual(a[k], b[k]));
+  }
+  return false;
+}
+
+export function isDeletedRow(d: EntityDescriptor, row: Row): boolean {
+  const marker = row[d.tombstoneField];
+  return d.tombstone === 'isDeleted' ? marker === true : marker !== null && marker !== undefined;
+}
+
+function deletedAtOf(d: EntityDescriptor, row: Row): Date | null {
+  if (d.tombstone === 'isDeleted') return row[d.tombstoneField] === true ? (row.updatedAt as Date) : null;
+  const v = row[d.tombstoneField];
+  return v instanceof Date ? v : v ? new Date(v as string) : null;
+}
+
+/** A database row -> a pulled item: conventions + every non-ignored data field. Never the tenant. */
+export function serializeRecord(d: EntityDescriptor, row: Row): WireRecord {
+  const out: WireRecord = {
+    id: row.id,
+    clientId: row.clientId ?? null,
+    version: row.version,
+    updatedAt: iso(row.updatedAt),
+    deletedAt: iso(deletedAtOf(d, row)),
+  };
+  for (const f of d.fields) if (f.access !== 'ignore') out[f.name] = toWire(f, row[f.name]);
+  return out;
+}
+
+/** A database row -> the GraphQL object of the online CRUD path. */
+export function graphqlRecord(d: EntityDescriptor, row: Row): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    id: row.id,
+    clientId: row.clientId ?? null,
+    version: row.version,
+    updatedAt: row.updatedAt,
+    deletedAt: deletedAtOf(d, row),
+  };
+  for (const f of d.fields) if (f.access !== 'ignore') out[f.name] = toGraphQL(f, row[f.name]);
+  return out;
+}
+
+/** A pushed item, checked and converted. */
+export interface ParsedItem {
+  id?: string;
+  clientId?: string | null;
+  /** Base version; undefined for a create. */
+  version?: number;
+  /** Device edit time (timestamp strategy only). */
+  deviceUpdatedAt?: Date;
+  /** `deletedAt` set: a delete. */
+  deleted: boolean;
+  /** `_base`: the device's base values of the fields it changed (merge strategy), wire form. */
+  base?: Record<string, unknown>;
+  /** synced + media fields present in the item, database values. */
+  data: Row;
+  /** readonly fields present (applied on create only), database values. */
+  readonlyData: Row;
+  /** Wire form of every data field present (synced, media, readonly). */
+  wire: Record<string, unknown>;
+}
+
+const CONVENTION_KEYS = new Set(['id', 'clientId', 'version', 'updatedAt', 'deletedAt', '_base']);
+
+/** Checks a pushed item against the entity; throws ItemError (VALIDATION_FAILED / FORBIDDEN_FIELD). */
+export function parseItem(d: EntityDescriptor, raw: unknown): ParsedItem {
+  if (!isPlainObject(raw)) throw new ItemError(SyncErrorCode.VALIDATION_FAILED, 'item must be a JSON object');
+  const problems: string[] = [];
+  const forbidden: string[] = [];
+  const item: ParsedItem = { deleted: false, data: {}, readonlyData: {}, wire: {} };
+  const byName = new Map(d.fields.map((f) => [f.name, f]));
+
+  for (const [key, value] of Object.entries(raw)) {
+    if (value === undefined) continue;
+    if (CONVENTION_KEYS.has(key)) continue;
+    if (key === d.tenantField || key === d.tombstoneField || d.serverFields.includes(key)) continue; // server-owned: ignored
+    const field = byName.get(key);
+    if (!field) {
+      problems.push(`unknown field ${key}`);
+      continue;
+    }
+    if (field.access === 'ignore') {
+      forbidden.push(key);
+      continue;
+    }
+    const parsed = parseValue(field, value);
+    if (!parsed.ok) {
+      problems.push(parsed.message);
+      continue;
+    }
+    if (field.access === 'readonly') item.readonlyData[key] = parsed.value;
+    else item.data[key] = parsed.value;
+    item.wire[key] = normalizeWire(field, value);
+  }
+
+  if (raw.id !== undefined && raw.id !== null) {
+    if (typeof raw.id === 'string' && raw.id !== '') item.id = raw.id;
+    else problems.push('id must be a non-empty string');
+  }
+  if (raw.clientId !== undefined) {
+    if (raw.clientId === null || (typeof raw.clientId === 'string' && raw.clientId !== '')) item.clientId = raw.clientId;
+    else problems.push('clientId must be a non-empty string or null');
+  }
+  if (raw.version !== undefined && raw.version !== null) {
+    if (typeof raw.version === 'number' && Number.isSafeInteger(raw.version) && raw.version >= 0) item.version = raw.version;
+    else problems.push('version must be a non-negative integer');
+  }
+  if (raw.updatedAt !== undefined && raw.updatedAt !== null) {
+    const d8 = toDate(raw.updatedAt);
+    if (d8) item.deviceUpdatedAt = d8;
+    else problems.push('updatedAt must be an ISO 8601 date-time string');
+  }
+  if (raw.deletedAt !== undefined && raw.deletedAt !== null) {
+    if (toDate(raw.deletedAt) || raw.deletedAt === true) item.deleted = true;
+    else problems.push('deletedAt must be an ISO 8601 date-time string or null');
+  }
+  if (raw._base !== undefined && raw._base !== null) {
+    if (!isPlainObject(raw._base)) problems.push('_base must be an object');
+    else {
+      item.base = {};
+      for (const [key, value] of Object.entries(raw._base)) {
+        const field = byName.get(key);
+        if (!field || field.access === 'ignore') {
+          problems.push(`_base: unknown field ${key}`);
+          continue;
+        }
+        const parsed = parseValue({ ...field, optional: true }, value);
+        if (!parsed.ok) problems.push(`_base: ${parsed.message}`);
+        else item.base[key] = normalizeWire(field, value);
+      }
+    }
+  }
+
+  if (forbidden.length && !problems.length) {
+    throw new ItemError(SyncErrorCode.FORBIDDEN_FIELD, `server-only field(s) cannot be written: ${forbidden.join(', ')}`);
+  }
+  if (forbidden.length) problems.push(`server-only field(s): ${forbidden.join(', ')}`);
+  if (problems.length) throw new ItemError(SyncErrorCode.VALIDATION_FAILED, problems.join('; '));
+  return item;
+}
+
+/** Required on create: non-nullable, no default, not server-only. */
+export function missingRequired(d: EntityDescriptor, item: ParsedItem): string[] {
+  return d.fields
+    .filter((f) => f.access !== 'ignore' && !f.optional && !f.hasDefault)
+    .filter((f) => !(f.name in item.data) && !(f.name in item.readonlyData))
+    .map((f) => f.name);
+}

@@ -1,0 +1,75 @@
+/**
+ * TrackhubCore: the one object the generated NestJS code injects. It holds the
+ * Prisma client, the token verifier, the entity registry, the write tracker and
+ * the sync service. It is plain TypeScript, usable without NestJS (tests, jobs).
+ */
+import { Logger } from '@nestjs/common';
+
+import { authenticate, type Principal, type TokenVerifier, type TrackhubContext } from './auth.js';
+import type { EntityDescriptor } from './descriptor.js';
+import type { PrismaLike, PrismaTransactionOptions } from './prisma.js';
+import { EntityRegistry } from './registry.js';
+import { SyncService, type SyncLogger } from './sync.service.js';
+import { WriteTracker } from './write-tracker.js';
+
+export const DEFAULT_MAX_BATCH_SIZE = 1000;
+export const DEFAULT_MAX_PULL_LIMIT = 1000;
+
+export interface TrackhubOptions {
+  /** A PrismaClient instance generated from the schema (any provider). */
+  prisma: PrismaLike;
+  /** Turns a bearer token into `{ tenantId, userId }` or null. */
+  verifyToken: TokenVerifier;
+  /** Largest syncPush batch; larger ones are refused with BATCH_TOO_LARGE (default 1000). */
+  maxBatchSize?: number;
+  /** Largest syncPull limit (default 1000). */
+  maxPullLimit?: number;
+  /** Interactive transaction limits, one transaction per written item (default maxWait 10 s, timeout 30 s). */
+  transactionOptions?: PrismaTransactionOptions;
+  /** Where internal errors are logged (default: NestJS Logger 'Trackhub'). */
+  logger?: SyncLogger;
+}
+
+export class TrackhubCore {
+  readonly prisma: PrismaLike;
+  readonly verifyToken: TokenVerifier;
+  readonly registry: EntityRegistry;
+  readonly writes: WriteTracker;
+  readonly sync: SyncService;
+  readonly maxBatchSize: number;
+  readonly maxPullLimit: number;
+  readonly transactionOptions: PrismaTransactionOptions;
+
+  constructor(options: TrackhubOptions, descriptors: readonly EntityDescriptor[]) {
+    if (!options?.prisma) throw new Error('TrackhubCore: options.prisma (a PrismaClient instance) is required');
+    if (typeof options.verifyToken !== 'function') throw new Error('TrackhubCore: options.verifyToken is required');
+    this.prisma = options.prisma;
+    this.verifyToken = options.verifyToken;
+    this.registry = new EntityRegistry(descriptors);
+    this.writes = WriteTracker.for(options.prisma);
+    this.maxBatchSize = positive(options.maxBatchSize, DEFAULT_MAX_BATCH_SIZE, 'maxBatchSize');
+    this.maxPullLimit = positive(options.maxPullLimit, DEFAULT_MAX_PULL_LIMIT, 'maxPullLimit');
+    this.transactionOptions = { maxWait: 10_000, timeout: 30_000, ...options.transactionOptions };
+    const logger = options.logger ?? new Logger('Trackhub');
+    this.sync = new SyncService({
+      prisma: this.prisma,
+      registry: this.registry,
+      writes: this.writes,
+      maxBatchSize: this.maxBatchSize,
+      maxPullLimit: this.maxPullLimit,
+      transactionOptions: this.transactionOptions,
+      logger,
+    });
+  }
+
+  /** The verified principal of a GraphQL request, or an UNAUTHENTICATED error. */
+  authenticate(context: TrackhubContext | undefined): Promise<Principal> {
+    return authenticate(context, this.verifyToken);
+  }
+}
+
+function positive(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new Error(`TrackhubCore: ${name} must be a positive integer`);
+  return value;
+}

@@ -1,0 +1,185 @@
+/**
+ * The typed online path: get / list / create / update / delete of one entity.
+ * Generated `<Entity>Service` classes extend this with their GraphQL types.
+ */
+import { authenticate, type Principal, type TrackhubContext } from './auth.js';
+import { graphqlRecord, isDeletedRow, isPlainObject, missingRequired, parseItem, serializeRecord, type ParsedItem } from './codec.js';
+import type { TrackhubCore } from './core.js';
+import { decodeListCursor, encodeListCursor } from './cursor.js';
+import type { EntityDescriptor } from './descriptor.js';
+import { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
+import { delegateOf, isUniqueViolation, type Row } from './prisma.js';
+import {
+  deletionData,
+  findByClientId,
+  findById,
+  guardedUpdate,
+  insertRecord,
+  liveScope,
+  resolveRelations,
+  tenantScope,
+} from './store.js';
+
+export interface CrudListArgs {
+  limit?: number | null;
+  cursor?: string | null;
+}
+
+export interface CrudPage<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export const DEFAULT_LIST_LIMIT = 100;
+export const MAX_LIST_LIMIT = 1000;
+
+export class CrudService<TObject, TCreate extends object = Record<string, unknown>, TUpdate extends object = Record<string, unknown>> {
+  constructor(
+    protected readonly core: TrackhubCore,
+    protected readonly descriptor: EntityDescriptor,
+  ) {}
+
+  protected principal(context: TrackhubContext | undefined): Promise<Principal> {
+    return authenticate(context, this.core.verifyToken);
+  }
+
+  /** A live record of the caller's tenant, or null (unknown id, another tenant's id, deleted). */
+  async get(context: TrackhubContext | undefined, id: string): Promise<TObject | null> {
+    const principal = await this.principal(context);
+    const d = this.descriptor;
+    const row = await delegateOf(this.core.prisma, d.delegate).findFirst({
+      where: { ...tenantScope(d, principal), ...liveScope(d), id },
+    });
+    return row ? this.toObject(row) : null;
+  }
+
+  /** Live records of the caller's tenant, in id order, keyset-paged. */
+  async list(context: TrackhubContext | undefined, args: CrudListArgs = {}): Promise<CrudPage<TObject>> {
+    const principal = await this.principal(context);
+    const d = this.descriptor;
+    const limit = args.limit ?? DEFAULT_LIST_LIMIT;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      throw new TrackhubError(SyncErrorCode.INVALID_LIMIT, `limit must be an integer between 1 and ${MAX_LIST_LIMIT}, got ${String(limit)}`);
+    }
+    const afterId = args.cursor ? decodeListCursor(args.cursor) : null;
+    const rows = await delegateOf(this.core.prisma, d.delegate).findMany({
+      where: { ...tenantScope(d, principal), ...liveScope(d), ...(afterId !== null ? { id: { gt: afterId } } : {}) },
+      orderBy: [{ id: 'asc' }],
+      take: limit + 1,
+    });
+    const page = rows.slice(0, limit);
+    return {
+      items: page.map((row) => this.toObject(row)),
+      nextCursor: rows.length > limit ? encodeListCursor(page[page.length - 1].id as string) : null,
+    };
+  }
+
+  /** Creates at once and returns the server id; idempotent on clientId when one is given. */
+  async create(context: TrackhubContext | undefined, input: TCreate): Promise<TObject> {
+    const principal = await this.principal(context);
+    const d = this.descriptor;
+    const item = this.parse(input);
+    const clientId = item.clientId ?? null;
+    const missing = missingRequired(d, item);
+    if (missing.length) throw new TrackhubError(SyncErrorCode.VALIDATION_FAILED, `missing required field(s): ${missing.join(', ')}`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const row = await this.write(async (tx, stamp) => {
+          if (clientId) {
+            const existing = await findByClientId(tx, d, principal, clientId);
+            if (existing) return existing;
+          }
+          const data: Row = { ...item.readonlyData, ...item.data };
+          await resolveRelations(tx, d, principal, data);
+          return insertRecord(tx, d, principal, stamp, clientId, data);
+        });
+        return this.toObject(row);
+      } catch (error) {
+        if (attempt === 0 && clientId && isUniqueViolation(error)) continue;
+        throw error;
+      }
+    }
+  }
+
+  /** Applies `input` if the record is still at `expectedVersion`, else a CONFLICT error carrying the current record. */
+  async update(context: TrackhubContext | undefined, id: string, expectedVersion: number, input: TUpdate): Promise<TObject> {
+    const principal = await this.principal(context);
+    const item = this.parse(input);
+    return this.toObject(
+      await this.write(async (tx, stamp) => {
+        const existing = await this.live(tx, principal, id);
+        this.expect(existing, expectedVersion);
+        const data: Row = { ...item.data }; // readonly fields cannot change after create
+        await resolveRelations(tx, this.descriptor, principal, data);
+        return this.guarded(tx, principal, existing, data, stamp);
+      }),
+    );
+  }
+
+  /** Soft-deletes (tombstone + version+1) if the record is still at `expectedVersion`. */
+  async delete(context: TrackhubContext | undefined, id: string, expectedVersion: number): Promise<TObject> {
+    const principal = await this.principal(context);
+    return this.toObject(
+      await this.write(async (tx, stamp) => {
+        const existing = await this.live(tx, principal, id);
+        this.expect(existing, expectedVersion);
+        return this.guarded(tx, principal, existing, deletionData(this.descriptor, stamp), stamp);
+      }),
+    );
+  }
+
+  /** Row -> GraphQL object (no tenant, no server-only fields). */
+  protected toObject(row: Row): TObject {
+    return graphqlRecord(this.descriptor, row) as TObject;
+  }
+
+  private parse(input: object): ParsedItem {
+    if (!isPlainObject(input)) throw new TrackhubError(SyncErrorCode.VALIDATION_FAILED, 'input must be an object');
+    const raw: Record<string, unknown> = { ...input };
+    // The online path has its own id / version arguments; these keys are not inputs.
+    for (const key of ['id', 'version', 'updatedAt', 'deletedAt', '_base']) delete raw[key];
+    try {
+      return parseItem(this.descriptor, raw);
+    } catch (error) {
+      if (error instanceof ItemError) throw new TrackhubError(error.code, error.message);
+      throw error;
+    }
+  }
+
+  private async write(fn: (tx: unknown, stamp: Date) => Promise<Row>): Promise<Row> {
+    try {
+      return await this.core.writes.run((stamp) => this.core.prisma.$transaction((tx) => fn(tx, stamp), this.core.transactionOptions));
+    } catch (error) {
+      if (error instanceof ItemError) throw new TrackhubError(error.code, error.message);
+      throw error;
+    }
+  }
+
+  private async live(tx: unknown, principal: Principal, id: string): Promise<Row> {
+    const row = await findById(tx, this.descriptor, principal, id);
+    if (!row || isDeletedRow(this.descriptor, row)) {
+      throw new TrackhubError(SyncErrorCode.NOT_FOUND, `no ${this.descriptor.name} with id "${id}"`);
+    }
+    return row;
+  }
+
+  private expect(row: Row, expectedVersion: number): void {
+    if (row.version !== expectedVersion) throw this.conflictError(row, expectedVersion);
+  }
+
+  private conflictError(row: Row, expectedVersion: number): TrackhubError {
+    return new TrackhubError(
+      SyncErrorCode.CONFLICT,
+      `${this.descriptor.name} ${String(row.id)} is at version ${String(row.version)}, not ${expectedVersion}`,
+      { current: serializeRecord(this.descriptor, row), serverVersion: row.version },
+    );
+  }
+
+  private async guarded(tx: unknown, principal: Principal, existing: Row, data: Row, stamp: Date): Promise<Row> {
+    const row = await guardedUpdate(tx, this.descriptor, principal, existing, data, stamp);
+    if (row) return row;
+    const current = await findById(tx, this.descriptor, principal, existing.id as string);
+    if (!current) throw new TrackhubError(SyncErrorCode.NOT_FOUND, `no ${this.descriptor.name} with id "${String(existing.id)}"`);
+    throw this.conflictError(current, existing.version as number);
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Per-entity descriptors: everything the generic runtime needs to know about
+ * one `@sync` model. Generated into `server/generated/<entity>/<entity>.descriptor.ts`.
+ */
+
+export type FieldKind = 'String' | 'Int' | 'Float' | 'Boolean' | 'DateTime' | 'Json' | 'Enum';
+
+/** `synced` both ways, `readonly` server -> device only (settable on create), `ignore` never leaves the server, `media` synced (filled by the upload queue). */
+export type FieldAccess = 'synced' | 'readonly' | 'ignore' | 'media';
+
+export type ConflictStrategy = 'timestamp' | 'serverWins' | 'clientWins' | 'merge' | 'manual';
+
+export interface RelationDescriptor {
+  /** Target entity name, e.g. `Space`. */
+  entity: string;
+  /** Target's Prisma delegate, e.g. `space`. */
+  delegate: string;
+  /** Target's tenant field, or null for a global entity. */
+  tenantField: string | null;
+}
+
+export interface FieldDescriptor {
+  /** Prisma field name = wire name. */
+  name: string;
+  kind: FieldKind;
+  /** Allowed values when kind is `Enum`. */
+  enumValues?: readonly string[];
+  /** Nullable in Prisma. */
+  optional: boolean;
+  /** Prisma has a default, so a create may omit it. */
+  hasDefault: boolean;
+  access: FieldAccess;
+  /** Set when the field is the foreign key of a relation to another @sync entity. */
+  relation?: RelationDescriptor;
+}
+
+export interface EntityDescriptor {
+  /** Model name; the `entity` argument of syncPull / syncPush. */
+  name: string;
+  /** Prisma client delegate, camelCase of the model name. */
+  delegate: string;
+  /** Device table name; accepted as an alias of `name` by syncPull / syncPush. */
+  table: string;
+  /** Tenant scope field, or null for a global entity. */
+  tenantField: string | null;
+  conflict: ConflictStrategy;
+  /** `deletedAt DateTime?` (default) or an `isDeleted Boolean` marker. */
+  tombstone: 'deletedAt' | 'isDeleted';
+  /** Name of the tombstone field (`deletedAt` or `isDeleted`). */
+  tombstoneField: string;
+  /** Server-managed fields besides the conventions (e.g. `createdAt`): ignored when a client sends them. */
+  serverFields: readonly string[];
+  /** Every data field (convention fields excluded), `@sync.ignore` ones included, in schema order. */
+  fields: readonly FieldDescriptor[];
+}
+
+/** Identity helper that keeps literal types checked against the descriptor shape. */
+export function defineEntity(descriptor: EntityDescriptor): EntityDescriptor {
+  return descriptor;
+}

@@ -1,0 +1,55 @@
+/**
+ * Stable error codes of the sync protocol and the online CRUD path.
+ *
+ * Request-level problems (no principal, unknown entity, oversize batch, bad
+ * limit or cursor) are GraphQL errors carrying `extensions.code`. Problems with
+ * one pushed item are per-item results (`errorCode`) and never fail the batch.
+ */
+import { GraphQLError } from 'graphql';
+
+export const SyncErrorCode = {
+  /** No valid `Authorization: Bearer ...` token. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** `entity` names no synced entity; the error lists the valid ones. */
+  UNKNOWN_ENTITY: 'UNKNOWN_ENTITY',
+  /** More items in one syncPush than `maxBatchSize`; nothing written. */
+  BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
+  /** `limit` outside 1..maxPullLimit. */
+  INVALID_LIMIT: 'INVALID_LIMIT',
+  /** A `cursor` this server did not issue. */
+  INVALID_CURSOR: 'INVALID_CURSOR',
+  /** Malformed item or input: wrong type, unknown field, missing required field, bad reference. */
+  VALIDATION_FAILED: 'VALIDATION_FAILED',
+  /** No record with that id in the caller's tenant (another tenant's id reads the same). */
+  NOT_FOUND: 'NOT_FOUND',
+  /** The base/expected version is stale and the entity's strategy did not resolve it. */
+  CONFLICT: 'CONFLICT',
+  /** The item carries a server-only (`@sync.ignore`) field. */
+  FORBIDDEN_FIELD: 'FORBIDDEN_FIELD',
+  /** Anything unexpected; details are logged on the server, not sent. */
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type SyncErrorCode = (typeof SyncErrorCode)[keyof typeof SyncErrorCode];
+
+/** A request-level error: a GraphQL error with `extensions.code`. */
+export class TrackhubError extends GraphQLError {
+  readonly code: SyncErrorCode;
+
+  constructor(code: SyncErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+    this.code = code;
+    this.name = 'TrackhubError';
+  }
+}
+
+/** A problem with one pushed item (or one CRUD input): becomes a per-item result. */
+export class ItemError extends Error {
+  readonly code: SyncErrorCode;
+
+  constructor(code: SyncErrorCode, message: string) {
+    super(message);
+    this.code = code;
+    this.name = 'ItemError';
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * trackhub-gen/runtime/server: what the generated NestJS code imports.
+ */
+export { authenticate, bearerToken, createTrackhubContext, devTokenVerifier } from './auth.js';
+export type { Principal, RequestLike, TokenVerifier, TrackhubContext } from './auth.js';
+export { bodyLimitFor, createTrackhubServer, startTrackhubServer } from './bootstrap.js';
+export type { TrackhubServerOptions } from './bootstrap.js';
+export { graphqlRecord, parseItem, serializeRecord, wireEqual } from './codec.js';
+export type { JsonValue, ParsedItem, WireRecord } from './codec.js';
+export { DEFAULT_MAX_BATCH_SIZE, DEFAULT_MAX_PULL_LIMIT, TrackhubCore } from './core.js';
+export type { TrackhubOptions } from './core.js';
+export { CrudService, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './crud.service.js';
+export type { CrudListArgs, CrudPage } from './crud.service.js';
+export { decodePullCursor, encodePullCursor } from './cursor.js';
+export type { PullPosition } from './cursor.js';
+export { defineEntity } from './descriptor.js';
+export type {
+  ConflictStrategy,
+  EntityDescriptor,
+  FieldAccess,
+  FieldDescriptor,
+  FieldKind,
+  RelationDescriptor,
+} from './descriptor.js';
+export { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
+export { ConflictPayload, GraphQLDateTime, GraphQLJSON, SyncPullResponse, SyncResultItem } from './graphql.js';
+export type { TrackhubModuleOptions } from './module-options.js';
+export { delegateOf, prismaDbNull } from './prisma.js';
+export type { PrismaDelegateLike, PrismaLike, PrismaTransactionOptions, Row } from './prisma.js';
+export { EntityRegistry } from './registry.js';
+export { SyncService } from './sync.service.js';
+export type { ConflictPayload as SyncConflict, SyncPullArgs, SyncPullResult, SyncResult } from './sync.service.js';
+export { TrackhubSyncResolver } from './sync.resolver.js';
+export { WriteTracker } from './write-tracker.js';

@@ -1,0 +1,100 @@
+/**
+ * Tenant-scoped record access shared by the sync service and the online CRUD
+ * services. Every function takes the client or the transaction client to use.
+ */
+import type { Principal } from './auth.js';
+import type { EntityDescriptor } from './descriptor.js';
+import { ItemError, SyncErrorCode } from './errors.js';
+import { delegateOf, type Row } from './prisma.js';
+
+/** `where` scoping a query to the caller's tenant (nothing for a global entity). */
+export function tenantScope(d: { tenantField: string | null }, principal: Principal): Row {
+  return d.tenantField ? { [d.tenantField]: principal.tenantId } : {};
+}
+
+/** `where` selecting live (not soft-deleted) records. */
+export function liveScope(d: EntityDescriptor): Row {
+  return d.tombstone === 'isDeleted' ? { [d.tombstoneField]: false } : { [d.tombstoneField]: null };
+}
+
+/** `data` of a soft delete. */
+export function deletionData(d: EntityDescriptor, stamp: Date): Row {
+  return d.tombstone === 'isDeleted' ? { [d.tombstoneField]: true } : { [d.tombstoneField]: stamp };
+}
+
+export async function findById(client: unknown, d: EntityDescriptor, principal: Principal, id: string): Promise<Row | null> {
+  return delegateOf(client, d.delegate).findFirst({ where: { ...tenantScope(d, principal), id } });
+}
+
+export async function findByClientId(
+  client: unknown,
+  d: EntityDescriptor,
+  principal: Principal,
+  clientId: string,
+): Promise<Row | null> {
+  return delegateOf(client, d.delegate).findFirst({ where: { ...tenantScope(d, principal), clientId } });
+}
+
+/**
+ * Checks and translates relation foreign keys in `data` (mutated in place).
+ * A value that is the id of a record of the target entity in the caller's
+ * tenant is kept; one that is the `clientId` of such a record (a parent
+ * created offline whose server id the device does not know yet) becomes that
+ * record's id; anything else (including another tenant's id) is refused.
+ */
+export async function resolveRelations(client: unknown, d: EntityDescriptor, principal: Principal, data: Row): Promise<void> {
+  for (const field of d.fields) {
+    const relation = field.relation;
+    const value = data[field.name];
+    if (!relation || typeof value !== 'string') continue;
+    const target = delegateOf(client, relation.delegate);
+    const scope = tenantScope(relation, principal);
+    const byId = await target.findFirst({ where: { ...scope, id: value }, select: { id: true } });
+    if (byId) continue;
+    const byClientId = await target.findFirst({ where: { ...scope, clientId: value }, select: { id: true } });
+    if (byClientId) {
+      data[field.name] = byClientId.id;
+      continue;
+    }
+    throw new ItemError(
+      SyncErrorCode.VALIDATION_FAILED,
+      `${field.name}: no ${relation.entity} with id or clientId "${value}" in your tenant`,
+    );
+  }
+}
+
+export async function insertRecord(
+  client: unknown,
+  d: EntityDescriptor,
+  principal: Principal,
+  stamp: Date,
+  clientId: string | null,
+  data: Row,
+): Promise<Row> {
+  return delegateOf(client, d.delegate).create({
+    data: { ...data, ...tenantScope(d, principal), clientId, version: 1, updatedAt: stamp },
+  });
+}
+
+/**
+ * Optimistic write: applies `data` only if the record is still at `row.version`,
+ * bumping the version and stamping updatedAt. Returns the new row, or null when
+ * someone else wrote it first (the caller re-reads and reports a conflict).
+ */
+export async function guardedUpdate(
+  client: unknown,
+  d: EntityDescriptor,
+  principal: Principal,
+  row: Row,
+  data: Row,
+  stamp: Date,
+): Promise<Row | null> {
+  const delegate = delegateOf(client, d.delegate);
+  const version = row.version as number;
+  const { count } = await delegate.updateMany({
+    where: { ...tenantScope(d, principal), id: row.id, version },
+    data: { ...data, version: version + 1, updatedAt: stamp },
+  });
+  if (count === 0) return null;
+  return delegate.findFirst({ where: { ...tenantScope(d, principal), id: row.id } });
+}

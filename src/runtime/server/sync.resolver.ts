@@ -1,0 +1,38 @@
+/**
+ * The generic sync resolver: `syncPull` / `syncPush`, dispatched by entity name
+ * through the registry of generated descriptors.
+ */
+import { Inject } from '@nestjs/common';
+import { Args, Context, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+
+import type { TrackhubContext } from './auth.js';
+import { TrackhubCore } from './core.js';
+import { GraphQLDateTime, GraphQLJSON, SyncPullResponse, SyncResultItem } from './graphql.js';
+import type { SyncResult } from './sync.service.js';
+
+@Resolver()
+export class TrackhubSyncResolver {
+  constructor(@Inject(TrackhubCore) private readonly trackhub: TrackhubCore) {}
+
+  @Query(() => SyncPullResponse, { name: 'syncPull' })
+  async syncPull(
+    @Args('entity', { type: () => String }) entity: string,
+    @Args('since', { type: () => GraphQLDateTime, nullable: true }) since: Date | null | undefined,
+    @Args('limit', { type: () => Int, nullable: true, defaultValue: 1000 }) limit: number | null | undefined,
+    @Args('cursor', { type: () => String, nullable: true }) cursor: string | null | undefined,
+    @Context() context: TrackhubContext,
+  ): Promise<SyncPullResponse> {
+    const principal = await this.trackhub.authenticate(context);
+    return this.trackhub.sync.pull(principal, entity, { since, limit, cursor });
+  }
+
+  @Mutation(() => [SyncResultItem], { name: 'syncPush' })
+  async syncPush(
+    @Args('entity', { type: () => String }) entity: string,
+    @Args('items', { type: () => [GraphQLJSON] }) items: unknown[],
+    @Context() context: TrackhubContext,
+  ): Promise<SyncResult[]> {
+    const principal = await this.trackhub.authenticate(context);
+    return this.trackhub.sync.push(principal, entity, items);
+  }
+}

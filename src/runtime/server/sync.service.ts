@@ -1,0 +1,375 @@
+/**
+ * syncPull / syncPush over any registered entity.
+ */
+import type { Principal } from './auth.js';
+import {
+  isDeletedRow,
+  missingRequired,
+  parseItem,
+  serializeRecord,
+  wireEqual,
+  type ParsedItem,
+  type WireRecord,
+} from './codec.js';
+import { comparePositions, decodePullCursor, encodePullCursor, type PullPosition } from './cursor.js';
+import type { EntityDescriptor } from './descriptor.js';
+import { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
+import { delegateOf, isUniqueViolation, type PrismaLike, type PrismaTransactionOptions, type Row } from './prisma.js';
+import type { EntityRegistry } from './registry.js';
+import {
+  deletionData,
+  findByClientId,
+  findById,
+  guardedUpdate,
+  insertRecord,
+  resolveRelations,
+  tenantScope,
+} from './store.js';
+import type { WriteTracker } from './write-tracker.js';
+
+export interface SyncPullArgs {
+  since?: Date | null;
+  limit?: number | null;
+  cursor?: string | null;
+}
+
+export interface SyncPullResult {
+  items: WireRecord[];
+  /** A watermark safe to send back as `since`: nothing after it was skipped. */
+  lastSyncAt: Date;
+  hasMore: boolean;
+  /** Exact position after this page; send it back as `cursor` to continue. */
+  cursor: string;
+}
+
+export interface ConflictPayload {
+  serverData: WireRecord | null;
+  clientData: unknown;
+  serverVersion: number | null;
+  resolutionSuggested: WireRecord | null;
+}
+
+export interface SyncResult {
+  clientId: string | null;
+  id: string | null;
+  success: boolean;
+  errorCode: string | null;
+  errorMessage: string | null;
+  conflict: ConflictPayload | null;
+  version: number | null;
+  updatedAt: Date | null;
+}
+
+export interface SyncLogger {
+  error(message: string, ...rest: unknown[]): void;
+}
+
+export interface SyncServiceOptions {
+  prisma: PrismaLike;
+  registry: EntityRegistry;
+  writes: WriteTracker;
+  /** Largest syncPush batch (default 1000). */
+  maxBatchSize: number;
+  /** Largest syncPull limit (default 1000). */
+  maxPullLimit: number;
+  transactionOptions: PrismaTransactionOptions;
+  logger: SyncLogger;
+}
+
+const ms = (row: Row): number => (row.updatedAt as Date).getTime();
+
+export class SyncService {
+  constructor(private readonly options: SyncServiceOptions) {}
+
+  // ---------------------------------------------------------------- pull
+
+  /**
+   * Items of one entity changed after `since` / `cursor`, oldest first, in
+   * (updatedAt, id) order, tombstones included, tenant-scoped, never past the
+   * write horizon (see write-tracker.ts).
+   *
+   * - `limit` is a hard cap on the page size.
+   * - `cursor` (our addition) is exact: send back the returned `cursor` and no
+   *   row is skipped or repeated, even when more than `limit` rows share one
+   *   updatedAt.
+   * - `lastSyncAt` is a watermark safe to send back as `since` (the seed's
+   *   signature): it never passes a row that was not delivered. Without a
+   *   cursor, a page does not end in the middle of a group of rows sharing one
+   *   updatedAt when it can end before it (the trailing partial group is left
+   *   for the next page), so since-only clients get no repeats either. The one
+   *   case only the cursor solves: a single updatedAt shared by more than
+   *   `limit` rows; then `lastSyncAt` stays just before that group (repeat,
+   *   never skip) and the client must use `cursor` to get past it.
+   */
+  async pull(principal: Principal, entity: string, args: SyncPullArgs = {}): Promise<SyncPullResult> {
+    const d = this.options.registry.get(entity);
+    const limit = args.limit ?? this.options.maxPullLimit;
+    if (!Number.isInteger(limit) || limit < 1 || limit > this.options.maxPullLimit) {
+      throw new TrackhubError(
+        SyncErrorCode.INVALID_LIMIT,
+        `limit must be an integer between 1 and ${this.options.maxPullLimit}, got ${String(limit)}`,
+      );
+    }
+    const start: PullPosition | null = args.cursor
+      ? decodePullCursor(args.cursor)
+      : args.since
+        ? { updatedAt: args.since.getTime(), id: null }
+        : null;
+
+    const horizon = this.options.writes.horizon();
+    const delegate = delegateOf(this.options.prisma, d.delegate);
+    const scope = tenantScope(d, principal);
+    const below = { updatedAt: { lt: new Date(horizon) } };
+    const orderBy = [{ updatedAt: 'asc' }, { id: 'asc' }];
+
+    const rows = await delegate.findMany({
+      where: { AND: [scope, below, ...(start ? [after(start)] : [])] },
+      orderBy,
+      take: limit + 1,
+    });
+    let page = rows.slice(0, limit);
+    let hasMore = rows.length > limit;
+    let next: Row | undefined = rows[limit];
+
+    if (hasMore && !args.cursor && next && ms(next) === ms(page[page.length - 1])) {
+      const groupAt = ms(next);
+      let k = page.length;
+      while (k > 0 && ms(page[k - 1]) === groupAt) k--;
+      if (k > 0) {
+        next = page[k];
+        page = page.slice(0, k);
+      }
+    }
+
+    let end: PullPosition;
+    if (hasMore) {
+      const last = page[page.length - 1];
+      end = { updatedAt: ms(last), id: last.id as string };
+    } else {
+      // Everything below the horizon has been delivered.
+      end = { updatedAt: horizon - 1, id: null };
+      if (start && comparePositions(start, end) > 0) end = start;
+    }
+    const lastSyncAt =
+      end.id === null || (hasMore && next !== undefined && ms(next) !== end.updatedAt) ? end.updatedAt : end.updatedAt - 1;
+
+    return {
+      items: page.map((row) => serializeRecord(d, row)),
+      lastSyncAt: new Date(lastSyncAt),
+      hasMore,
+      cursor: encodePullCursor(end),
+    };
+  }
+
+  // ---------------------------------------------------------------- push
+
+  /**
+   * Applies a batch item by item, each in its own transaction. One bad item
+   * gets a per-item error and never fails the batch; an oversize batch is
+   * refused as a whole before anything is written.
+   */
+  async push(principal: Principal, entity: string, items: readonly unknown[]): Promise<SyncResult[]> {
+    const d = this.options.registry.get(entity);
+    if (!Array.isArray(items)) throw new TrackhubError(SyncErrorCode.VALIDATION_FAILED, 'items must be a list');
+    if (items.length > this.options.maxBatchSize) {
+      throw new TrackhubError(
+        SyncErrorCode.BATCH_TOO_LARGE,
+        `Batch of ${items.length} items exceeds the maximum of ${this.options.maxBatchSize}; split it. Nothing was written.`,
+        { maxBatchSize: this.options.maxBatchSize },
+      );
+    }
+    const results: SyncResult[] = [];
+    for (const raw of items) results.push(await this.pushItem(principal, d, raw));
+    return results;
+  }
+
+  private async pushItem(principal: Principal, d: EntityDescriptor, raw: unknown): Promise<SyncResult> {
+    const echoClientId = typeof (raw as { clientId?: unknown } | null)?.clientId === 'string' ? ((raw as { clientId: string }).clientId) : null;
+    const echoId = typeof (raw as { id?: unknown } | null)?.id === 'string' ? ((raw as { id: string }).id) : null;
+    try {
+      const item = parseItem(d, raw);
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await this.options.writes.run((stamp) =>
+            this.options.prisma.$transaction((tx) => this.applyItem(tx, principal, d, item, raw, stamp), this.options.transactionOptions),
+          );
+        } catch (error) {
+          // A concurrent create with the same clientId won the race: the retry replays it.
+          if (attempt === 0 && isUniqueViolation(error) && item.version === undefined) continue;
+          throw error;
+        }
+      }
+    } catch (error) {
+      if (error instanceof ItemError) return failure(echoClientId, echoId, error.code, error.message);
+      this.options.logger.error(`syncPush ${d.name}: item failed`, error);
+      return failure(echoClientId, echoId, SyncErrorCode.INTERNAL, 'Internal error while applying the item');
+    }
+  }
+
+  private async applyItem(
+    tx: unknown,
+    principal: Principal,
+    d: EntityDescriptor,
+    item: ParsedItem,
+    raw: unknown,
+    stamp: Date,
+  ): Promise<SyncResult> {
+    if (item.version === undefined) return this.applyCreate(tx, principal, d, item, stamp);
+
+    let existing: Row | null;
+    if (item.id) existing = await findById(tx, d, principal, item.id);
+    else if (item.clientId) existing = await findByClientId(tx, d, principal, item.clientId);
+    else throw new ItemError(SyncErrorCode.VALIDATION_FAILED, 'an update or delete needs id or clientId');
+    if (!existing) {
+      throw new ItemError(SyncErrorCode.NOT_FOUND, `no ${d.name} with ${item.id ? `id "${item.id}"` : `clientId "${item.clientId}"`}`);
+    }
+
+    if (isDeletedRow(d, existing)) {
+      // Deleting twice is a no-op (e.g. a replayed delete); editing a tombstone is a conflict.
+      if (item.deleted) return success(existing);
+      return conflict(d, existing, raw, 'the record was deleted on the server', null);
+    }
+
+    if (item.version === existing.version) return this.write(tx, principal, d, item, raw, existing, stamp, writableData(item));
+
+    // Stale base version.
+    if (!item.deleted && Object.entries(item.wire).every(([k, v]) => k in item.readonlyData || wireEqual(v, serializeRecord(d, existing)[k]))) {
+      // The server already holds exactly these values (e.g. a replayed update): nothing to do.
+      return success(existing);
+    }
+    switch (d.conflict) {
+      case 'clientWins':
+        return this.write(tx, principal, d, item, raw, existing, stamp, writableData(item));
+      case 'timestamp': {
+        const device = item.deviceUpdatedAt?.getTime();
+        const server = ms(existing);
+        if (device !== undefined && device > server) {
+          return this.write(tx, principal, d, item, raw, existing, stamp, writableData(item));
+        }
+        const why =
+          device === undefined
+            ? 'stale version and no device updatedAt to compare'
+            : device === server
+              ? 'stale version and equal edit times: choose a version'
+              : 'the server copy is newer';
+        return conflict(d, existing, raw, why, null);
+      }
+      case 'merge': {
+        if (item.deleted) return conflict(d, existing, raw, 'the record changed on the server since the device deleted it', null);
+        const serverWire = serializeRecord(d, existing);
+        const apply: Row = {};
+        const clashes: string[] = [];
+        for (const [name, value] of Object.entries(item.data)) {
+          const mine = item.wire[name];
+          const theirs = serverWire[name];
+          if (wireEqual(mine, theirs)) continue;
+          if (item.base) {
+            if (!(name in item.base)) continue; // not changed on the device: keep the server's value
+            if (wireEqual(item.base[name], theirs)) apply[name] = value; // changed on the device only
+            else clashes.push(name); // changed on both sides, differently
+          } else {
+            clashes.push(name); // no base: cannot tell who changed it
+          }
+        }
+        if (clashes.length) {
+          const suggested: WireRecord = { ...serverWire };
+          for (const name of Object.keys(apply)) suggested[name] = item.wire[name];
+          return conflict(d, existing, raw, `changed on both sides: ${clashes.sort().join(', ')}`, suggested);
+        }
+        if (Object.keys(apply).length === 0) return success(existing);
+        return this.write(tx, principal, d, item, raw, existing, stamp, apply);
+      }
+      case 'serverWins':
+        return conflict(d, existing, raw, 'the server copy wins (serverWins)', null);
+      case 'manual':
+        return conflict(d, existing, raw, 'stale version: resolve manually', null);
+    }
+  }
+
+  private async applyCreate(tx: unknown, principal: Principal, d: EntityDescriptor, item: ParsedItem, stamp: Date): Promise<SyncResult> {
+    if (!item.clientId) throw new ItemError(SyncErrorCode.VALIDATION_FAILED, 'a create (no version) needs a clientId');
+    const existing = await findByClientId(tx, d, principal, item.clientId);
+    if (item.deleted) {
+      // Created and deleted on the device before it synced: delete the server copy if the create got through.
+      if (!existing) return { ...success(null), clientId: item.clientId };
+      if (isDeletedRow(d, existing)) return success(existing);
+      const row = await guardedUpdate(tx, d, principal, existing, deletionData(d, stamp), stamp);
+      if (!row) throw new Error('concurrent write during delete');
+      return success(row);
+    }
+    if (existing) return success(existing); // replay: idempotent on (tenant, clientId)
+    const missing = missingRequired(d, item);
+    if (missing.length) throw new ItemError(SyncErrorCode.VALIDATION_FAILED, `missing required field(s): ${missing.join(', ')}`);
+    const data: Row = { ...item.readonlyData, ...item.data };
+    await resolveRelations(tx, d, principal, data);
+    return success(await insertRecord(tx, d, principal, stamp, item.clientId, data));
+  }
+
+  private async write(
+    tx: unknown,
+    principal: Principal,
+    d: EntityDescriptor,
+    item: ParsedItem,
+    raw: unknown,
+    existing: Row,
+    stamp: Date,
+    data: Row,
+  ): Promise<SyncResult> {
+    const changes: Row = item.deleted ? deletionData(d, stamp) : { ...data };
+    if (!item.deleted) await resolveRelations(tx, d, principal, changes);
+    const row = await guardedUpdate(tx, d, principal, existing, changes, stamp);
+    if (row) return success(row);
+    // Someone wrote it between our read and our write: report the current copy.
+    const current = await findById(tx, d, principal, existing.id as string);
+    if (!current) throw new ItemError(SyncErrorCode.NOT_FOUND, `no ${d.name} with id "${String(existing.id)}"`);
+    return conflict(d, current, raw, 'the record changed while the item was applied', null);
+  }
+}
+
+/** Rows strictly after a position in (updatedAt, id) order. */
+function after(position: PullPosition): Row {
+  const at = new Date(position.updatedAt);
+  if (position.id === null) return { updatedAt: { gt: at } };
+  return { OR: [{ updatedAt: { gt: at } }, { updatedAt: at, id: { gt: position.id } }] };
+}
+
+/** Fields an update applies: synced + media (readonly ones are ignored on update). */
+function writableData(item: ParsedItem): Row {
+  return { ...item.data };
+}
+
+function success(row: Row | null): SyncResult {
+  return {
+    clientId: (row?.clientId as string | null | undefined) ?? null,
+    id: (row?.id as string | undefined) ?? null,
+    success: true,
+    errorCode: null,
+    errorMessage: null,
+    conflict: null,
+    version: (row?.version as number | undefined) ?? null,
+    updatedAt: (row?.updatedAt as Date | undefined) ?? null,
+  };
+}
+
+function failure(clientId: string | null, id: string | null, code: string, message: string): SyncResult {
+  return { clientId, id, success: false, errorCode: code, errorMessage: message, conflict: null, version: null, updatedAt: null };
+}
+
+function conflict(d: EntityDescriptor, server: Row, raw: unknown, why: string, suggested: WireRecord | null): SyncResult {
+  const serverData = serializeRecord(d, server);
+  return {
+    clientId: (server.clientId as string | null) ?? null,
+    id: server.id as string,
+    success: false,
+    errorCode: SyncErrorCode.CONFLICT,
+    errorMessage: `Conflict on ${d.name} ${String(server.id)}: ${why}`,
+    conflict: {
+      serverData,
+      clientData: raw,
+      serverVersion: server.version as number,
+      resolutionSuggested: suggested ?? serverData,
+    },
+    version: server.version as number,
+    updatedAt: server.updatedAt as Date,
+  };
+}

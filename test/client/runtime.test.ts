@@ -1,0 +1,484 @@
+/**
+ * Client runtime on real WatermelonDB (SQLite adapter on better-sqlite3, real
+ * files in a temp dir) against the in-process STUB server (support/stub-server.ts).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { Q } from '@nozbe/watermelondb';
+
+import {
+  coalesce,
+  foldChanges,
+  isUuidV7,
+  NetworkError,
+  tenantDatabaseName,
+  tenantDbName,
+} from '../../src/runtime/client/index.js';
+import type { OperationRecord } from '../../src/runtime/client/index.js';
+import { AppClient, Note, Space, entities } from './support/app.js';
+import { closeNodeDatabase, tempDir, TOKEN_A, URL } from './support/helpers.js';
+import { StubSyncServer } from './support/stub-server.js';
+
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  while (cleanups.length) cleanups.pop()!();
+});
+
+function setup(options: { dbDir?: string; server?: StubSyncServer; tenant?: string; token?: string; pushBatchSize?: number; pullLimit?: number } = {}) {
+  const server = options.server ?? new StubSyncServer(entities);
+  let dbDir = options.dbDir;
+  if (!dbDir) {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    dbDir = tmp.dir;
+  }
+  const client = new AppClient({
+    tenantId: options.tenant ?? 'tenant-a',
+    token: options.token ?? TOKEN_A,
+    url: URL,
+    fetch: server.fetch,
+    dbDir,
+    ...(options.pushBatchSize ? { pushBatchSize: options.pushBatchSize } : {}),
+    ...(options.pullLimit ? { pullLimit: options.pullLimit } : {}),
+  });
+  return { client, server, dbDir };
+}
+
+async function ops(client: AppClient): Promise<OperationRecord[]> {
+  return client.queue.all();
+}
+
+describe('database', () => {
+  it('is one file per tenant named trackhub_db_{tenantId}', async () => {
+    expect(tenantDatabaseName('acme')).toBe('trackhub_db_acme');
+    expect(tenantDbName('acme', '/data/')).toBe('/data/trackhub_db_acme.db');
+    expect(tenantDbName('acme', ':memory:')).toBe(':memory:');
+    expect(() => tenantDatabaseName('../etc')).toThrow(/Invalid tenant id/);
+    const { client, dbDir } = setup();
+    await client.spaces.create({ name: 'x', ownerId: 'u1' });
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(`${dbDir}/trackhub_db_tenant-a.db`)).toBe(true);
+  });
+});
+
+describe('models and records', () => {
+  it('round-trips every field kind through the decorated model and the plain record', async () => {
+    const { client } = setup();
+    const space = await client.spaces.create({ name: 'Home', ownerId: 'u1' });
+    const due = new Date('2030-01-02T03:04:05.678Z');
+    const note = await client.notes.create({ title: 'Milk', weight: 1.5, dueAt: due, metadata: { tags: ['a'], n: 2 }, spaceId: space.id });
+
+    // Defaults applied on the device.
+    expect(space).toMatchObject({ name: 'Home', kind: 'TEAM', position: 0, ownerId: 'u1', serverId: null, version: 0, clientId: space.id });
+    expect(note).toMatchObject({ title: 'Milk', done: false, weight: 1.5, dueAt: due, metadata: { tags: ['a'], n: 2 }, spaceId: space.id });
+
+    // Read back through the decorators (this fails silently without useDefineForClassFields: false).
+    const model = (await client.notes.findModel(note.id)) as Note;
+    expect(model).toBeInstanceOf(Note);
+    expect(model.title).toBe('Milk');
+    expect(model.done).toBe(false);
+    expect(model.weight).toBe(1.5);
+    expect(model.dueAt).toEqual(due);
+    expect(model.metadata).toEqual({ tags: ['a'], n: 2 });
+    expect(model.spaceId).toBe(space.id);
+    const parent = (await model.space.fetch()) as Space;
+    expect(parent.name).toBe('Home');
+    expect(parent.ownerId).toBe('u1');
+
+    const updated = await client.notes.update(note.id, { done: true, dueAt: null, metadata: [1, 2] });
+    expect(updated).toMatchObject({ done: true, dueAt: null, metadata: [1, 2] });
+    const again = await client.notes.get(note.id);
+    expect(again).toEqual(updated);
+  });
+
+  it('validates inputs and refuses read-only fields on update', async () => {
+    const { client } = setup();
+    await expect(client.spaces.create({ name: 'x' } as never)).rejects.toThrow(/ownerId is required/);
+    await expect(client.spaces.create({ name: 'x', ownerId: 'u', kind: 'NOPE' as never })).rejects.toThrow(/one of PERSONAL, TEAM/);
+    const s = await client.spaces.create({ name: 'x', ownerId: 'u' });
+    await expect(client.spaces.update(s.id, { ownerId: 'other' } as never)).rejects.toThrow(/read-only/);
+    await expect(client.spaces.update('missing', { name: 'y' })).rejects.toThrow(/not found/);
+  });
+
+  it('mints UUID v7 ids, for service creates and for any WatermelonDB create', async () => {
+    const { client } = setup();
+    const a = await client.spaces.create({ name: 'a', ownerId: 'u' });
+    const b = await client.spaces.create({ name: 'b', ownerId: 'u' });
+    expect(isUuidV7(a.id)).toBe(true);
+    expect(isUuidV7(b.id)).toBe(true);
+    expect(a.id < b.id).toBe(true); // time-ordered
+    const raw = await client.database.write(() => client.database.get<Space>('spaces').create((s) => {
+      s.name = 'direct';
+      s.ownerId = 'u';
+    }));
+    expect(isUuidV7(raw.id)).toBe(true);
+    for (const op of await ops(client)) expect(isUuidV7(op.id)).toBe(true);
+  });
+
+  it('list / observe see only live records and follow changes', async () => {
+    const { client } = setup();
+    const seen: string[][] = [];
+    const sub = client.spaces.observe(Q.sortBy('name', Q.asc)).subscribe((rows) => seen.push(rows.map((r) => r.name)));
+    const a = await client.spaces.create({ name: 'a', ownerId: 'u' });
+    await client.spaces.create({ name: 'b', ownerId: 'u' });
+    await client.spaces.update(a.id, { name: 'c' });
+    await client.spaces.delete(a.id);
+    await new Promise((r) => setTimeout(r, 50));
+    sub.unsubscribe();
+    expect(seen[seen.length - 1]).toEqual(['b']);
+    expect(seen.some((s) => s.includes('c'))).toBe(true);
+    expect((await client.spaces.list()).map((s) => s.name)).toEqual(['b']);
+    expect(await client.spaces.get(a.id)).toBeNull();
+  });
+});
+
+describe('operation queue', () => {
+  it('coalesces (pure rules)', () => {
+    expect(coalesce(null, { operation: 'insert', payload: { a: 1 } })).toEqual({ kind: 'append' });
+    expect(coalesce({ operation: 'insert', payload: { a: 1, b: 1 } }, { operation: 'update', payload: { b: 2 } })).toEqual({
+      kind: 'replace',
+      operation: 'insert',
+      payload: { a: 1, b: 2 },
+    });
+    expect(coalesce({ operation: 'insert', payload: {} }, { operation: 'delete', payload: {} })).toEqual({ kind: 'cancel' });
+    expect(coalesce({ operation: 'update', payload: { a: 1 } }, { operation: 'update', payload: { b: 2 } })).toEqual({
+      kind: 'replace',
+      operation: 'update',
+      payload: { a: 1, b: 2 },
+    });
+    expect(coalesce({ operation: 'update', payload: { a: 1 } }, { operation: 'delete', payload: {} })).toMatchObject({ operation: 'delete' });
+    expect(foldChanges([
+      { operation: 'insert', payload: { a: 1 } },
+      { operation: 'update', payload: { a: 2 } },
+      { operation: 'delete', payload: {} },
+    ])).toBeNull();
+  });
+
+  it('writes the record and its operation atomically, and coalesces create + updates into one create', async () => {
+    const { client, server } = setup();
+    const s = await client.spaces.create({ name: 'a', ownerId: 'u' });
+    expect(await ops(client)).toHaveLength(1);
+    await client.spaces.update(s.id, { name: 'b' });
+    await client.spaces.update(s.id, { position: 3 });
+    const queued = await ops(client);
+    expect(queued).toHaveLength(1);
+    expect(queued[0]!.operation).toBe('insert');
+    expect(queued[0]!.payload).toEqual({ name: 'b', kind: 'TEAM', position: 3, ownerId: 'u' });
+    expect(queued[0]!.status).toBe('pending');
+
+    await client.syncAll();
+    const pushes = server.requests.filter((r) => r.field === 'syncPush');
+    expect(pushes).toHaveLength(1);
+    expect(pushes[0]!.variables.items).toEqual([
+      { name: 'b', kind: 'TEAM', position: 3, ownerId: 'u', clientId: s.id, updatedAt: expect.any(String) },
+    ]);
+    expect(await ops(client)).toHaveLength(0);
+  });
+
+  it('create then delete sends nothing', async () => {
+    const { client, server } = setup();
+    const s = await client.spaces.create({ name: 'a', ownerId: 'u' });
+    await client.spaces.update(s.id, { name: 'b' });
+    await client.spaces.delete(s.id);
+    expect(await ops(client)).toHaveLength(0);
+    expect(await client.database.get('spaces').query().fetchCount()).toBe(0);
+    await client.syncAll();
+    expect(server.requests.filter((r) => r.field === 'syncPush')).toHaveLength(0);
+  });
+
+  it('merges consecutive updates, and update then delete becomes one delete', async () => {
+    const { client, server } = setup();
+    const s = await client.spaces.create({ name: 'a', ownerId: 'u' });
+    await client.syncAll();
+    await client.spaces.update(s.id, { name: 'b' });
+    await client.spaces.update(s.id, { position: 7 });
+    let queued = await ops(client);
+    expect(queued.map((o) => [o.operation, o.payload])).toEqual([['update', { name: 'b', position: 7 }]]);
+    await client.syncAll();
+    const row = server.table('tenant-a', 'Space')[0]!;
+    expect(row.data).toMatchObject({ name: 'b', position: 7 });
+    expect(row.version).toBe(2);
+
+    await client.spaces.update(s.id, { name: 'c' });
+    await client.spaces.delete(s.id);
+    queued = await ops(client);
+    expect(queued.map((o) => o.operation)).toEqual(['delete']);
+    await client.syncAll();
+    const lastPush = server.requests.filter((r) => r.field === 'syncPush').pop()!;
+    expect(lastPush.variables.items).toEqual([
+      { clientId: s.id, id: row.id, version: 2, updatedAt: expect.any(String), deletedAt: expect.any(String) },
+    ]);
+    expect(row.deletedAt).not.toBeNull();
+    expect(await client.database.get('spaces').query().fetchCount()).toBe(0);
+  });
+
+  it('survives closing and reopening the same database file', async () => {
+    const { client, server, dbDir } = setup();
+    const s = await client.spaces.create({ name: 'kept', ownerId: 'u' });
+    await client.notes.create({ title: 'n', spaceId: s.id });
+    expect(await client.queueSize()).toBe(2);
+    await client.close();
+    closeNodeDatabase(client.database);
+
+    const reopened = setup({ dbDir, server }).client;
+    expect(await reopened.queueSize()).toBe(2);
+    expect((await reopened.spaces.get(s.id))?.name).toBe('kept');
+    const report = await reopened.syncAll();
+    expect(report.entities.map((e) => [e.entity, e.succeeded])).toEqual([['Space', 1], ['Note', 1]]);
+    expect(await reopened.queueSize()).toBe(0);
+    expect(server.table('tenant-a', 'Note')[0]!.data.spaceId).toBe(server.table('tenant-a', 'Space')[0]!.id);
+  });
+});
+
+describe('sync engine', () => {
+  it('pushes a parent and child created offline, then pulls them on another device with ids mapped', async () => {
+    const server = new StubSyncServer(entities);
+    const { client: device1 } = setup({ server });
+    const space = await device1.spaces.create({ name: 'Offline space', ownerId: 'u1' });
+    const note = await device1.notes.create({ title: 'Offline note', spaceId: space.id, metadata: { x: 1 } });
+
+    const report = await device1.syncAll();
+    expect(report.entities.find((e) => e.entity === 'Space')).toMatchObject({ pushed: 1, succeeded: 1 });
+    expect(report.entities.find((e) => e.entity === 'Note')).toMatchObject({ pushed: 1, succeeded: 1 });
+
+    const [serverSpace] = server.table('tenant-a', 'Space');
+    const [serverNote] = server.table('tenant-a', 'Note');
+    expect(serverSpace!.clientId).toBe(space.id);
+    expect(serverNote!.clientId).toBe(note.id);
+    // The parent's server id was known when the child was pushed: sent translated.
+    const notePush = server.requests.find((r) => r.field === 'syncPush' && r.variables.entity === 'Note')!;
+    expect((notePush.variables.items as Record<string, unknown>[])[0]!.spaceId).toBe(serverSpace!.id);
+    expect(serverNote!.data.spaceId).toBe(serverSpace!.id);
+
+    // Device 1: server ids and versions stored, local FK unchanged.
+    const localSpace = await device1.spaces.get(space.id);
+    const localNote = await device1.notes.get(note.id);
+    expect(localSpace).toMatchObject({ id: space.id, serverId: serverSpace!.id, version: 1 });
+    expect(localSpace!.serverUpdatedAt).toEqual(new Date(serverSpace!.updatedAt));
+    expect(localNote).toMatchObject({ id: note.id, serverId: serverNote!.id, version: 1, spaceId: space.id });
+
+    // Device 2 (fresh database, same tenant) pulls both: local ids are the clientIds, FK maps to the local parent.
+    const { client: device2 } = setup({ server });
+    const pulled = await device2.syncAll();
+    expect(pulled.entities.map((e) => e.pulled)).toEqual([1, 1]);
+    const remoteNote = await device2.notes.get(note.id);
+    expect(remoteNote).toMatchObject({ serverId: serverNote!.id, spaceId: space.id, metadata: { x: 1 } });
+    const remoteSpace = await device2.spaces.get(remoteNote!.spaceId);
+    expect(remoteSpace).toMatchObject({ name: 'Offline space', serverId: serverSpace!.id });
+  });
+
+  it('sends the parent clientId when the parent is not acknowledged yet (server translates it)', async () => {
+    const { client, server } = setup();
+    const space = await client.spaces.create({ name: 'p', ownerId: 'u' });
+    await client.notes.create({ title: 'c', spaceId: space.id });
+    server.rejectItem = (entity) => (entity === 'Space' ? 'TRANSIENT' : null);
+    // The parent fails this round; the child still goes out with the parent's clientId and fails on the server's FK check.
+    await client.syncAll();
+    const notePush = server.requests.find((r) => r.field === 'syncPush' && r.variables.entity === 'Note')!;
+    expect((notePush.variables.items as Record<string, unknown>[])[0]!.spaceId).toBe(space.id);
+    const failed = await ops(client);
+    expect(failed.map((o) => [o.status, o.attempts])).toEqual([['failed', 1], ['failed', 1]]);
+    expect(failed[0]!.lastError).toMatch(/TRANSIENT/);
+    server.rejectItem = null;
+    await client.syncAll();
+    expect(await client.queueSize()).toBe(0);
+    expect(server.table('tenant-a', 'Note')[0]!.data.spaceId).toBe(server.table('tenant-a', 'Space')[0]!.id);
+  });
+
+  it('maps server-created records without clientId to local id = server id', async () => {
+    const { client, server } = setup();
+    const sp = server.insert('tenant-a', 'Space', { name: 'From server', kind: 'PERSONAL', position: 1, ownerId: 'admin' });
+    server.insert('tenant-a', 'Note', { title: 'child', done: true, weight: null, dueAt: '2024-05-06T07:08:09.010Z', metadata: null, spaceId: sp.id });
+    await client.syncAll();
+    const space = await client.spaces.get(sp.id);
+    expect(space).toMatchObject({ id: sp.id, serverId: sp.id, clientId: null, name: 'From server', kind: 'PERSONAL' });
+    const [note] = await client.notes.list();
+    expect(note).toMatchObject({ spaceId: sp.id, done: true, dueAt: new Date('2024-05-06T07:08:09.010Z') });
+    // An update from the device goes out with the server id and base version.
+    await client.spaces.update(sp.id, { name: 'Edited' });
+    await client.syncAll();
+    const push = server.requests.filter((r) => r.field === 'syncPush').pop()!;
+    expect(push.variables.items).toEqual([{ name: 'Edited', id: sp.id, version: 1, updatedAt: expect.any(String) }]);
+    expect(sp.data.name).toBe('Edited');
+  });
+
+  it('pulls page by page, applies tombstones, keeps records with waiting local changes, commits the cursor last', async () => {
+    const server = new StubSyncServer(entities);
+    const { client } = setup({ server, pullLimit: 2 });
+    const rows = [1, 2, 3, 4, 5].map((i) => server.insert('tenant-a', 'Space', { name: `s${i}`, kind: 'TEAM', position: i, ownerId: 'o' }));
+    let report = await client.syncAll();
+    expect(report.entities[0]).toMatchObject({ pulled: 5, pages: 3 });
+    expect(await client.spaces.count()).toBe(5);
+
+    // Local edit waiting + server edit of the same record: local is kept; tombstone deletes another.
+    await client.spaces.update(rows[0]!.id, { name: 'local wins for now' });
+    server.touch('tenant-a', 'Space', rows[0]!.id, { name: 'server edit' });
+    server.remove('tenant-a', 'Space', rows[1]!.id);
+    report = await client.syncPull();
+    expect(report.entities[0]).toMatchObject({ pulled: 2, keptLocal: 1, deleted: 1 });
+    expect((await client.spaces.get(rows[0]!.id))?.name).toBe('local wins for now');
+    expect(await client.spaces.get(rows[1]!.id)).toBeNull();
+
+    // A pull that fails mid-way stores no cursor: the next pull starts again from the committed one.
+    for (const r of rows.slice(2)) server.touch('tenant-a', 'Space', r.id, { position: 100 });
+    let calls = 0;
+    server.beforeRequest = (req) => {
+      if (req.field === 'syncPull' && ++calls === 2) throw new Error('connection reset');
+    };
+    await expect(client.syncPull()).rejects.toBeInstanceOf(NetworkError);
+    server.beforeRequest = null;
+    const before = server.requests.length;
+    report = await client.syncPull();
+    const firstRetry = server.requests[before]!;
+    expect(firstRetry.variables.cursor).toBeDefined();
+    expect(report.entities[0]!.pulled).toBe(3); // all three again, none skipped
+    expect((await client.spaces.list()).filter((s) => s.position === 100)).toHaveLength(3);
+  });
+
+  it('never runs two syncs at once for one database; a second syncAll joins the running one', async () => {
+    const { client, server } = setup();
+    await client.spaces.create({ name: 'a', ownerId: 'u' });
+    server.latencyMs = 20;
+    const first = client.syncAll();
+    const second = client.syncAll();
+    const push = client.syncPush();
+    expect(client.isSyncing).toBe(true);
+    const [r1, r2] = await Promise.all([first, second, push]);
+    expect(r2).toBe(r1);
+    expect(server.maxInflight).toBe(1);
+    expect(server.table('tenant-a', 'Space')).toHaveLength(1);
+    expect(client.isSyncing).toBe(false);
+  });
+
+  it('marks a batch failed on a network error and resumes without duplicates', async () => {
+    const { client, server } = setup({ pushBatchSize: 2 });
+    for (let i = 0; i < 5; i++) await client.spaces.create({ name: `s${i}`, ownerId: 'u' });
+    let pushes = 0;
+    server.beforeRequest = (req) => {
+      if (req.field === 'syncPush' && ++pushes === 2) throw new Error('offline');
+    };
+    await expect(client.syncAll()).rejects.toThrow(/offline/);
+    const after = await ops(client);
+    expect(after.map((o) => o.status).sort()).toEqual(['failed', 'failed', 'pending']);
+    expect(after.filter((o) => o.status === 'failed').every((o) => o.attempts === 1 && /offline/.test(o.lastError ?? ''))).toBe(true);
+    server.beforeRequest = null;
+    await client.syncAll();
+    expect(await client.queueSize()).toBe(0);
+    expect(server.table('tenant-a', 'Space')).toHaveLength(5);
+    expect((await client.metrics()).retries).toBe(2);
+  });
+
+  it('resends operations left in `sending` by a crash; the server dedupes the create', async () => {
+    const { client, server, dbDir } = setup();
+    const s = await client.spaces.create({ name: 'a', ownerId: 'u' });
+    // The server applied the push but the app died before storing the answer.
+    server.beforeRequest = (req) => {
+      if (req.field === 'syncPush') {
+        (server as unknown as { handle(r: unknown): unknown }).handle(req);
+        throw new Error('killed');
+      }
+    };
+    await expect(client.syncAll()).rejects.toThrow();
+    await client.database.write(async () => {
+      const [op] = await client.queue.all();
+      await op!.update((o) => o._setRaw('status', 'sending'));
+    });
+    closeNodeDatabase(client.database);
+    server.beforeRequest = null;
+    const restarted = setup({ dbDir, server }).client;
+    await restarted.syncAll();
+    expect(server.table('tenant-a', 'Space')).toHaveLength(1);
+    expect((await restarted.spaces.get(s.id))?.serverId).toBe(server.table('tenant-a', 'Space')[0]!.id);
+  });
+
+  it('on a conflict the server won, records it and adopts the server data', async () => {
+    const { client, server } = setup();
+    const s = await client.spaces.create({ name: 'base', ownerId: 'u' });
+    await client.syncAll();
+    await client.spaces.update(s.id, { name: 'device edit' });
+    await new Promise((r) => setTimeout(r, 5));
+    server.touch('tenant-a', 'Space', server.table('tenant-a', 'Space')[0]!.id, { name: 'server edit (newer)' });
+    const report = await client.syncPush();
+    expect(report.entities[0]).toMatchObject({ conflicts: 1, succeeded: 0 });
+    expect(await client.spaces.get(s.id)).toMatchObject({ name: 'server edit (newer)', version: 2 });
+    expect(await client.queueSize()).toBe(0);
+    const [conflict] = await client.listConflicts();
+    expect(conflict).toMatchObject({ entity: 'Space', entityId: s.id, resolved: true, resolution: 'server', localVersion: 1, serverVersion: 2 });
+    expect(conflict!.localData).toMatchObject({ name: 'device edit' });
+  });
+
+  it('keeps a manual conflict for the user, then resolves it (local wins)', async () => {
+    const { client, server } = setup();
+    const s = await client.spaces.create({ name: 'p', ownerId: 'u' });
+    const n = await client.notes.create({ title: 'base', spaceId: s.id });
+    await client.syncAll();
+    const serverNote = server.table('tenant-a', 'Note')[0]!;
+    await client.notes.update(n.id, { title: 'mine' });
+    server.touch('tenant-a', 'Note', serverNote.id, { title: 'theirs' });
+    await client.syncAll();
+    // Manual strategy: the change waits, the pull does not overwrite it.
+    expect((await client.notes.get(n.id))?.title).toBe('mine');
+    const open = await client.notes.listConflicts({ resolved: false });
+    expect(open).toHaveLength(1);
+    expect(open[0]!.serverData).toMatchObject({ title: 'theirs', version: 2 });
+    await client.syncAll(); // still waiting: not pushed again
+    expect(await client.notes.listConflicts()).toHaveLength(1);
+
+    await client.notes.resolveConflict(open[0]!.id, 'local');
+    await client.syncAll();
+    expect(serverNote.data.title).toBe('mine');
+    expect(serverNote.version).toBe(3);
+    expect(await client.notes.get(n.id)).toMatchObject({ title: 'mine', version: 3 });
+    expect(await client.notes.listConflicts({ resolved: false })).toHaveLength(0);
+  });
+
+  it('creates online: the server id comes back at once and the record is stored as synced', async () => {
+    const { client, server } = setup();
+    const space = await client.spaces.createOnline({ name: 'Online', ownerId: 'u' });
+    const row = server.table('tenant-a', 'Space')[0]!;
+    expect(space).toMatchObject({ serverId: row.id, clientId: row.clientId, id: row.clientId, name: 'Online', version: 1 });
+    expect(isUuidV7(space.id)).toBe(true);
+    expect(await client.queueSize()).toBe(0);
+    const note = await client.notes.createOnline({ title: 'child', spaceId: space.id });
+    expect(server.table('tenant-a', 'Note')[0]!.data.spaceId).toBe(row.id);
+    expect(note.spaceId).toBe(space.id);
+  });
+
+  it('force sync from server discards local changes; force push local overwrites the server', async () => {
+    const { client, server } = setup();
+    const s = await client.spaces.create({ name: 'base', ownerId: 'u' });
+    await client.syncAll();
+    const row = server.table('tenant-a', 'Space')[0]!;
+    await client.spaces.update(s.id, { name: 'local' });
+    const localOnly = await client.spaces.create({ name: 'never pushed', ownerId: 'u' });
+    await client.spaces.forceSyncFromServer();
+    expect(await client.queueSize()).toBe(0);
+    expect((await client.spaces.get(s.id))?.name).toBe('base');
+    expect(await client.spaces.get(localOnly.id)).toBeNull();
+
+    server.touch('tenant-a', 'Space', row.id, { name: 'server' });
+    await client.spaces.forcePushLocal();
+    expect(row.data.name).toBe('base');
+    expect((await client.spaces.get(s.id))?.version).toBe(row.version);
+  });
+
+  it('sends the bearer token; a bad token is an UNAUTHENTICATED GraphQL error and nothing is lost', async () => {
+    const { client, server } = setup({ token: 'nope' });
+    await client.spaces.create({ name: 'a', ownerId: 'u' });
+    await expect(client.syncAll()).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect(server.requests[0]!.tenant).toBeNull();
+    expect(await client.queueSize()).toBe(1);
+  });
+
+  it('keeps tenants apart: separate databases, separate server data', async () => {
+    const server = new StubSyncServer(entities);
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const a = setup({ server, dbDir: tmp.dir }).client;
+    const b = setup({ server, dbDir: tmp.dir, tenant: 'tenant-b', token: 'dev:tenant-b:user-2' }).client;
+    await a.spaces.create({ name: 'A only', ownerId: 'u' });
+    await a.syncAll();
+    await b.syncAll();
+    expect(await b.spaces.count()).toBe(0);
+    expect(await a.spaces.count()).toBe(1);
+  });
+});

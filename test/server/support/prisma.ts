@@ -1,0 +1,45 @@
+/**
+ * Real Prisma for the server tests: the fixture schema's generated client
+ * (src/prisma/client-factory.ts) over a fresh SQLite file or PostgreSQL database.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { createExamplePrismaClient, FIXTURE_SCHEMA_PATH, REPO_ROOT as ROOT } from '../../../src/prisma/client-factory.js';
+import { dropPostgresDatabase, freshPostgresDatabase } from '../../support/postgres.js';
+
+export const REPO_ROOT = ROOT;
+export const FIXTURE_SCHEMA = FIXTURE_SCHEMA_PATH;
+
+export interface TestDatabase {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  prisma: any;
+  close(): Promise<void>;
+}
+
+/** A connected PrismaClient for the fixture schema over a new, empty SQLite database. */
+export async function createFixtureDatabase(): Promise<TestDatabase> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'trackhub-server-'));
+  const handle = await createExamplePrismaClient({ provider: 'sqlite', file: path.join(dir, 'test.db'), reset: true });
+  return {
+    prisma: handle.prisma,
+    async close() {
+      await handle.disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The same on a dedicated, fresh PostgreSQL database (needs PostgreSQL: see test/support/postgres.ts). */
+export async function createFixturePostgresDatabase(name: string): Promise<TestDatabase> {
+  const url = await freshPostgresDatabase(name);
+  const handle = await createExamplePrismaClient({ provider: 'postgresql', url, reset: true });
+  return {
+    prisma: handle.prisma,
+    async close() {
+      await handle.disconnect();
+      await dropPostgresDatabase(url);
+    },
+  };
+}

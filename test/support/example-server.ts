@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import type { INestApplication } from '@nestjs/common';
+import { createTrackhubServer } from 'trackhub-gen/runtime/server';
+
+import { AppModule } from '../../generated-example/server/app.module.js';
+import { createExamplePrismaClient, type ExampleConnection } from '../../src/prisma/client-factory.js';
+
+export interface RunningServer {
+  url: string;
+  /** The real PrismaClient the server writes through (for asserting server state). */
+  prisma: any;
+  app: INestApplication;
+  stop(): Promise<void>;
+}
+
+/** Boots the generated example server over HTTP on a fresh database (SQLite file or PostgreSQL). */
+export async function startExampleServer(db: { provider: 'sqlite' } | { provider: 'postgresql'; url: string }): Promise<RunningServer> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'trackhub-server-'));
+  const connection: ExampleConnection =
+    db.provider === 'sqlite' ? { provider: 'sqlite', file: path.join(dir, 'server.db') } : db;
+  const { prisma, disconnect } = await createExamplePrismaClient({ ...connection, reset: true });
+  const app = await createTrackhubServer(AppModule.forRoot({ prisma }), { logger: ['error'] });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}/graphql`,
+    prisma,
+    app,
+    async stop() {
+      await app.close();
+      await disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A fetch whose network can be switched off: the fault we inject on purpose (airplane mode). */
+export function switchableFetch(): { fetch: typeof fetch; online: boolean; requests: { body: string }[] } {
+  const state = {
+    online: true,
+    requests: [] as { body: string }[],
+    fetch: (async (url: string, init: RequestInit) => {
+      if (!state.online) throw new TypeError('fetch failed (airplane mode)');
+      state.requests.push({ body: String(init.body) });
+      return fetch(url, init);
+    }) as typeof fetch,
+  };
+  return state;
+}
