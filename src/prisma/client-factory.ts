@@ -70,13 +70,18 @@ export async function ensureExampleClient(provider: PrismaProvider): Promise<{ d
   return { dir: res.outputDir, generated: res.generated };
 }
 
-/** A connected client of the fixture schema (fixtures/trackhub/schema.prisma) on SQLite or PostgreSQL. */
+/**
+ * A connected client of the fixture schema (fixtures/trackhub/schema.prisma) on SQLite or PostgreSQL.
+ * Options (`reset`, `clientOptions`) may be given in the first argument or in the second.
+ */
 export async function createExamplePrismaClient(
   opts: ExampleConnection & CreateClientOptions,
+  extra: CreateClientOptions = {},
 ): Promise<PrismaClientHandle> {
   const schemaText = exampleSchemaText(opts.provider);
   const connection = opts.provider === 'sqlite' ? opts.file : opts.url;
-  return connectClient(schemaText, opts.provider, connection, exampleClientDir(opts.provider), FIXTURE_SCHEMA_PATH, opts);
+  const options = { ...opts, ...extra };
+  return connectClient(schemaText, opts.provider, connection, exampleClientDir(opts.provider), FIXTURE_SCHEMA_PATH, options);
 }
 
 /**

@@ -10,8 +10,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createClient, type OfflineFirstClient } from '../../generated-example/client/generated/index.js';
 import { startExampleServer, switchableFetch, type RunningServer } from '../support/example-server.js';
+import { freshPostgresDatabase, postgresAvailability } from '../support/postgres.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+const pg = await postgresAvailability();
+const databases = [
+  { name: 'SQLite', start: () => startExampleServer({ provider: 'sqlite' }) },
+  ...(pg.url !== null
+    ? [{ name: 'PostgreSQL', start: async () => startExampleServer({ provider: 'postgresql', url: await freshPostgresDatabase('walking_skeleton') }) }]
+    : []),
+];
+if (pg.url === null) console.warn(`[walking-skeleton] PostgreSQL variant SKIPPED: ${pg.reason}`);
 
 let server: RunningServer;
 const dirs: string[] = [];
@@ -34,17 +44,17 @@ async function gql(query: string, variables: Record<string, unknown>, token?: st
   return res.json();
 }
 
-beforeAll(async () => {
-  server = await startExampleServer({ provider: 'sqlite' });
-});
+describe.each(databases)('walking skeleton on $name: offline device -> server -> second device', ({ start }) => {
+  beforeAll(async () => {
+    server = await start();
+  });
 
-afterAll(async () => {
-  for (const c of clients) await c.close();
-  await server?.stop();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+  afterAll(async () => {
+    for (const c of clients.splice(0)) await c.close();
+    await server?.stop();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
 
-describe('walking skeleton: offline device -> server -> second device (SQLite)', () => {
   it('syncs offline creates, a relation, an update and a delete; replays do not duplicate; tenants do not leak', async () => {
     const a = device('t1', 'alice');
 

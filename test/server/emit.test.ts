@@ -1,33 +1,37 @@
 /**
- * The server emitter on the fixture: file list, ownership, determinism, and a
- * `tsc --strict` (NodeNext, decorators) type-check of the emitted code together
- * with the runtime it imports and the real generated PrismaClient.
+ * The server emitter: file list, ownership, determinism, a `tsc --strict`
+ * (NodeNext, decorators) type-check of the emitted code together with the
+ * runtime it imports and the real generated PrismaClient; and an edge schema
+ * (global entity, no enums, readonly-only entity) emitted, checked and booted.
  */
-import { writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
+import type { INestApplication } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { emitServer } from '../../src/emitters/server/index.js';
 import { defaultEmitOptions } from '../../src/emitters/types.js';
-import { ensurePrismaClient } from '../../src/prisma/generate-client.js';
-import { emitFixtureServer, type EmittedServer } from './support/emit.js';
+import { loadProject } from '../../src/model/build.js';
+import { createPrismaClientFor, ensureExampleClient } from '../../src/prisma/client-factory.js';
+import { CLIENT_ENTRY } from '../../src/prisma/generate-client.js';
+import { createTrackhubServer } from '../../src/runtime/server/index.js';
+import { emitFixtureServer, emitProjectServer, typecheck, type EmittedServer } from './support/emit.js';
 import { fixtureProject } from './support/fixture.js';
-import { FIXTURE_SCHEMA, REPO_ROOT } from './support/prisma.js';
-import { readFileSync } from 'node:fs';
+import { REPO_ROOT } from './support/prisma.js';
 
-const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
-
-let emitted: EmittedServer;
-
-beforeAll(async () => {
-  emitted = await emitFixtureServer('tsc');
-});
-
-afterAll(() => emitted?.remove());
+const EDGE_SCHEMA = fileURLToPath(new URL('./fixtures/edge.prisma', import.meta.url));
 
 describe('emitServer (fixture)', () => {
+  let emitted: EmittedServer;
+  beforeAll(async () => {
+    emitted = await emitFixtureServer('tsc');
+  });
+  afterAll(() => emitted?.remove());
+
   it('emits the expected files with the right owners', () => {
     const listing = emitted.files.map((f) => `${f.owner} ${f.path}`);
     const perEntity = (kebab: string) =>
@@ -54,7 +58,7 @@ describe('emitServer (fixture)', () => {
     const custom = emitServer(project, { ...defaultEmitOptions, runtimeServer: '@acme/runtime' });
     const resolver = custom.find((f) => f.path.endsWith('space.resolver.ts'))!.content;
     expect(resolver).toContain("from '@acme/runtime'");
-    expect(resolver).not.toContain('trackhub-gen/runtime/server');
+    expect(custom.some((f) => f.content.includes('trackhub-gen/runtime/server'))).toBe(false);
   });
 
   it('names the GraphQL API after the entity and never exposes ignored or tenant fields', () => {
@@ -71,25 +75,23 @@ describe('emitServer (fixture)', () => {
     const space = file('server/generated/space/space.model.ts');
     expect(space).not.toContain('internalNotes');
     expect(space).not.toContain('tenantId');
-    const update = space.slice(space.indexOf('SpaceUpdateInput'));
-    expect(update).not.toContain('ownerId'); // readonly
+    expect(space.slice(space.indexOf('SpaceUpdateInput'))).not.toContain('ownerId'); // readonly
     const descriptor = file('server/generated/space/space.descriptor.ts');
     expect(descriptor).toContain("{ name: 'internalNotes', kind: 'String', optional: true, hasDefault: false, access: 'ignore' }");
     const company = file('server/generated/company/company.descriptor.ts');
     expect(company).toContain("tenantField: 'workspaceId'");
     expect(company).toContain("conflict: 'serverWins'");
-    const verifier = file('server/auth/token-verifier.ts');
-    expect(verifier).toContain('Replace this with a real verifier');
+    expect(file('server/auth/token-verifier.ts')).toContain('Replace this with a real verifier');
   });
 
   it('type-checks under tsc --strict (NodeNext) with the runtime and the real PrismaClient', async () => {
-    // A user file that hands the real generated PrismaClient to the user-owned AppModule.
-    const { entry } = await ensurePrismaClient({
-      schemaText: readFileSync(FIXTURE_SCHEMA, 'utf8'),
-      schemaPath: FIXTURE_SCHEMA,
-      outputDir: path.join(REPO_ROOT, '.cache/prisma/sqlite'),
-    });
-    const clientImport = path.relative(path.join(emitted.dir, 'server'), entry).replace(/\.ts$/, '.js').split(path.sep).join('/');
+    // A user file that hands the real generated PrismaClient to the user-owned AppModule and main().
+    const { dir } = await ensureExampleClient('sqlite');
+    const clientImport = path
+      .relative(path.join(emitted.dir, 'server'), path.join(dir, CLIENT_ENTRY))
+      .replace(/\.ts$/, '.js')
+      .split(path.sep)
+      .join('/');
     writeFileSync(
       path.join(emitted.dir, 'server/prisma-check.ts'),
       [
@@ -103,24 +105,86 @@ describe('emitServer (fixture)', () => {
         '',
       ].join('\n'),
     );
-    const configPath = path.join(emitted.dir, 'tsconfig.json');
-    const config = ts.getParsedCommandLineOfConfigFile(configPath, {}, {
-      ...ts.sys,
-      onUnRecoverableConfigFileDiagnostic: (d) => {
-        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-      },
-    })!;
-    expect(config.options.strict).toBe(true);
-    const program = ts.createProgram({ rootNames: config.fileNames, options: config.options });
-    const diagnostics = ts.getPreEmitDiagnostics(program);
-    const text = ts.formatDiagnostics(diagnostics, {
-      getCanonicalFileName: (f) => f,
-      getCurrentDirectory: () => emitted.dir,
-      getNewLine: () => '\n',
-    });
-    expect(text).toBe('');
+    const { diagnostics, files } = typecheck(emitted.dir);
+    expect(diagnostics).toBe('');
     // The runtime was checked through the package self-reference, not a copy.
-    const files = program.getSourceFiles().map((f) => f.fileName);
     expect(files).toContain(path.join(REPO_ROOT, 'src/runtime/server/index.ts').split(path.sep).join('/'));
+    expect(files.some((f) => f.endsWith(`/sqlite/${CLIENT_ENTRY}`))).toBe(true);
+  });
+});
+
+describe('emitServer (edge schema: global entity, no enums, readonly-only entity) booted', () => {
+  let emitted: EmittedServer;
+  let app: INestApplication;
+  let url: string;
+  let tmp: string;
+  let disconnect: () => Promise<void>;
+
+  beforeAll(async () => {
+    emitted = emitProjectServer(await loadProject(EDGE_SCHEMA), 'edge');
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'trackhub-edge-'));
+    const handle = await createPrismaClientFor(readFileSync(EDGE_SCHEMA, 'utf8'), 'sqlite', path.join(tmp, 'edge.db'), { reset: true });
+    disconnect = handle.disconnect;
+    const { AppModule } = (await import(pathToFileURL(path.join(emitted.dir, 'server/app.module.ts')).href)) as {
+      AppModule: { forRoot(o: { prisma: unknown }): never };
+    };
+    app = await createTrackhubServer(AppModule.forRoot({ prisma: handle.prisma }), { logger: false });
+    await app.listen(0, '127.0.0.1');
+    url = `${await app.getUrl()}/graphql`;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await disconnect?.();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+    emitted?.remove();
+  });
+
+  async function gql(query: string, variables: Record<string, unknown>, tenant: string) {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer dev:${tenant}:u` },
+      body: JSON.stringify({ query, variables }),
+    });
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return (await res.json()) as { data?: any; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> };
+  }
+
+  it('emits no enums file and no update mutation for an entity without updatable fields', () => {
+    const paths = emitted.files.map((f) => f.path);
+    expect(paths).not.toContain('server/generated/enums.ts');
+    const note = emitted.files.find((f) => f.path.endsWith('note.resolver.ts'))!.content;
+    expect(note).not.toContain('updateNote');
+    expect(note).toContain("name: 'deleteNote'");
+    const tag = emitted.files.find((f) => f.path.endsWith('tag.model.ts'))!.content;
+    expect(tag).toContain('comment terminator');
+    expect(tag).not.toMatch(/a \*\/ comment/);
+  });
+
+  it('type-checks under tsc --strict', () => {
+    expect(typecheck(emitted.dir).diagnostics).toBe('');
+  });
+
+  it('serves a global entity to every tenant and links a tenant record to it by clientId', async () => {
+    const PUSH = `mutation($entity: String!, $items: [JSON!]!) { syncPush(entity: $entity, items: $items) { id success errorCode errorMessage version } }`;
+    const PULL = `query($entity: String!) { syncPull(entity: $entity) { items hasMore } }`;
+    const tagClientId = randomUUID();
+    const [tag] = (await gql(PUSH, { entity: 'Tag', items: [{ clientId: tagClientId, label: 'shared' }] }, 't1')).data.syncPush;
+    expect(tag.success).toBe(true);
+    const seenBy2 = (await gql(PULL, { entity: 'Tag' }, 't2')).data.syncPull.items;
+    expect(seenBy2).toEqual([expect.objectContaining({ id: tag.id, label: 'shared' })]);
+
+    const [note] = (await gql(PUSH, { entity: 'Note', items: [{ clientId: randomUUID(), authorId: 'u', tagId: tagClientId }] }, 't2')).data
+      .syncPush;
+    expect(note.success).toBe(true);
+    const notes = (await gql(PULL, { entity: 'Note' }, 't2')).data.syncPull.items;
+    expect(notes).toEqual([expect.objectContaining({ id: note.id, tagId: tag.id, authorId: 'u' })]);
+    expect((await gql(PULL, { entity: 'Note' }, 't1')).data.syncPull.items).toEqual([]);
+
+    // Readonly fields cannot change through sync: an update carrying only them changes nothing but the version.
+    const [upd] = (await gql(PUSH, { entity: 'Note', items: [{ id: note.id, version: 1, authorId: 'someone-else' }] }, 't2')).data.syncPush;
+    expect(upd).toMatchObject({ success: true, version: 2 });
+    const after = (await gql(`query($id: ID!) { note(id: $id) { authorId version } }`, { id: note.id }, 't2')).data.note;
+    expect(after).toEqual({ authorId: 'u', version: 2 });
   });
 });

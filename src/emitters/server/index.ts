@@ -179,7 +179,7 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
       plural: entity.plural,
       // The resolver's injected field must not collide with its own method names.
       serviceField: `${entity.camel}Service`,
-      description: entity.description ? entity.description.split('\n').map((l) => l.trimEnd()) : [],
+      description: entity.description ? entity.description.replace(/\*\//g, '*\\/').split('\n').map((l) => l.trimEnd()) : [],
       hasDescription: Boolean(entity.description),
       nestImports: names(nest),
       runtimeImports: names(runtimeImports),

@@ -25,7 +25,7 @@ import { SYNC_COLUMNS } from './descriptors.js';
 import { newId } from './ids.js';
 import { syncLockFor } from './lock.js';
 import type { SyncLock } from './lock.js';
-import { byQueueOrder, foldChanges, OperationQueue } from './queue.js';
+import { byQueueOrder, foldChanges, OperationQueue, queuedChangeOf } from './queue.js';
 import { ConflictRecord, OperationRecord, RUNTIME_TABLES, SyncStateRecord } from './tables.js';
 import { NetworkError } from './transport.js';
 import type { GraphQLTransport, SyncResultItem } from './transport.js';
@@ -294,12 +294,20 @@ export class SyncEngine {
 
   // ---------------------------------------------------------------- push
 
-  /** `sending` rows at the start of a sync are leftovers of a crash: send them again. */
+  /** `sending` rows at the start of a sync are leftovers of a crash: they may have reached the server; send them again. */
   private async resetSending(): Promise<void> {
     const stale = await this.queue.collection.query(Q.where('status', 'sending')).fetch();
     if (stale.length === 0) return;
     await this.database.write(async () => {
-      await this.database.batch(...stale.map((op) => op.prepareUpdate((o) => o._setRaw('status', 'pending'))));
+      await this.database.batch(
+        ...stale.map((op) =>
+          op.prepareUpdate((o) => {
+            o._setRaw('status', 'pending');
+            o._setRaw('attempts', op.attempts + 1);
+            o._setRaw('last_error', 'interrupted while sending');
+          }),
+        ),
+      );
     }, 'trackhub:resetSending');
   }
 
@@ -315,11 +323,11 @@ export class SyncEngine {
       }
       const multi = [...groups.entries()].filter(([, group]) => group.length > 1);
       if (multi.length === 0) return;
-      const cancelled = multi.filter(([, group]) => foldChanges(group.map((o) => ({ operation: o.operation, payload: o.payload }))) === null);
+      const cancelled = multi.filter(([, group]) => foldChanges(group.map(queuedChangeOf)) === null);
       const records = await this.findLocal(entity, cancelled.map(([id]) => id));
       const prepared: AnyModel[] = [];
       for (const [entityId, group] of multi) {
-        const folded = foldChanges(group.map((o) => ({ operation: o.operation, payload: o.payload })));
+        const folded = foldChanges(group.sort(byQueueOrder).map(queuedChangeOf));
         const [first, ...rest] = group.sort(byQueueOrder);
         for (const op of rest) prepared.push(op.prepareDestroyPermanently());
         if (!folded) {
@@ -333,6 +341,8 @@ export class SyncEngine {
           first!.prepareUpdate((o) => {
             o._setRaw('operation', folded.operation);
             o._setRaw('payload', JSON.stringify(folded.payload));
+            o._setRaw('snapshot', folded.base ? JSON.stringify(folded.base) : null);
+            if (folded.maybeSent && first!.attempts === 0) o._setRaw('attempts', 1);
             o._setRaw('status', 'pending');
             o._setRaw('updated_at', last.editedAt);
           }),
@@ -425,7 +435,23 @@ export class SyncEngine {
     const serverId = stringOrNull(raw(record, SYNC_COLUMNS.serverId));
     if (clientId) item.clientId = clientId;
     if (serverId) item.id = serverId;
-    if (op.operation !== 'insert') item.version = (raw(record, SYNC_COLUMNS.version) as number | null) ?? 0;
+    // No version for a create, nor for deleting a record the server never acknowledged
+    // (a delete by clientId: the server removes its copy if the create got through).
+    if (op.operation === 'update' || (op.operation === 'delete' && (serverId || !clientId))) {
+      item.version = (raw(record, SYNC_COLUMNS.version) as number | null) ?? 0;
+    }
+    if (op.operation === 'update' && entity.conflict === 'merge') {
+      const base = op.base;
+      if (base) {
+        const sent: Record<string, unknown> = {};
+        for (const key of Object.keys(base)) if (key in item) sent[key] = base[key];
+        for (const field of entity.fields) {
+          const value = sent[field.name];
+          if (field.relation && typeof value === 'string') sent[field.name] = fkMaps.get(field.relation)?.get(value) ?? value;
+        }
+        if (Object.keys(sent).length > 0) item._base = sent;
+      }
+    }
     const editedAt = new Date(op.editedAt || op.queuedAt).toISOString();
     item.updatedAt = editedAt;
     if (op.operation === 'delete') {

@@ -23,6 +23,13 @@ export interface QueuedChange {
   operation: OperationKind;
   /** Wire-shaped field values (foreign keys hold local ids; translated at push). */
   payload: Record<string, unknown>;
+  /**
+   * Update only: wire values the changed fields had before the device changed
+   * them (what it last saw from the server). Sent as `_base` for field-level merge.
+   */
+  base?: Record<string, unknown>;
+  /** The operation may already have reached the server (it was sent, or interrupted while sending). */
+  maybeSent?: boolean;
 }
 
 export interface PendingChange extends QueuedChange {
@@ -34,20 +41,25 @@ export interface PendingChange extends QueuedChange {
 
 export type CoalesceDecision =
   | { kind: 'append' }
-  | { kind: 'replace'; operation: OperationKind; payload: Record<string, unknown> }
+  | { kind: 'replace'; operation: OperationKind; payload: Record<string, unknown>; base?: Record<string, unknown> }
   | { kind: 'cancel' };
 
-/** How a new change combines with the latest waiting operation of the same record. Pure. */
+/**
+ * How a new change combines with the latest waiting operation of the same record. Pure.
+ * An insert that may already have reached the server is not cancelled by a
+ * delete: it becomes a delete by clientId (the server removes its copy if any).
+ */
 export function coalesce(previous: QueuedChange | null, next: QueuedChange): CoalesceDecision {
   if (!previous) return { kind: 'append' };
   const merged = { ...previous.payload, ...next.payload };
   switch (previous.operation) {
     case 'insert':
       if (next.operation === 'update') return { kind: 'replace', operation: 'insert', payload: merged };
-      if (next.operation === 'delete') return { kind: 'cancel' };
+      if (next.operation === 'delete') return previous.maybeSent ? { kind: 'replace', operation: 'delete', payload: {} } : { kind: 'cancel' };
       break;
     case 'update':
-      if (next.operation === 'update') return { kind: 'replace', operation: 'update', payload: merged };
+      // The earliest base of a field wins: it is what the server last had.
+      if (next.operation === 'update') return { kind: 'replace', operation: 'update', payload: merged, base: { ...next.base, ...previous.base } };
       if (next.operation === 'delete') return { kind: 'replace', operation: 'delete', payload: {} };
       break;
     case 'delete':
@@ -63,8 +75,10 @@ export function foldChanges(changes: QueuedChange[]): QueuedChange | null {
   for (const change of changes) {
     const decision = coalesce(current, change);
     if (decision.kind === 'append') current = change;
-    else if (decision.kind === 'replace') current = { operation: decision.operation, payload: decision.payload };
-    else current = null;
+    else if (decision.kind === 'replace') {
+      current = { operation: decision.operation, payload: decision.payload, maybeSent: Boolean(current?.maybeSent || change.maybeSent) };
+      if (decision.base) current.base = decision.base;
+    } else current = null;
   }
   return current;
 }
@@ -77,6 +91,14 @@ export interface EnqueuePlan {
 }
 
 const OPEN: OperationStatus[] = ['pending', 'sending', 'failed'];
+
+/** The queued change a stored operation represents. */
+export function queuedChangeOf(op: OperationRecord): QueuedChange {
+  const change: QueuedChange = { operation: op.operation, payload: op.payload, maybeSent: op.attempts > 0 };
+  const base = op.base;
+  if (base) change.base = base;
+  return change;
+}
 
 export function byQueueOrder(a: OperationRecord, b: OperationRecord): number {
   return a.queuedAt - b.queuedAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -120,7 +142,7 @@ export class OperationQueue {
     const ops = await this.open(change.entity, [change.entityId]);
     const latest = ops[ops.length - 1] ?? null;
     if (!latest || latest.status === 'sending') return { change, decision: { kind: 'append' }, target: null };
-    return { change, decision: coalesce({ operation: latest.operation, payload: latest.payload }, change), target: latest };
+    return { change, decision: coalesce(queuedChangeOf(latest), change), target: latest };
   }
 
   /** Step 2 (synchronous, right before `database.batch`): the prepared queue rows. */
@@ -138,6 +160,7 @@ export class OperationQueue {
           op._setRaw('attempts', 0);
           op._setRaw('last_error', null);
           op._setRaw('base_version', change.baseVersion ?? null);
+          op._setRaw('snapshot', change.base ? JSON.stringify(change.base) : null);
           op._setRaw('created_at', now);
           op._setRaw('updated_at', now);
         }),
@@ -149,6 +172,7 @@ export class OperationQueue {
       target.prepareUpdate((op) => {
         op._setRaw('operation', decision.operation);
         op._setRaw('payload', JSON.stringify(decision.payload));
+        op._setRaw('snapshot', decision.base ? JSON.stringify(decision.base) : null);
         op._setRaw('status', 'pending');
         op._setRaw('updated_at', now);
       }),

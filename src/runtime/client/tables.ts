@@ -116,6 +116,16 @@ export class OperationRecord extends Model {
   get baseVersion(): number | null {
     return (this._getRaw('base_version') as number | null) ?? null;
   }
+  /** Base values of the changed fields (update operations), from the `snapshot` column. */
+  get base(): Record<string, unknown> | null {
+    const text = this._getRaw('snapshot');
+    if (typeof text !== 'string') return null;
+    try {
+      return JSON.parse(text) as Record<string, unknown>;
+    } catch {
+      return null;
+    }
+  }
   get conflictId(): string | null {
     return (this._getRaw('conflict_id') as string | null) ?? null;
   }

@@ -196,6 +196,13 @@ export class SyncService {
         } catch (error) {
           // A concurrent create with the same clientId won the race: the retry replays it.
           if (attempt === 0 && isUniqueViolation(error) && item.version === undefined) continue;
+          // Someone wrote the record between our read and our guarded write: decide again against
+          // the fresh copy (the strategy may still apply the item); give up after a few rounds.
+          if (error instanceof StaleWriteError) {
+            if (attempt < MAX_STALE_RETRIES) continue;
+            if (!error.current) throw new ItemError(SyncErrorCode.NOT_FOUND, `no ${d.name} with id "${error.id}"`);
+            return conflict(d, error.current, raw, 'the record kept changing while the item was applied', null);
+          }
           throw error;
         }
       }
@@ -230,7 +237,7 @@ export class SyncService {
       return conflict(d, existing, raw, 'the record was deleted on the server', null);
     }
 
-    if (item.version === existing.version) return this.write(tx, principal, d, item, raw, existing, stamp, writableData(item));
+    if (item.version === existing.version) return this.write(tx, principal, d, item, existing, stamp, writableData(item));
 
     // Stale base version.
     if (!item.deleted && Object.entries(item.wire).every(([k, v]) => k in item.readonlyData || wireEqual(v, serializeRecord(d, existing)[k]))) {
@@ -239,12 +246,12 @@ export class SyncService {
     }
     switch (d.conflict) {
       case 'clientWins':
-        return this.write(tx, principal, d, item, raw, existing, stamp, writableData(item));
+        return this.write(tx, principal, d, item, existing, stamp, writableData(item));
       case 'timestamp': {
         const device = item.deviceUpdatedAt?.getTime();
         const server = ms(existing);
         if (device !== undefined && device > server) {
-          return this.write(tx, principal, d, item, raw, existing, stamp, writableData(item));
+          return this.write(tx, principal, d, item, existing, stamp, writableData(item));
         }
         const why =
           device === undefined
@@ -277,7 +284,7 @@ export class SyncService {
           return conflict(d, existing, raw, `changed on both sides: ${clashes.sort().join(', ')}`, suggested);
         }
         if (Object.keys(apply).length === 0) return success(existing);
-        return this.write(tx, principal, d, item, raw, existing, stamp, apply);
+        return this.write(tx, principal, d, item, existing, stamp, apply);
       }
       case 'serverWins':
         return conflict(d, existing, raw, 'the server copy wins (serverWins)', null);
@@ -294,7 +301,7 @@ export class SyncService {
       if (!existing) return { ...success(null), clientId: item.clientId };
       if (isDeletedRow(d, existing)) return success(existing);
       const row = await guardedUpdate(tx, d, principal, existing, deletionData(d, stamp), stamp);
-      if (!row) throw new Error('concurrent write during delete');
+      if (!row) throw new StaleWriteError(existing.id as string, await findById(tx, d, principal, existing.id as string));
       return success(row);
     }
     if (existing) return success(existing); // replay: idempotent on (tenant, clientId)
@@ -310,7 +317,6 @@ export class SyncService {
     principal: Principal,
     d: EntityDescriptor,
     item: ParsedItem,
-    raw: unknown,
     existing: Row,
     stamp: Date,
     data: Row,
@@ -319,10 +325,20 @@ export class SyncService {
     if (!item.deleted) await resolveRelations(tx, d, principal, changes);
     const row = await guardedUpdate(tx, d, principal, existing, changes, stamp);
     if (row) return success(row);
-    // Someone wrote it between our read and our write: report the current copy.
-    const current = await findById(tx, d, principal, existing.id as string);
-    if (!current) throw new ItemError(SyncErrorCode.NOT_FOUND, `no ${d.name} with id "${String(existing.id)}"`);
-    return conflict(d, current, raw, 'the record changed while the item was applied', null);
+    // Optimistic concurrency: the version moved since we read it (count 0). Roll back and retry.
+    throw new StaleWriteError(existing.id as string, await findById(tx, d, principal, existing.id as string));
+  }
+}
+
+const MAX_STALE_RETRIES = 2;
+
+/** The guarded `updateMany ... where { id, version }` matched nothing: someone else wrote first. */
+class StaleWriteError extends Error {
+  constructor(
+    readonly id: string,
+    readonly current: Row | null,
+  ) {
+    super(`stale write on ${id}`);
   }
 }
 
