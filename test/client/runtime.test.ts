@@ -211,6 +211,29 @@ describe('operation queue', () => {
     expect(await client.database.get('spaces').query().fetchCount()).toBe(0);
   });
 
+  it('a create that may have reached the server, then a delete, becomes a delete by clientId', async () => {
+    const { client, server } = setup();
+    const s = await client.spaces.create({ name: 'a', ownerId: 'u' });
+    // The server applies the push, but the answer is lost.
+    server.beforeRequest = (req) => {
+      if (req.field === 'syncPush') {
+        (server as unknown as { handle(r: unknown): unknown }).handle(req);
+        throw new Error('answer lost');
+      }
+    };
+    await expect(client.syncAll()).rejects.toThrow(/answer lost/);
+    server.beforeRequest = null;
+    expect(server.table('tenant-a', 'Space')).toHaveLength(1);
+    await client.spaces.delete(s.id);
+    expect((await ops(client)).map((o) => o.operation)).toEqual(['delete']);
+    await client.syncAll();
+    const push = server.requests.filter((r) => r.field === 'syncPush').pop()!;
+    expect(push.variables.items).toEqual([{ clientId: s.id, updatedAt: expect.any(String), deletedAt: expect.any(String) }]);
+    expect(server.table('tenant-a', 'Space')[0]!.deletedAt).not.toBeNull();
+    expect(await client.queueSize()).toBe(0);
+    expect(await client.database.get('spaces').query().fetchCount()).toBe(0);
+  });
+
   it('survives closing and reopening the same database file', async () => {
     const { client, server, dbDir } = setup();
     const s = await client.spaces.create({ name: 'kept', ownerId: 'u' });
@@ -223,7 +246,7 @@ describe('operation queue', () => {
     expect(await reopened.queueSize()).toBe(2);
     expect((await reopened.spaces.get(s.id))?.name).toBe('kept');
     const report = await reopened.syncAll();
-    expect(report.entities.map((e) => [e.entity, e.succeeded])).toEqual([['Space', 1], ['Note', 1]]);
+    expect(report.entities.map((e) => [e.entity, e.succeeded])).toEqual([['Space', 1], ['Note', 1], ['Tag', 0]]);
     expect(await reopened.queueSize()).toBe(0);
     expect(server.table('tenant-a', 'Note')[0]!.data.spaceId).toBe(server.table('tenant-a', 'Space')[0]!.id);
   });
@@ -259,7 +282,7 @@ describe('sync engine', () => {
     // Device 2 (fresh database, same tenant) pulls both: local ids are the clientIds, FK maps to the local parent.
     const { client: device2 } = setup({ server });
     const pulled = await device2.syncAll();
-    expect(pulled.entities.map((e) => e.pulled)).toEqual([1, 1]);
+    expect(pulled.entities.map((e) => e.pulled)).toEqual([1, 1, 0]);
     const remoteNote = await device2.notes.get(note.id);
     expect(remoteNote).toMatchObject({ serverId: serverNote!.id, spaceId: space.id, metadata: { x: 1 } });
     const remoteSpace = await device2.spaces.get(remoteNote!.spaceId);
@@ -429,6 +452,34 @@ describe('sync engine', () => {
     expect(serverNote.version).toBe(3);
     expect(await client.notes.get(n.id)).toMatchObject({ title: 'mine', version: 3 });
     expect(await client.notes.listConflicts({ resolved: false })).toHaveLength(0);
+  });
+
+  it('merge strategy: sends `_base`, the server merges other-field changes, clashes adopt the suggested merge', async () => {
+    const { client, server } = setup();
+    const t = await client.tags.create({ label: 'red', color: 'r' });
+    await client.syncAll();
+    const row = server.table('tenant-a', 'Tag')[0]!;
+    // Different fields changed on both sides: merged by the server.
+    await client.tags.update(t.id, { label: 'crimson' });
+    server.touch('tenant-a', 'Tag', row.id, { color: 'R' });
+    await client.syncAll();
+    const push = server.requests.filter((r) => r.field === 'syncPush').pop()!;
+    expect(push.variables.items).toEqual([{ label: 'crimson', id: row.id, clientId: t.id, version: 1, updatedAt: expect.any(String), _base: { label: 'red' } }]);
+    expect(row.data).toEqual({ label: 'crimson', color: 'R' });
+    expect(await client.tags.get(t.id)).toMatchObject({ label: 'crimson', color: 'R', version: 3 });
+
+    // Same field on both sides + another field on the device: the server's value wins the clash,
+    // the device's other change is pushed again on top of the server version.
+    await client.tags.update(t.id, { label: 'scarlet', color: 'dark' });
+    server.touch('tenant-a', 'Tag', row.id, { label: 'ruby' });
+    await client.syncPush();
+    // label clashes (server keeps 'ruby'), color only changed on the device
+    expect(await client.tags.get(t.id)).toMatchObject({ label: 'ruby', color: 'dark' });
+    await client.syncAll();
+    expect(row.data).toEqual({ label: 'ruby', color: 'dark' });
+    expect(await client.tags.get(t.id)).toMatchObject({ label: 'ruby', color: 'dark', version: row.version });
+    const conflicts = await client.tags.listConflicts();
+    expect(conflicts.map((c) => [c.resolved, c.resolution])).toEqual([[true, 'merge']]);
   });
 
   it('creates online: the server id comes back at once and the record is stored as synced', async () => {

@@ -141,6 +141,8 @@ describe.each(databases)('walking skeleton on $name: offline device -> server ->
     for (const token of [undefined, 'garbage', 'dev:onlytenant']) {
       const res = await gql('query { syncPull(entity: "Space") { items } }', {}, token);
       expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(res.errors?.[0]?.extensions?.stacktrace).toBeUndefined();
+      expect(res.data).toBeNull();
     }
   });
 });

@@ -460,6 +460,67 @@ describe.each([
       expect(blind.errorCode).toBe('CONFLICT');
     });
 
+    /**
+     * The real client, except that in the first `times` transactions the first read of
+     * `delegate` returns the row one version older than it is: as if a concurrent
+     * writer committed between our read and our `updateMany where { id, version }`,
+     * which then really matches 0 rows.
+     */
+    function staleReads(delegate: string, times: number) {
+      let left = times;
+      const bind = (obj: object, key: string | symbol) => {
+        const value = Reflect.get(obj, key, obj);
+        return typeof value === 'function' ? value.bind(obj) : value;
+      };
+      const prisma = new Proxy(db.prisma, {
+        get(target, key) {
+          if (key !== '$transaction') return bind(target, key);
+          return (fn: (tx: unknown) => Promise<unknown>, options: unknown) =>
+            target.$transaction((tx: Record<string, any>) => {
+              let first = true;
+              const real = tx[delegate];
+              const wrapped = new Proxy(real, {
+                get(t, k) {
+                  if (k !== 'findFirst') return bind(t, k);
+                  return async (args: unknown) => {
+                    const row = await t.findFirst(args);
+                    if (!first || left <= 0 || !row) return row;
+                    first = false;
+                    left--;
+                    return { ...row, version: row.version - 1 };
+                  };
+                },
+              });
+              return fn(new Proxy(tx, { get: (t, k) => (k === delegate ? wrapped : bind(t, k)) }));
+            }, options);
+        },
+      });
+      return new TrackhubCore({ prisma, verifyToken: devTokenVerifier, logger: silent }, descriptors);
+    }
+
+    it('optimistic concurrency: a write that loses the race is decided again against the fresh copy', async () => {
+      // timestamp: after the race the server copy is newer than the device edit -> CONFLICT.
+      const c = await pushOne('Checklist', { clientId: randomUUID(), title: 'base' });
+      await db.prisma.checklist.update({ where: { id: c.id }, data: { version: 2, title: 'concurrent', updatedAt: new Date() } });
+      const [lost] = await staleReads('checklist', 1).sync.push(A, 'Checklist', [
+        { id: c.id, version: 1, title: 'device', updatedAt: new Date(Date.now() - 60_000).toISOString() },
+      ]);
+      expect(lost).toMatchObject({ success: false, errorCode: 'CONFLICT', conflict: { serverVersion: 2, serverData: { title: 'concurrent' } } });
+      expect((await db.prisma.checklist.findFirst({ where: { id: c.id } })).title).toBe('concurrent');
+
+      // clientWins: the retry applies the item on top of the concurrent write.
+      const h = await pushOne('Hero', { clientId: randomUUID(), name: 'base' });
+      await db.prisma.hero.update({ where: { id: h.id }, data: { version: 2, name: 'concurrent' } });
+      const [won] = await staleReads('hero', 1).sync.push(A, 'Hero', [{ id: h.id, version: 1, name: 'device' }]);
+      expect(won).toMatchObject({ success: true, version: 3 });
+      expect((await db.prisma.hero.findFirst({ where: { id: h.id } })).name).toBe('device');
+
+      // A record that keeps changing: CONFLICT after a few rounds, never a silent overwrite.
+      const [busy] = await staleReads('hero', 10).sync.push(A, 'Hero', [{ id: h.id, version: 3, name: 'again' }]);
+      expect(busy).toMatchObject({ success: false, errorCode: 'CONFLICT', conflict: { serverVersion: 3 } });
+      expect((await db.prisma.hero.findFirst({ where: { id: h.id } })).name).toBe('device');
+    });
+
     it('manual: a stale base is always a CONFLICT', async () => {
       const manual = new TrackhubCore(
         { prisma: db.prisma, verifyToken: devTokenVerifier, logger: silent },

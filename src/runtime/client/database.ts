@@ -57,10 +57,18 @@ export function tenantDbName(tenantId: string, dbDir?: string): string {
   return `${dbDir.replace(/[\\/]+$/, '')}/${name}.db`;
 }
 
+/** Node only: create the database directory (no static `node:fs` import, so bundlers for React Native are unaffected). */
+function ensureDirectory(dir: string): void {
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const fs = proc?.getBuiltinModule?.('node:fs') as { mkdirSync(path: string, options: { recursive: true }): unknown } | undefined;
+  fs?.mkdirSync(dir, { recursive: true });
+}
+
 export function createTenantDatabase(options: TenantDatabaseOptions): Database {
   if (options.quiet !== false) quietWatermelonLogs();
   installUuidV7Ids();
   const dbName = tenantDbName(options.tenantId, options.dbDir);
+  if (options.dbDir !== undefined && options.dbDir !== IN_MEMORY && !options.adapter) ensureDirectory(options.dbDir);
   const adapterOptions: AdapterFactoryOptions = { dbName, schema: options.schema, ...(options.migrations ? { migrations: options.migrations } : {}) };
   const adapter = options.adapter
     ? options.adapter(adapterOptions)

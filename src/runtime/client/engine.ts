@@ -375,7 +375,7 @@ export class SyncEngine {
     const records = await this.findLocal(entity, batch.map((op) => op.entityId));
     const sendable: { op: OperationRecord; item: WireItem }[] = [];
     const orphans: OperationRecord[] = [];
-    const fkMaps = await this.localToRemoteIds(entity, batch.map((op) => op.payload));
+    const fkMaps = await this.localToRemoteIds(entity, batch.flatMap((op) => [op.payload, op.base ?? {}]));
     for (const op of batch) {
       const record = records.get(op.entityId);
       if (!record) {
@@ -478,7 +478,9 @@ export class SyncEngine {
     const conflict = result.conflict ?? {};
     const strategy: ConflictStrategy = entity.conflict;
     if (strategy === 'manual') return 'manual';
-    if (strategy === 'merge' && isObject(conflict.resolutionSuggested)) return 'merge';
+    if (strategy === 'merge' && isObject(conflict.resolutionSuggested) && isObject(conflict.serverData)) {
+      return Object.keys(mergeChanges(entity, conflict.serverData, conflict.resolutionSuggested)).length > 0 ? 'merge' : 'server';
+    }
     if (strategy === 'timestamp') {
       const serverTime = isoToMillis(conflict.serverData?.updatedAt);
       const localTime = op.editedAt || op.queuedAt;
@@ -560,15 +562,18 @@ export class SyncEngine {
           plans.push(() => [conflictRow(), op.prepareDestroyPermanently()]);
           // the record itself is overwritten below with the other server items
         } else if (decision === 'merge' && isObject(serverData)) {
-          const suggestion = result.conflict?.resolutionSuggested as Record<string, unknown>;
-          const mergedPayload: Record<string, unknown> = {};
-          for (const field of entity.fields) if (field.name in suggestion && field.access !== 'readonly') mergedPayload[field.name] = suggestion[field.name];
+          // Keep the server's copy plus the device's non-clashing changes, and push those again on top of it.
+          const suggestion = isObject(result.conflict?.resolutionSuggested) ? (result.conflict!.resolutionSuggested as Record<string, unknown>) : {};
+          const mergedPayload = mergeChanges(entity, serverData, suggestion);
+          const base: Record<string, unknown> = {};
+          for (const key of Object.keys(mergedPayload)) base[key] = serverData[key] ?? null;
           conflictServerItems.push({ ...serverData, ...mergedPayload, version: serverVersion ?? serverData.version });
           plans.push(() => [
             conflictRow(),
             op.prepareUpdate((o) => {
               o._setRaw('operation', 'update');
               o._setRaw('payload', JSON.stringify(mergedPayload));
+              o._setRaw('snapshot', JSON.stringify(base));
               o._setRaw('status', 'pending');
               o._setRaw('last_error', null);
             }),
@@ -1008,6 +1013,16 @@ export class SyncEngine {
       await this.database.batch(...prepared);
     }, 'trackhub:resolveConflict');
   }
+}
+
+/** Writable fields where a merge suggestion differs from the server's copy. */
+function mergeChanges(entity: EntityDescriptor, serverData: Record<string, unknown>, suggestion: Record<string, unknown>): Record<string, unknown> {
+  const changes: Record<string, unknown> = {};
+  for (const field of entity.fields) {
+    if (field.access === 'readonly' || !(field.name in suggestion)) continue;
+    if (JSON.stringify(suggestion[field.name] ?? null) !== JSON.stringify(serverData[field.name] ?? null)) changes[field.name] = suggestion[field.name];
+  }
+  return changes;
 }
 
 function* chunks<T>(values: T[], size: number): Generator<T[]> {

@@ -7,6 +7,8 @@ export { TrackhubClient } from './client.js';
 export type { TrackhubClientOptions, TrackhubConnectionOptions } from './client.js';
 export { OfflineFirstService, RecordNotFoundError, ValidationError } from './service.js';
 export { SyncEngine } from './engine.js';
+export { SyncWorker } from './worker.js';
+export type { SyncWorkerOptions } from './worker.js';
 export type {
   ConflictContext,
   ConflictDecision,

@@ -59,7 +59,10 @@ export function coalesce(previous: QueuedChange | null, next: QueuedChange): Coa
       break;
     case 'update':
       // The earliest base of a field wins: it is what the server last had.
-      if (next.operation === 'update') return { kind: 'replace', operation: 'update', payload: merged, base: { ...next.base, ...previous.base } };
+      if (next.operation === 'update') {
+        if (!previous.base && !next.base) return { kind: 'replace', operation: 'update', payload: merged };
+        return { kind: 'replace', operation: 'update', payload: merged, base: { ...next.base, ...previous.base } };
+      }
       if (next.operation === 'delete') return { kind: 'replace', operation: 'delete', payload: {} };
       break;
     case 'delete':
@@ -73,11 +76,13 @@ export function coalesce(previous: QueuedChange | null, next: QueuedChange): Coa
 export function foldChanges(changes: QueuedChange[]): QueuedChange | null {
   let current: QueuedChange | null = null;
   for (const change of changes) {
-    const decision = coalesce(current, change);
+    const previous: QueuedChange | null = current;
+    const decision = coalesce(previous, change);
     if (decision.kind === 'append') current = change;
     else if (decision.kind === 'replace') {
-      current = { operation: decision.operation, payload: decision.payload, maybeSent: Boolean(current?.maybeSent || change.maybeSent) };
-      if (decision.base) current.base = decision.base;
+      const next: QueuedChange = { operation: decision.operation, payload: decision.payload, maybeSent: Boolean(previous?.maybeSent || change.maybeSent) };
+      if (decision.base) next.base = decision.base;
+      current = next;
     } else current = null;
   }
   return current;

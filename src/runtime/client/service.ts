@@ -12,7 +12,7 @@ import { map } from 'rxjs';
 import type { Observable } from 'rxjs';
 
 import type { TrackhubClient } from './client.js';
-import { appToRaw, appToWire, recordFromRaw } from './codec.js';
+import { appToRaw, appToWire, rawToWire, recordFromRaw } from './codec.js';
 import type { RawRow, WireItem } from './codec.js';
 import type { EntityDescriptor, FieldDescriptor, SyncedRecord } from './descriptors.js';
 import { SYNC_COLUMNS } from './descriptors.js';
@@ -159,6 +159,35 @@ export class OfflineFirstService<
     return this.toRecord(created);
   }
 
+  /** Creates many records in one local transaction (one queued insert each). */
+  async createMany(inputs: TCreate[]): Promise<TRecord[]> {
+    const all = inputs.map((input) => ({ id: newId(), values: this.createValues(input) }));
+    const db = this.client.database;
+    const queue = this.client.engine.queue;
+    const created = await db.write(async () => {
+      const now = Date.now();
+      const records: TModel[] = [];
+      const prepared: Model[] = [];
+      for (const { id, values } of all) {
+        const record = this.collection.prepareCreate((r) => {
+          r._raw.id = id;
+          r._setRaw(SYNC_COLUMNS.clientId, id);
+          r._setRaw(SYNC_COLUMNS.version, 0);
+          this.writeValues(r, values);
+        });
+        records.push(record);
+        prepared.push(
+          record,
+          // A fresh id has nothing queued: append without looking.
+          ...queue.prepare({ change: { entity: this.descriptor.name, entityId: id, operation: 'insert', payload: values, baseVersion: 0 }, decision: { kind: 'append' }, target: null }, now),
+        );
+      }
+      await db.batch(...prepared);
+      return records;
+    }, `${this.descriptor.name}.createMany`);
+    return created.map((r) => this.toRecord(r));
+  }
+
   /** Changes fields locally and queues the update (merged with a waiting insert/update). */
   async update(id: string, patch: TUpdate): Promise<TRecord> {
     const values = this.updateValues(patch);
@@ -167,8 +196,12 @@ export class OfflineFirstService<
     const updated = await db.write(async () => {
       const record = await this.liveModel(id);
       if (Object.keys(values).length === 0) return record;
-      const version = rawOf(record)[SYNC_COLUMNS.version] as number;
-      const plan = await queue.plan({ entity: this.descriptor.name, entityId: id, operation: 'update', payload: values, baseVersion: version });
+      const current = rawOf(record);
+      const version = current[SYNC_COLUMNS.version] as number;
+      // What the device had before this change: the merge strategy sends it as `_base`.
+      const base: Record<string, unknown> = {};
+      for (const field of this.descriptor.fields) if (field.name in values) base[field.name] = rawToWire(field, current[field.column]);
+      const plan = await queue.plan({ entity: this.descriptor.name, entityId: id, operation: 'update', payload: values, base, baseVersion: version });
       const prepared = record.prepareUpdate((r) => this.writeValues(r, values));
       await db.batch(prepared, ...queue.prepare(plan));
       return record;

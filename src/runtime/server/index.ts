@@ -23,6 +23,7 @@ export type {
   RelationDescriptor,
 } from './descriptor.js';
 export { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
+export { TrackhubErrorFilter } from './error-filter.js';
 export { ConflictPayload, GraphQLDateTime, GraphQLJSON, SyncPullResponse, SyncResultItem } from './graphql.js';
 export type { TrackhubModuleOptions } from './module-options.js';
 export { delegateOf, prismaDbNull } from './prisma.js';

@@ -51,6 +51,14 @@ export const schema = appSchema({
         ...syncColumns,
       ],
     }),
+    tableSchema({
+      name: 'tags',
+      columns: [
+        { name: 'label', type: 'string' },
+        { name: 'color', type: 'string', isOptional: true },
+        ...syncColumns,
+      ],
+    }),
     ...runtimeTables,
   ],
 });
@@ -112,7 +120,25 @@ export const noteDescriptor: EntityDescriptor = {
   ],
 };
 
-export const entities: EntityDescriptor[] = [spaceDescriptor, noteDescriptor];
+export class Tag extends Model {
+  static override table = 'tags';
+  @field('label') label!: string;
+  @field('color') color!: string | null;
+}
+
+export const tagDescriptor: EntityDescriptor = {
+  name: 'Tag',
+  table: 'tags',
+  conflict: 'merge',
+  tombstone: 'deletedAt',
+  parents: [],
+  fields: [
+    { name: 'label', column: 'label', kind: 'String', optional: false, access: 'synced' },
+    { name: 'color', column: 'color', kind: 'String', optional: true, access: 'synced' },
+  ],
+};
+
+export const entities: EntityDescriptor[] = [spaceDescriptor, noteDescriptor, tagDescriptor];
 
 export interface SpaceRecord extends SyncedRecord {
   name: string;
@@ -150,12 +176,23 @@ export interface NoteCreateInput {
 }
 export type NoteUpdateInput = Partial<NoteCreateInput>;
 
+export interface TagRecord extends SyncedRecord {
+  label: string;
+  color: string | null;
+}
+export interface TagInput {
+  label?: string;
+  color?: string | null;
+}
+
 export class AppClient extends TrackhubClient {
   readonly spaces: OfflineFirstService<SpaceRecord, SpaceCreateInput, SpaceUpdateInput, Space>;
   readonly notes: OfflineFirstService<NoteRecord, NoteCreateInput, NoteUpdateInput, Note>;
+  readonly tags: OfflineFirstService<TagRecord, TagInput & { label: string }, TagInput, Tag>;
   constructor(options: TrackhubConnectionOptions) {
-    super({ ...options, schema, migrations, modelClasses: [Space, Note], entities });
+    super({ ...options, schema, migrations, modelClasses: [Space, Note, Tag], entities });
     this.spaces = new OfflineFirstService(this, spaceDescriptor);
     this.notes = new OfflineFirstService(this, noteDescriptor);
+    this.tags = new OfflineFirstService(this, tagDescriptor);
   }
 }

@@ -8,7 +8,8 @@
  *   included, keyset cursor, `since` fallback.
  * - syncPush: per-item results; creates idempotent on (tenant, clientId);
  *   version / updatedAt set by the server; a foreign key may be a server id
- *   or a clientId of the same tenant; conflict rules per strategy.
+ *   or a clientId of the same tenant; conflict rules per strategy (merge is
+ *   field-level with the item's `_base`, like the generated server).
  * - create<Name>(input): online create.
  * - Auth: `Authorization: Bearer dev:<tenantId>:<userId>`, else UNAUTHENTICATED.
  */
@@ -236,11 +237,22 @@ export class StubSyncServer {
       const existing =
         (typeof item.id === 'string' ? table.find((r) => r.id === item.id) : undefined) ?? (clientId ? table.find((r) => r.clientId === clientId) : undefined);
       const isDelete = item.deletedAt !== null && item.deletedAt !== undefined;
+      const isCreate = item.version === undefined || item.version === null;
+      if (isCreate && isDelete) {
+        // Created and deleted on the device before it synced: remove the copy if the create got through.
+        if (existing && existing.deletedAt === null) {
+          existing.deletedAt = this.tick();
+          existing.updatedAt = existing.deletedAt;
+          existing.version += 1;
+        }
+        if (existing) return ok(existing);
+        return { clientId, id: null, success: true, errorCode: null, errorMessage: null, version: null, updatedAt: null, conflict: null };
+      }
       if (!existing) {
         if (typeof item.id === 'string' || isDelete) return fail('NOT_FOUND', 'no such record');
         return ok(this.insert(tenant, entity.name, this.dataOf(entity, item, true), clientId));
       }
-      if (item.version === undefined || item.version === null) return ok(existing); // retried create
+      if (isCreate) return ok(existing); // retried create
       const apply = (): StubRow => {
         if (isDelete) existing.deletedAt = this.tick();
         else Object.assign(existing.data, this.dataOf(entity, item, false));
@@ -256,10 +268,28 @@ export class StubSyncServer {
         resolutionSuggested: null as unknown,
       };
       const localTime = Date.parse(String(item.updatedAt));
+      if (entity.conflict === 'merge' && existing.deletedAt === null && !isDelete) {
+        const base = (item._base ?? {}) as Item;
+        const apply: Item = {};
+        const clashes: string[] = [];
+        for (const [name, value] of Object.entries(this.dataOf(entity, item, false))) {
+          const theirs = existing.data[name] ?? null;
+          if (JSON.stringify(value) === JSON.stringify(theirs)) continue;
+          if (name in base && JSON.stringify(base[name]) === JSON.stringify(theirs)) apply[name] = value;
+          else clashes.push(name);
+        }
+        if (clashes.length === 0) {
+          Object.assign(existing.data, apply);
+          existing.version += 1;
+          existing.updatedAt = this.tick();
+          return ok(existing);
+        }
+        conflict.resolutionSuggested = { ...this.wire(existing), ...apply };
+        return fail('CONFLICT', `changed on both sides: ${clashes.join(', ')}`, conflict, existing);
+      }
       let clientWins = false;
       switch (entity.conflict) {
         case 'clientWins':
-        case 'merge':
           clientWins = existing.deletedAt === null;
           break;
         case 'timestamp':
@@ -269,7 +299,7 @@ export class StubSyncServer {
           clientWins = false;
       }
       if (clientWins) return ok(apply(), conflict);
-      if (entity.conflict === 'serverWins') conflict.resolutionSuggested = conflict.serverData;
+      conflict.resolutionSuggested = conflict.serverData;
       return fail('CONFLICT', `version ${String(item.version)} is behind ${existing.version}`, conflict, existing);
     });
   }

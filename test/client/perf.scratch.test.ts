@@ -1,0 +1,21 @@
+import { it, expect } from 'vitest';
+import { AppClient, entities } from './support/app.js';
+import { tempDir, TOKEN_A, URL } from './support/helpers.js';
+import { StubSyncServer } from './support/stub-server.js';
+it('10k', async () => {
+  const server = new StubSyncServer(entities);
+  const tmp = tempDir();
+  const client = new AppClient({ tenantId: 'tenant-a', token: TOKEN_A, url: URL, fetch: server.fetch, dbDir: tmp.dir });
+  let t = Date.now();
+  const s = await client.spaces.create({ name: 's', ownerId: 'u' });
+  await client.notes.createMany(Array.from({ length: 10000 }, (_, i) => ({ title: `n${i}`, spaceId: s.id })));
+  console.log('create 10k', Date.now() - t); t = Date.now();
+  await client.syncAll();
+  console.log('sync 10k', Date.now() - t); t = Date.now();
+  expect(server.table('tenant-a', 'Note')).toHaveLength(10000);
+  const b = new AppClient({ tenantId: 'tenant-a', token: TOKEN_A, url: URL, fetch: server.fetch, dbDir: tmp.dir + '/b' });
+  await b.syncAll();
+  console.log('pull 10k', Date.now() - t);
+  expect(await b.notes.count()).toBe(10000);
+  tmp.cleanup();
+}, 300000);
