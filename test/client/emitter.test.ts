@@ -16,7 +16,13 @@ import type { EmittedFile } from '../../src/emitters/types.js';
 import { loadProject } from '../../src/model/build.js';
 import type { ProjectIR } from '../../src/model/types.js';
 import { isUuidV7 } from '../../src/runtime/client/index.js';
-import type { EntityDescriptor, OfflineFirstService, SyncedRecord, TrackhubClient, TrackhubConnectionOptions } from '../../src/runtime/client/index.js';
+import type {
+  EntityDescriptor,
+  OfflineFirstService,
+  SyncedRecord,
+  TrackhubClient,
+  TrackhubConnectionOptions,
+} from '../../src/runtime/client/index.js';
 import { miniProject } from './support/ir-fixture.js';
 import { tempDir, TOKEN_A, URL } from './support/helpers.js';
 import { StubSyncServer } from './support/stub-server.js';
@@ -26,10 +32,16 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const OUT = join(ROOT, '.cache', `client-emitter-test-${process.pid}`);
 
 /** The shape of the emitted module this test uses (it is loaded at run time). */
-type AnyService = OfflineFirstService<SyncedRecord & Record<string, unknown>, Record<string, unknown>, Record<string, unknown>>;
+type AnyService = OfflineFirstService<
+  SyncedRecord & Record<string, unknown>,
+  Record<string, unknown>,
+  Record<string, unknown>
+>;
 interface Generated {
   entityDescriptors: EntityDescriptor[];
-  createClient(options: TrackhubConnectionOptions): TrackhubClient & Record<'spaces' | 'groups' | 'checklists' | 'checklistItems', AnyService>;
+  createClient(
+    options: TrackhubConnectionOptions,
+  ): TrackhubClient & Record<'spaces' | 'groups' | 'checklists' | 'checklistItems', AnyService>;
 }
 interface GroupModel {
   name: string;
@@ -102,7 +114,9 @@ describe('client emitter', () => {
       "{ name: 'ownerId', column: 'owner_id', kind: 'String', optional: false, access: 'readonly' }",
     );
     // Dependency order: parents before children.
-    const order = /entityDescriptors: EntityDescriptor\[\] = \[([^\]]*)\]/.exec(text('descriptors.ts'))![1]!.match(/\w+Descriptor/g);
+    const order = /entityDescriptors: EntityDescriptor\[\] = \[([^\]]*)\]/
+      .exec(text('descriptors.ts'))![1]!
+      .match(/\w+Descriptor/g);
     expect(order!.indexOf('spaceDescriptor')).toBeLessThan(order!.indexOf('groupDescriptor'));
     expect(order!.indexOf('checklistDescriptor')).toBeLessThan(order!.indexOf('checklistItemDescriptor'));
   });
@@ -112,8 +126,12 @@ describe('client emitter', () => {
     const model = mini.find((f) => f.path.endsWith('models/Folder.ts'))!.content;
     expect(model).toContain("@field('collection') collectionValue!: string | null;");
     expect(model).toContain("@relation('folders', 'parent_id') parent!: Relation<Folder>;");
-    expect(mini.find((f) => f.path.endsWith('models/Entity.ts'))!.content).toContain('databaseValue!: Relation<Folder>');
-    expect(mini.find((f) => f.path.endsWith('database.ts'))!.content).toContain('readonly entitiesService: OfflineFirstEntityService;');
+    expect(mini.find((f) => f.path.endsWith('models/Entity.ts'))!.content).toContain(
+      'databaseValue!: Relation<Folder>',
+    );
+    expect(mini.find((f) => f.path.endsWith('database.ts'))!.content).toContain(
+      'readonly entitiesService: OfflineFirstEntityService;',
+    );
     expect(mini.some((f) => f.path.endsWith('enums.ts'))).toBe(false);
     const clash: ProjectIR = { ...miniProject, entities: [{ ...miniProject.entities[0]!, table: 'conflicts' }] };
     expect(() => emitClient(clash, defaultEmitOptions)).toThrow(/reserved for the client runtime/);
@@ -168,7 +186,11 @@ export async function usage(): Promise<SpaceRecord> {
     const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
     let output = '';
     try {
-      execFileSync(process.execPath, [tsc, '-p', join(OUT, 'tsconfig.json')], { cwd: OUT, encoding: 'utf8', stdio: 'pipe' });
+      execFileSync(process.execPath, [tsc, '-p', join(OUT, 'tsconfig.json')], {
+        cwd: OUT,
+        encoding: 'utf8',
+        stdio: 'pipe',
+      });
     } catch (error) {
       output = `${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}`;
     }
@@ -180,10 +202,21 @@ export async function usage(): Promise<SpaceRecord> {
     const server = new StubSyncServer(generated.entityDescriptors);
     const tmp = tempDir();
     try {
-      const client = generated.createClient({ tenantId: 'tenant-a', token: TOKEN_A, url: URL, fetch: server.fetch, dbDir: tmp.dir });
+      const client = generated.createClient({
+        tenantId: 'tenant-a',
+        token: TOKEN_A,
+        url: URL,
+        fetch: server.fetch,
+        dbDir: tmp.dir,
+      });
       const space = await client.spaces.create({ name: 'Offline', ownerId: 'u1' });
       const group = await client.groups.create({ name: 'G', spaceId: space.id });
-      const checklist = await client.checklists.create({ title: 'C', spaceId: space.id, dueAt: new Date(0), metadata: { a: 1 } });
+      const checklist = await client.checklists.create({
+        title: 'C',
+        spaceId: space.id,
+        dueAt: new Date(0),
+        metadata: { a: 1 },
+      });
       await client.checklistItems.create({ label: 'i', checklistId: checklist.id, weight: 0.5 });
       expect(isUuidV7(space.id)).toBe(true);
       expect(space).toMatchObject({ kind: 'TEAM', position: 0, coverUrl: null, description: null });
@@ -196,8 +229,14 @@ export async function usage(): Promise<SpaceRecord> {
       expect(report.entities.reduce((n, e) => n + e.succeeded, 0)).toBe(4);
       const serverSpace = server.table('tenant-a', 'Space')[0]!;
       expect(server.table('tenant-a', 'Group')[0]!.data.spaceId).toBe(serverSpace.id);
-      expect(server.table('tenant-a', 'ChecklistItem')[0]!.data.checklistId).toBe(server.table('tenant-a', 'Checklist')[0]!.id);
-      expect(await client.groups.get(group.id)).toMatchObject({ spaceId: space.id, version: 1, serverId: server.table('tenant-a', 'Group')[0]!.id });
+      expect(server.table('tenant-a', 'ChecklistItem')[0]!.data.checklistId).toBe(
+        server.table('tenant-a', 'Checklist')[0]!.id,
+      );
+      expect(await client.groups.get(group.id)).toMatchObject({
+        spaceId: space.id,
+        version: 1,
+        serverId: server.table('tenant-a', 'Group')[0]!.id,
+      });
       expect(await client.queueSize()).toBe(0);
     } finally {
       tmp.cleanup();

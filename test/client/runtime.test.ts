@@ -23,7 +23,16 @@ afterEach(() => {
   while (cleanups.length) cleanups.pop()!();
 });
 
-function setup(options: { dbDir?: string; server?: StubSyncServer; tenant?: string; token?: string; pushBatchSize?: number; pullLimit?: number } = {}) {
+function setup(
+  options: {
+    dbDir?: string;
+    server?: StubSyncServer;
+    tenant?: string;
+    token?: string;
+    pushBatchSize?: number;
+    pullLimit?: number;
+  } = {},
+) {
   const server = options.server ?? new StubSyncServer(entities);
   let dbDir = options.dbDir;
   if (!dbDir) {
@@ -65,11 +74,32 @@ describe('models and records', () => {
     const { client } = setup();
     const space = await client.spaces.create({ name: 'Home', ownerId: 'u1' });
     const due = new Date('2030-01-02T03:04:05.678Z');
-    const note = await client.notes.create({ title: 'Milk', weight: 1.5, dueAt: due, metadata: { tags: ['a'], n: 2 }, spaceId: space.id });
+    const note = await client.notes.create({
+      title: 'Milk',
+      weight: 1.5,
+      dueAt: due,
+      metadata: { tags: ['a'], n: 2 },
+      spaceId: space.id,
+    });
 
     // Defaults applied on the device.
-    expect(space).toMatchObject({ name: 'Home', kind: 'TEAM', position: 0, ownerId: 'u1', serverId: null, version: 0, clientId: space.id });
-    expect(note).toMatchObject({ title: 'Milk', done: false, weight: 1.5, dueAt: due, metadata: { tags: ['a'], n: 2 }, spaceId: space.id });
+    expect(space).toMatchObject({
+      name: 'Home',
+      kind: 'TEAM',
+      position: 0,
+      ownerId: 'u1',
+      serverId: null,
+      version: 0,
+      clientId: space.id,
+    });
+    expect(note).toMatchObject({
+      title: 'Milk',
+      done: false,
+      weight: 1.5,
+      dueAt: due,
+      metadata: { tags: ['a'], n: 2 },
+      spaceId: space.id,
+    });
 
     // Read back through the decorators (this fails silently without useDefineForClassFields: false).
     const model = (await client.notes.findModel(note.id)) as Note;
@@ -93,7 +123,9 @@ describe('models and records', () => {
   it('validates inputs and refuses read-only fields on update', async () => {
     const { client } = setup();
     await expect(client.spaces.create({ name: 'x' } as never)).rejects.toThrow(/ownerId is required/);
-    await expect(client.spaces.create({ name: 'x', ownerId: 'u', kind: 'NOPE' as never })).rejects.toThrow(/one of PERSONAL, TEAM/);
+    await expect(client.spaces.create({ name: 'x', ownerId: 'u', kind: 'NOPE' as never })).rejects.toThrow(
+      /one of PERSONAL, TEAM/,
+    );
     const s = await client.spaces.create({ name: 'x', ownerId: 'u' });
     await expect(client.spaces.update(s.id, { ownerId: 'other' } as never)).rejects.toThrow(/read-only/);
     await expect(client.spaces.update('missing', { name: 'y' })).rejects.toThrow(/not found/);
@@ -106,10 +138,12 @@ describe('models and records', () => {
     expect(isUuidV7(a.id)).toBe(true);
     expect(isUuidV7(b.id)).toBe(true);
     expect(a.id < b.id).toBe(true); // time-ordered
-    const raw = await client.database.write(() => client.database.get<Space>('spaces').create((s) => {
-      s.name = 'direct';
-      s.ownerId = 'u';
-    }));
+    const raw = await client.database.write(() =>
+      client.database.get<Space>('spaces').create((s) => {
+        s.name = 'direct';
+        s.ownerId = 'u';
+      }),
+    );
     expect(isUuidV7(raw.id)).toBe(true);
     for (const op of await ops(client)) expect(isUuidV7(op.id)).toBe(true);
   });
@@ -134,23 +168,31 @@ describe('models and records', () => {
 describe('operation queue', () => {
   it('coalesces (pure rules)', () => {
     expect(coalesce(null, { operation: 'insert', payload: { a: 1 } })).toEqual({ kind: 'append' });
-    expect(coalesce({ operation: 'insert', payload: { a: 1, b: 1 } }, { operation: 'update', payload: { b: 2 } })).toEqual({
+    expect(
+      coalesce({ operation: 'insert', payload: { a: 1, b: 1 } }, { operation: 'update', payload: { b: 2 } }),
+    ).toEqual({
       kind: 'replace',
       operation: 'insert',
       payload: { a: 1, b: 2 },
     });
-    expect(coalesce({ operation: 'insert', payload: {} }, { operation: 'delete', payload: {} })).toEqual({ kind: 'cancel' });
+    expect(coalesce({ operation: 'insert', payload: {} }, { operation: 'delete', payload: {} })).toEqual({
+      kind: 'cancel',
+    });
     expect(coalesce({ operation: 'update', payload: { a: 1 } }, { operation: 'update', payload: { b: 2 } })).toEqual({
       kind: 'replace',
       operation: 'update',
       payload: { a: 1, b: 2 },
     });
-    expect(coalesce({ operation: 'update', payload: { a: 1 } }, { operation: 'delete', payload: {} })).toMatchObject({ operation: 'delete' });
-    expect(foldChanges([
-      { operation: 'insert', payload: { a: 1 } },
-      { operation: 'update', payload: { a: 2 } },
-      { operation: 'delete', payload: {} },
-    ])).toBeNull();
+    expect(coalesce({ operation: 'update', payload: { a: 1 } }, { operation: 'delete', payload: {} })).toMatchObject({
+      operation: 'delete',
+    });
+    expect(
+      foldChanges([
+        { operation: 'insert', payload: { a: 1 } },
+        { operation: 'update', payload: { a: 2 } },
+        { operation: 'delete', payload: {} },
+      ]),
+    ).toBeNull();
   });
 
   it('writes the record and its operation atomically, and coalesces create + updates into one create', async () => {
@@ -228,7 +270,9 @@ describe('operation queue', () => {
     expect((await ops(client)).map((o) => o.operation)).toEqual(['delete']);
     await client.syncAll();
     const push = server.requests.filter((r) => r.field === 'syncPush').pop()!;
-    expect(push.variables.items).toEqual([{ clientId: s.id, updatedAt: expect.any(String), deletedAt: expect.any(String) }]);
+    expect(push.variables.items).toEqual([
+      { clientId: s.id, updatedAt: expect.any(String), deletedAt: expect.any(String) },
+    ]);
     expect(server.table('tenant-a', 'Space')[0]!.deletedAt).not.toBeNull();
     expect(await client.queueSize()).toBe(0);
     expect(await client.database.get('spaces').query().fetchCount()).toBe(0);
@@ -246,7 +290,11 @@ describe('operation queue', () => {
     expect(await reopened.queueSize()).toBe(2);
     expect((await reopened.spaces.get(s.id))?.name).toBe('kept');
     const report = await reopened.syncAll();
-    expect(report.entities.map((e) => [e.entity, e.succeeded])).toEqual([['Space', 1], ['Note', 1], ['Tag', 0]]);
+    expect(report.entities.map((e) => [e.entity, e.succeeded])).toEqual([
+      ['Space', 1],
+      ['Note', 1],
+      ['Tag', 0],
+    ]);
     expect(await reopened.queueSize()).toBe(0);
     expect(server.table('tenant-a', 'Note')[0]!.data.spaceId).toBe(server.table('tenant-a', 'Space')[0]!.id);
   });
@@ -299,7 +347,10 @@ describe('sync engine', () => {
     const notePush = server.requests.find((r) => r.field === 'syncPush' && r.variables.entity === 'Note')!;
     expect((notePush.variables.items as Record<string, unknown>[])[0]!.spaceId).toBe(space.id);
     const failed = await ops(client);
-    expect(failed.map((o) => [o.status, o.attempts])).toEqual([['failed', 1], ['failed', 1]]);
+    expect(failed.map((o) => [o.status, o.attempts])).toEqual([
+      ['failed', 1],
+      ['failed', 1],
+    ]);
     expect(failed[0]!.lastError).toMatch(/TRANSIENT/);
     server.rejectItem = null;
     await client.syncAll();
@@ -309,8 +360,20 @@ describe('sync engine', () => {
 
   it('maps server-created records without clientId to local id = server id', async () => {
     const { client, server } = setup();
-    const sp = server.insert('tenant-a', 'Space', { name: 'From server', kind: 'PERSONAL', position: 1, ownerId: 'admin' });
-    server.insert('tenant-a', 'Note', { title: 'child', done: true, weight: null, dueAt: '2024-05-06T07:08:09.010Z', metadata: null, spaceId: sp.id });
+    const sp = server.insert('tenant-a', 'Space', {
+      name: 'From server',
+      kind: 'PERSONAL',
+      position: 1,
+      ownerId: 'admin',
+    });
+    server.insert('tenant-a', 'Note', {
+      title: 'child',
+      done: true,
+      weight: null,
+      dueAt: '2024-05-06T07:08:09.010Z',
+      metadata: null,
+      spaceId: sp.id,
+    });
     await client.syncAll();
     const space = await client.spaces.get(sp.id);
     expect(space).toMatchObject({ id: sp.id, serverId: sp.id, clientId: null, name: 'From server', kind: 'PERSONAL' });
@@ -327,7 +390,9 @@ describe('sync engine', () => {
   it('pulls page by page, applies tombstones, keeps records with waiting local changes, commits the cursor last', async () => {
     const server = new StubSyncServer(entities);
     const { client } = setup({ server, pullLimit: 2 });
-    const rows = [1, 2, 3, 4, 5].map((i) => server.insert('tenant-a', 'Space', { name: `s${i}`, kind: 'TEAM', position: i, ownerId: 'o' }));
+    const rows = [1, 2, 3, 4, 5].map((i) =>
+      server.insert('tenant-a', 'Space', { name: `s${i}`, kind: 'TEAM', position: i, ownerId: 'o' }),
+    );
     let report = await client.syncAll();
     expect(report.entities[0]).toMatchObject({ pulled: 5, pages: 3 });
     expect(await client.spaces.count()).toBe(5);
@@ -357,6 +422,29 @@ describe('sync engine', () => {
     expect((await client.spaces.list()).filter((s) => s.position === 100)).toHaveLength(3);
   });
 
+  it('a change made while its record is being pushed is queued behind it, not lost', async () => {
+    const { client, server } = setup();
+    const s = await client.spaces.create({ name: 'one', ownerId: 'u' });
+    let edited = false;
+    server.beforeRequest = async (req) => {
+      if (req.field === 'syncPush' && !edited) {
+        edited = true;
+        await client.spaces.update(s.id, { name: 'two' });
+      }
+    };
+    await client.syncAll();
+    const pushes = server.requests.filter((r) => r.field === 'syncPush').map((r) => r.variables.items);
+    const row = server.table('tenant-a', 'Space')[0]!;
+    // The insert went out with 'one'; the edit was queued behind it and sent next, with the new id and version.
+    expect(pushes).toEqual([
+      [expect.objectContaining({ name: 'one', clientId: s.id })],
+      [{ name: 'two', clientId: s.id, id: row.id, version: 1, updatedAt: expect.any(String) }],
+    ]);
+    expect(row.data.name).toBe('two');
+    expect(await client.spaces.get(s.id)).toMatchObject({ name: 'two', version: 2 });
+    expect(await client.queueSize()).toBe(0);
+  });
+
   it('never runs two syncs at once for one database; a second syncAll joins the running one', async () => {
     const { client, server } = setup();
     await client.spaces.create({ name: 'a', ownerId: 'u' });
@@ -372,6 +460,23 @@ describe('sync engine', () => {
     expect(client.isSyncing).toBe(false);
   });
 
+  it('creates many records in one transaction and pushes them in batches', async () => {
+    const { client, server } = setup({ pushBatchSize: 100 });
+    const space = await client.spaces.create({ name: 'p', ownerId: 'u' });
+    const notes = await client.notes.createMany(
+      Array.from({ length: 1000 }, (_, i) => ({ title: `n${i}`, spaceId: space.id })),
+    );
+    expect(notes).toHaveLength(1000);
+    expect(notes.every((n) => isUuidV7(n.id))).toBe(true);
+    expect(await client.queueSize('Note')).toBe(1000);
+    const report = await client.syncAll();
+    expect(report.entities.find((e) => e.entity === 'Note')).toMatchObject({ pushed: 1000, succeeded: 1000 });
+    const notePushes = server.requests.filter((r) => r.field === 'syncPush' && r.variables.entity === 'Note');
+    expect(notePushes.map((r) => (r.variables.items as unknown[]).length)).toEqual(Array(10).fill(100));
+    expect(server.table('tenant-a', 'Note')).toHaveLength(1000);
+    expect(await client.queueSize()).toBe(0);
+  });
+
   it('marks a batch failed on a network error and resumes without duplicates', async () => {
     const { client, server } = setup({ pushBatchSize: 2 });
     for (let i = 0; i < 5; i++) await client.spaces.create({ name: `s${i}`, ownerId: 'u' });
@@ -382,7 +487,9 @@ describe('sync engine', () => {
     await expect(client.syncAll()).rejects.toThrow(/offline/);
     const after = await ops(client);
     expect(after.map((o) => o.status).sort()).toEqual(['failed', 'failed', 'pending']);
-    expect(after.filter((o) => o.status === 'failed').every((o) => o.attempts === 1 && /offline/.test(o.lastError ?? ''))).toBe(true);
+    expect(
+      after.filter((o) => o.status === 'failed').every((o) => o.attempts === 1 && /offline/.test(o.lastError ?? '')),
+    ).toBe(true);
     server.beforeRequest = null;
     await client.syncAll();
     expect(await client.queueSize()).toBe(0);
@@ -425,7 +532,14 @@ describe('sync engine', () => {
     expect(await client.spaces.get(s.id)).toMatchObject({ name: 'server edit (newer)', version: 2 });
     expect(await client.queueSize()).toBe(0);
     const [conflict] = await client.listConflicts();
-    expect(conflict).toMatchObject({ entity: 'Space', entityId: s.id, resolved: true, resolution: 'server', localVersion: 1, serverVersion: 2 });
+    expect(conflict).toMatchObject({
+      entity: 'Space',
+      entityId: s.id,
+      resolved: true,
+      resolution: 'server',
+      localVersion: 1,
+      serverVersion: 2,
+    });
     expect(conflict!.localData).toMatchObject({ name: 'device edit' });
   });
 
@@ -464,7 +578,16 @@ describe('sync engine', () => {
     server.touch('tenant-a', 'Tag', row.id, { color: 'R' });
     await client.syncAll();
     const push = server.requests.filter((r) => r.field === 'syncPush').pop()!;
-    expect(push.variables.items).toEqual([{ label: 'crimson', id: row.id, clientId: t.id, version: 1, updatedAt: expect.any(String), _base: { label: 'red' } }]);
+    expect(push.variables.items).toEqual([
+      {
+        label: 'crimson',
+        id: row.id,
+        clientId: t.id,
+        version: 1,
+        updatedAt: expect.any(String),
+        _base: { label: 'red' },
+      },
+    ]);
     expect(row.data).toEqual({ label: 'crimson', color: 'R' });
     expect(await client.tags.get(t.id)).toMatchObject({ label: 'crimson', color: 'R', version: 3 });
 
@@ -486,7 +609,13 @@ describe('sync engine', () => {
     const { client, server } = setup();
     const space = await client.spaces.createOnline({ name: 'Online', ownerId: 'u' });
     const row = server.table('tenant-a', 'Space')[0]!;
-    expect(space).toMatchObject({ serverId: row.id, clientId: row.clientId, id: row.clientId, name: 'Online', version: 1 });
+    expect(space).toMatchObject({
+      serverId: row.id,
+      clientId: row.clientId,
+      id: row.clientId,
+      name: 'Online',
+      version: 1,
+    });
     expect(isUuidV7(space.id)).toBe(true);
     expect(await client.queueSize()).toBe(0);
     const note = await client.notes.createOnline({ title: 'child', spaceId: space.id });

@@ -25,17 +25,69 @@ export const CLIENT_SCHEMA_VERSION = 1;
 /** Tables the runtime owns; an entity table may not use these names. */
 const RUNTIME_TABLE_NAMES = ['operation_queue', 'sync_state', 'uploads', 'conflicts'];
 /** Columns every entity table gets; a data field may not map to these. */
-const SYNC_COLUMN_NAMES = ['id', '_status', '_changed', 'server_id', 'client_id', 'version', 'server_updated_at', 'deleted_at'];
+const SYNC_COLUMN_NAMES = [
+  'id',
+  '_status',
+  '_changed',
+  'server_id',
+  'client_id',
+  'version',
+  'server_updated_at',
+  'deleted_at',
+];
 /** WatermelonDB Model members a generated property must not shadow. */
 const MODEL_RESERVED = new Set([
-  'id', '_raw', 'table', 'collection', 'collections', 'database', 'db', 'asModel', 'syncStatus', 'update', 'prepareUpdate',
-  'prepareMarkAsDeleted', 'prepareDestroyPermanently', 'markAsDeleted', 'destroyPermanently', 'observe', 'batch', 'callWriter',
-  'callReader', 'subAction', 'constructor', 'serverId', 'clientId', 'version', 'serverUpdatedAt', 'deletedAt', 'createdAt', 'updatedAt',
+  'id',
+  '_raw',
+  'table',
+  'collection',
+  'collections',
+  'database',
+  'db',
+  'asModel',
+  'syncStatus',
+  'update',
+  'prepareUpdate',
+  'prepareMarkAsDeleted',
+  'prepareDestroyPermanently',
+  'markAsDeleted',
+  'destroyPermanently',
+  'observe',
+  'batch',
+  'callWriter',
+  'callReader',
+  'subAction',
+  'constructor',
+  'serverId',
+  'clientId',
+  'version',
+  'serverUpdatedAt',
+  'deletedAt',
+  'createdAt',
+  'updatedAt',
 ]);
 /** TrackhubClient members a service property must not shadow. */
 const CLIENT_RESERVED = new Set([
-  'tenantId', 'database', 'transport', 'engine', 'entities', 'queue', 'isSyncing', 'entity', 'syncAll', 'syncPush', 'syncPull',
-  'forceSyncFromServer', 'forcePushLocal', 'listConflicts', 'resolveConflict', 'queueSize', 'metrics', 'close', 'closed', 'ensureOpen',
+  'tenantId',
+  'database',
+  'transport',
+  'engine',
+  'entities',
+  'queue',
+  'isSyncing',
+  'entity',
+  'syncAll',
+  'syncPush',
+  'syncPull',
+  'forceSyncFromServer',
+  'forcePushLocal',
+  'listConflicts',
+  'resolveConflict',
+  'queueSize',
+  'metrics',
+  'close',
+  'closed',
+  'ensureOpen',
 ]);
 
 const COLUMN_TYPE: Record<FieldIR['kind'], 'string' | 'number' | 'boolean'> = {
@@ -92,14 +144,18 @@ function check(project: ProjectIR): void {
   const tables = new Map<string, string>();
   for (const entity of project.entities) {
     if (RUNTIME_TABLE_NAMES.includes(entity.table)) {
-      throw new Error(`${entity.name}: table name ${entity.table} is reserved for the client runtime; map the model to another name (@@map)`);
+      throw new Error(
+        `${entity.name}: table name ${entity.table} is reserved for the client runtime; map the model to another name (@@map)`,
+      );
     }
     const other = tables.get(entity.table);
     if (other) throw new Error(`${entity.name} and ${other} both map to the device table ${entity.table}`);
     tables.set(entity.table, entity.name);
     for (const field of entity.dataFields) {
       if (SYNC_COLUMN_NAMES.includes(field.column)) {
-        throw new Error(`${entity.name}.${field.name}: column ${field.column} is reserved for sync metadata on the device; rename the field`);
+        throw new Error(
+          `${entity.name}.${field.name}: column ${field.column} is reserved for sync metadata on the device; rename the field`,
+        );
       }
     }
   }
@@ -131,11 +187,16 @@ function fieldView(project: ProjectIR, field: FieldIR): FieldView {
   ];
   if (field.hasDefault) parts.push('hasDefault: true');
   // A Json literal default is JSON text in Prisma: leave it to the server.
-  if (field.defaultValue !== undefined && field.kind !== 'Json') parts.push(`defaultValue: ${literal(field.defaultValue)}`);
+  if (field.defaultValue !== undefined && field.kind !== 'Json')
+    parts.push(`defaultValue: ${literal(field.defaultValue)}`);
   if (enumValues) parts.push(`enumValues: [${enumValues.map(quote).join(', ')}]`);
   if (field.relation) parts.push(`relation: ${quote(field.relation.entity)}`);
   const decorator =
-    field.kind === 'DateTime' ? `@date(${quote(field.column)})` : field.kind === 'Json' ? `@json(${quote(field.column)}, jsonValue)` : `@field(${quote(field.column)})`;
+    field.kind === 'DateTime'
+      ? `@date(${quote(field.column)})`
+      : field.kind === 'Json'
+        ? `@json(${quote(field.column)}, jsonValue)`
+        : `@field(${quote(field.column)})`;
   return {
     name: field.name,
     prop: property(field.name),
@@ -180,10 +241,16 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
   const fields = entity.dataFields.map((f) => fieldView(project, f));
   const relations = entity.dataFields
     .filter((f) => f.relation && byName.has(f.relation.entity))
-    .map((f) => ({ prop: property(f.relation!.navigation), table: byName.get(f.relation!.entity)!.table, column: f.column, target: f.relation!.entity }));
+    .map((f) => ({
+      prop: property(f.relation!.navigation),
+      table: byName.get(f.relation!.entity)!.table,
+      column: f.column,
+      target: f.relation!.entity,
+    }));
   // WatermelonDB keys associations by table: the first foreign key to a table wins.
   const associations = new Map<string, string>();
-  for (const r of relations) if (!associations.has(r.table)) associations.set(r.table, `{ type: 'belongs_to', key: ${quote(r.column)} }`);
+  for (const r of relations)
+    if (!associations.has(r.table)) associations.set(r.table, `{ type: 'belongs_to', key: ${quote(r.column)} }`);
   for (const child of project.entities) {
     for (const f of child.dataFields) {
       if (f.relation?.entity === entity.name && !associations.has(child.table)) {
@@ -209,7 +276,9 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
     enums,
     usesDate: entity.dataFields.some((f) => f.kind === 'DateTime'),
     usesJson: entity.dataFields.some((f) => f.kind === 'Json'),
-    associations: [...associations.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([table, info]) => ({ table, info })),
+    associations: [...associations.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([table, info]) => ({ table, info })),
     relations,
     relationTargets,
     hasRelations: relations.length > 0,
@@ -236,14 +305,21 @@ export const emitClient: Emitter = (project, options) => {
   const hasEnums = project.enums.length > 0;
   const files: EmittedFile[] = [];
   const emit = (path: string, template: string, view: object): void => {
-    files.push({ path: `${OUT}/${path}`, content: renderTemplate(`client/${template}`, { runtime, ...view }), owner: 'generator' });
+    files.push({
+      path: `${OUT}/${path}`,
+      content: renderTemplate(`client/${template}`, { runtime, ...view }),
+      owner: 'generator',
+    });
   };
 
   emit('schema.ts', 'schema.ts.hbs', { version: CLIENT_SCHEMA_VERSION, entities });
   emit('migrations.ts', 'migrations.ts.hbs', { version: CLIENT_SCHEMA_VERSION });
   if (hasEnums) {
     emit('enums.ts', 'enums.ts.hbs', {
-      enums: project.enums.map((e) => ({ name: e.name, values: e.values.map((v) => ({ key: /^[A-Za-z_$][\w$]*$/.test(v) ? v : quote(v), value: quote(v) })) })),
+      enums: project.enums.map((e) => ({
+        name: e.name,
+        values: e.values.map((v) => ({ key: /^[A-Za-z_$][\w$]*$/.test(v) ? v : quote(v), value: quote(v) })),
+      })),
     });
   }
   for (const entity of entities) {

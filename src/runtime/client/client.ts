@@ -13,6 +13,8 @@ import type { ConflictInfo, ConflictPolicy, ConflictResolution, SyncMetrics, Syn
 import { installUuidV7Ids } from './ids.js';
 import type { OperationQueue } from './queue.js';
 import { GraphQLTransport } from './transport.js';
+import { UploadQueue } from './uploads.js';
+import type { Uploader } from './uploads.js';
 import type { FetchLike } from './transport.js';
 import type { DatabaseAdapter } from '@nozbe/watermelondb';
 
@@ -42,6 +44,8 @@ export interface TrackhubConnectionOptions {
   onConflict?: ConflictPolicy;
   /** Silence WatermelonDB's setup logs (default true). */
   quiet?: boolean;
+  /** Uploads files queued for `@sync.media` fields (see UploadQueue). */
+  uploader?: Uploader;
 }
 
 export interface TrackhubClientOptions extends TrackhubConnectionOptions {
@@ -58,6 +62,7 @@ export class TrackhubClient {
   readonly transport: GraphQLTransport;
   readonly engine: SyncEngine;
   readonly entities: EntityDescriptor[];
+  readonly uploads: UploadQueue;
   private closed = false;
 
   constructor(options: TrackhubClientOptions) {
@@ -88,6 +93,12 @@ export class TrackhubClient {
       ...(options.pullLimit !== undefined ? { pullLimit: options.pullLimit } : {}),
       ...(options.onConflict ? { onConflict: options.onConflict } : {}),
     });
+    this.uploads = new UploadQueue(this, options.uploader ?? null);
+  }
+
+  /** Whether an uploader was configured (the SyncWorker then uploads before syncing). */
+  get hasUploader(): boolean {
+    return this.uploads.enabled;
   }
 
   get queue(): OperationQueue {
@@ -145,8 +156,16 @@ export class TrackhubClient {
     return this.engine.queue.size(entity);
   }
 
-  async metrics(): Promise<SyncMetrics & { queueSize: number }> {
-    return { ...this.engine.metrics, queueSize: await this.queueSize() };
+  async metrics(): Promise<
+    SyncMetrics & { queueSize: number; uploadsPending: number; uploadsDone: number; uploadsFailed: number }
+  > {
+    return {
+      ...this.engine.metrics,
+      queueSize: await this.queueSize(),
+      uploadsPending: await this.uploads.pending(),
+      uploadsDone: this.uploads.metrics.uploaded,
+      uploadsFailed: this.uploads.metrics.failed,
+    };
   }
 
   /** Waits for a running sync and refuses new ones. (WatermelonDB has no public close for its adapters.) */

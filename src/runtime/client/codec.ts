@@ -103,7 +103,10 @@ export function recordFromRaw<T extends SyncedRecord>(entity: EntityDescriptor, 
     serverId: (raw[SYNC_COLUMNS.serverId] as string | null | undefined) || null,
     clientId: (raw[SYNC_COLUMNS.clientId] as string | null | undefined) || null,
     version: typeof raw[SYNC_COLUMNS.version] === 'number' ? raw[SYNC_COLUMNS.version] : 0,
-    serverUpdatedAt: rawToApp({ name: 'serverUpdatedAt', column: '', kind: 'DateTime', optional: true, access: 'synced' }, raw[SYNC_COLUMNS.serverUpdatedAt]),
+    serverUpdatedAt: rawToApp(
+      { name: 'serverUpdatedAt', column: '', kind: 'DateTime', optional: true, access: 'synced' },
+      raw[SYNC_COLUMNS.serverUpdatedAt],
+    ),
   };
   for (const field of entity.fields) out[field.name] = rawToApp(field, raw[field.column]);
   return out as T;

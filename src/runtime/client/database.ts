@@ -44,7 +44,9 @@ const TENANT_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** `trackhub_db_{tenantId}`; refuses tenant ids that are unsafe in a file name. */
 export function tenantDatabaseName(tenantId: string): string {
   if (!TENANT_ID.test(tenantId)) {
-    throw new Error(`Invalid tenant id ${JSON.stringify(tenantId)}: use letters, digits, '_', '-' or '.' (at most 128)`);
+    throw new Error(
+      `Invalid tenant id ${JSON.stringify(tenantId)}: use letters, digits, '_', '-' or '.' (at most 128)`,
+    );
   }
   return `trackhub_db_${tenantId}`;
 }
@@ -60,7 +62,8 @@ export function tenantDbName(tenantId: string, dbDir?: string): string {
 /** Node only: create the database directory (no static `node:fs` import, so bundlers for React Native are unaffected). */
 function ensureDirectory(dir: string): void {
   const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const fs = proc?.getBuiltinModule?.('node:fs') as { mkdirSync(path: string, options: { recursive: true }): unknown } | undefined;
+  const fs = proc?.getBuiltinModule?.('node:fs') as
+    { mkdirSync(path: string, options: { recursive: true }): unknown } | undefined;
   fs?.mkdirSync(dir, { recursive: true });
 }
 
@@ -69,10 +72,17 @@ export function createTenantDatabase(options: TenantDatabaseOptions): Database {
   installUuidV7Ids();
   const dbName = tenantDbName(options.tenantId, options.dbDir);
   if (options.dbDir !== undefined && options.dbDir !== IN_MEMORY && !options.adapter) ensureDirectory(options.dbDir);
-  const adapterOptions: AdapterFactoryOptions = { dbName, schema: options.schema, ...(options.migrations ? { migrations: options.migrations } : {}) };
+  const adapterOptions: AdapterFactoryOptions = {
+    dbName,
+    schema: options.schema,
+    ...(options.migrations ? { migrations: options.migrations } : {}),
+  };
   const adapter = options.adapter
     ? options.adapter(adapterOptions)
     : new SQLiteAdapter({ ...adapterOptions, ...(options.migrations ? { migrations: options.migrations } : {}) });
-  const modelClasses = [...options.modelClasses, ...runtimeModelClasses.filter((m) => !options.modelClasses.includes(m))];
+  const modelClasses = [
+    ...options.modelClasses,
+    ...runtimeModelClasses.filter((m) => !options.modelClasses.includes(m)),
+  ];
   return new Database({ adapter, modelClasses });
 }

@@ -199,12 +199,16 @@ export class SyncEngine {
 
   /** Push (only) the given entities. */
   syncPush(names: string[] = this.entities.map((e) => e.name)): Promise<SyncReport> {
-    return this.lock.run(`push:${names.join(',')}`, () => this.measured(() => this.run(this.pick(names), { push: true, pull: false })));
+    return this.lock.run(`push:${names.join(',')}`, () =>
+      this.measured(() => this.run(this.pick(names), { push: true, pull: false })),
+    );
   }
 
   /** Pull (only) the given entities. */
   syncPull(names: string[] = this.entities.map((e) => e.name)): Promise<SyncReport> {
-    return this.lock.run(`pull:${names.join(',')}`, () => this.measured(() => this.run(this.pick(names), { push: false, pull: true })));
+    return this.lock.run(`pull:${names.join(',')}`, () =>
+      this.measured(() => this.run(this.pick(names), { push: false, pull: true })),
+    );
   }
 
   /**
@@ -324,7 +328,10 @@ export class SyncEngine {
       const multi = [...groups.entries()].filter(([, group]) => group.length > 1);
       if (multi.length === 0) return;
       const cancelled = multi.filter(([, group]) => foldChanges(group.map(queuedChangeOf)) === null);
-      const records = await this.findLocal(entity, cancelled.map(([id]) => id));
+      const records = await this.findLocal(
+        entity,
+        cancelled.map(([id]) => id),
+      );
       const prepared: AnyModel[] = [];
       for (const [entityId, group] of multi) {
         const folded = foldChanges(group.sort(byQueueOrder).map(queuedChangeOf));
@@ -356,7 +363,9 @@ export class SyncEngine {
     await this.compact(entity);
     const attempted = new Set<string>();
     for (;;) {
-      const open = (await this.queue.open(entity.name)).filter((op) => op.status !== 'sending' && !op.conflictId && !attempted.has(op.id));
+      const open = (await this.queue.open(entity.name)).filter(
+        (op) => op.status !== 'sending' && !op.conflictId && !attempted.has(op.id),
+      );
       const batch: OperationRecord[] = [];
       const inBatch = new Set<string>();
       for (const op of open) {
@@ -371,20 +380,36 @@ export class SyncEngine {
     }
   }
 
-  private async pushBatch(entity: EntityDescriptor, batch: OperationRecord[], report: EntitySyncReport, force?: 'local'): Promise<void> {
-    const records = await this.findLocal(entity, batch.map((op) => op.entityId));
+  private async pushBatch(
+    entity: EntityDescriptor,
+    batch: OperationRecord[],
+    report: EntitySyncReport,
+    force?: 'local',
+  ): Promise<void> {
     const sendable: { op: OperationRecord; item: WireItem }[] = [];
-    const orphans: OperationRecord[] = [];
-    const fkMaps = await this.localToRemoteIds(entity, batch.flatMap((op) => [op.payload, op.base ?? {}]));
-    for (const op of batch) {
-      const record = records.get(op.entityId);
-      if (!record) {
-        orphans.push(op);
-        continue;
-      }
-      sendable.push({ op, item: this.buildPushItem(entity, op, record, fkMaps) });
-    }
+    // Read, build and mark `sending` in one writer: a local change cannot slip in between.
     await this.database.write(async () => {
+      const ids = new Set(batch.map((op) => op.id));
+      const fresh = (
+        await this.queue.open(
+          entity.name,
+          batch.map((op) => op.entityId),
+        )
+      ).filter((op) => ids.has(op.id) && op.status !== 'sending' && !op.conflictId);
+      const records = await this.findLocal(
+        entity,
+        fresh.map((op) => op.entityId),
+      );
+      const fkMaps = await this.localToRemoteIds(
+        entity,
+        fresh.flatMap((op) => [op.payload, op.base ?? {}]),
+      );
+      const orphans: OperationRecord[] = [];
+      for (const op of fresh) {
+        const record = records.get(op.entityId);
+        if (!record) orphans.push(op);
+        else sendable.push({ op, item: this.buildPushItem(entity, op, record, fkMaps) });
+      }
       await this.database.batch(
         ...orphans.map((op) => op.prepareDestroyPermanently()),
         ...sendable.map(({ op }) => op.prepareUpdate((o) => o._setRaw('status', 'sending'))),
@@ -397,7 +422,10 @@ export class SyncEngine {
 
     let results: SyncResultItem[];
     try {
-      results = await this.transport.syncPush(entity.name, sendable.map((s) => s.item));
+      results = await this.transport.syncPush(
+        entity.name,
+        sendable.map((s) => s.item),
+      );
     } catch (error) {
       const message = (error as Error)?.message ?? String(error);
       await this.database.write(async () => {
@@ -419,7 +447,12 @@ export class SyncEngine {
   }
 
   /** Builds the pushed item: data fields (FKs translated) + clientId + id + version + updatedAt (+ deletedAt). */
-  private buildPushItem(entity: EntityDescriptor, op: OperationRecord, record: AnyModel, fkMaps: Map<string, Map<string, string>>): WireItem {
+  private buildPushItem(
+    entity: EntityDescriptor,
+    op: OperationRecord,
+    record: AnyModel,
+    fkMaps: Map<string, Map<string, string>>,
+  ): WireItem {
     const item: WireItem = {};
     const payload = op.payload;
     if (op.operation !== 'delete') {
@@ -447,7 +480,8 @@ export class SyncEngine {
         for (const key of Object.keys(base)) if (key in item) sent[key] = base[key];
         for (const field of entity.fields) {
           const value = sent[field.name];
-          if (field.relation && typeof value === 'string') sent[field.name] = fkMaps.get(field.relation)?.get(value) ?? value;
+          if (field.relation && typeof value === 'string')
+            sent[field.name] = fkMaps.get(field.relation)?.get(value) ?? value;
         }
         if (Object.keys(sent).length > 0) item._base = sent;
       }
@@ -461,7 +495,10 @@ export class SyncEngine {
     return item;
   }
 
-  private matchResults(sendable: { op: OperationRecord; item: WireItem }[], results: SyncResultItem[]): (SyncResultItem | undefined)[] {
+  private matchResults(
+    sendable: { op: OperationRecord; item: WireItem }[],
+    results: SyncResultItem[],
+  ): (SyncResultItem | undefined)[] {
     if (results.length === sendable.length) return results;
     const byKey = new Map<string, SyncResultItem>();
     for (const result of results) {
@@ -479,7 +516,9 @@ export class SyncEngine {
     const strategy: ConflictStrategy = entity.conflict;
     if (strategy === 'manual') return 'manual';
     if (strategy === 'merge' && isObject(conflict.resolutionSuggested) && isObject(conflict.serverData)) {
-      return Object.keys(mergeChanges(entity, conflict.serverData, conflict.resolutionSuggested)).length > 0 ? 'merge' : 'server';
+      return Object.keys(mergeChanges(entity, conflict.serverData, conflict.resolutionSuggested)).length > 0
+        ? 'merge'
+        : 'server';
     }
     if (strategy === 'timestamp') {
       const serverTime = isoToMillis(conflict.serverData?.updatedAt);
@@ -520,7 +559,9 @@ export class SyncEngine {
           if (result.conflict) {
             report.conflicts += 1;
             this.metrics.conflicts += 1;
-            plans.push(() => [this.prepareConflictRow(entity, op, item, result, entity.conflict === 'merge' ? 'merge' : 'local', true)]);
+            plans.push(() => [
+              this.prepareConflictRow(entity, op, item, result, entity.conflict === 'merge' ? 'merge' : 'local', true),
+            ]);
           }
           plans.push(() => {
             const out: AnyModel[] = [op.prepareDestroyPermanently()];
@@ -541,7 +582,8 @@ export class SyncEngine {
           });
           continue;
         }
-        const isConflict = result.errorCode === 'CONFLICT' || (result.conflict !== null && result.conflict !== undefined);
+        const isConflict =
+          result.errorCode === 'CONFLICT' || (result.conflict !== null && result.conflict !== undefined);
         if (!isConflict) {
           report.failed += 1;
           this.metrics.itemsFailed += 1;
@@ -552,18 +594,27 @@ export class SyncEngine {
         report.conflicts += 1;
         this.metrics.conflicts += 1;
         const suggested = force === 'local' ? 'local' : this.defaultDecision(entity, op, result);
-        let decision = this.options.onConflict?.({ entity, operation: op, pushed: item, result, suggested }) ?? suggested;
+        let decision =
+          this.options.onConflict?.({ entity, operation: op, pushed: item, result, suggested }) ?? suggested;
         const serverData = result.conflict?.serverData ?? null;
+        const serverVersion =
+          result.conflict?.serverVersion ??
+          (isObject(serverData) && typeof serverData.version === 'number' ? serverData.version : null);
+        // Without the server's copy (or version) only the user can settle it.
         if ((decision === 'server' || decision === 'merge') && !isObject(serverData)) decision = 'manual';
-        const serverVersion = result.conflict?.serverVersion ?? (isObject(serverData) && typeof serverData.version === 'number' ? serverData.version : null);
-        const conflictRow = this.prepareConflictRowLater(entity, op, item, result, decision);
+        if (decision === 'local' && (serverVersion === null || !record)) decision = 'manual';
+        const settledAs = decision;
+        const conflictRow = (): ConflictRecord =>
+          this.prepareConflictRow(entity, op, item, result, settledAs, settledAs !== 'manual');
         if (decision === 'server' && isObject(serverData)) {
           conflictServerItems.push(serverData);
           plans.push(() => [conflictRow(), op.prepareDestroyPermanently()]);
           // the record itself is overwritten below with the other server items
         } else if (decision === 'merge' && isObject(serverData)) {
           // Keep the server's copy plus the device's non-clashing changes, and push those again on top of it.
-          const suggestion = isObject(result.conflict?.resolutionSuggested) ? (result.conflict!.resolutionSuggested as Record<string, unknown>) : {};
+          const suggestion = isObject(result.conflict?.resolutionSuggested)
+            ? (result.conflict!.resolutionSuggested as Record<string, unknown>)
+            : {};
           const mergedPayload = mergeChanges(entity, serverData, suggestion);
           const base: Record<string, unknown> = {};
           for (const key of Object.keys(mergedPayload)) base[key] = serverData[key] ?? null;
@@ -579,6 +630,7 @@ export class SyncEngine {
             }),
           ]);
         } else if (decision === 'local' && serverVersion !== null && record) {
+          const rebased = serverVersion;
           plans.push(() => [
             conflictRow(),
             op.prepareUpdate((o) => {
@@ -586,7 +638,7 @@ export class SyncEngine {
               o._setRaw('attempts', op.attempts + 1);
               o._setRaw('last_error', 'CONFLICT: rebased on the server version');
             }),
-            record.prepareUpdate((r) => r._setRaw(SYNC_COLUMNS.version, serverVersion)),
+            record.prepareUpdate((r) => r._setRaw(SYNC_COLUMNS.version, rebased)),
           ]);
         } else {
           plans.push(() => {
@@ -605,23 +657,15 @@ export class SyncEngine {
       }
       // Adopted server data is applied like pulled items; a record changed again
       // while the batch was in flight keeps its newer local data.
-      const adopt = conflictServerItems.length > 0 ? await this.planApply(entity, conflictServerItems, { ignoreOpIds: settledOps }) : null;
+      const adopt =
+        conflictServerItems.length > 0
+          ? await this.planApply(entity, conflictServerItems, { ignoreOpIds: settledOps })
+          : null;
       const prepared: AnyModel[] = [];
       for (const plan of plans) prepared.push(...plan());
       if (adopt) prepared.push(...adopt.prepare());
       await this.database.batch(...prepared);
     }, 'trackhub:settlePush');
-  }
-
-  private prepareConflictRowLater(
-    entity: EntityDescriptor,
-    op: OperationRecord,
-    item: WireItem,
-    result: SyncResultItem,
-    decision: ConflictDecision,
-  ): () => ConflictRecord {
-    let row: ConflictRecord | null = null;
-    return () => (row ??= this.prepareConflictRow(entity, op, item, result, decision, decision !== 'manual'));
   }
 
   private prepareConflictRow(
@@ -635,7 +679,9 @@ export class SyncEngine {
     const conflict = result.conflict ?? {};
     const serverData = conflict.serverData ?? null;
     const now = Date.now();
-    const serverVersion = conflict.serverVersion ?? (isObject(serverData) && typeof serverData.version === 'number' ? serverData.version : null);
+    const serverVersion =
+      conflict.serverVersion ??
+      (isObject(serverData) && typeof serverData.version === 'number' ? serverData.version : null);
     const serverDeleted = isObject(serverData) && isTombstone(serverData);
     return this.database.get<ConflictRecord>(RUNTIME_TABLES.conflicts).prepareCreate((c) => {
       c._raw.id = newId();
@@ -644,10 +690,18 @@ export class SyncEngine {
       c._setRaw('operation', op.operation);
       c._setRaw('local_data', JSON.stringify(item));
       c._setRaw('server_data', serverData === null ? null : JSON.stringify(serverData));
-      c._setRaw('suggested_data', conflict.resolutionSuggested === undefined || conflict.resolutionSuggested === null ? null : JSON.stringify(conflict.resolutionSuggested));
+      c._setRaw(
+        'suggested_data',
+        conflict.resolutionSuggested === undefined || conflict.resolutionSuggested === null
+          ? null
+          : JSON.stringify(conflict.resolutionSuggested),
+      );
       c._setRaw('local_version', typeof item.version === 'number' ? item.version : null);
       c._setRaw('server_version', serverVersion);
-      c._setRaw('conflict_type', serverDeleted ? 'deleted_on_server' : op.operation === 'delete' ? 'delete_update' : 'version_mismatch');
+      c._setRaw(
+        'conflict_type',
+        serverDeleted ? 'deleted_on_server' : op.operation === 'delete' ? 'delete_update' : 'version_mismatch',
+      );
       c._setRaw('resolved', resolved);
       c._setRaw('resolution', resolved ? resolution : null);
       c._setRaw('created_at', now);
@@ -658,7 +712,10 @@ export class SyncEngine {
   // ---------------------------------------------------------------- pull
 
   private async syncState(entity: EntityDescriptor): Promise<SyncStateRecord | null> {
-    const rows = await this.database.get<SyncStateRecord>(RUNTIME_TABLES.syncState).query(Q.where('entity', entity.name)).fetch();
+    const rows = await this.database
+      .get<SyncStateRecord>(RUNTIME_TABLES.syncState)
+      .query(Q.where('entity', entity.name))
+      .fetch();
     return rows[0] ?? null;
   }
 
@@ -668,14 +725,20 @@ export class SyncEngine {
     let cursor = state?.cursor ?? null;
     let pageSince = since;
     for (;;) {
-      const page = await this.transport.syncPull({ entity: entity.name, since: pageSince, limit: this.pullLimit, cursor });
+      const page = await this.transport.syncPull({
+        entity: entity.name,
+        since: pageSince,
+        limit: this.pullLimit,
+        cursor,
+      });
       report.pages += 1;
       report.pulled += page.items.length;
       this.metrics.itemsPulled += page.items.length;
       if (seen) for (const item of page.items) if (typeof item.id === 'string') seen.add(item.id);
       const last = !page.hasMore;
       const nextCursor = page.cursor ?? null;
-      if (!last && !nextCursor && page.items.length === 0) throw new Error(`syncPull(${entity.name}) answered hasMore without items or cursor`);
+      if (!last && !nextCursor && page.items.length === 0)
+        throw new Error(`syncPull(${entity.name}) answered hasMore without items or cursor`);
       await this.database.write(async () => {
         const applied = await this.planApply(entity, page.items);
         report.keptLocal += applied.keptLocal;
@@ -688,13 +751,21 @@ export class SyncEngine {
       if (nextCursor) cursor = nextCursor;
       else {
         // A server without cursors: continue from the newest item of the page.
-        const newest = page.items.map((i) => String(i.updatedAt ?? '')).sort().pop();
+        const newest = page.items
+          .map((i) => String(i.updatedAt ?? ''))
+          .sort()
+          .pop();
         pageSince = newest || pageSince;
       }
     }
   }
 
-  private prepareSyncState(entity: EntityDescriptor, state: SyncStateRecord | null, lastSyncAt: string | null, cursor: string | null): AnyModel {
+  private prepareSyncState(
+    entity: EntityDescriptor,
+    state: SyncStateRecord | null,
+    lastSyncAt: string | null,
+    cursor: string | null,
+  ): AnyModel {
     const now = Date.now();
     if (state) {
       return state.prepareUpdate((s) => {
@@ -730,7 +801,9 @@ export class SyncEngine {
     }
     const list = [...unique.values()];
     const serverIds = list.map((i) => i.id).filter((v): v is string => typeof v === 'string');
-    const candidateIds = list.map((i) => stringOrNull(i.clientId) ?? (typeof i.id === 'string' ? i.id : null)).filter((v): v is string => v !== null);
+    const candidateIds = list
+      .map((i) => stringOrNull(i.clientId) ?? (typeof i.id === 'string' ? i.id : null))
+      .filter((v): v is string => v !== null);
     const collection = this.collection(entity);
     const bySid = new Map<string, AnyModel>();
     for (const chunk of chunks(serverIds, 500)) {
@@ -753,7 +826,10 @@ export class SyncEngine {
     }
     const withOps = new Set<string>();
     if (!options.force) {
-      for (const op of await this.queue.open(entity.name, targets.map((t) => t.localId))) {
+      for (const op of await this.queue.open(
+        entity.name,
+        targets.map((t) => t.localId),
+      )) {
         if (!options.ignoreOpIds?.has(op.id)) withOps.add(op.entityId);
       }
     }
@@ -784,7 +860,12 @@ export class SyncEngine {
     return { prepare, keptLocal, deleted };
   }
 
-  private writeServerFields(entity: EntityDescriptor, record: AnyModel, item: WireItem, fkMaps: Map<string, Map<string, string>>): void {
+  private writeServerFields(
+    entity: EntityDescriptor,
+    record: AnyModel,
+    item: WireItem,
+    fkMaps: Map<string, Map<string, string>>,
+  ): void {
     for (const field of entity.fields) {
       if (!(field.name in item)) continue;
       let value = item[field.name];
@@ -809,7 +890,10 @@ export class SyncEngine {
   }
 
   /** Translates the foreign keys of wire-shaped values from local ids to server ids (else client ids). */
-  async translateForServer(entity: EntityDescriptor, values: Record<string, unknown>): Promise<Record<string, unknown>> {
+  async translateForServer(
+    entity: EntityDescriptor,
+    values: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
     const maps = await this.localToRemoteIds(entity, [values]);
     const out = { ...values };
     for (const field of this.relationFields(entity)) {
@@ -826,7 +910,10 @@ export class SyncEngine {
     const out = new Map<string, AnyModel>();
     const unique = [...new Set(ids)];
     for (const chunk of chunks(unique, 500)) {
-      for (const record of await this.collection(entity).query(Q.where('id', Q.oneOf(chunk))).fetch()) out.set(record.id, record);
+      for (const record of await this.collection(entity)
+        .query(Q.where('id', Q.oneOf(chunk)))
+        .fetch())
+        out.set(record.id, record);
     }
     return out;
   }
@@ -836,14 +923,20 @@ export class SyncEngine {
   }
 
   /** For push: referenced entity -> (local id -> server id, else client id). */
-  private async localToRemoteIds(entity: EntityDescriptor, payloads: Record<string, unknown>[]): Promise<Map<string, Map<string, string>>> {
+  private async localToRemoteIds(
+    entity: EntityDescriptor,
+    payloads: Record<string, unknown>[],
+  ): Promise<Map<string, Map<string, string>>> {
     const maps = new Map<string, Map<string, string>>();
     for (const field of this.relationFields(entity)) {
       const target = this.entity(field.relation!);
       const ids = payloads.map((p) => p[field.name]).filter((v): v is string => typeof v === 'string');
       const map = maps.get(target.name) ?? new Map<string, string>();
       for (const [id, record] of await this.findLocal(target, ids)) {
-        map.set(id, stringOrNull(raw(record, SYNC_COLUMNS.serverId)) ?? stringOrNull(raw(record, SYNC_COLUMNS.clientId)) ?? id);
+        map.set(
+          id,
+          stringOrNull(raw(record, SYNC_COLUMNS.serverId)) ?? stringOrNull(raw(record, SYNC_COLUMNS.clientId)) ?? id,
+        );
       }
       maps.set(target.name, map);
     }
@@ -851,14 +944,19 @@ export class SyncEngine {
   }
 
   /** For pull: referenced entity -> (server id -> local id). */
-  private async remoteToLocalIds(entity: EntityDescriptor, items: WireItem[]): Promise<Map<string, Map<string, string>>> {
+  private async remoteToLocalIds(
+    entity: EntityDescriptor,
+    items: WireItem[],
+  ): Promise<Map<string, Map<string, string>>> {
     const maps = new Map<string, Map<string, string>>();
     for (const field of this.relationFields(entity)) {
       const target = this.entity(field.relation!);
       const ids = [...new Set(items.map((i) => i[field.name]).filter((v): v is string => typeof v === 'string'))];
       const map = maps.get(target.name) ?? new Map<string, string>();
       for (const chunk of chunks(ids, 500)) {
-        for (const record of await this.collection(target).query(Q.where(SYNC_COLUMNS.serverId, Q.oneOf(chunk))).fetch()) {
+        for (const record of await this.collection(target)
+          .query(Q.where(SYNC_COLUMNS.serverId, Q.oneOf(chunk)))
+          .fetch()) {
           map.set(raw(record, SYNC_COLUMNS.serverId) as string, record.id);
         }
       }
@@ -902,14 +1000,20 @@ export class SyncEngine {
       const now = Date.now();
       for (const record of records) {
         if (waiting.has(record.id)) continue;
-        const deleted = raw(record, SYNC_COLUMNS.deletedAt) !== null && raw(record, SYNC_COLUMNS.deletedAt) !== undefined;
+        const deleted =
+          raw(record, SYNC_COLUMNS.deletedAt) !== null && raw(record, SYNC_COLUMNS.deletedAt) !== undefined;
         const serverId = stringOrNull(raw(record, SYNC_COLUMNS.serverId));
         const payload: Record<string, unknown> = {};
-        if (!deleted) for (const field of entity.fields) payload[field.name] = rawToWire(field, raw(record, field.column));
+        if (!deleted)
+          for (const field of entity.fields) payload[field.name] = rawToWire(field, raw(record, field.column));
         const operation = deleted ? 'delete' : serverId ? 'update' : 'insert';
         prepared.push(
           ...this.queue.prepare(
-            { change: { entity: entity.name, entityId: record.id, operation, payload }, decision: { kind: 'append' }, target: null },
+            {
+              change: { entity: entity.name, entityId: record.id, operation, payload },
+              decision: { kind: 'append' },
+              target: null,
+            },
             now,
           ),
         );
@@ -924,7 +1028,10 @@ export class SyncEngine {
     const clauses = [];
     if (filter.entity) clauses.push(Q.where('entity', filter.entity));
     if (filter.resolved !== undefined) clauses.push(Q.where('resolved', filter.resolved));
-    const rows = await this.database.get<ConflictRecord>(RUNTIME_TABLES.conflicts).query(...clauses).fetch();
+    const rows = await this.database
+      .get<ConflictRecord>(RUNTIME_TABLES.conflicts)
+      .query(...clauses)
+      .fetch();
     return rows
       .map((row) => {
         const get = (c: string): unknown => raw(row, c);
@@ -960,7 +1067,9 @@ export class SyncEngine {
       if (row.resolved) return;
       const entity = this.entity(row.entity);
       const serverData = parseJson(raw(row, 'server_data'));
-      const serverVersion = (raw(row, 'server_version') as number | null) ?? (isObject(serverData) && typeof serverData.version === 'number' ? serverData.version : null);
+      const serverVersion =
+        (raw(row, 'server_version') as number | null) ??
+        (isObject(serverData) && typeof serverData.version === 'number' ? serverData.version : null);
       const ops = await this.queue.open(entity.name, [row.entityId]);
       const records = await this.findLocal(entity, [row.entityId]);
       const record = records.get(row.entityId) ?? null;
@@ -980,7 +1089,8 @@ export class SyncEngine {
             first.prepareUpdate((o) => {
               if (data) {
                 const payload: Record<string, unknown> = { ...first.payload };
-                for (const field of entity.fields) if (field.name in data && field.access !== 'readonly') payload[field.name] = data[field.name];
+                for (const field of entity.fields)
+                  if (field.name in data && field.access !== 'readonly') payload[field.name] = data[field.name];
                 o._setRaw('payload', JSON.stringify(payload));
                 if (first.operation === 'delete') o._setRaw('operation', 'update');
               }
@@ -996,7 +1106,9 @@ export class SyncEngine {
             record.prepareUpdate((r) => {
               if (serverVersion !== null) r._setRaw(SYNC_COLUMNS.version, serverVersion);
               if (data) {
-                for (const field of entity.fields) if (field.name in data && field.access !== 'readonly') r._setRaw(field.column, wireToRaw(field, data[field.name]));
+                for (const field of entity.fields)
+                  if (field.name in data && field.access !== 'readonly')
+                    r._setRaw(field.column, wireToRaw(field, data[field.name]));
                 r._setRaw(SYNC_COLUMNS.deletedAt, null);
               }
             }),
@@ -1016,11 +1128,16 @@ export class SyncEngine {
 }
 
 /** Writable fields where a merge suggestion differs from the server's copy. */
-function mergeChanges(entity: EntityDescriptor, serverData: Record<string, unknown>, suggestion: Record<string, unknown>): Record<string, unknown> {
+function mergeChanges(
+  entity: EntityDescriptor,
+  serverData: Record<string, unknown>,
+  suggestion: Record<string, unknown>,
+): Record<string, unknown> {
   const changes: Record<string, unknown> = {};
   for (const field of entity.fields) {
     if (field.access === 'readonly' || !(field.name in suggestion)) continue;
-    if (JSON.stringify(suggestion[field.name] ?? null) !== JSON.stringify(serverData[field.name] ?? null)) changes[field.name] = suggestion[field.name];
+    if (JSON.stringify(suggestion[field.name] ?? null) !== JSON.stringify(serverData[field.name] ?? null))
+      changes[field.name] = suggestion[field.name];
   }
   return changes;
 }

@@ -8,6 +8,8 @@ export type { TrackhubClientOptions, TrackhubConnectionOptions } from './client.
 export { OfflineFirstService, RecordNotFoundError, ValidationError } from './service.js';
 export { SyncEngine } from './engine.js';
 export { SyncWorker } from './worker.js';
+export { UploadQueue } from './uploads.js';
+export type { Uploader, UploadInfo, UploadRequest, UploadStats, UploadStatus } from './uploads.js';
 export type { SyncWorkerOptions } from './worker.js';
 export type {
   ConflictContext,
@@ -42,7 +44,14 @@ export type {
 export { IN_MEMORY, createTenantDatabase, tenantDatabaseName, tenantDbName } from './database.js';
 export type { AdapterFactoryOptions, ModelClass, TenantDatabaseOptions } from './database.js';
 export { SYNC_COLUMNS } from './descriptors.js';
-export type { ConflictStrategy, EntityDescriptor, FieldAccess, FieldDescriptor, FieldKind, SyncedRecord } from './descriptors.js';
+export type {
+  ConflictStrategy,
+  EntityDescriptor,
+  FieldAccess,
+  FieldDescriptor,
+  FieldKind,
+  SyncedRecord,
+} from './descriptors.js';
 export { appToRaw, appToWire, isTombstone, jsonValue, rawToApp, rawToWire, recordFromRaw, wireToRaw } from './codec.js';
 export type { JsonValue, RawRow, RawValue, WireItem } from './codec.js';
 export {

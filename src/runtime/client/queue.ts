@@ -55,7 +55,8 @@ export function coalesce(previous: QueuedChange | null, next: QueuedChange): Coa
   switch (previous.operation) {
     case 'insert':
       if (next.operation === 'update') return { kind: 'replace', operation: 'insert', payload: merged };
-      if (next.operation === 'delete') return previous.maybeSent ? { kind: 'replace', operation: 'delete', payload: {} } : { kind: 'cancel' };
+      if (next.operation === 'delete')
+        return previous.maybeSent ? { kind: 'replace', operation: 'delete', payload: {} } : { kind: 'cancel' };
       break;
     case 'update':
       // The earliest base of a field wins: it is what the server last had.
@@ -80,7 +81,11 @@ export function foldChanges(changes: QueuedChange[]): QueuedChange | null {
     const decision = coalesce(previous, change);
     if (decision.kind === 'append') current = change;
     else if (decision.kind === 'replace') {
-      const next: QueuedChange = { operation: decision.operation, payload: decision.payload, maybeSent: Boolean(previous?.maybeSent || change.maybeSent) };
+      const next: QueuedChange = {
+        operation: decision.operation,
+        payload: decision.payload,
+        maybeSent: Boolean(previous?.maybeSent || change.maybeSent),
+      };
       if (decision.base) next.base = decision.base;
       current = next;
     } else current = null;

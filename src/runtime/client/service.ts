@@ -53,7 +53,13 @@ export class OfflineFirstService<
   }
 
   private get columns(): string[] {
-    return [...this.descriptor.fields.map((f) => f.column), SYNC_COLUMNS.serverId, SYNC_COLUMNS.version, SYNC_COLUMNS.serverUpdatedAt, SYNC_COLUMNS.deletedAt];
+    return [
+      ...this.descriptor.fields.map((f) => f.column),
+      SYNC_COLUMNS.serverId,
+      SYNC_COLUMNS.version,
+      SYNC_COLUMNS.serverUpdatedAt,
+      SYNC_COLUMNS.deletedAt,
+    ];
   }
 
   /** Plain record object for a model instance of this entity. */
@@ -69,14 +75,17 @@ export class OfflineFirstService<
       return;
     }
     const fail = (expected: string): never => {
-      throw new ValidationError(`${this.descriptor.name}.${field.name} must be ${expected}, got ${JSON.stringify(value)}`);
+      throw new ValidationError(
+        `${this.descriptor.name}.${field.name} must be ${expected}, got ${JSON.stringify(value)}`,
+      );
     };
     switch (field.kind) {
       case 'String':
         if (typeof value !== 'string') fail('a string');
         break;
       case 'Enum':
-        if (typeof value !== 'string' || (field.enumValues && !field.enumValues.includes(value))) fail(`one of ${(field.enumValues ?? []).join(', ')}`);
+        if (typeof value !== 'string' || (field.enumValues && !field.enumValues.includes(value)))
+          fail(`one of ${(field.enumValues ?? []).join(', ')}`);
         break;
       case 'Int':
         if (typeof value !== 'number' || !Number.isInteger(value)) fail('an integer');
@@ -88,7 +97,11 @@ export class OfflineFirstService<
         if (typeof value !== 'boolean') fail('a boolean');
         break;
       case 'DateTime':
-        if (!(value instanceof Date || typeof value === 'string' || typeof value === 'number') || appToRaw(field, value) === null) fail('a date');
+        if (
+          !(value instanceof Date || typeof value === 'string' || typeof value === 'number') ||
+          appToRaw(field, value) === null
+        )
+          fail('a date');
         break;
       default:
         break;
@@ -103,7 +116,8 @@ export class OfflineFirstService<
       let value = given[field.name];
       if (value === undefined && field.defaultValue !== undefined) value = field.defaultValue;
       if (value === undefined) {
-        if (!field.optional && !field.hasDefault) throw new ValidationError(`${this.descriptor.name}.${field.name} is required`);
+        if (!field.optional && !field.hasDefault)
+          throw new ValidationError(`${this.descriptor.name}.${field.name} is required`);
         continue;
       }
       this.check(field, value);
@@ -121,7 +135,8 @@ export class OfflineFirstService<
       if (value === undefined) continue;
       const field = byName.get(name);
       if (!field) throw new ValidationError(`${this.descriptor.name} has no field ${name}`);
-      if (field.access === 'readonly') throw new ValidationError(`${this.descriptor.name}.${name} is read-only: set it on create`);
+      if (field.access === 'readonly')
+        throw new ValidationError(`${this.descriptor.name}.${name} is read-only: set it on create`);
       this.check(field, value);
       values[name] = appToWire(field, value);
     }
@@ -143,7 +158,13 @@ export class OfflineFirstService<
     const db = this.client.database;
     const queue = this.client.engine.queue;
     const created = await db.write(async () => {
-      const plan = await queue.plan({ entity: this.descriptor.name, entityId: id, operation: 'insert', payload: values, baseVersion: 0 });
+      const plan = await queue.plan({
+        entity: this.descriptor.name,
+        entityId: id,
+        operation: 'insert',
+        payload: values,
+        baseVersion: 0,
+      });
       const record = this.collection.prepareCreate((r) => {
         r._raw.id = id;
         r._setRaw(SYNC_COLUMNS.clientId, id);
@@ -179,7 +200,20 @@ export class OfflineFirstService<
         prepared.push(
           record,
           // A fresh id has nothing queued: append without looking.
-          ...queue.prepare({ change: { entity: this.descriptor.name, entityId: id, operation: 'insert', payload: values, baseVersion: 0 }, decision: { kind: 'append' }, target: null }, now),
+          ...queue.prepare(
+            {
+              change: {
+                entity: this.descriptor.name,
+                entityId: id,
+                operation: 'insert',
+                payload: values,
+                baseVersion: 0,
+              },
+              decision: { kind: 'append' },
+              target: null,
+            },
+            now,
+          ),
         );
       }
       await db.batch(...prepared);
@@ -200,8 +234,16 @@ export class OfflineFirstService<
       const version = current[SYNC_COLUMNS.version] as number;
       // What the device had before this change: the merge strategy sends it as `_base`.
       const base: Record<string, unknown> = {};
-      for (const field of this.descriptor.fields) if (field.name in values) base[field.name] = rawToWire(field, current[field.column]);
-      const plan = await queue.plan({ entity: this.descriptor.name, entityId: id, operation: 'update', payload: values, base, baseVersion: version });
+      for (const field of this.descriptor.fields)
+        if (field.name in values) base[field.name] = rawToWire(field, current[field.column]);
+      const plan = await queue.plan({
+        entity: this.descriptor.name,
+        entityId: id,
+        operation: 'update',
+        payload: values,
+        base,
+        baseVersion: version,
+      });
       const prepared = record.prepareUpdate((r) => this.writeValues(r, values));
       await db.batch(prepared, ...queue.prepare(plan));
       return record;
@@ -216,8 +258,17 @@ export class OfflineFirstService<
     await db.write(async () => {
       const record = await this.liveModel(id);
       const version = rawOf(record)[SYNC_COLUMNS.version] as number;
-      const plan = await queue.plan({ entity: this.descriptor.name, entityId: id, operation: 'delete', payload: {}, baseVersion: version });
-      const change = plan.decision.kind === 'cancel' ? record.prepareDestroyPermanently() : record.prepareUpdate((r) => r._setRaw(SYNC_COLUMNS.deletedAt, Date.now()));
+      const plan = await queue.plan({
+        entity: this.descriptor.name,
+        entityId: id,
+        operation: 'delete',
+        payload: {},
+        baseVersion: version,
+      });
+      const change =
+        plan.decision.kind === 'cancel'
+          ? record.prepareDestroyPermanently()
+          : record.prepareUpdate((r) => r._setRaw(SYNC_COLUMNS.deletedAt, Date.now()));
       await db.batch(change, ...queue.prepare(plan));
     }, `${this.descriptor.name}.delete`);
   }
@@ -238,7 +289,9 @@ export class OfflineFirstService<
 
   /** Finds by server id. */
   async getByServerId(serverId: string): Promise<TRecord | null> {
-    const rows = await this.collection.query(Q.where(SYNC_COLUMNS.serverId, serverId), Q.where(SYNC_COLUMNS.deletedAt, null)).fetch();
+    const rows = await this.collection
+      .query(Q.where(SYNC_COLUMNS.serverId, serverId), Q.where(SYNC_COLUMNS.deletedAt, null))
+      .fetch();
     return rows[0] ? this.toRecord(rows[0]) : null;
   }
 
@@ -309,8 +362,18 @@ export class OfflineFirstService<
   /** `server` adopts the server's data, `local` pushes the device's change again, `{ data }` pushes a merged result. */
   resolveConflict(conflictId: string, resolution: 'server' | 'local' | { data: Partial<TUpdate> }): Promise<void> {
     const wire: ConflictResolution =
-      resolution === 'server' || resolution === 'local' ? resolution : { data: this.updateValues(resolution.data as TUpdate) as WireItem };
+      resolution === 'server' || resolution === 'local'
+        ? resolution
+        : { data: this.updateValues(resolution.data as TUpdate) as WireItem };
     return this.client.resolveConflict(conflictId, wire);
+  }
+
+  /**
+   * Queues a local file for a `@sync.media` field: once uploaded (UploadQueue /
+   * SyncWorker), the field gets the remote URL and the change syncs.
+   */
+  attachFile(id: string, field: string, localPath: string, meta?: unknown): Promise<string> {
+    return this.client.uploads.enqueue(this.descriptor.name, id, field, localPath, meta);
   }
 
   // ---------------------------------------------------------------- online
@@ -332,7 +395,9 @@ export class OfflineFirstService<
     const inputType = this.descriptor.online?.createInput ?? `${name}CreateInput`;
     const translated = await this.client.engine.translateForServer(this.descriptor, values);
     const document = `mutation($input:${inputType}!){ ${mutation}(input:$input){ ${this.selection()} } }`;
-    const data = await this.client.transport.request<Record<string, WireItem>>(document, { input: { clientId, ...translated } });
+    const data = await this.client.transport.request<Record<string, WireItem>>(document, {
+      input: { clientId, ...translated },
+    });
     const item = data[mutation];
     if (!item || typeof item.id !== 'string') throw new Error(`${mutation} answered without an id`);
     await this.client.engine.applyServerItems(this.descriptor, [{ clientId, ...item }]);

@@ -120,7 +120,11 @@ export class GraphQLTransport {
 
   /** Sends one GraphQL operation; resolves with `data`, rejects with NetworkError or GraphQLRequestError. */
   async request<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', ...this.options.headers };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      ...this.options.headers,
+    };
     const auth = await this.authorization();
     if (auth) headers.authorization = auth;
     const timeoutMs = this.options.timeoutMs ?? 30_000;
@@ -138,7 +142,11 @@ export class GraphQLTransport {
       status = response.status;
       text = await response.text();
     } catch (error) {
-      throw new NetworkError(`Request to ${this.options.url} failed: ${(error as Error)?.message ?? String(error)}`, undefined, error);
+      throw new NetworkError(
+        `Request to ${this.options.url} failed: ${(error as Error)?.message ?? String(error)}`,
+        undefined,
+        error,
+      );
     } finally {
       if (timer) clearTimeout(timer);
     }
@@ -149,7 +157,8 @@ export class GraphQLTransport {
       throw new NetworkError(`HTTP ${status}: response is not JSON`, status);
     }
     if (body.errors && body.errors.length > 0) throw new GraphQLRequestError(body.errors, status);
-    if (body.data === undefined || body.data === null) throw new NetworkError(`HTTP ${status}: response has no data`, status);
+    if (body.data === undefined || body.data === null)
+      throw new NetworkError(`HTTP ${status}: response has no data`, status);
     return body.data;
   }
 

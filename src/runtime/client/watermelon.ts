@@ -11,7 +11,12 @@ import * as SQLiteAdapterModule from '@nozbe/watermelondb/adapters/sqlite/index.
 import * as loggerModule from '@nozbe/watermelondb/utils/common/logger/index.js';
 import { setGenerator } from '@nozbe/watermelondb/utils/common/randomId/index.js';
 
-export { addColumns, createTable, schemaMigrations, unsafeExecuteSql } from '@nozbe/watermelondb/Schema/migrations/index.js';
+export {
+  addColumns,
+  createTable,
+  schemaMigrations,
+  unsafeExecuteSql,
+} from '@nozbe/watermelondb/Schema/migrations/index.js';
 export {
   children,
   date,

@@ -62,13 +62,15 @@ export class SyncWorker {
     if (this.started) return;
     this.started = true;
     if (this.options.syncOnChange !== false) {
-      const subscription = this.client.database
-        .get(RUNTIME_TABLES.operationQueue)
-        .changes.subscribe((changes) => {
-          // New work: a queued change, or one set back to pending (coalesced, rebased, resolved).
-          const fresh = changes.some((c) => c.type === 'created' || (c.type === 'updated' && (c.record._raw as unknown as { status?: string }).status === 'pending'));
-          if (fresh) this.trigger();
-        });
+      const subscription = this.client.database.get(RUNTIME_TABLES.operationQueue).changes.subscribe((changes) => {
+        // New work: a queued change, or one set back to pending (coalesced, rebased, resolved).
+        const fresh = changes.some(
+          (c) =>
+            c.type === 'created' ||
+            (c.type === 'updated' && (c.record._raw as unknown as { status?: string }).status === 'pending'),
+        );
+        if (fresh) this.trigger();
+      });
       this.unsubscribe = () => subscription.unsubscribe();
     }
     this.schedule(0);
@@ -137,29 +139,31 @@ export class SyncWorker {
   private run(): Promise<void> {
     if (this.running) return this.running;
     this.triggeredWhileRunning = false;
-    this.running = (async () => {
-      try {
-        if (!this.online) return;
-        const report = await this.client.syncAll();
-        this.failures = 0;
-        this.lastError = null;
-        this.lastReport = report;
-        this.options.onSync?.(report);
-      } catch (error) {
-        this.failures += 1;
-        this.lastError = error;
-        this.options.onError?.(error, this.failures);
-      } finally {
-        this.running = null;
-        if (this.started) {
-          const interval = this.options.intervalMs ?? 30_000;
-          if (this.failures > 0) this.schedule(this.backoff());
-          else if (this.triggeredWhileRunning) this.schedule(this.options.debounceMs ?? 1_000);
-          else if (interval > 0) this.schedule(interval);
-          this.triggeredWhileRunning = false;
-        }
-      }
-    })();
+    this.running = this.execute().finally(() => {
+      this.running = null;
+      if (!this.started) return;
+      const interval = this.options.intervalMs ?? 30_000;
+      if (this.failures > 0) this.schedule(this.backoff());
+      else if (this.triggeredWhileRunning) this.schedule(this.options.debounceMs ?? 1_000);
+      else if (interval > 0) this.schedule(interval);
+      this.triggeredWhileRunning = false;
+    });
     return this.running;
+  }
+
+  private async execute(): Promise<void> {
+    if (!this.online) return;
+    try {
+      if (this.client.hasUploader) await this.client.uploads.process();
+      const report = await this.client.syncAll();
+      this.failures = 0;
+      this.lastError = null;
+      this.lastReport = report;
+      this.options.onSync?.(report);
+    } catch (error) {
+      this.failures += 1;
+      this.lastError = error;
+      this.options.onError?.(error, this.failures);
+    }
   }
 }

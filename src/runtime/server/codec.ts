@@ -13,21 +13,55 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 /** A record as it travels on the wire. */
 export type WireRecord = Record<string, unknown>;
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
+/** Years every supported database stores (PostgreSQL has no year 0; SQLite stores ISO text). */
+const MIN_YEAR = 1;
+const MAX_YEAR = 9999;
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
+/**
+ * Text every supported database stores as sent: no NUL character (PostgreSQL
+ * `text` and `jsonb` refuse it, SQLite would keep it) and no lone UTF-16
+ * surrogate (not valid Unicode: PostgreSQL would store U+FFFD instead).
+ */
+export function isStorableText(value: string): boolean {
+  return !/\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(value);
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+function inYearRange(d: Date): boolean {
+  const t = d.getTime();
+  if (Number.isNaN(t)) return false;
+  const year = d.getUTCFullYear();
+  return year >= MIN_YEAR && year <= MAX_YEAR;
+}
+
+/**
+ * A wire date-time -> Date, or null. ISO 8601 only, checked strictly: a real
+ * calendar date (no 2020-02-30 rolling over to March), hours 00-23, years
+ * 0001-9999 in UTC. A value without an offset is read as UTC (never as the
+ * server's local time).
+ */
 export function toDate(value: unknown): Date | null {
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value;
-  if (typeof value === 'string' && ISO_DATE.test(value)) {
-    const d = new Date(value);
-    return Number.isNaN(d.getTime()) ? null : d;
-  }
-  return null;
+  if (value instanceof Date) return inYearRange(value) ? value : null;
+  if (typeof value !== 'string') return null;
+  const m = ISO_DATE.exec(value);
+  if (!m) return null;
+  const [year, month, day] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (m[4] !== undefined && (Number(m[4]) > 23 || Number(m[5]) > 59 || (m[6] !== undefined && Number(m[6]) > 59))) return null;
+  if (m[7] !== undefined && m[7] !== 'Z' && (Number(m[7].slice(1, 3)) > 23 || Number(m[7].slice(-2)) > 59)) return null;
+  const d = new Date(m[4] !== undefined && m[7] === undefined ? `${value}Z` : value);
+  return inYearRange(d) ? d : null;
 }
 
 function iso(value: unknown): string | null {
@@ -39,10 +73,11 @@ function iso(value: unknown): string | null {
 /** Is it a JSON value (no undefined, functions, NaN, cycles deeper than we care)? */
 function isJsonValue(value: unknown, depth = 0): boolean {
   if (depth > 64) return false;
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (value === null || typeof value === 'boolean') return true;
+  if (typeof value === 'string') return isStorableText(value);
   if (typeof value === 'number') return Number.isFinite(value);
   if (Array.isArray(value)) return value.every((v) => isJsonValue(v, depth + 1));
-  if (isPlainObject(value)) return Object.values(value).every((v) => isJsonValue(v, depth + 1));
+  if (isPlainObject(value)) return Object.entries(value).every(([k, v]) => isStorableText(k) && isJsonValue(v, depth + 1));
   return false;
 }
 
@@ -70,8 +105,9 @@ export function parseValue(field: FieldDescriptor, value: unknown): { ok: true; 
   }
   switch (field.kind) {
     case 'String':
-      if (typeof value === 'string') return { ok: true, value };
-      return { ok: false, message: `${field.name} must be a string` };
+      if (typeof value !== 'string') return { ok: false, message: `${field.name} must be a string` };
+      if (!isStorableText(value)) return { ok: false, message: `${field.name} must be valid Unicode text without NUL characters` };
+      return { ok: true, value };
     case 'Int':
       if (typeof value === 'number' && Number.isInteger(value) && value >= INT32_MIN && value <= INT32_MAX)
         return { ok: true, value };
@@ -85,11 +121,11 @@ export function parseValue(field: FieldDescriptor, value: unknown): { ok: true; 
     case 'DateTime': {
       const d = toDate(value);
       if (d) return { ok: true, value: d };
-      return { ok: false, message: `${field.name} must be an ISO 8601 date-time string` };
+      return { ok: false, message: `${field.name} must be an ISO 8601 date-time string (a real date, years 0001-9999)` };
     }
     case 'Json':
       if (isJsonValue(value)) return { ok: true, value };
-      return { ok: false, message: `${field.name} must be a JSON value` };
+      return { ok: false, message: `${field.name} must be a JSON value (finite numbers, text without NUL characters)` };
     case 'Enum':
       if (typeof value === 'string' && (field.enumValues ?? []).includes(value)) return { ok: true, value };
       return { ok: false, message: `${field.name} must be one of ${(field.enumValues ?? []).join(', ')}` };
@@ -211,11 +247,11 @@ export function parseItem(d: EntityDescriptor, raw: unknown): ParsedItem {
   }
 
   if (raw.id !== undefined && raw.id !== null) {
-    if (typeof raw.id === 'string' && raw.id !== '') item.id = raw.id;
+    if (typeof raw.id === 'string' && raw.id !== '' && isStorableText(raw.id)) item.id = raw.id;
     else problems.push('id must be a non-empty string');
   }
   if (raw.clientId !== undefined) {
-    if (raw.clientId === null || (typeof raw.clientId === 'string' && raw.clientId !== '')) item.clientId = raw.clientId;
+    if (raw.clientId === null || (typeof raw.clientId === 'string' && raw.clientId !== '' && isStorableText(raw.clientId))) item.clientId = raw.clientId;
     else problems.push('clientId must be a non-empty string or null');
   }
   if (raw.version !== undefined && raw.version !== null) {

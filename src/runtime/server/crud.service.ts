@@ -3,7 +3,7 @@
  * Generated `<Entity>Service` classes extend this with their GraphQL types.
  */
 import { authenticate, type Principal, type TrackhubContext } from './auth.js';
-import { graphqlRecord, isDeletedRow, isPlainObject, missingRequired, parseItem, serializeRecord, type ParsedItem } from './codec.js';
+import { graphqlRecord, isDeletedRow, isPlainObject, isStorableText, missingRequired, parseItem, serializeRecord, type ParsedItem } from './codec.js';
 import type { TrackhubCore } from './core.js';
 import { decodeListCursor, encodeListCursor } from './cursor.js';
 import type { EntityDescriptor } from './descriptor.js';
@@ -47,6 +47,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
   async get(context: TrackhubContext | undefined, id: string): Promise<TObject | null> {
     const principal = await this.principal(context);
     const d = this.descriptor;
+    if (!isStorableText(id)) return null; // no such id can exist (and PostgreSQL would refuse the query)
     const row = await delegateOf(this.core.prisma, d.delegate).findFirst({
       where: { ...tenantScope(d, principal), ...liveScope(d), id },
     });
@@ -156,7 +157,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
   }
 
   private async live(tx: unknown, principal: Principal, id: string): Promise<Row> {
-    const row = await findById(tx, this.descriptor, principal, id);
+    const row = isStorableText(id) ? await findById(tx, this.descriptor, principal, id) : null;
     if (!row || isDeletedRow(this.descriptor, row)) {
       throw new TrackhubError(SyncErrorCode.NOT_FOUND, `no ${this.descriptor.name} with id "${id}"`);
     }

@@ -36,6 +36,7 @@ export const schema = appSchema({
         { name: 'kind', type: 'string' },
         { name: 'position', type: 'number' },
         { name: 'owner_id', type: 'string' },
+        { name: 'cover_url', type: 'string', isOptional: true },
         ...syncColumns,
       ],
     }),
@@ -53,11 +54,7 @@ export const schema = appSchema({
     }),
     tableSchema({
       name: 'tags',
-      columns: [
-        { name: 'label', type: 'string' },
-        { name: 'color', type: 'string', isOptional: true },
-        ...syncColumns,
-      ],
+      columns: [{ name: 'label', type: 'string' }, { name: 'color', type: 'string', isOptional: true }, ...syncColumns],
     }),
     ...runtimeTables,
   ],
@@ -98,9 +95,27 @@ export const spaceDescriptor: EntityDescriptor = {
   parents: [],
   fields: [
     { name: 'name', column: 'name', kind: 'String', optional: false, access: 'synced' },
-    { name: 'kind', column: 'kind', kind: 'Enum', optional: false, access: 'synced', hasDefault: true, defaultValue: 'TEAM', enumValues: ['PERSONAL', 'TEAM'] },
-    { name: 'position', column: 'position', kind: 'Int', optional: false, access: 'synced', hasDefault: true, defaultValue: 0 },
+    {
+      name: 'kind',
+      column: 'kind',
+      kind: 'Enum',
+      optional: false,
+      access: 'synced',
+      hasDefault: true,
+      defaultValue: 'TEAM',
+      enumValues: ['PERSONAL', 'TEAM'],
+    },
+    {
+      name: 'position',
+      column: 'position',
+      kind: 'Int',
+      optional: false,
+      access: 'synced',
+      hasDefault: true,
+      defaultValue: 0,
+    },
     { name: 'ownerId', column: 'owner_id', kind: 'String', optional: false, access: 'readonly' },
+    { name: 'coverUrl', column: 'cover_url', kind: 'String', optional: true, access: 'media' },
   ],
 };
 
@@ -112,7 +127,15 @@ export const noteDescriptor: EntityDescriptor = {
   parents: ['Space'],
   fields: [
     { name: 'title', column: 'title', kind: 'String', optional: false, access: 'synced' },
-    { name: 'done', column: 'done', kind: 'Boolean', optional: false, access: 'synced', hasDefault: true, defaultValue: false },
+    {
+      name: 'done',
+      column: 'done',
+      kind: 'Boolean',
+      optional: false,
+      access: 'synced',
+      hasDefault: true,
+      defaultValue: false,
+    },
     { name: 'weight', column: 'weight', kind: 'Float', optional: true, access: 'synced' },
     { name: 'dueAt', column: 'due_at', kind: 'DateTime', optional: true, access: 'synced' },
     { name: 'metadata', column: 'metadata', kind: 'Json', optional: true, access: 'synced' },
@@ -145,17 +168,20 @@ export interface SpaceRecord extends SyncedRecord {
   kind: 'PERSONAL' | 'TEAM';
   position: number;
   ownerId: string;
+  coverUrl: string | null;
 }
 export interface SpaceCreateInput {
   name: string;
   kind?: 'PERSONAL' | 'TEAM';
   position?: number;
   ownerId: string;
+  coverUrl?: string | null;
 }
 export interface SpaceUpdateInput {
   name?: string;
   kind?: 'PERSONAL' | 'TEAM';
   position?: number;
+  coverUrl?: string | null;
 }
 
 export interface NoteRecord extends SyncedRecord {

@@ -20,7 +20,8 @@ export function closeNodeDatabase(database: Database): void {
   const bridgeModule = require('@nozbe/watermelondb/adapters/sqlite/sqlite-node/DatabaseBridge') as {
     default: { connections: Record<string, { driver?: { database?: { instance?: { close(): void } } } }> };
   };
-  const tag = (database.adapter as unknown as { underlyingAdapter?: { _tag: string }; _tag?: string }).underlyingAdapter?._tag;
+  const tag = (database.adapter as unknown as { underlyingAdapter?: { _tag: string }; _tag?: string }).underlyingAdapter
+    ?._tag;
   const bridge = bridgeModule.default;
   const connection = tag !== undefined ? bridge.connections[tag] : undefined;
   const instance = connection?.driver?.database?.instance;
@@ -31,3 +32,13 @@ export function closeNodeDatabase(database: Database): void {
 
 export const TOKEN_A = 'dev:tenant-a:user-1';
 export const URL = 'http://stub.invalid/graphql';
+
+/** Polls until `check` passes (real timers). */
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error('waitFor: timed out');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

@@ -9,7 +9,17 @@ import type { EntityIR, FieldIR, ProjectIR } from '../../../src/model/types.js';
 const at = { file: 'mini.prisma', line: 1, col: 1 };
 
 function f(name: string, column: string, kind: FieldIR['kind'], extra: Partial<FieldIR> = {}): FieldIR {
-  return { name, column, kind, optional: false, hasDefault: false, role: 'data', access: 'synced', location: at, ...extra };
+  return {
+    name,
+    column,
+    kind,
+    optional: false,
+    hasDefault: false,
+    role: 'data',
+    access: 'synced',
+    location: at,
+    ...extra,
+  };
 }
 
 const conventions = (tenant: string | null): FieldIR[] => [
@@ -60,7 +70,11 @@ const entity: EntityIR = {
   plural: 'entities',
   tenantField: null,
   conflict: 'timestamp',
-  fields: [...conventions(null), f('deletedAt', 'deleted_at', 'DateTime', { role: 'deletedAt', optional: true }), ...entityData],
+  fields: [
+    ...conventions(null),
+    f('deletedAt', 'deleted_at', 'DateTime', { role: 'deletedAt', optional: true }),
+    ...entityData,
+  ],
   dataFields: entityData,
   parents: ['Folder'],
   tombstone: 'deletedAt',

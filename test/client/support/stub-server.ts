@@ -38,7 +38,12 @@ interface Result {
   errorMessage: string | null;
   version: number | null;
   updatedAt: string | null;
-  conflict: { serverData: Item | null; clientData: Item | null; serverVersion: number | null; resolutionSuggested: unknown } | null;
+  conflict: {
+    serverData: Item | null;
+    clientData: Item | null;
+    serverVersion: number | null;
+    resolutionSuggested: unknown;
+  } | null;
 }
 
 export interface StubRequest {
@@ -85,7 +90,15 @@ export class StubSyncServer {
 
   /** Server-side write (another device or an admin), no clientId unless given. */
   insert(tenant: string, entity: string, data: Record<string, unknown>, clientId: string | null = null): StubRow {
-    const row: StubRow = { id: `srv-${++counter}`, clientId, version: 1, updatedAt: this.tick(), deletedAt: null, tenant, data: { ...data } };
+    const row: StubRow = {
+      id: `srv-${++counter}`,
+      clientId,
+      version: 1,
+      updatedAt: this.tick(),
+      deletedAt: null,
+      tenant,
+      data: { ...data },
+    };
     this.table(tenant, entity).push(row);
     return row;
   }
@@ -123,7 +136,9 @@ export class StubSyncServer {
   readonly fetch: FetchLike = async (_url, init) => {
     const body = JSON.parse(init.body) as { query: string; variables?: Record<string, unknown> };
     const document = parse(body.query);
-    const operation = document.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
+    const operation = document.definitions.find(
+      (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+    )!;
     const first = operation.selectionSet.selections[0]!;
     const field = first.kind === Kind.FIELD ? first.name.value : '';
     const match = /^Bearer dev:([^:]+):(.+)$/.exec(init.headers.authorization ?? '');
@@ -152,7 +167,9 @@ export class StubSyncServer {
       const input = { ...(v.input as Item) };
       const clientId = typeof input.clientId === 'string' ? input.clientId : null;
       delete input.clientId;
-      const existing = clientId ? this.table(request.tenant, entity.name).find((r) => r.clientId === clientId) : undefined;
+      const existing = clientId
+        ? this.table(request.tenant, entity.name).find((r) => r.clientId === clientId)
+        : undefined;
       const fk = this.resolveForeignKeys(request.tenant, entity, input);
       if (typeof fk === 'string') return { errors: [{ message: fk, extensions: { code: 'BAD_USER_INPUT' } }] };
       const row = existing ?? this.insert(request.tenant, entity.name, this.dataOf(entity, input, true), clientId);
@@ -175,8 +192,14 @@ export class StubSyncServer {
     }
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
-    const cursor = last ? Buffer.from(JSON.stringify({ u: last.updatedAt, i: last.id })).toString('base64url') : (v.cursor ?? null);
-    const lastSyncAt = last ? new Date(last.updatedAt).toISOString() : typeof v.since === 'string' ? v.since : new Date(0).toISOString();
+    const cursor = last
+      ? Buffer.from(JSON.stringify({ u: last.updatedAt, i: last.id })).toString('base64url')
+      : (v.cursor ?? null);
+    const lastSyncAt = last
+      ? new Date(last.updatedAt).toISOString()
+      : typeof v.since === 'string'
+        ? v.since
+        : new Date(0).toISOString();
     return { items: page.map((r) => this.wire(r)), lastSyncAt, hasMore: rows.length > limit, cursor };
   }
 
@@ -235,7 +258,8 @@ export class StubSyncServer {
       const fkError = this.resolveForeignKeys(tenant, entity, item);
       if (fkError) return fail('INVALID_REFERENCE', fkError);
       const existing =
-        (typeof item.id === 'string' ? table.find((r) => r.id === item.id) : undefined) ?? (clientId ? table.find((r) => r.clientId === clientId) : undefined);
+        (typeof item.id === 'string' ? table.find((r) => r.id === item.id) : undefined) ??
+        (clientId ? table.find((r) => r.clientId === clientId) : undefined);
       const isDelete = item.deletedAt !== null && item.deletedAt !== undefined;
       const isCreate = item.version === undefined || item.version === null;
       if (isCreate && isDelete) {
@@ -246,7 +270,16 @@ export class StubSyncServer {
           existing.version += 1;
         }
         if (existing) return ok(existing);
-        return { clientId, id: null, success: true, errorCode: null, errorMessage: null, version: null, updatedAt: null, conflict: null };
+        return {
+          clientId,
+          id: null,
+          success: true,
+          errorCode: null,
+          errorMessage: null,
+          version: null,
+          updatedAt: null,
+          conflict: null,
+        };
       }
       if (!existing) {
         if (typeof item.id === 'string' || isDelete) return fail('NOT_FOUND', 'no such record');

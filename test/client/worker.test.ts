@@ -1,0 +1,118 @@
+/** SyncWorker on real WatermelonDB against the STUB server, with real (short) timers. */
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { SyncWorker } from '../../src/runtime/client/index.js';
+import type { Uploader } from '../../src/runtime/client/index.js';
+import { AppClient, entities } from './support/app.js';
+import { tempDir, TOKEN_A, URL, waitFor } from './support/helpers.js';
+import { StubSyncServer } from './support/stub-server.js';
+
+const stops: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  while (stops.length) await stops.pop()!();
+});
+
+function setup(uploader?: Uploader) {
+  const server = new StubSyncServer(entities);
+  const tmp = tempDir();
+  const client = new AppClient({
+    tenantId: 'tenant-a',
+    token: TOKEN_A,
+    url: URL,
+    fetch: server.fetch,
+    dbDir: tmp.dir,
+    ...(uploader ? { uploader } : {}),
+  });
+  stops.push(tmp.cleanup);
+  return { server, client };
+}
+
+describe('sync worker', () => {
+  it('syncs shortly after a local change, and polls', async () => {
+    const { server, client } = setup();
+    const worker = new SyncWorker(client, { debounceMs: 10, intervalMs: 50 });
+    stops.push(() => worker.stop());
+    worker.start();
+    await client.spaces.create({ name: 'a', ownerId: 'u' });
+    await waitFor(() => server.table('tenant-a', 'Space').length === 1);
+    await waitFor(async () => (await client.queueSize()) === 0);
+    // Polling brings a server-side change without any local trigger.
+    server.insert('tenant-a', 'Space', { name: 'from server', kind: 'TEAM', position: 0, ownerId: 'x' });
+    await waitFor(async () => (await client.spaces.count()) === 2);
+    expect(server.maxInflight).toBe(1);
+  });
+
+  it('waits while offline and syncs when the network comes back', async () => {
+    const { server, client } = setup();
+    const worker = new SyncWorker(client, { debounceMs: 10, intervalMs: 20, online: false });
+    stops.push(() => worker.stop());
+    worker.start();
+    await client.spaces.create({ name: 'a', ownerId: 'u' });
+    await new Promise((r) => setTimeout(r, 80));
+    expect(server.requests).toHaveLength(0);
+    worker.setOnline(true);
+    await waitFor(() => server.table('tenant-a', 'Space').length === 1);
+  });
+
+  it('backs off exponentially after failures, records them, and recovers', async () => {
+    const { server, client } = setup();
+    let fail = true;
+    server.beforeRequest = () => {
+      if (fail) throw new Error('flaky network');
+    };
+    const errors: number[] = [];
+    const worker = new SyncWorker(client, {
+      debounceMs: 5,
+      intervalMs: 0,
+      initialBackoffMs: 20,
+      maxBackoffMs: 40,
+      onError: (_e, n) => errors.push(n),
+    });
+    stops.push(() => worker.stop());
+    await client.spaces.create({ name: 'a', ownerId: 'u' });
+    worker.start();
+    await waitFor(() => errors.length >= 3);
+    expect(errors.slice(0, 3)).toEqual([1, 2, 3]);
+    const op = (await client.queue.all())[0]!;
+    expect(op.status).toBe('failed');
+    expect(op.attempts).toBeGreaterThanOrEqual(3);
+    expect(op.lastError).toMatch(/flaky network/);
+    fail = false;
+    await waitFor(() => server.table('tenant-a', 'Space').length === 1);
+    await waitFor(() => worker.failures === 0);
+    expect(await client.queueSize()).toBe(0);
+  });
+
+  it('uploads a media file added offline, then the record gets the remote URL and syncs', async () => {
+    let online = false;
+    const uploaded: string[] = [];
+    const uploader: Uploader = async (req) => {
+      if (!online) throw new Error('upload: offline');
+      uploaded.push(req.localPath);
+      return `https://cdn.example/${req.entityId}/${req.field}.png`;
+    };
+    const { server, client } = setup(uploader);
+    const space = await client.spaces.create({ name: 'with cover', ownerId: 'u' });
+    await expect(client.spaces.attachFile(space.id, 'name', '/tmp/x.png')).rejects.toThrow(/not a @sync.media field/);
+    const uploadId = await client.spaces.attachFile(space.id, 'coverUrl', '/tmp/cover.png', { mime: 'image/png' });
+    expect(await client.uploads.process()).toEqual({ uploaded: 0, failed: 1 });
+    expect((await client.uploads.list())[0]).toMatchObject({
+      uploadId,
+      status: 'failed',
+      attempts: 1,
+      lastError: 'upload: offline',
+      meta: { mime: 'image/png' },
+    });
+    expect((await client.spaces.get(space.id))?.coverUrl).toBeNull();
+
+    online = true;
+    const worker = new SyncWorker(client, { debounceMs: 5, intervalMs: 0 });
+    stops.push(() => worker.stop());
+    await worker.syncNow();
+    expect(uploaded).toEqual(['/tmp/cover.png']);
+    const url = `https://cdn.example/${space.id}/coverUrl.png`;
+    expect((await client.spaces.get(space.id))?.coverUrl).toBe(url);
+    expect(server.table('tenant-a', 'Space')[0]!.data.coverUrl).toBe(url);
+    expect(await client.metrics()).toMatchObject({ uploadsPending: 0, uploadsDone: 1, uploadsFailed: 1, queueSize: 0 });
+  });
+});
