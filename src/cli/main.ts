@@ -20,6 +20,14 @@ interface CommonOptions {
   out?: string;
   config?: string;
   dryRun?: boolean;
+  reporter?: 'text' | 'github';
+}
+
+/** GitHub Actions workflow command (https://docs.github.com/actions: workflow commands). */
+function githubAnnotation(file: string, line: number, col: number | undefined, title: string, message: string): string {
+  const esc = (v: string) => v.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  const prop = (v: string) => esc(v).replace(/:/g, '%3A').replace(/,/g, '%2C');
+  return `::error file=${prop(file)},line=${line}${col ? `,col=${col}` : ''},title=${prop(title)}::${esc(message)}`;
 }
 
 interface Io {
@@ -95,7 +103,14 @@ async function runCheck(opts: CommonOptions, io: Io): Promise<number> {
     io.out(`check: ${config.out} is up to date with ${config.schema} (${plan.length} files)`);
     return EXIT.ok;
   }
-  for (const change of drift) io.out(unifiedDiff(change));
+  for (const change of drift) {
+    io.out(unifiedDiff(change));
+    if (opts.reporter === 'github') {
+      const file = path.posix.join(config.out.split(path.sep).join('/'), change.path);
+      const what = change.status === 'created' ? 'is missing' : change.status === 'deleted' ? 'is no longer generated' : 'differs from what the schema generates';
+      io.out(githubAnnotation(file, 1, undefined, 'trackhub-gen check', `${file} ${what}. Run \`trackhub-gen generate\` and commit the result.`));
+    }
+  }
   io.err(
     `check: ${drift.length} generated file(s) drifted from ${config.schema}: ${drift.map((d) => `${d.path} (${d.status === 'created' ? 'missing' : d.status === 'deleted' ? 'stale' : 'changed'})`).join(', ')}\nrun \`trackhub-gen generate\` and commit the result`,
   );
@@ -105,6 +120,7 @@ async function runCheck(opts: CommonOptions, io: Io): Promise<number> {
 export async function main(argv: string[], io: Io = { out: (s) => console.log(s), err: (s) => console.error(s), cwd: process.cwd() }): Promise<number> {
   const program = new Command();
   let exitCode: number = EXIT.ok;
+  let reporter: CommonOptions['reporter'] = 'text';
   const common = (cmd: Command): Command =>
     cmd
       .addOption(new Option('-s, --schema <path>', 'Prisma schema to read (default from trackhub.config.json, else prisma/schema.prisma)'))
@@ -128,11 +144,12 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
     .action(async (name: string, opts: CommonOptions) => {
       exitCode = await runGenerate(opts, io, name);
     });
-  common(program.command('check').description('regenerate in memory and compare with disk: exit 1 and a unified diff per drifted file, 0 when clean')).action(
-    async (opts: CommonOptions) => {
+  common(program.command('check').description('regenerate in memory and compare with disk: exit 1 and a unified diff per drifted file, 0 when clean'))
+    .addOption(new Option('--reporter <name>', 'also print annotations for a CI system').choices(['text', 'github']).default('text'))
+    .action(async (opts: CommonOptions) => {
+      reporter = opts.reporter ?? 'text';
       exitCode = await runCheck(opts, io);
-    },
-  );
+    });
 
   try {
     await program.parseAsync(argv);
@@ -144,7 +161,11 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
       return EXIT.usage;
     }
     if (err instanceof SchemaError) {
-      for (const d of err.diagnostics) io.err(formatDiagnostic(d));
+      for (const d of err.diagnostics) {
+        io.err(formatDiagnostic(d));
+        if (reporter === 'github')
+          io.out(githubAnnotation(d.location.file, d.location.line, d.location.col, `trackhub-gen ${d.rule}`, `${d.message}. Fix: ${d.fix}`));
+      }
       io.err(`${err.diagnostics.length} schema error(s); nothing was written`);
       return EXIT.usage;
     }

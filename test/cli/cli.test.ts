@@ -126,3 +126,20 @@ describe('trackhub-gen CLI', () => {
     expect(run.stderr).toMatch(/nope\/schema\.prisma:1:1 error \[io\/read\]/);
   });
 });
+
+describe('check --reporter github', () => {
+  it('prints a GitHub Actions annotation per drifted file and per schema error', async () => {
+    const out = path.join(tmp, 'gh');
+    expect((await runCli(['generate', '--schema', FIXTURE, '--out', out])).code).toBe(0);
+    const file = path.join(out, 'client/generated/schema.ts');
+    writeFileSync(file, readFileSync(file, 'utf8') + '// drift\n');
+    const drift = await runCli(['check', '--schema', FIXTURE, '--out', out, '--reporter', 'github']);
+    expect(drift.code).toBe(1);
+    expect(drift.stdout).toMatch(/^::error file=.*\/gh\/client\/generated\/schema\.ts,line=1,title=trackhub-gen check::.*schema\.ts differs from what the schema generates\. Run `trackhub-gen generate`/m);
+
+    const bad = await runCli(['check', '--schema', 'fixtures/invalid/missing-version.prisma', '--out', out, '--reporter', 'github']);
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toContain('::error file=fixtures/invalid/missing-version.prisma,line=6,col=1,title=trackhub-gen sync/missing-version::model Space has no "version" field. Fix%3A'.replace('Fix%3A', 'Fix: add `version Int @default(1)`'));
+    expect((await runCli(['check', '--reporter', 'teamcity'])).code).toBe(2);
+  });
+});
