@@ -1,13 +1,17 @@
 import { readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { Command, CommanderError, Option } from 'commander';
+import { createTwoFilesPatch } from 'diff';
 
 import { ConfigError, loadConfig, type TrackhubConfig } from '../config.js';
 import { planProject } from '../generate.js';
-import { loadProject } from '../model/build.js';
+import { loadProject, projectFromText } from '../model/build.js';
 import { SchemaError, formatDiagnostic } from '../schema/diagnostics.js';
 import { applyChanges, comparePlan, drifted, unifiedDiff, type FileChange } from '../plan/apply.js';
+import { fixSchemaText } from '../schema/fix.js';
+import { locate } from '../schema/locate.js';
 import { readSchema } from '../schema/read.js';
 import { suggest } from './suggest.js';
 
@@ -117,6 +121,47 @@ async function runCheck(opts: CommonOptions, io: Io): Promise<number> {
   return EXIT.drift;
 }
 
+async function runFixSchema(opts: CommonOptions, io: Io, name?: string): Promise<number> {
+  const config = await resolveConfig(opts, io);
+  const schemaPath = path.resolve(io.cwd, config.schema);
+  const read = await readSchema(schemaPath);
+  if (name) {
+    const models = read.datamodel.models.map((m) => m.name);
+    if (!models.includes(name)) {
+      const hint = suggest(name, models);
+      throw new UsageError(`no model named "${name}" in ${config.schema}.${hint ? ` Did you mean "${hint}"?` : ''}`);
+    }
+  }
+  const { text, fixes } = fixSchemaText(read.text, read.file, name);
+  if (fixes.length === 0) {
+    io.out(`fix-schema: nothing to add in ${config.schema}`);
+  } else {
+    io.out(createTwoFilesPatch(`a/${read.file}`, `b/${read.file}`, read.text, text));
+    for (const fix of fixes) io.out(`  ${fix.model}: + ${fix.added.join(', ')}`);
+    if (opts.dryRun) io.out('dry run, nothing written');
+    else {
+      const tmp = `${schemaPath}.trackhub-tmp-${process.pid}`;
+      await writeFile(tmp, text, 'utf8');
+      await rename(tmp, schemaPath);
+      io.out(`fix-schema: updated ${config.schema}; run your Prisma migration, then \`trackhub-gen generate\``);
+    }
+  }
+  // Whatever an addition cannot fix (a field of the wrong shape) is still reported.
+  try {
+    projectFromText(text, read.file);
+  } catch (err) {
+    if (!(err instanceof SchemaError)) throw err;
+    // With a Name, only that model's problems are this command's business.
+    const range = name ? locate(text).models.get(name) : undefined;
+    const left = range ? err.diagnostics.filter((d) => d.location.line >= range.line && d.location.line <= range.endLine) : err.diagnostics;
+    if (left.length) {
+      io.err('fix-schema: what is left needs a manual change:');
+      throw new SchemaError(left);
+    }
+  }
+  return EXIT.ok;
+}
+
 export async function main(argv: string[], io: Io = { out: (s) => console.log(s), err: (s) => console.error(s), cwd: process.cwd() }): Promise<number> {
   const program = new Command();
   let exitCode: number = EXIT.ok;
@@ -143,6 +188,11 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
     .option('--dry-run', 'print the file plan and write nothing')
     .action(async (name: string, opts: CommonOptions) => {
       exitCode = await runGenerate(opts, io, name);
+    });
+  common(program.command('fix-schema').argument('[Name]', 'only this model').description('add missing convention fields, the unique (tenant, clientId) and the pull index to @sync models'))
+    .option('--dry-run', 'print the diff and write nothing')
+    .action(async (name: string | undefined, opts: CommonOptions) => {
+      exitCode = await runFixSchema(opts, io, name);
     });
   common(program.command('check').description('regenerate in memory and compare with disk: exit 1 and a unified diff per drifted file, 0 when clean'))
     .addOption(new Option('--reporter <name>', 'also print annotations for a CI system').choices(['text', 'github']).default('text'))

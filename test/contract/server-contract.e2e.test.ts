@@ -557,7 +557,17 @@ describe.each(databases)('server contract over HTTP on $name', ({ provider, star
       const g = await pushOne(a, 'Group', { clientId: randomUUID(), name: 'g', spaceId: theirs.id });
       expect(g).toMatchObject({ success: false, errorCode: 'VALIDATION_FAILED' });
       expect((await pull(a, 'Space')).items).toEqual([]);
+      expect((await gql(`{ spaces { items { id } } }`, {}, a)).data!.spaces.items).toEqual([]);
       expect(await row('space', theirs.id!)).toMatchObject({ tenantId: 'tenancy-b', name: 'theirs', version: 1, deletedAt: null });
+
+      // The same through an entity whose tenant field is workspaceId.
+      const company = await create('tenancy-b', 'Company', { name: 'theirs' });
+      expect(await pushOne(a, 'Company', { id: company.id, version: 1, name: 'stolen' })).toMatchObject({ errorCode: 'NOT_FOUND' });
+      expect((await gql(`query($id: ID!) { company(id: $id) { id } }`, { id: company.id }, a)).data!.company).toBeNull();
+      const cu = await gql(`mutation($id: ID!) { updateCompany(id: $id, expectedVersion: 1, input: { name: "stolen" }) { id } }`, { id: company.id }, a);
+      expect(cu.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      expect((await pull(a, 'Company')).items).toEqual([]);
+      expect(await row('company', company.id!)).toMatchObject({ workspaceId: 'tenancy-b', name: 'theirs', version: 1 });
     });
 
     it('the tenant field in a payload is ignored: the row keeps the token tenant (tenantId and workspaceId)', async () => {
@@ -643,6 +653,21 @@ describe.each(databases)('server contract over HTTP on $name', ({ provider, star
   // ------------------------------------------------------------------ 6. input limits
 
   describe('input limits', () => {
+    it('a push without a valid token is UNAUTHENTICATED and writes nothing', async () => {
+      const clientId = randomUUID();
+      for (const authorization of [undefined, 'Bearer garbage', 'Bearer dev:only-tenant', 'dev:t:u']) {
+        const res = await fetch(server.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+          body: JSON.stringify({ query: PUSH, variables: { entity: 'Space', items: [{ clientId, name: 'x', ownerId: 'o' }] } }),
+        });
+        const body = await res.json();
+        expect(body.data).toBeNull();
+        expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      }
+      expect(await server.prisma.space.count({ where: { clientId } })).toBe(0);
+    });
+
     it('an unknown entity is a GraphQL error naming the valid ones', async () => {
       for (const res of [await gql(PULL, { entity: 'Spaceship' }, 'limits'), await gql(PUSH, { entity: 'AuditLog', items: [{ clientId: randomUUID() }] }, 'limits')]) {
         expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UNKNOWN_ENTITY', validEntities: VALID_ENTITIES.split(', ') });
