@@ -165,7 +165,7 @@ async function runFixSchema(opts: CommonOptions, io: Io, name?: string): Promise
 export async function main(argv: string[], io: Io = { out: (s) => console.log(s), err: (s) => console.error(s), cwd: process.cwd() }): Promise<number> {
   const program = new Command();
   let exitCode: number = EXIT.ok;
-  let reporter: CommonOptions['reporter'] = 'text';
+  let reporter = 'text' as CommonOptions['reporter'];
   const common = (cmd: Command): Command =>
     cmd
       .addOption(new Option('-s, --schema <path>', 'Prisma schema to read (default from trackhub.config.json, else prisma/schema.prisma)'))
