@@ -2,7 +2,7 @@
  * Compare a plan with the disk, then write it, print it (--dry-run) or diff it (check).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { createTwoFilesPatch } from 'diff';
@@ -94,28 +94,57 @@ export function unifiedDiff(change: FileChange): string {
   );
 }
 
+/** File-system operations applyChanges uses; tests inject faults through them. */
+export interface WriteFs {
+  rename(from: string, to: string): Promise<void>;
+  writeFile(file: string, text: string): Promise<void>;
+}
+
+const realFs: WriteFs = { rename, writeFile: (f, t) => writeFile(f, t, 'utf8') };
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await lstat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Write the changes. Every new content is first written next to its target under a
- * temporary name; only when all of them are on disk are they renamed into place,
- * so a failure while writing leaves the previous output as it was.
+ * Write the changes, all or nothing. Every new content is first written next to its
+ * target under a temporary name. Then each target is moved aside to a backup and the
+ * new file renamed into place; if any step fails, every target already replaced is
+ * restored from its backup, so a failed `generate` leaves the previous output as it was.
  */
-export async function applyChanges(changes: FileChange[], outDir: string): Promise<void> {
+export async function applyChanges(changes: FileChange[], outDir: string, fs: WriteFs = realFs): Promise<void> {
   const toWrite = changes.filter((c) => c.status === 'created' || c.status === 'changed');
-  const suffix = `.trackhub-tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const staged: { tmp: string; target: string }[] = [];
+  const placed: { target: string; backup?: string }[] = [];
   try {
     for (const change of toWrite) {
       const target = path.join(outDir, change.path);
       await mkdir(path.dirname(target), { recursive: true });
-      const tmp = target + suffix;
+      const tmp = `${target}.trackhub-tmp-${tag}`;
       staged.push({ tmp, target });
-      await writeFile(tmp, change.after!, 'utf8');
+      await fs.writeFile(tmp, change.after!);
+    }
+    for (const { tmp, target } of staged) {
+      const backup = (await exists(target)) ? `${target}.trackhub-bak-${tag}` : undefined;
+      if (backup) await fs.rename(target, backup);
+      placed.push({ target, ...(backup ? { backup } : {}) });
+      await fs.rename(tmp, target);
     }
   } catch (err) {
+    for (const { target, backup } of placed.reverse()) {
+      await rm(target, { recursive: true, force: true });
+      if (backup) await rename(backup, target);
+    }
     await Promise.all(staged.map((s) => rm(s.tmp, { force: true })));
     throw err;
   }
-  for (const s of staged) await rename(s.tmp, s.target);
+  await Promise.all(placed.filter((p) => p.backup).map((p) => rm(p.backup!, { recursive: true, force: true })));
   for (const change of changes.filter((c) => c.status === 'deleted')) {
     await rm(path.join(outDir, change.path), { force: true });
   }

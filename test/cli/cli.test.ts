@@ -1,4 +1,4 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -141,5 +141,32 @@ describe('check --reporter github', () => {
     expect(bad.code).toBe(2);
     expect(bad.stdout).toContain('::error file=fixtures/invalid/missing-version.prisma,line=6,col=1,title=trackhub-gen sync/missing-version::model Space has no "version" field. Fix%3A'.replace('Fix%3A', 'Fix: add `version Int @default(1)`'));
     expect((await runCli(['check', '--reporter', 'teamcity'])).code).toBe(2);
+  });
+});
+
+describe('safe writes', () => {
+  it('a generate that fails while writing leaves the previous output intact and no temporary files', async () => {
+    const dir = path.join(tmp, 'safe');
+    cpSync('fixtures/trackhub', path.join(dir, 'prisma'), { recursive: true });
+    const schema = path.join(dir, 'prisma/schema.prisma');
+    const out = path.join(dir, 'out');
+    expect((await runCli(['generate', '--schema', schema, '--out', out])).code).toBe(0);
+    const before = Object.fromEntries(listFiles(out).map((f) => [f, readFileSync(path.join(out, f), 'utf8')]));
+
+    // The schema changes (every file's content changes), and one target cannot be written:
+    // a directory sits where a new file must go.
+    writeFileSync(schema, readFileSync(schema, 'utf8').replace('  color         String?\n', '  color         String?\n  emoji         String?\n'));
+    const blocker = path.join(out, 'server/generated/space/space.model.ts');
+    rmSync(blocker);
+    mkdirSync(blocker);
+    writeFileSync(path.join(blocker, 'keep'), 'x');
+    const run = await runCli(['generate', '--schema', schema, '--out', out]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/nothing was written/);
+    for (const [f, text] of Object.entries(before)) {
+      if (f === 'server/generated/space/space.model.ts') continue;
+      expect(readFileSync(path.join(out, f), 'utf8'), f).toBe(text);
+    }
+    expect(listFiles(out).filter((f) => f.includes('.trackhub-tmp-'))).toEqual([]);
   });
 });

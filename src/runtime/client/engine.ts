@@ -25,7 +25,7 @@ import { SYNC_COLUMNS } from './descriptors.js';
 import { newId } from './ids.js';
 import { syncLockFor } from './lock.js';
 import type { SyncLock } from './lock.js';
-import { byQueueOrder, foldChanges, OperationQueue, queuedChangeOf } from './queue.js';
+import { byQueueOrder, foldable, foldChanges, OperationQueue, queuedChangeOf } from './queue.js';
 import { ConflictRecord, OperationRecord, RUNTIME_TABLES, SyncStateRecord } from './tables.js';
 import { NetworkError } from './transport.js';
 import type { GraphQLTransport, SyncResultItem } from './transport.js';
@@ -324,6 +324,11 @@ export class SyncEngine {
         const group = groups.get(op.entityId) ?? [];
         group.push(op);
         groups.set(op.entityId, group);
+      }
+      // An insert that may have reached the server keeps its later updates apart (see `coalesce`): fold those only.
+      for (const [entityId, group] of groups) {
+        group.sort(byQueueOrder);
+        if (!foldable(group.map(queuedChangeOf))) groups.set(entityId, group.slice(1));
       }
       const multi = [...groups.entries()].filter(([, group]) => group.length > 1);
       if (multi.length === 0) return;

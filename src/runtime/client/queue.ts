@@ -10,7 +10,10 @@
  *   update + delete  -> delete
  *
  * An operation that is being sent (`sending`) is never merged into: a change
- * made during a push is queued behind it.
+ * made during a push is queued behind it. Nor is an update merged into an
+ * insert that may already have reached the server (sent before, answer lost):
+ * the server answers a replayed create with its existing copy and would drop
+ * the update, so the update waits behind the insert.
  */
 import { Q } from '@nozbe/watermelondb';
 import type { Collection, Database } from '@nozbe/watermelondb';
@@ -54,7 +57,8 @@ export function coalesce(previous: QueuedChange | null, next: QueuedChange): Coa
   const merged = { ...previous.payload, ...next.payload };
   switch (previous.operation) {
     case 'insert':
-      if (next.operation === 'update') return { kind: 'replace', operation: 'insert', payload: merged };
+      if (next.operation === 'update')
+        return previous.maybeSent ? { kind: 'append' } : { kind: 'replace', operation: 'insert', payload: merged };
       if (next.operation === 'delete')
         return previous.maybeSent ? { kind: 'replace', operation: 'delete', payload: {} } : { kind: 'cancel' };
       break;
@@ -73,12 +77,17 @@ export function coalesce(previous: QueuedChange | null, next: QueuedChange): Coa
   throw new Error(`Cannot queue ${next.operation} after ${previous.operation} for the same record`);
 }
 
-/** Folds a record's waiting operations (oldest first) into at most one. Pure. */
+/**
+ * Folds a record's waiting operations (oldest first) into at most one. Pure.
+ * Not for a group whose first operation is an insert that may have been sent
+ * followed by an update (they stay apart: see `coalesce`); `foldable` says so.
+ */
 export function foldChanges(changes: QueuedChange[]): QueuedChange | null {
   let current: QueuedChange | null = null;
   for (const change of changes) {
     const previous: QueuedChange | null = current;
     const decision = coalesce(previous, change);
+    if (decision.kind === 'append' && previous) throw new Error('foldChanges: these operations cannot be folded into one');
     if (decision.kind === 'append') current = change;
     else if (decision.kind === 'replace') {
       const next: QueuedChange = {
@@ -91,6 +100,12 @@ export function foldChanges(changes: QueuedChange[]): QueuedChange | null {
     } else current = null;
   }
   return current;
+}
+
+/** Whether `foldChanges` can fold these operations (oldest first) into one. */
+export function foldable(changes: QueuedChange[]): boolean {
+  const [first, second] = changes;
+  return !(first?.operation === 'insert' && first.maybeSent && second?.operation === 'update');
 }
 
 /** A planned enqueue: what `prepare` will write. Obtain it with `plan`. */
