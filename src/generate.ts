@@ -1,7 +1,11 @@
 /**
  * The pipeline as a library: schema -> model -> emitters -> plan.
  */
-import { emitClient } from './emitters/client/index.js';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+import { CLIENT_SNAPSHOT_PATH, emitClient } from './emitters/client/index.js';
+import { parseSnapshot, type ClientSchemaSnapshot } from './emitters/client/schema-snapshot.js';
 import { emitGraphql } from './emitters/graphql/index.js';
 import { emitProject } from './emitters/project/index.js';
 import { emitServer } from './emitters/server/index.js';
@@ -19,4 +23,23 @@ export async function planProject(project: ProjectIR, options: EmitOptions): Pro
 export async function planFromSchema(schemaPath: string, options: EmitOptions): Promise<{ project: ProjectIR; plan: PlannedFile[] }> {
   const project = await loadProject(schemaPath);
   return { project, plan: await planProject(project, options) };
+}
+
+/** The committed client schema snapshot in `outDir`, if there is one. */
+export async function readPreviousClientSchema(outDir: string): Promise<ClientSchemaSnapshot | undefined> {
+  const file = path.join(outDir, CLIENT_SNAPSHOT_PATH);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return parseSnapshot(text, file);
+}
+
+/** Emit options for an output directory: the config plus what is committed there. */
+export async function emitOptionsFor(outDir: string, options: EmitOptions): Promise<EmitOptions> {
+  const previousClientSchema = await readPreviousClientSchema(outDir);
+  return { runtimeServer: options.runtimeServer, runtimeClient: options.runtimeClient, ...(previousClientSchema ? { previousClientSchema } : {}) };
 }

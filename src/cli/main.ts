@@ -6,7 +6,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { createTwoFilesPatch } from 'diff';
 
 import { ConfigError, loadConfig, type TrackhubConfig } from '../config.js';
-import { planProject } from '../generate.js';
+import { emitOptionsFor, planProject } from '../generate.js';
+import { ClientMigrationError } from '../emitters/client/schema-snapshot.js';
 import { loadProject, projectFromText } from '../model/build.js';
 import { SchemaError, formatDiagnostic } from '../schema/diagnostics.js';
 import { applyChanges, comparePlan, drifted, unifiedDiff, type FileChange } from '../plan/apply.js';
@@ -71,7 +72,8 @@ async function runGenerate(opts: CommonOptions, io: Io, entityName?: string): Pr
   const config = await resolveConfig(opts, io);
   const schemaPath = path.resolve(io.cwd, config.schema);
   const project = await loadProject(schemaPath);
-  let plan = await planProject(project, config);
+  const outDir = path.resolve(io.cwd, config.out);
+  let plan = await planProject(project, await emitOptionsFor(outDir, config));
   if (entityName) {
     const entity = project.entities.find((e) => e.name === entityName);
     if (!entity) {
@@ -89,7 +91,6 @@ async function runGenerate(opts: CommonOptions, io: Io, entityName?: string): Pr
     // The entity's own files plus the shared files that list every entity.
     plan = plan.filter((f) => f.entity === undefined || f.entity === entityName);
   }
-  const outDir = path.resolve(io.cwd, config.out);
   const changes = await comparePlan(plan, outDir, { deleteStale: !entityName });
   if (!opts.dryRun) await applyChanges(changes, outDir);
   printPlan(changes, io, Boolean(opts.dryRun));
@@ -100,8 +101,9 @@ async function runGenerate(opts: CommonOptions, io: Io, entityName?: string): Pr
 async function runCheck(opts: CommonOptions, io: Io): Promise<number> {
   const config = await resolveConfig(opts, io);
   const project = await loadProject(path.resolve(io.cwd, config.schema));
-  const plan = await planProject(project, config);
-  const changes = await comparePlan(plan, path.resolve(io.cwd, config.out), { deleteStale: true });
+  const outDir = path.resolve(io.cwd, config.out);
+  const plan = await planProject(project, await emitOptionsFor(outDir, config));
+  const changes = await comparePlan(plan, outDir, { deleteStale: true });
   const drift = drifted(changes);
   if (drift.length === 0) {
     io.out(`check: ${config.out} is up to date with ${config.schema} (${plan.length} files)`);
@@ -217,6 +219,10 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
           io.out(githubAnnotation(d.location.file, d.location.line, d.location.col, `trackhub-gen ${d.rule}`, `${d.message}. Fix: ${d.fix}`));
       }
       io.err(`${err.diagnostics.length} schema error(s); nothing was written`);
+      return EXIT.usage;
+    }
+    if (err instanceof ClientMigrationError) {
+      io.err(`error: ${err.message}\nnothing was written`);
       return EXIT.usage;
     }
     if (err instanceof UsageError || err instanceof ConfigError) {

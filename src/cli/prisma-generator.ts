@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 
 import { defaultEmitOptions, type EmitOptions } from '../emitters/types.js';
-import { planProject } from '../generate.js';
+import { emitOptionsFor, planProject } from '../generate.js';
 import { loadProject } from '../model/build.js';
 import { applyChanges, comparePlan } from '../plan/apply.js';
 import { SchemaError, formatDiagnostic } from '../schema/diagnostics.js';
@@ -33,7 +33,7 @@ export async function onGenerate(options: GeneratorOptions): Promise<void> {
   const emitOptions: EmitOptions = { runtimeServer: pick('runtimeServer'), runtimeClient: pick('runtimeClient') };
   try {
     const project = await loadProject(options.schemaPath);
-    const plan = await planProject(project, emitOptions);
+    const plan = await planProject(project, await emitOptionsFor(out, emitOptions));
     await applyChanges(await comparePlan(plan, out, { deleteStale: true }), out);
   } catch (err) {
     if (err instanceof SchemaError) throw new Error(err.diagnostics.map(formatDiagnostic).join('\n'));

@@ -1,3 +1,4 @@
+import type { ClientSchemaSnapshot } from './client/schema-snapshot.js';
 import type { ProjectIR } from '../model/types.js';
 
 /** One file an emitter wants to exist in the output directory. */
@@ -15,6 +16,11 @@ export interface EmitOptions {
   runtimeServer: string;
   /** Module specifier generated client code imports the runtime from. */
   runtimeClient: string;
+  /**
+   * The committed client schema snapshot found in the output directory, if any:
+   * the previous device schema that new migration steps are computed from.
+   */
+  previousClientSchema?: ClientSchemaSnapshot;
 }
 
 export const defaultEmitOptions: EmitOptions = {

@@ -170,3 +170,37 @@ describe('safe writes', () => {
     expect(listFiles(out).filter((f) => f.includes('.trackhub-tmp-'))).toEqual([]);
   });
 });
+
+describe('client schema migrations through the CLI', () => {
+  it('a new field becomes a migration step; check fails until it is generated; a type change is refused', async () => {
+    const dir = path.join(tmp, 'migrate');
+    cpSync('fixtures/trackhub', path.join(dir, 'prisma'), { recursive: true });
+    const schema = path.join(dir, 'prisma/schema.prisma');
+    const out = path.join(dir, 'out');
+    expect((await runCli(['generate', '--schema', schema, '--out', out])).code).toBe(0);
+    expect(readFileSync(path.join(out, 'client/generated/schema.ts'), 'utf8')).toContain('SCHEMA_VERSION = 1;');
+
+    const text = readFileSync(schema, 'utf8');
+    writeFileSync(schema, text.replace('  color         String?\n', '  color         String?\n  emoji         String?\n'));
+    const drift = await runCli(['check', '--schema', schema, '--out', out]);
+    expect(drift.code).toBe(1);
+    expect(drift.stderr).toMatch(/client\/generated\/migrations\.ts \(changed\)/);
+    expect(drift.stderr).toMatch(/client\/schema\.snapshot\.json \(changed\)/);
+
+    expect((await runCli(['generate', '--schema', schema, '--out', out])).code).toBe(0);
+    const migrations = readFileSync(path.join(out, 'client/generated/migrations.ts'), 'utf8');
+    expect(migrations).toMatch(/toVersion: 2,\s+steps: \[\s+addColumns\(\{\s+table: 'spaces',\s+columns: \[\{ name: 'emoji', type: 'string', isOptional: true \}\]/);
+    expect(readFileSync(path.join(out, 'client/generated/schema.ts'), 'utf8')).toContain('SCHEMA_VERSION = 2;');
+    expect((await runCli(['check', '--schema', schema, '--out', out])).code).toBe(0);
+    // Regenerating again is stable: still version 2.
+    expect((await runCli(['generate', '--schema', schema, '--out', out])).stdout).toMatch(/0 created, 0 changed/);
+
+    const before = readFileSync(path.join(out, 'client/schema.snapshot.json'), 'utf8');
+    writeFileSync(schema, text.replace('  position      Int        @default(0)\n', '  position      String     @default("0")\n'));
+    const refused = await runCli(['generate', '--schema', schema, '--out', out]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/spaces\.position changes type from number to string/);
+    expect(refused.stderr).toMatch(/nothing was written/);
+    expect(readFileSync(path.join(out, 'client/schema.snapshot.json'), 'utf8')).toBe(before);
+  });
+});

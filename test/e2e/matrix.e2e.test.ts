@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createClient, type OfflineFirstClient } from '../../generated-example/client/generated/index.js';
 import { startExampleServer, type RunningServer } from '../support/example-server.js';
-import { freshPostgresDatabase, postgresAvailability } from '../support/postgres.js';
+import { dropPostgresDatabase, freshPostgresDatabase, postgresAvailability } from '../support/postgres.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -23,7 +23,17 @@ const pg = await postgresAvailability();
 const databases = [
   { name: 'SQLite', start: () => startExampleServer({ provider: 'sqlite' }) },
   ...(pg.url !== null
-    ? [{ name: 'PostgreSQL', start: async () => startExampleServer({ provider: 'postgresql', url: await freshPostgresDatabase('seed_matrix') }) }]
+    ? [
+        {
+          name: 'PostgreSQL',
+          start: async () => {
+            // One database per process: several runs of the e2e suites may share the PostgreSQL server.
+            const url = await freshPostgresDatabase(`seed_matrix_${process.pid}`);
+            const running = await startExampleServer({ provider: 'postgresql', url });
+            return { ...running, stop: async () => { await running.stop(); await dropPostgresDatabase(url); } };
+          },
+        },
+      ]
     : []),
 ];
 if (pg.url === null) console.warn(`[matrix] PostgreSQL variant SKIPPED: ${pg.reason}`);
@@ -41,6 +51,8 @@ interface FaultyNet {
   requests: number;
   pushes: number;
   injected: Record<Fault, number>;
+  /** Requests the server answered but whose answer the device never got (fail-after, hang-after). */
+  lost: number;
 }
 
 function faultyNet(decide: FaultyNet['decide'] = () => 'ok'): FaultyNet {
@@ -50,6 +62,7 @@ function faultyNet(decide: FaultyNet['decide'] = () => 'ok'): FaultyNet {
     requests: 0,
     pushes: 0,
     injected: { ok: 0, offline: 0, 'fail-before': 0, 'fail-after': 0, 'hang-after': 0 },
+    lost: 0,
     fetch: (async (url: string, init: RequestInit) => {
       if (!net.online) {
         net.injected.offline += 1;
@@ -64,6 +77,7 @@ function faultyNet(decide: FaultyNet['decide'] = () => 'ok'): FaultyNet {
       const response = await fetch(url, init);
       if (fault === 'ok') return response;
       await response.text(); // the server has answered: its transaction is committed
+      net.lost += 1;
       if (fault === 'fail-after') throw new TypeError('fetch failed (injected, response lost)');
       return new Promise<Response>(() => undefined); // hang-after: the app is killed while waiting
     }) as typeof fetch,
@@ -435,7 +449,7 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     const space = await first.client.spaces.create({ name: 'killed space', ownerId: 'alice' });
     await first.client.spaces.createMany(Array.from({ length: 6 }, (_, i) => ({ name: `killed ${i}`, ownerId: 'alice' })));
     void first.client.syncAll().catch(() => undefined); // never settles: the process "dies" here
-    for (let i = 0; i < 200 && net.injected['hang-after'] === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 500 && net.lost === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(net.injected['hang-after']).toBe(1);
     expect(await server.prisma.space.count({ where: { tenantId: 'killed' } })).toBe(4); // first batch committed
     const sending = (await first.client.queue.open()).filter((op) => op.status === 'sending');

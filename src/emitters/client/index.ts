@@ -14,13 +14,46 @@
  * Pure: a function of the model and the options. Templates live in templates/client/.
  */
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
+import { runtimeTables } from '../../runtime/client/tables.js';
 import { renderTemplate } from '../render.js';
+import { nextClientSchema, printSnapshot, type ColumnSnapshot, type TableSnapshot } from './schema-snapshot.js';
 import type { EmittedFile, Emitter } from '../types.js';
 
 const OUT = 'client/generated';
 
-/** Schema version of the generated client schema; migrations steps come with schema snapshots. */
-export const CLIENT_SCHEMA_VERSION = 1;
+/** Where the committed client schema snapshot lives, relative to --out. */
+export const CLIENT_SNAPSHOT_PATH = 'client/schema.snapshot.json';
+
+/** Columns every entity table has besides its data fields. */
+const SYNC_COLUMNS: ColumnSnapshot[] = [
+  { name: 'server_id', type: 'string', isOptional: true, isIndexed: true },
+  { name: 'client_id', type: 'string', isOptional: true, isIndexed: true },
+  { name: 'version', type: 'number' },
+  { name: 'server_updated_at', type: 'number', isOptional: true },
+  { name: 'deleted_at', type: 'number', isOptional: true },
+];
+
+function column(c: { name: string; type: ColumnSnapshot['type']; isOptional?: boolean; isIndexed?: boolean }): ColumnSnapshot {
+  return { name: c.name, type: c.type, ...(c.isOptional ? { isOptional: true } : {}), ...(c.isIndexed ? { isIndexed: true } : {}) };
+}
+
+/** The device schema the model asks for: entity tables plus the runtime's tables. */
+function currentTables(entities: EntityView[]): TableSnapshot[] {
+  return [
+    ...entities.map((e) => ({
+      name: e.table,
+      columns: [
+        ...e.fields.map((f) => column({ name: f.column, type: f.columnType, isOptional: f.optional, isIndexed: f.indexed })),
+        ...SYNC_COLUMNS,
+      ],
+    })),
+    ...runtimeTables.map((t) => ({ name: t.name, columns: t.columnArray.map((c) => column(c)) })),
+  ];
+}
+
+function columnSource(c: ColumnSnapshot): string {
+  return `{ name: ${quote(c.name)}, type: ${quote(c.type)}${c.isOptional ? ', isOptional: true' : ''}${c.isIndexed ? ', isIndexed: true' : ''} }`;
+}
 
 /** Tables the runtime owns; an entity table may not use these names. */
 const RUNTIME_TABLE_NAMES = ['operation_queue', 'sync_state', 'uploads', 'conflicts'];
@@ -312,8 +345,23 @@ export const emitClient: Emitter = (project, options) => {
     });
   };
 
-  emit('schema.ts', 'schema.ts.hbs', { version: CLIENT_SCHEMA_VERSION, entities });
-  emit('migrations.ts', 'migrations.ts.hbs', { version: CLIENT_SCHEMA_VERSION });
+  const snapshot = nextClientSchema(currentTables(entities), options.previousClientSchema);
+  files.push({ path: CLIENT_SNAPSHOT_PATH, content: printSnapshot(snapshot), owner: 'generator' });
+  emit('schema.ts', 'schema.ts.hbs', {
+    version: snapshot.version,
+    tables: snapshot.tables.map((t) => ({ name: t.name, columns: t.columns.map(columnSource) })),
+  });
+  emit('migrations.ts', 'migrations.ts.hbs', {
+    version: snapshot.version,
+    migrations: [...snapshot.migrations].reverse().map((m) => ({
+      toVersion: m.toVersion,
+      steps: m.steps.map((step) =>
+        step.type === 'create_table'
+          ? { createTable: true, addColumns: false, table: step.table.name, columns: step.table.columns.map(columnSource) }
+          : { createTable: false, addColumns: true, table: step.table, columns: step.columns.map(columnSource) },
+      ),
+    })),
+  });
   if (hasEnums) {
     emit('enums.ts', 'enums.ts.hbs', {
       enums: project.enums.map((e) => ({
