@@ -26,7 +26,7 @@ export async function onGenerate(options: GeneratorOptions): Promise<void> {
   const out = options.generator.output?.value;
   if (!out) throw new Error('trackhub-gen: the generator block needs an `output` directory');
   const config = options.generator.config;
-  const pick = (key: keyof EmitOptions): string => {
+  const pick = (key: 'runtimeServer' | 'runtimeClient'): string => {
     const v = config[key];
     return typeof v === 'string' ? v : defaultEmitOptions[key];
   };

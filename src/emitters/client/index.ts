@@ -43,7 +43,7 @@ function currentTables(entities: EntityView[]): TableSnapshot[] {
     ...entities.map((e) => ({
       name: e.table,
       columns: [
-        ...e.fields.map((f) => column({ name: f.column, type: f.columnType, isOptional: f.optional, isIndexed: f.indexed })),
+        ...e.fields.map((f) => column({ name: f.column, type: f.columnType as ColumnSnapshot['type'], isOptional: f.optional, isIndexed: f.indexed })),
         ...SYNC_COLUMNS,
       ],
     })),
