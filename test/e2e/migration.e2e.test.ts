@@ -51,6 +51,7 @@ beforeAll(async () => {
   expect((await runCli(['generate', '--schema', schema, '--out', v2])).code).toBe(0);
 }, 120_000);
 
+
 afterAll(async () => {
   for (const stop of stops.reverse()) await stop();
   rmSync(tmp, { recursive: true, force: true });
