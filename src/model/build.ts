@@ -112,7 +112,7 @@ function topoSort(entities: EntityIR[], diagnostics: Diagnostic[], file: string)
         location: e.location,
         rule: 'sync/relation-cycle',
         message: `relations between @sync models form a cycle: ${[...chain, e.name].join(' -> ')}`,
-        fix: 'make one side of the cycle optional and drop it from sync, or break the cycle; devices push parents before children',
+        fix: 'devices push parents before children, so a cycle has no order: remove one relation of the cycle, or mark its foreign key /// @sync.ignore',
       });
       return;
     }
