@@ -273,6 +273,26 @@ describe.each(databases)('server contract over HTTP on $name', ({ provider, star
 
   // ------------------------------------------------------------------ 2. per-item results
 
+  it('user hooks: the example Space hook refuses a blank name on push and on the online create, writing nothing', async () => {
+    const t = 'hooks';
+    const [bad, good] = [randomUUID(), randomUUID()];
+    const results = await push(t, 'Space', [
+      { clientId: bad, name: '   ', ownerId: 'alice' },
+      { clientId: good, name: 'fine', ownerId: 'alice' },
+    ]);
+    expect(results.map((r) => [r.success, r.errorCode, r.errorMessage])).toEqual([
+      [false, 'VALIDATION_FAILED', 'name must not be blank'],
+      [true, null, null],
+    ]);
+    const blankUpdate = await pushOne(t, 'Space', { id: results[1].id, version: 1, name: '' });
+    expect([blankUpdate.success, blankUpdate.errorCode]).toEqual([false, 'VALIDATION_FAILED']);
+    expect(await server.prisma.space.findMany({ where: { tenantId: t }, select: { name: true, version: true } })).toEqual([{ name: 'fine', version: 1 }]);
+    const online = await gql('mutation { createSpace(input: { name: "", ownerId: "alice" }) { id } }', {}, t);
+    expect(online.errors?.[0]?.extensions?.code).toBe('VALIDATION_FAILED');
+    expect(online.errors?.[0]?.message).toBe('name must not be blank');
+    expect(await server.prisma.space.count({ where: { tenantId: t } })).toBe(1);
+  });
+
   it('per-item results: good items are applied, each bad one gets its code and writes nothing', async () => {
     const t = 'per-item';
     const existing = await create(t, 'Space', { name: 'existing', ownerId: 'alice' });

@@ -41,6 +41,7 @@ describe('emitServer (fixture)', () => {
         'user server/app.module.ts',
         'user server/auth/token-verifier.ts',
         'user server/main.ts',
+        ...['space', 'group', 'checklist', 'checklist-item', 'company', 'hero'].map((k) => `user server/hooks/${k}.hooks.ts`),
         'generator server/generated/enums.ts',
         'generator server/generated/index.ts',
         'generator server/generated/sync/sync.registry.ts',

@@ -351,7 +351,13 @@ export const emitClient: Emitter = (project, options) => {
     version: snapshot.version,
     tables: snapshot.tables.map((t) => ({ name: t.name, columns: t.columns.map(columnSource) })),
   });
+  const stepTypes = new Set(snapshot.migrations.flatMap((m) => m.steps.map((st) => st.type)));
   emit('migrations.ts', 'migrations.ts.hbs', {
+    imports: [
+      ...(stepTypes.has('add_columns') ? ['addColumns'] : []),
+      ...(stepTypes.has('create_table') ? ['createTable'] : []),
+      'schemaMigrations',
+    ].join(', '),
     version: snapshot.version,
     migrations: [...snapshot.migrations].reverse().map((m) => ({
       toVersion: m.toVersion,

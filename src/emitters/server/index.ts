@@ -223,6 +223,13 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
   user('auth/token-verifier.ts', 'server/token-verifier.ts.hbs');
   user('app.module.ts', 'server/app-module.ts.hbs');
   user('main.ts', 'server/main.ts.hbs');
+  for (const e of project.entities) {
+    files.push({
+      path: `server/hooks/${e.kebab}.hooks.ts`,
+      content: renderTemplate('server/hooks.ts.hbs', { runtime, name: e.name, camel: e.camel }),
+      owner: 'user',
+    });
+  }
 
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 };

@@ -8,6 +8,7 @@ import type { TrackhubCore } from './core.js';
 import { decodeListCursor, encodeListCursor } from './cursor.js';
 import type { EntityDescriptor } from './descriptor.js';
 import { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
+import { validateInput } from './hooks.js';
 import { delegateOf, isUniqueViolation, type Row } from './prisma.js';
 import {
   deletionData,
@@ -91,6 +92,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
             if (existing) return existing;
           }
           const data: Row = { ...item.readonlyData, ...item.data };
+          await validateInput(d.hooks, data, { principal, entity: d.name, operation: 'create', existing: null });
           await resolveRelations(tx, d, principal, data);
           return insertRecord(tx, d, principal, stamp, clientId, data);
         });
@@ -111,7 +113,9 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
         const existing = await this.live(tx, principal, id);
         this.expect(existing, expectedVersion);
         const data: Row = { ...item.data }; // readonly fields cannot change after create
-        await resolveRelations(tx, this.descriptor, principal, data);
+        const d = this.descriptor;
+        await validateInput(d.hooks, data, { principal, entity: d.name, operation: 'update', existing: serializeRecord(d, existing) });
+        await resolveRelations(tx, d, principal, data);
         return this.guarded(tx, principal, existing, data, stamp);
       }),
     );
@@ -124,7 +128,9 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
       await this.write(async (tx, stamp) => {
         const existing = await this.live(tx, principal, id);
         this.expect(existing, expectedVersion);
-        return this.guarded(tx, principal, existing, deletionData(this.descriptor, stamp), stamp);
+        const d = this.descriptor;
+        await validateInput(d.hooks, {}, { principal, entity: d.name, operation: 'delete', existing: serializeRecord(d, existing) });
+        return this.guarded(tx, principal, existing, deletionData(d, stamp), stamp);
       }),
     );
   }

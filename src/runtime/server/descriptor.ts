@@ -1,3 +1,5 @@
+import type { EntityHooks } from './hooks.js';
+
 /**
  * Per-entity descriptors: everything the generic runtime needs to know about
  * one `@sync` model. Generated into `server/generated/<entity>/<entity>.descriptor.ts`.
@@ -52,6 +54,8 @@ export interface EntityDescriptor {
   serverFields: readonly string[];
   /** Every data field (convention fields excluded), `@sync.ignore` ones included, in schema order. */
   fields: readonly FieldDescriptor[];
+  /** The entity's user-owned hooks (validate, afterPull). */
+  hooks?: EntityHooks;
 }
 
 /** Identity helper that keeps literal types checked against the descriptor shape. */

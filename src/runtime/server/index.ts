@@ -24,6 +24,8 @@ export type {
 } from './descriptor.js';
 export { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
 export { TrackhubErrorFilter } from './error-filter.js';
+export { afterPull, validateInput, validateItem } from './hooks.js';
+export type { EntityHooks, PullHookContext, WriteHookContext } from './hooks.js';
 export { ConflictPayload, GraphQLDateTime, GraphQLJSON, SyncPullResponse, SyncResultItem } from './graphql.js';
 export type { TrackhubModuleOptions } from './module-options.js';
 export { delegateOf, prismaDbNull } from './prisma.js';

@@ -14,6 +14,7 @@ import {
 import { comparePositions, decodePullCursor, encodePullCursor, type PullPosition } from './cursor.js';
 import type { EntityDescriptor } from './descriptor.js';
 import { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
+import { afterPull, validateItem } from './hooks.js';
 import { delegateOf, isUniqueViolation, type PrismaLike, type PrismaTransactionOptions, type Row } from './prisma.js';
 import type { EntityRegistry } from './registry.js';
 import {
@@ -154,7 +155,7 @@ export class SyncService {
       end.id === null || (hasMore && next !== undefined && ms(next) !== end.updatedAt) ? end.updatedAt : end.updatedAt - 1;
 
     return {
-      items: page.map((row) => serializeRecord(d, row)),
+      items: await afterPull(d.hooks, page.map((row) => serializeRecord(d, row)), { principal, entity: d.name }),
       lastSyncAt: new Date(lastSyncAt),
       hasMore,
       cursor: encodePullCursor(end),
@@ -308,6 +309,7 @@ export class SyncService {
     const missing = missingRequired(d, item);
     if (missing.length) throw new ItemError(SyncErrorCode.VALIDATION_FAILED, `missing required field(s): ${missing.join(', ')}`);
     const data: Row = { ...item.readonlyData, ...item.data };
+    await validateItem(d.hooks, data, { principal, entity: d.name, operation: 'create', existing: null });
     await resolveRelations(tx, d, principal, data);
     return success(await insertRecord(tx, d, principal, stamp, item.clientId, data));
   }
@@ -322,6 +324,12 @@ export class SyncService {
     data: Row,
   ): Promise<SyncResult> {
     const changes: Row = item.deleted ? deletionData(d, stamp) : { ...data };
+    await validateItem(d.hooks, item.deleted ? {} : changes, {
+      principal,
+      entity: d.name,
+      operation: item.deleted ? 'delete' : 'update',
+      existing: serializeRecord(d, existing),
+    });
     if (!item.deleted) await resolveRelations(tx, d, principal, changes);
     const row = await guardedUpdate(tx, d, principal, existing, changes, stamp);
     if (row) return success(row);
