@@ -278,6 +278,28 @@ describe('operation queue', () => {
     expect(await client.database.get('spaces').query().fetchCount()).toBe(0);
   });
 
+  it('an update after a create whose answer was lost waits behind it (a replayed create does not apply changes)', async () => {
+    const { client, server } = setup();
+    const s = await client.spaces.create({ name: 'a', ownerId: 'u' });
+    server.beforeRequest = (req) => {
+      if (req.field === 'syncPush') {
+        (server as unknown as { handle(r: unknown): unknown }).handle(req);
+        throw new Error('answer lost');
+      }
+    };
+    await expect(client.syncAll()).rejects.toThrow(/answer lost/);
+    server.beforeRequest = null;
+    await client.spaces.update(s.id, { name: 'b' });
+    expect((await ops(client)).map((o) => o.operation)).toEqual(['insert', 'update']);
+    expect(coalesce({ operation: 'insert', payload: {}, maybeSent: true }, { operation: 'update', payload: {} })).toEqual({
+      kind: 'append',
+    });
+    await client.syncAll();
+    expect(server.table('tenant-a', 'Space').map((r) => [r.data.name, r.version])).toEqual([['b', 2]]);
+    expect(await client.spaces.get(s.id)).toMatchObject({ name: 'b', version: 2 });
+    expect(await client.queueSize()).toBe(0);
+  });
+
   it('survives closing and reopening the same database file', async () => {
     const { client, server, dbDir } = setup();
     const s = await client.spaces.create({ name: 'kept', ownerId: 'u' });
@@ -623,14 +645,21 @@ describe('sync engine', () => {
     expect(note.spaceId).toBe(space.id);
   });
 
-  it('force sync from server discards local changes; force push local overwrites the server', async () => {
+  it('force sync from server keeps waiting changes unless told to discard them; force push local overwrites the server', async () => {
     const { client, server } = setup();
     const s = await client.spaces.create({ name: 'base', ownerId: 'u' });
     await client.syncAll();
     const row = server.table('tenant-a', 'Space')[0]!;
     await client.spaces.update(s.id, { name: 'local' });
     const localOnly = await client.spaces.create({ name: 'never pushed', ownerId: 'u' });
+    // By default waiting changes survive a reload from the server.
+    server.touch('tenant-a', 'Space', row.id, { kind: 'PERSONAL' });
     await client.spaces.forceSyncFromServer();
+    expect(await client.queueSize()).toBe(2);
+    expect((await client.spaces.get(s.id))?.name).toBe('local');
+    expect(await client.spaces.get(localOnly.id)).not.toBeNull();
+    // With the explicit flag they are dropped.
+    await client.spaces.forceSyncFromServer({ discardPending: true });
     expect(await client.queueSize()).toBe(0);
     expect((await client.spaces.get(s.id))?.name).toBe('base');
     expect(await client.spaces.get(localOnly.id)).toBeNull();
@@ -660,5 +689,119 @@ describe('sync engine', () => {
     await b.syncAll();
     expect(await b.spaces.count()).toBe(0);
     expect(await a.spaces.count()).toBe(1);
+  });
+});
+
+describe('undo and metrics', () => {
+  it('undo reverts the unsynced local change of a record from the queue snapshot', async () => {
+    const { client, server } = setup();
+    const s = await client.spaces.create({ name: 'a', ownerId: 'u', position: 1 });
+    await client.syncAll();
+
+    // An update: the changed fields go back to what the server last had; nothing is queued.
+    await client.spaces.update(s.id, { name: 'b' });
+    await client.spaces.update(s.id, { position: 9 });
+    expect(await client.spaces.undo(s.id)).toBe(true);
+    expect(await client.spaces.get(s.id)).toMatchObject({ name: 'a', position: 1, version: 1 });
+    expect(await ops(client)).toHaveLength(0);
+    expect(await client.spaces.undo(s.id)).toBe(false); // nothing left to undo
+
+    // A delete after an update: undo brings the record back with the update still queued, then undoes that.
+    await client.spaces.update(s.id, { name: 'c' });
+    await client.spaces.delete(s.id);
+    expect(await client.spaces.get(s.id)).toBeNull();
+    expect(await client.spaces.undo(s.id)).toBe(true);
+    expect(await client.spaces.get(s.id)).toMatchObject({ name: 'c' });
+    expect((await ops(client)).map((o) => [o.operation, o.payload])).toEqual([['update', { name: 'c' }]]);
+    expect(await client.spaces.undo(s.id)).toBe(true);
+    expect(await client.spaces.get(s.id)).toMatchObject({ name: 'a' });
+    expect(await ops(client)).toHaveLength(0);
+
+    // An unsynced create: the record goes away.
+    const t = await client.spaces.create({ name: 't', ownerId: 'u' });
+    expect(await client.spaces.undo(t.id)).toBe(true);
+    expect(await client.database.get('spaces').query(Q.where('id', t.id)).fetchCount()).toBe(0);
+    expect(await ops(client)).toHaveLength(0);
+
+    const pushesBefore = server.requests.filter((r) => r.field === 'syncPush').length;
+    await client.syncAll();
+    expect(server.requests.filter((r) => r.field === 'syncPush')).toHaveLength(pushesBefore);
+    expect(server.table('tenant-a', 'Space').map((r) => [r.data.name, r.version])).toEqual([['a', 1]]);
+  });
+
+  it('undo leaves alone an operation that may already have reached the server', async () => {
+    const { client, server } = setup();
+    const s = await client.spaces.create({ name: 'a', ownerId: 'u' });
+    server.beforeRequest = () => {
+      throw new TypeError('fetch failed');
+    };
+    await expect(client.syncAll()).rejects.toThrow();
+    expect(await client.spaces.undo(s.id)).toBe(false);
+    server.beforeRequest = null;
+    await client.syncAll();
+    expect(server.table('tenant-a', 'Space')).toHaveLength(1);
+  });
+
+  it('metrics report the database file size and are sent to onMetrics after every sync', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const server = new StubSyncServer(entities);
+    const seen: { syncs: number; dbSizeBytes: number | null; queueSize: number }[] = [];
+    const client = new AppClient({
+      tenantId: 'tenant-a',
+      token: TOKEN_A,
+      url: URL,
+      fetch: server.fetch,
+      dbDir: tmp.dir,
+      onMetrics: (m) => seen.push({ syncs: m.syncs, dbSizeBytes: m.dbSizeBytes, queueSize: m.queueSize }),
+    });
+    await client.spaces.createMany(Array.from({ length: 200 }, (_, i) => ({ name: `s${i}`, ownerId: 'u' })));
+    const metrics = await client.metrics();
+    expect(metrics.dbSizeBytes).toBeGreaterThan(4096);
+    expect(metrics.queueSize).toBe(200);
+    await client.syncAll();
+    await expect.poll(() => seen.length).toBe(1);
+    expect(seen[0]).toMatchObject({ syncs: 1, queueSize: 0, dbSizeBytes: expect.any(Number) });
+    server.beforeRequest = () => {
+      throw new TypeError('fetch failed');
+    };
+    await client.spaces.create({ name: 'x', ownerId: 'u' });
+    await expect(client.syncAll()).rejects.toThrow();
+    await expect.poll(() => seen.length).toBe(2);
+    expect(seen[1]).toMatchObject({ syncs: 2, queueSize: 1 });
+
+    const memory = new AppClient({ tenantId: 'tenant-m', url: URL, fetch: server.fetch, dbDir: ':memory:' });
+    expect((await memory.metrics()).dbSizeBytes).toBeNull();
+  });
+
+  it('stops sending an operation the server keeps refusing after maxItemAttempts; retryGivenUp sends it again', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const server = new StubSyncServer(entities);
+    const client = new AppClient({ tenantId: 'tenant-a', token: TOKEN_A, url: URL, fetch: server.fetch, dbDir: tmp.dir, maxItemAttempts: 3 });
+    const bad = await client.spaces.create({ name: 'bad', ownerId: 'u' });
+    const good = await client.spaces.create({ name: 'good', ownerId: 'u' });
+    server.rejectItem = (_entity, item) => (item.name === 'bad' ? 'VALIDATION_FAILED' : null);
+    const sent = (): number =>
+      server.requests
+        .filter((r) => r.field === 'syncPush')
+        .flatMap((r) => r.variables.items as { name?: string }[])
+        .filter((i) => i.name === 'bad').length;
+    for (let i = 0; i < 5; i++) await client.syncAll();
+    expect(sent()).toBe(3);
+    expect((await client.givenUp()).map((op) => [op.entityId, op.attempts, op.lastError])).toEqual([
+      [bad.id, 3, 'gave up: VALIDATION_FAILED: rejected by test: VALIDATION_FAILED'],
+    ]);
+    expect((await client.metrics()).givenUp).toBe(1);
+    expect(await client.queueSize()).toBe(1); // still waiting, visible to the app
+    expect(server.table('tenant-a', 'Space').map((r) => r.data.name)).toEqual(['good']);
+    expect((await client.spaces.get(good.id))?.serverId).toBeTruthy();
+
+    server.rejectItem = null;
+    expect(await client.retryGivenUp()).toBe(1);
+    await client.syncAll();
+    expect(sent()).toBe(4);
+    expect(await client.queueSize()).toBe(0);
+    expect(server.table('tenant-a', 'Space').map((r) => r.data.name).sort()).toEqual(['bad', 'good']);
   });
 });

@@ -83,6 +83,21 @@ describe('sync worker', () => {
     expect(await client.queueSize()).toBe(0);
   });
 
+  it('backoff doubles up to the ceiling, with jitter shortening each delay by up to the configured fraction', () => {
+    const { client } = setup();
+    const values = [0, 0.999, 0.5];
+    let i = 0;
+    const worker = new SyncWorker(client, {
+      initialBackoffMs: 1000,
+      maxBackoffMs: 8000,
+      jitter: 0.5,
+      random: () => values[i++ % values.length]!,
+    });
+    expect([1, 2, 3, 4, 5, 6].map((n) => worker.backoffFor(n))).toEqual([1000, 1001, 3000, 8000, 4004, 6000]);
+    const plain = new SyncWorker(client, { initialBackoffMs: 1000, maxBackoffMs: 8000, jitter: 0 });
+    expect([1, 2, 3, 4, 5].map((n) => plain.backoffFor(n))).toEqual([1000, 2000, 4000, 8000, 8000]);
+  });
+
   it('uploads a media file added offline, then the record gets the remote URL and syncs', async () => {
     let online = false;
     const uploaded: string[] = [];

@@ -29,8 +29,17 @@ const databases = [
           start: async () => {
             // One database per process: several runs of the e2e suites may share the PostgreSQL server.
             const url = await freshPostgresDatabase(`seed_matrix_${process.pid}`);
-            const running = await startExampleServer({ provider: 'postgresql', url });
-            return { ...running, stop: async () => { await running.stop(); await dropPostgresDatabase(url); } };
+            const running = await startExampleServer({
+              provider: 'postgresql',
+              url,
+            });
+            return {
+              ...running,
+              stop: async () => {
+                await running.stop();
+                await dropPostgresDatabase(url);
+              },
+            };
           },
         },
       ]
@@ -53,6 +62,8 @@ interface FaultyNet {
   injected: Record<Fault, number>;
   /** Requests the server answered but whose answer the device never got (fail-after, hang-after). */
   lost: number;
+  /** Time spent waiting for the server (ms). */
+  waitMs: number;
 }
 
 function faultyNet(decide: FaultyNet['decide'] = () => 'ok'): FaultyNet {
@@ -61,8 +72,15 @@ function faultyNet(decide: FaultyNet['decide'] = () => 'ok'): FaultyNet {
     online: true,
     requests: 0,
     pushes: 0,
-    injected: { ok: 0, offline: 0, 'fail-before': 0, 'fail-after': 0, 'hang-after': 0 },
+    injected: {
+      ok: 0,
+      offline: 0,
+      'fail-before': 0,
+      'fail-after': 0,
+      'hang-after': 0,
+    },
     lost: 0,
+    waitMs: 0,
     fetch: (async (url: string, init: RequestInit) => {
       if (!net.online) {
         net.injected.offline += 1;
@@ -71,10 +89,21 @@ function faultyNet(decide: FaultyNet['decide'] = () => 'ok'): FaultyNet {
       const body = String(init.body);
       net.requests += 1;
       if (body.includes('syncPush')) net.pushes += 1;
-      const fault = net.decide({ n: net.requests, push: body.includes('syncPush') ? net.pushes : 0, body });
+      const fault = net.decide({
+        n: net.requests,
+        push: body.includes('syncPush') ? net.pushes : 0,
+        body,
+      });
       net.injected[fault] += 1;
       if (fault === 'fail-before') throw new TypeError('fetch failed (injected, request not sent)');
-      const response = await fetch(url, init);
+      const t0 = performance.now();
+      const response =
+        fault === 'ok'
+          ? new Response(await (await fetch(url, init)).text(), {
+              headers: { 'content-type': 'application/json' },
+            })
+          : await fetch(url, init);
+      net.waitMs += performance.now() - t0;
       if (fault === 'ok') return response;
       await response.text(); // the server has answered: its transaction is committed
       net.lost += 1;
@@ -114,7 +143,13 @@ interface Device {
 function device(
   tenantId: string,
   userId: string,
-  options: { net?: FaultyNet; dbDir?: string; pushBatchSize?: number; pullLimit?: number; track?: boolean } = {},
+  options: {
+    net?: FaultyNet;
+    dbDir?: string;
+    pushBatchSize?: number;
+    pullLimit?: number;
+    track?: boolean;
+  } = {},
 ): Device {
   const net = options.net ?? faultyNet();
   const dbDir = options.dbDir ?? mkdtempSync(path.join(tmpdir(), `trackhub-matrix-${tenantId}-`));
@@ -148,7 +183,10 @@ async function syncUntilDone(client: OfflineFirstClient, max = 60): Promise<numb
 async function gql(query: string, variables: Record<string, unknown>, token?: string): Promise<any> {
   const res = await fetch(server.url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
     body: JSON.stringify({ query, variables }),
   });
   return res.json();
@@ -156,7 +194,9 @@ async function gql(query: string, variables: Record<string, unknown>, token?: st
 
 /** A device-comparable view of the live server Spaces of a tenant: [localId, serverId, name, description, version]. */
 async function serverSpaces(tenantId: string, where: Record<string, unknown> = {}): Promise<unknown[][]> {
-  const rows: any[] = await server.prisma.space.findMany({ where: { tenantId, deletedAt: null, ...where } });
+  const rows: any[] = await server.prisma.space.findMany({
+    where: { tenantId, deletedAt: null, ...where },
+  });
   return rows
     .map((r) => [r.clientId ?? r.id, r.id, r.name, r.description ?? null, r.version])
     .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
@@ -169,7 +209,11 @@ async function deviceSpaces(client: OfflineFirstClient): Promise<unknown[][]> {
 }
 
 /** Server and every device hold exactly the same live Spaces (with the prefix filter), nothing is queued, no clientId twice. */
-async function expectSpacesConverged(tenantId: string, devices: OfflineFirstClient[], namePrefix?: string): Promise<unknown[][]> {
+async function expectSpacesConverged(
+  tenantId: string,
+  devices: OfflineFirstClient[],
+  namePrefix?: string,
+): Promise<unknown[][]> {
   const where = namePrefix ? { name: { startsWith: namePrefix } } : {};
   const expected = await serverSpaces(tenantId, where);
   for (const client of devices) {
@@ -205,13 +249,25 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
   it('1. airplane mode: offline edits are kept locally and synced on reconnect', async () => {
     const a = device('air', 'alice');
     const b = device('air', 'alice');
-    const kept = await a.client.spaces.create({ name: 'air: kept', ownerId: 'alice' });
-    const doomed = await a.client.spaces.create({ name: 'air: doomed', ownerId: 'alice' });
+    const kept = await a.client.spaces.create({
+      name: 'air: kept',
+      ownerId: 'alice',
+    });
+    const doomed = await a.client.spaces.create({
+      name: 'air: doomed',
+      ownerId: 'alice',
+    });
     await a.client.syncAll();
 
     a.net.online = false;
-    const fresh = await a.client.spaces.create({ name: 'air: fresh', ownerId: 'alice' });
-    const group = await a.client.groups.create({ name: 'air: shelf', spaceId: fresh.id });
+    const fresh = await a.client.spaces.create({
+      name: 'air: fresh',
+      ownerId: 'alice',
+    });
+    const group = await a.client.groups.create({
+      name: 'air: shelf',
+      spaceId: fresh.id,
+    });
     await a.client.spaces.update(kept.id, { description: 'edited offline' });
     await a.client.spaces.delete(doomed.id);
     await expect(a.client.syncAll()).rejects.toThrow();
@@ -229,13 +285,26 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
       ['air: fresh', null],
       ['air: kept', 'edited offline'],
     ]);
-    const doomedRow = await server.prisma.space.findFirst({ where: { clientId: doomed.id } });
+    const doomedRow = await server.prisma.space.findFirst({
+      where: { clientId: doomed.id },
+    });
     expect(doomedRow.deletedAt).toBeInstanceOf(Date);
-    const groupRow = await server.prisma.group.findFirst({ where: { clientId: group.id } });
-    const freshRow = await server.prisma.space.findFirst({ where: { clientId: fresh.id } });
-    expect(groupRow).toMatchObject({ tenantId: 'air', name: 'air: shelf', spaceId: freshRow.id });
+    const groupRow = await server.prisma.group.findFirst({
+      where: { clientId: group.id },
+    });
+    const freshRow = await server.prisma.space.findFirst({
+      where: { clientId: fresh.id },
+    });
+    expect(groupRow).toMatchObject({
+      tenantId: 'air',
+      name: 'air: shelf',
+      spaceId: freshRow.id,
+    });
     for (const client of [a.client, b.client]) {
-      expect(await client.groups.get(group.id)).toMatchObject({ serverId: groupRow.id, spaceId: fresh.id });
+      expect(await client.groups.get(group.id)).toMatchObject({
+        serverId: groupRow.id,
+        spaceId: fresh.id,
+      });
       expect(await client.spaces.get(doomed.id)).toBeNull();
     }
   });
@@ -245,7 +314,10 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     const net = faultyNet(({ push }) => (push === 2 ? 'fail-after' : 'ok'));
     const a = device('partial', 'alice', { net, pushBatchSize: 5 });
     const created = await a.client.spaces.createMany(
-      Array.from({ length: 23 }, (_, i) => ({ name: `partial ${String(i).padStart(2, '0')}`, ownerId: 'alice' })),
+      Array.from({ length: 23 }, (_, i) => ({
+        name: `partial ${String(i).padStart(2, '0')}`,
+        ownerId: 'alice',
+      })),
     );
     await expect(a.client.syncAll()).rejects.toThrow(/injected/);
     // Batches 1 and 2 are committed on the server; the device only knows about batch 1.
@@ -256,7 +328,11 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     expect(failed.every((op) => op.attempts === 1 && /injected/.test(op.lastError ?? ''))).toBe(true);
 
     const report = await a.client.syncAll();
-    expect(report.entities.find((e) => e.entity === 'Space')).toMatchObject({ pushed: 18, succeeded: 18, failed: 0 });
+    expect(report.entities.find((e) => e.entity === 'Space')).toMatchObject({
+      pushed: 18,
+      succeeded: 18,
+      failed: 0,
+    });
     const b = device('partial', 'bob');
     await b.client.syncAll();
     const spaces = await expectSpacesConverged('partial', [a.client, b.client]);
@@ -269,7 +345,10 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
   it('3a. conflict, timestamp rule: the server copy is newer -> the device adopts it', async () => {
     const a = device('conflict', 'alice');
     const b = device('conflict', 'alice');
-    const s = await a.client.spaces.create({ name: 'ts-server-newer', ownerId: 'alice' });
+    const s = await a.client.spaces.create({
+      name: 'ts-server-newer',
+      ownerId: 'alice',
+    });
     await a.client.syncAll();
     await b.client.syncAll();
 
@@ -280,17 +359,27 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     await a.client.syncAll();
     await b.client.syncAll();
 
-    const row = await server.prisma.space.findFirst({ where: { clientId: s.id } });
-    expect(row).toMatchObject({ name: 'ts-server-newer: B (newer)', version: 2 });
+    const row = await server.prisma.space.findFirst({
+      where: { clientId: s.id },
+    });
+    expect(row).toMatchObject({
+      name: 'ts-server-newer: B (newer)',
+      version: 2,
+    });
     await expectSpacesConverged('conflict', [a.client, b.client], 'ts-server-newer');
     const conflicts = await a.client.listConflicts({ entity: 'Space' });
-    expect(conflicts.filter((c) => c.entityId === s.id).map((c) => [c.resolved, c.resolution])).toEqual([[true, 'server']]);
+    expect(conflicts.filter((c) => c.entityId === s.id).map((c) => [c.resolved, c.resolution])).toEqual([
+      [true, 'server'],
+    ]);
   });
 
   it('3b. conflict, timestamp rule: the local edit is newer -> applied on the server (version + 1)', async () => {
     const a = device('conflict', 'alice');
     const b = device('conflict', 'alice');
-    const s = await a.client.spaces.create({ name: 'ts-local-newer', ownerId: 'alice' });
+    const s = await a.client.spaces.create({
+      name: 'ts-local-newer',
+      ownerId: 'alice',
+    });
     await a.client.syncAll();
     await b.client.syncAll();
 
@@ -301,8 +390,13 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     await a.client.syncAll();
     await b.client.syncAll();
 
-    const row = await server.prisma.space.findFirst({ where: { clientId: s.id } });
-    expect(row).toMatchObject({ name: 'ts-local-newer: A (newer)', version: 3 });
+    const row = await server.prisma.space.findFirst({
+      where: { clientId: s.id },
+    });
+    expect(row).toMatchObject({
+      name: 'ts-local-newer: A (newer)',
+      version: 3,
+    });
     await expectSpacesConverged('conflict', [a.client, b.client], 'ts-local-newer');
     expect((await a.client.listConflicts({ resolved: false })).filter((c) => c.entityId === s.id)).toEqual([]);
   });
@@ -310,7 +404,10 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
   it('3c. conflict, timestamp rule: equal edit times wait for the user; resolveConflict(local) pushes the device copy', async () => {
     const a = device('conflict', 'alice');
     const b = device('conflict', 'alice');
-    const s = await a.client.spaces.create({ name: 'ts-equal', ownerId: 'alice' });
+    const s = await a.client.spaces.create({
+      name: 'ts-equal',
+      ownerId: 'alice',
+    });
     await a.client.syncAll();
     await b.client.syncAll();
 
@@ -320,11 +417,16 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     // B's write landed at the very millisecond A edited (a tie cannot be produced reliably with two
     // real clocks): stamp the server copy with A's edit time through Prisma.
     const [op] = await a.client.queue.open('Space', [s.id]);
-    await server.prisma.space.update({ where: { id: (await a.client.spaces.get(s.id))!.serverId }, data: { updatedAt: new Date(op!.editedAt) } });
+    await server.prisma.space.update({
+      where: { id: (await a.client.spaces.get(s.id))!.serverId },
+      data: { updatedAt: new Date(op!.editedAt) },
+    });
 
     await a.client.syncAll();
     const waiting = await a.client.listConflicts({ resolved: false });
-    expect(waiting.map((c) => [c.entity, c.entityId, c.conflictType !== '', c.resolved])).toEqual([['Space', s.id, true, false]]);
+    expect(waiting.map((c) => [c.entity, c.entityId, c.conflictType !== '', c.resolved])).toEqual([
+      ['Space', s.id, true, false],
+    ]);
     expect(await a.client.queueSize()).toBe(1); // the operation waits for the user
     expect((await a.client.spaces.get(s.id))?.name).toBe('ts-equal: A'); // the device keeps its copy meanwhile
     expect((await server.prisma.space.findFirst({ where: { clientId: s.id } })).name).toBe('ts-equal: B');
@@ -332,7 +434,9 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     await a.client.resolveConflict(waiting[0]!.id, 'local');
     await a.client.syncAll();
     await b.client.syncAll();
-    const row = await server.prisma.space.findFirst({ where: { clientId: s.id } });
+    const row = await server.prisma.space.findFirst({
+      where: { clientId: s.id },
+    });
     expect(row).toMatchObject({ name: 'ts-equal: A', version: 3 });
     await expectSpacesConverged('conflict', [a.client, b.client], 'ts-equal');
     expect(await a.client.listConflicts({ resolved: false })).toEqual([]);
@@ -342,7 +446,11 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     const a = device('conflict', 'alice');
     const b = device('conflict', 'alice');
     const list = await a.client.checklists.create({ title: 'merge list' });
-    const item = await a.client.checklistItems.create({ label: 'milk', checklistId: list.id, position: 1 });
+    const item = await a.client.checklistItems.create({
+      label: 'milk',
+      checklistId: list.id,
+      position: 1,
+    });
     await a.client.syncAll();
     await b.client.syncAll();
 
@@ -352,8 +460,16 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     await a.client.syncAll();
     await b.client.syncAll();
 
-    const row = await server.prisma.checklistItem.findFirst({ where: { clientId: item.id } });
-    expect(row).toMatchObject({ label: 'oat milk', done: true, weight: 1.5, position: 1, version: 3 });
+    const row = await server.prisma.checklistItem.findFirst({
+      where: { clientId: item.id },
+    });
+    expect(row).toMatchObject({
+      label: 'oat milk',
+      done: true,
+      weight: 1.5,
+      position: 1,
+      version: 3,
+    });
     for (const client of [a.client, b.client]) {
       expect(await client.checklistItems.get(item.id)).toMatchObject({
         label: 'oat milk',
@@ -377,16 +493,26 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
         return x < 0.15 ? 'fail-before' : x < 0.3 ? 'fail-after' : 'ok';
       });
     const a = device('flaky', 'alice', { net: flaky(), pushBatchSize: 7 });
-    const b = device('flaky', 'alice', { net: flaky(), pushBatchSize: 7, pullLimit: 9 });
+    const b = device('flaky', 'alice', {
+      net: flaky(),
+      pushBatchSize: 7,
+      pullLimit: 9,
+    });
 
     const spaces = await a.client.spaces.createMany(
-      Array.from({ length: 40 }, (_, i) => ({ name: `flaky ${i}`, ownerId: 'alice' })),
+      Array.from({ length: 40 }, (_, i) => ({
+        name: `flaky ${i}`,
+        ownerId: 'alice',
+      })),
     );
     let attempts = await syncUntilDone(a.client);
     for (const s of spaces.slice(0, 15)) await a.client.spaces.update(s.id, { description: `edited by A` });
     for (const s of spaces.slice(30, 40)) await a.client.spaces.delete(s.id);
     const more = await a.client.spaces.createMany(
-      Array.from({ length: 10 }, (_, i) => ({ name: `flaky extra ${i}`, ownerId: 'alice' })),
+      Array.from({ length: 10 }, (_, i) => ({
+        name: `flaky extra ${i}`,
+        ownerId: 'alice',
+      })),
     );
     attempts += await syncUntilDone(a.client);
     attempts += await syncUntilDone(b.client);
@@ -402,7 +528,11 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     expect(final.map((r) => r[0]).sort()).toEqual([...spaces.slice(0, 30), ...more].map((s) => s.id).sort());
     expect(final.filter((r) => r[3] === 'edited by A')).toHaveLength(15);
     expect(final.filter((r) => String(r[2]).endsWith('by B'))).toHaveLength(10);
-    expect(await server.prisma.space.count({ where: { tenantId: 'flaky', deletedAt: { not: null } } })).toBe(10);
+    expect(
+      await server.prisma.space.count({
+        where: { tenantId: 'flaky', deletedAt: { not: null } },
+      }),
+    ).toBe(10);
     console.info(
       `[matrix] flakiness: ${attempts} syncAll calls, injected ${JSON.stringify(a.net.injected)} (A) ${JSON.stringify(b.net.injected)} (B)`,
     );
@@ -412,7 +542,10 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     const tStart = Date.now();
     const a = device('bulk', 'alice');
     const seeded = await a.client.spaces.createMany(
-      Array.from({ length: 3000 }, (_, i) => ({ name: `bulk seed ${i}`, ownerId: 'alice' })),
+      Array.from({ length: 3000 }, (_, i) => ({
+        name: `bulk seed ${i}`,
+        ownerId: 'alice',
+      })),
     );
     await a.client.syncAll();
 
@@ -420,7 +553,11 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     const tSeed = t0 - tStart;
     // 10,000 changes: 7,000 creates, 2,000 updates, 1,000 deletes.
     const created = await a.client.spaces.createMany(
-      Array.from({ length: 7000 }, (_, i) => ({ name: `bulk new ${i}`, ownerId: 'alice', position: i })),
+      Array.from({ length: 7000 }, (_, i) => ({
+        name: `bulk new ${i}`,
+        ownerId: 'alice',
+        position: i,
+      })),
     );
     for (const s of seeded.slice(0, 2000)) await a.client.spaces.update(s.id, { description: 'bulk edited' });
     for (const s of seeded.slice(2000, 3000)) await a.client.spaces.delete(s.id);
@@ -435,24 +572,48 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     await b.client.syncAll();
     const tPull = Date.now();
 
-    expect(await server.prisma.space.count({ where: { tenantId: 'bulk', deletedAt: null } })).toBe(9000);
-    expect(await server.prisma.space.count({ where: { tenantId: 'bulk', deletedAt: { not: null } } })).toBe(1000);
-    expect(await server.prisma.space.count({ where: { tenantId: 'bulk', description: 'bulk edited' } })).toBe(2000);
+    expect(
+      await server.prisma.space.count({
+        where: { tenantId: 'bulk', deletedAt: null },
+      }),
+    ).toBe(9000);
+    expect(
+      await server.prisma.space.count({
+        where: { tenantId: 'bulk', deletedAt: { not: null } },
+      }),
+    ).toBe(1000);
+    expect(
+      await server.prisma.space.count({
+        where: { tenantId: 'bulk', description: 'bulk edited' },
+      }),
+    ).toBe(2000);
     const final = await expectSpacesConverged('bulk', [a.client, b.client]);
     expect(final).toHaveLength(9000);
     expect(final.filter((r) => r[0] === created[6999]!.id)).toHaveLength(1);
     console.info(
       `[matrix] 10k changes: seed (3000 creates + sync) ${tSeed} ms, local writes ${tLocal - t0} ms, ` +
-        `push+pull on A ${tPush - tLocal} ms (${pushAttempts} syncAll; last push ${(await a.client.metrics()).lastPushMs} ms, pull ${(await a.client.metrics()).lastPullMs} ms), first sync on B ${tPull - tPush} ms`,
+        `push+pull on A ${tPush - tLocal} ms (${pushAttempts} syncAll, ${Math.round(a.net.waitMs)} ms waiting for the server in all; last push ${(await a.client.metrics()).lastPushMs} ms, pull ${(await a.client.metrics()).lastPullMs} ms), first sync on B ${tPull - tPush} ms`,
     );
   }, 120_000);
 
   it('6. app killed mid-sync: a new client on the same database file resumes, converges, no duplicates', async () => {
     // The first push reaches the server, then the app dies while waiting for the answer.
     const net = faultyNet(({ push }) => (push === 1 ? 'hang-after' : 'ok'));
-    const first = device('killed', 'alice', { net, pushBatchSize: 4, track: false });
-    const space = await first.client.spaces.create({ name: 'killed space', ownerId: 'alice' });
-    await first.client.spaces.createMany(Array.from({ length: 6 }, (_, i) => ({ name: `killed ${i}`, ownerId: 'alice' })));
+    const first = device('killed', 'alice', {
+      net,
+      pushBatchSize: 4,
+      track: false,
+    });
+    const space = await first.client.spaces.create({
+      name: 'killed space',
+      ownerId: 'alice',
+    });
+    await first.client.spaces.createMany(
+      Array.from({ length: 6 }, (_, i) => ({
+        name: `killed ${i}`,
+        ownerId: 'alice',
+      })),
+    );
     void first.client.syncAll().catch(() => undefined); // never settles: the process "dies" here
     for (let i = 0; i < 500 && net.lost === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(net.injected['hang-after']).toBe(1);
@@ -463,7 +624,9 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     // Relaunch: a new client object over the same file (the old one is simply dropped).
     const relaunched = device('killed', 'alice', { dbDir: first.dbDir });
     expect(await relaunched.client.queueSize()).toBe(7);
-    await relaunched.client.spaces.update(space.id, { description: 'after relaunch' });
+    await relaunched.client.spaces.update(space.id, {
+      description: 'after relaunch',
+    });
     await relaunched.client.syncAll();
     const b = device('killed', 'bob');
     await b.client.syncAll();
@@ -476,9 +639,15 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
 
   it('7. several devices of one user edit the same record: all converge on the server state', async () => {
     const [a, b, c] = [device('multi', 'alice'), device('multi', 'alice'), device('multi', 'alice')];
-    const s = await a.client.spaces.create({ name: 'shared', ownerId: 'alice' });
+    const s = await a.client.spaces.create({
+      name: 'shared',
+      ownerId: 'alice',
+    });
     const list = await a.client.checklists.create({ title: 'shared list' });
-    const item = await a.client.checklistItems.create({ label: 'eggs', checklistId: list.id });
+    const item = await a.client.checklistItems.create({
+      label: 'eggs',
+      checklistId: list.id,
+    });
     await a.client.syncAll();
     await b.client.syncAll();
     await c.client.syncAll();
@@ -498,12 +667,20 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     await b.client.syncAll();
     for (const d of [a, b, c]) await d.client.syncAll();
 
-    const row = await server.prisma.space.findFirst({ where: { clientId: s.id } });
+    const row = await server.prisma.space.findFirst({
+      where: { clientId: s.id },
+    });
     // C's edit is the newest: it wins over A's (older) and over B's (older, timestamp rule).
     expect(row.name).toBe('shared: C');
     await expectSpacesConverged('multi', [a.client, b.client, c.client]);
-    const itemRow = await server.prisma.checklistItem.findFirst({ where: { clientId: item.id } });
-    expect(itemRow).toMatchObject({ label: 'brown eggs', done: true, position: 3 });
+    const itemRow = await server.prisma.checklistItem.findFirst({
+      where: { clientId: item.id },
+    });
+    expect(itemRow).toMatchObject({
+      label: 'brown eggs',
+      done: true,
+      position: 3,
+    });
     for (const d of [a, b, c]) {
       expect(await d.client.checklistItems.get(item.id)).toMatchObject({
         label: 'brown eggs',
@@ -518,27 +695,46 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
   it('8. two tenants: no cross-tenant leak on pull, push or the online path', async () => {
     const one = device('tenant-one', 'ann');
     const two = device('tenant-two', 'tom');
-    const s1 = await one.client.spaces.create({ name: 'one: secret', ownerId: 'ann' });
+    const s1 = await one.client.spaces.create({
+      name: 'one: secret',
+      ownerId: 'ann',
+    });
     await one.client.checklists.create({ title: 'one: list', spaceId: s1.id });
-    const s2 = await two.client.spaces.create({ name: 'two: own', ownerId: 'tom' });
+    const s2 = await two.client.spaces.create({
+      name: 'two: own',
+      ownerId: 'tom',
+    });
     await one.client.syncAll();
     await two.client.syncAll();
     await one.client.syncAll();
 
-    const s1Row = await server.prisma.space.findFirst({ where: { clientId: s1.id } });
+    const s1Row = await server.prisma.space.findFirst({
+      where: { clientId: s1.id },
+    });
     expect(s1Row.tenantId).toBe('tenant-one');
     // Tenant two pushes an update and a delete aimed at tenant one's record: per-item errors, nothing written.
     const push = await gql(
       'mutation($items:[JSON!]!){ syncPush(entity: "Space", items: $items) { success errorCode } }',
-      { items: [{ id: s1Row.id, version: 1, name: 'hijacked' }, { id: s1Row.id, version: 1, deletedAt: new Date().toISOString() }] },
+      {
+        items: [
+          { id: s1Row.id, version: 1, name: 'hijacked' },
+          { id: s1Row.id, version: 1, deletedAt: new Date().toISOString() },
+        ],
+      },
       'dev:tenant-two:tom',
     );
     expect(push.data.syncPush.map((r: any) => r.success)).toEqual([false, false]);
-    expect(await server.prisma.space.findUnique({ where: { id: s1Row.id } })).toMatchObject({ name: 'one: secret', version: 1, deletedAt: null });
+    expect(await server.prisma.space.findUnique({ where: { id: s1Row.id } })).toMatchObject({
+      name: 'one: secret',
+      version: 1,
+      deletedAt: null,
+    });
     // The same clientId in another tenant is another record.
     const reuse = await gql(
       'mutation($items:[JSON!]!){ syncPush(entity: "Space", items: $items) { success id } }',
-      { items: [{ clientId: s1.id, name: 'two: same clientId', ownerId: 'tom' }] },
+      {
+        items: [{ clientId: s1.id, name: 'two: same clientId', ownerId: 'tom' }],
+      },
       'dev:tenant-two:tom',
     );
     expect(reuse.data.syncPush[0].success).toBe(true);
@@ -552,27 +748,62 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     expect(await two.client.checklists.list()).toEqual([]);
     expect((await one.client.spaces.list()).map((s) => s.name)).toEqual(['one: secret']);
     expect(await one.client.spaces.get(s2.id)).toBeNull();
-    expect(await server.prisma.checklist.count({ where: { tenantId: 'tenant-two' } })).toBe(0);
+    expect(
+      await server.prisma.checklist.count({
+        where: { tenantId: 'tenant-two' },
+      }),
+    ).toBe(0);
   });
 
-  it('9. force sync from server replaces local data; force push local makes the device copy win', async () => {
+  it('9. force sync from server replaces local data (waiting changes kept unless discardPending); force push local makes the device copy win', async () => {
     const a = device('force', 'alice');
     const b = device('force', 'alice');
-    const s = await a.client.spaces.create({ name: 'force: base', ownerId: 'alice' });
-    const other = await a.client.spaces.create({ name: 'force: other', ownerId: 'alice' });
+    const s = await a.client.spaces.create({
+      name: 'force: base',
+      ownerId: 'alice',
+    });
+    const other = await a.client.spaces.create({
+      name: 'force: other',
+      ownerId: 'alice',
+    });
     await a.client.syncAll();
     await b.client.syncAll();
 
-    // Force from server: A's local-only record and pending edit are dropped, server changes come in.
+    // Force from server. The server copy of `third` changes behind the cursor's back (same updatedAt):
+    // an incremental pull cannot see it, a full reload does.
+    const third = await a.client.spaces.create({ name: 'force: third', ownerId: 'alice' });
+    await a.client.syncAll();
+    const thirdRow = await server.prisma.space.findFirst({ where: { clientId: third.id } });
+    await server.prisma.space.update({
+      where: { id: thirdRow.id },
+      data: { description: 'patched on the server', updatedAt: thirdRow.updatedAt },
+    });
     await b.client.spaces.update(s.id, { description: 'from B' });
     await b.client.spaces.delete(other.id);
     await b.client.syncAll();
     await a.client.spaces.update(s.id, { name: 'force: A local edit' });
-    await a.client.spaces.create({ name: 'force: local only', ownerId: 'alice' });
+    const localOnly = await a.client.spaces.create({ name: 'force: local only', ownerId: 'alice' });
     expect(await a.client.queueSize()).toBe(2);
+    await a.client.syncPull();
+    expect((await a.client.spaces.get(third.id))?.description).toBeNull();
+
+    // Default: local data replaced by the server's, waiting changes kept.
     await a.client.forceSyncFromServer();
+    expect((await a.client.spaces.get(third.id))?.description).toBe('patched on the server');
+    expect(await a.client.spaces.get(other.id)).toBeNull();
+    expect(await a.client.queueSize()).toBe(2);
+    expect((await a.client.spaces.get(s.id))?.name).toBe('force: A local edit');
+    expect(await a.client.spaces.get(localOnly.id)).not.toBeNull();
+
+    // With the explicit flag, waiting changes are discarded too.
+    await a.client.forceSyncFromServer(undefined, { discardPending: true });
     expect(await a.client.queueSize()).toBe(0);
-    expect(await a.client.spaces.get(s.id)).toMatchObject({ name: 'force: base', description: 'from B', version: 2 });
+    expect(await a.client.spaces.get(localOnly.id)).toBeNull();
+    expect(await a.client.spaces.get(s.id)).toMatchObject({
+      name: 'force: base',
+      description: 'from B',
+      version: 2,
+    });
     await expectSpacesConverged('force', [a.client, b.client]);
     expect(await a.client.spaces.get(other.id)).toBeNull();
 
@@ -589,20 +820,40 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
 
   it('10. online direct create returns the server id at once and the record is present locally', async () => {
     const a = device('online', 'alice');
-    const s = await a.client.spaces.createOnline({ name: 'online: HQ', ownerId: 'alice' });
+    const s = await a.client.spaces.createOnline({
+      name: 'online: HQ',
+      ownerId: 'alice',
+    });
     expect(s.serverId).toEqual(expect.any(String));
-    const row = await server.prisma.space.findUnique({ where: { id: s.serverId } });
-    expect(row).toMatchObject({ tenantId: 'online', name: 'online: HQ', clientId: s.id, version: 1 });
-    expect(await a.client.spaces.get(s.id)).toMatchObject({ serverId: row.id, name: 'online: HQ', version: 1 });
+    const row = await server.prisma.space.findUnique({
+      where: { id: s.serverId },
+    });
+    expect(row).toMatchObject({
+      tenantId: 'online',
+      name: 'online: HQ',
+      clientId: s.id,
+      version: 1,
+    });
+    expect(await a.client.spaces.get(s.id)).toMatchObject({
+      serverId: row.id,
+      name: 'online: HQ',
+      version: 1,
+    });
     expect(await a.client.queueSize()).toBe(0);
-    const g = await a.client.groups.createOnline({ name: 'online: group', spaceId: s.id });
+    const g = await a.client.groups.createOnline({
+      name: 'online: group',
+      spaceId: s.id,
+    });
     expect((await server.prisma.group.findUnique({ where: { id: g.serverId } })).spaceId).toBe(row.id);
 
     await a.client.syncAll();
     const b = device('online', 'alice');
     await b.client.syncAll();
     await expectSpacesConverged('online', [a.client, b.client]);
-    expect(await b.client.groups.get(g.id)).toMatchObject({ serverId: g.serverId, spaceId: s.id });
+    expect(await b.client.groups.get(g.id)).toMatchObject({
+      serverId: g.serverId,
+      spaceId: s.id,
+    });
   });
 
   it('11. offline creates get UUID v7 ids: the format, increasing in creation order, kept as clientId on the server', async () => {
@@ -610,7 +861,16 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     const before = Date.now();
     const ids: string[] = [];
     for (let i = 0; i < 30; i++) ids.push((await a.client.spaces.create({ name: `uuid ${i}`, ownerId: 'alice' })).id);
-    ids.push(...(await a.client.spaces.createMany(Array.from({ length: 30 }, () => ({ name: 'uuid bulk', ownerId: 'alice' })))).map((s) => s.id));
+    ids.push(
+      ...(
+        await a.client.spaces.createMany(
+          Array.from({ length: 30 }, () => ({
+            name: 'uuid bulk',
+            ownerId: 'alice',
+          })),
+        )
+      ).map((s) => s.id),
+    );
     const after = Date.now();
     for (const id of ids) {
       expect(id).toMatch(UUID_V7);
@@ -622,7 +882,9 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     expect(new Set(ids).size).toBe(ids.length);
 
     await a.client.syncAll();
-    const rows: any[] = await server.prisma.space.findMany({ where: { tenantId: 'uuid' } });
+    const rows: any[] = await server.prisma.space.findMany({
+      where: { tenantId: 'uuid' },
+    });
     expect(rows.map((r) => r.clientId).sort()).toEqual(ids);
     await expectSpacesConverged('uuid', [a.client]);
   });

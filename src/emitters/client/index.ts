@@ -121,6 +121,11 @@ const CLIENT_RESERVED = new Set([
   'close',
   'closed',
   'ensureOpen',
+  'givenUp',
+  'retryGivenUp',
+  'reported',
+  'databaseSize',
+  'onMetrics',
 ]);
 
 const COLUMN_TYPE: Record<FieldIR['kind'], 'string' | 'number' | 'boolean'> = {

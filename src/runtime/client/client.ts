@@ -5,13 +5,14 @@
 import type { AppSchema, Database } from '@nozbe/watermelondb';
 import type { SchemaMigrations } from '@nozbe/watermelondb/Schema/migrations/index.js';
 
-import { createTenantDatabase } from './database.js';
+import { createTenantDatabase, databaseFileSize, tenantDbName } from './database.js';
 import type { AdapterFactoryOptions, ModelClass } from './database.js';
 import type { EntityDescriptor } from './descriptors.js';
 import { SyncEngine } from './engine.js';
 import type { ConflictInfo, ConflictPolicy, ConflictResolution, SyncMetrics, SyncReport } from './engine.js';
 import { installUuidV7Ids } from './ids.js';
 import type { OperationQueue } from './queue.js';
+import type { OperationRecord } from './tables.js';
 import { GraphQLTransport } from './transport.js';
 import { UploadQueue } from './uploads.js';
 import type { Uploader } from './uploads.js';
@@ -42,11 +43,30 @@ export interface TrackhubConnectionOptions {
   /** Items per syncPull page (default 1000). */
   pullLimit?: number;
   onConflict?: ConflictPolicy;
+  /** Retry ceiling for operations the server keeps refusing (default 10; see SyncEngineOptions). */
+  maxItemAttempts?: number;
   /** Silence WatermelonDB's setup logs (default true). */
   quiet?: boolean;
   /** Uploads files queued for `@sync.media` fields (see UploadQueue). */
   uploader?: Uploader;
+  /**
+   * Size of the database in bytes for `metrics().dbSizeBytes`. Default: the
+   * SQLite file's size in Node (with `dbDir`); on React Native pass your own
+   * (e.g. a file stat through react-native-fs).
+   */
+  databaseSize?: () => number | null | Promise<number | null>;
+  /** Called with a metrics snapshot after every sync run (success or failure). Errors it throws are ignored. */
+  onMetrics?: (metrics: ClientMetrics) => void;
 }
+
+export type ClientMetrics = SyncMetrics & {
+  queueSize: number;
+  uploadsPending: number;
+  uploadsDone: number;
+  uploadsFailed: number;
+  /** Bytes the device database takes, or null when unknown. */
+  dbSizeBytes: number | null;
+};
 
 export interface TrackhubClientOptions extends TrackhubConnectionOptions {
   schema: AppSchema;
@@ -64,6 +84,8 @@ export class TrackhubClient {
   readonly entities: EntityDescriptor[];
   readonly uploads: UploadQueue;
   private closed = false;
+  private readonly databaseSize: (() => number | null | Promise<number | null>) | null;
+  private readonly onMetrics: ((metrics: ClientMetrics) => void) | null;
 
   constructor(options: TrackhubClientOptions) {
     installUuidV7Ids();
@@ -92,8 +114,34 @@ export class TrackhubClient {
       ...(options.pushBatchSize !== undefined ? { pushBatchSize: options.pushBatchSize } : {}),
       ...(options.pullLimit !== undefined ? { pullLimit: options.pullLimit } : {}),
       ...(options.onConflict ? { onConflict: options.onConflict } : {}),
+      ...(options.maxItemAttempts !== undefined ? { maxItemAttempts: options.maxItemAttempts } : {}),
     });
     this.uploads = new UploadQueue(this, options.uploader ?? null);
+    const dbName =
+      options.database || options.adapter || options.dbDir === undefined
+        ? null
+        : tenantDbName(options.tenantId, options.dbDir);
+    this.databaseSize = options.databaseSize ?? (dbName ? () => databaseFileSize(dbName) : null);
+    this.onMetrics = options.onMetrics ?? null;
+  }
+
+  /** Runs a sync job, then reports metrics to `onMetrics`. */
+  private reported<T>(job: Promise<T>): Promise<T> {
+    if (!this.onMetrics) return job;
+    const emit = (): void => {
+      this.metrics().then(
+        (m) => {
+          try {
+            this.onMetrics?.(m);
+          } catch {
+            // a listener's error must not break sync
+          }
+        },
+        () => undefined,
+      );
+    };
+    job.then(emit, emit);
+    return job;
   }
 
   /** Whether an uploader was configured (the SyncWorker then uploads before syncing). */
@@ -120,27 +168,31 @@ export class TrackhubClient {
   /** Push all entities, then pull all, in dependency order. A call while a sync runs joins it. */
   syncAll(): Promise<SyncReport> {
     this.ensureOpen();
-    return this.engine.syncAll();
+    return this.reported(this.engine.syncAll());
   }
 
   syncPush(entities?: string[]): Promise<SyncReport> {
     this.ensureOpen();
-    return this.engine.syncPush(entities);
+    return this.reported(this.engine.syncPush(entities));
   }
 
   syncPull(entities?: string[]): Promise<SyncReport> {
     this.ensureOpen();
-    return this.engine.syncPull(entities);
+    return this.reported(this.engine.syncPull(entities));
   }
 
-  forceSyncFromServer(entities?: string[]): Promise<SyncReport> {
+  /**
+   * Reloads every record from the server. Waiting local changes are kept (and
+   * pushed by the next sync) unless `discardPending: true` drops them.
+   */
+  forceSyncFromServer(entities?: string[], options: { discardPending?: boolean } = {}): Promise<SyncReport> {
     this.ensureOpen();
-    return this.engine.forceSyncFromServer(entities);
+    return this.reported(this.engine.forceSyncFromServer(entities, options));
   }
 
   forcePushLocal(entities?: string[]): Promise<SyncReport> {
     this.ensureOpen();
-    return this.engine.forcePushLocal(entities);
+    return this.reported(this.engine.forcePushLocal(entities));
   }
 
   listConflicts(filter?: { entity?: string; resolved?: boolean }): Promise<ConflictInfo[]> {
@@ -151,20 +203,35 @@ export class TrackhubClient {
     return this.engine.resolveConflict(conflictId, resolution);
   }
 
+  /** Operations the server kept refusing, no longer sent until `retryGivenUp()`. */
+  givenUp(entity?: string): Promise<OperationRecord[]> {
+    return this.engine.givenUp(entity);
+  }
+
+  /** Sends given-up operations again with the next sync. Resolves with how many. */
+  retryGivenUp(entity?: string): Promise<number> {
+    return this.engine.retryGivenUp(entity);
+  }
+
   /** Operations waiting for the server (pending, sending or failed). */
   queueSize(entity?: string): Promise<number> {
     return this.engine.queue.size(entity);
   }
 
-  async metrics(): Promise<
-    SyncMetrics & { queueSize: number; uploadsPending: number; uploadsDone: number; uploadsFailed: number }
-  > {
+  async metrics(): Promise<ClientMetrics> {
+    let dbSizeBytes: number | null = null;
+    try {
+      dbSizeBytes = this.databaseSize ? await this.databaseSize() : null;
+    } catch {
+      dbSizeBytes = null;
+    }
     return {
       ...this.engine.metrics,
       queueSize: await this.queueSize(),
       uploadsPending: await this.uploads.pending(),
       uploadsDone: this.uploads.metrics.uploaded,
       uploadsFailed: this.uploads.metrics.failed,
+      dbSizeBytes,
     };
   }
 

@@ -67,6 +67,27 @@ function ensureDirectory(dir: string): void {
   fs?.mkdirSync(dir, { recursive: true });
 }
 
+/**
+ * Node only: bytes the SQLite database file takes on disk (with its `-wal` /
+ * `-journal` companions), or null (in memory, React Native, no such file).
+ */
+export function databaseFileSize(dbName: string): number | null {
+  if (dbName === IN_MEMORY || !dbName.endsWith('.db')) return null;
+  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
+  const fs = proc?.getBuiltinModule?.('node:fs') as
+    | {
+        statSync(path: string, options: { throwIfNoEntry: false }): { size: number } | undefined;
+      }
+    | undefined;
+  if (!fs) return null;
+  const main = fs.statSync(dbName, { throwIfNoEntry: false });
+  if (!main) return null;
+  let total = main.size;
+  for (const suffix of ['-wal', '-journal'])
+    total += fs.statSync(dbName + suffix, { throwIfNoEntry: false })?.size ?? 0;
+  return total;
+}
+
 export function createTenantDatabase(options: TenantDatabaseOptions): Database {
   if (options.quiet !== false) quietWatermelonLogs();
   installUuidV7Ids();

@@ -37,7 +37,16 @@ export interface SyncEngineOptions {
   pullLimit?: number;
   /** Override how a conflict the server refused is settled on the device. */
   onConflict?: ConflictPolicy;
+  /**
+   * Retry ceiling for an operation the server keeps refusing (a per-item error
+   * such as VALIDATION_FAILED, not a network failure): after this many attempts
+   * it is no longer sent and waits for `retryGivenUp()` (default 10; 0 = never give up).
+   */
+  maxItemAttempts?: number;
 }
+
+/** `last_error` prefix of an operation the engine stopped sending (see `maxItemAttempts`). */
+export const GAVE_UP = 'gave up: ';
 
 /**
  * How the device settles a push the server refused as a conflict:
@@ -94,6 +103,8 @@ export interface SyncMetrics {
   conflicts: number;
   /** Operations sent again after an earlier failure. */
   retries: number;
+  /** Operations the engine stopped sending after `maxItemAttempts` refusals. */
+  givenUp: number;
 }
 
 export interface ConflictInfo {
@@ -142,6 +153,10 @@ function stringOrNull(value: unknown): string | null {
   return typeof value === 'string' && value !== '' ? value : null;
 }
 
+function isGivenUp(op: OperationRecord): boolean {
+  return op.status === 'failed' && (op.lastError ?? '').startsWith(GAVE_UP);
+}
+
 export class SyncEngine {
   readonly queue: OperationQueue;
   readonly lock: SyncLock;
@@ -158,6 +173,7 @@ export class SyncEngine {
     itemsPulled: 0,
     conflicts: 0,
     retries: 0,
+    givenUp: 0,
   };
   private readonly byName = new Map<string, EntityDescriptor>();
   private readonly pushBatchSize: number;
@@ -212,19 +228,26 @@ export class SyncEngine {
   }
 
   /**
-   * Discard local changes of the given entities and reload them from the
-   * server: waiting operations are dropped, records never acknowledged by the
-   * server are removed, the cursor is reset and everything is pulled again;
-   * records the server no longer has are removed.
+   * Reload the given entities from the server: the cursor is reset, every
+   * record is pulled again and replaces the local copy, and records the server
+   * no longer has are removed. Records with a waiting local change (and the
+   * operations themselves) are kept and pushed by the next sync, unless
+   * `discardPending` is set: then waiting operations are dropped, records
+   * never acknowledged by the server are removed, and every record is
+   * replaced by the server's copy.
    */
-  forceSyncFromServer(names: string[] = this.entities.map((e) => e.name)): Promise<SyncReport> {
+  forceSyncFromServer(
+    names: string[] = this.entities.map((e) => e.name),
+    options: { discardPending?: boolean } = {},
+  ): Promise<SyncReport> {
     return this.lock.run(`forceServer:${names.join(',')}`, () =>
       this.measured(async () => {
         const startedAt = new Date();
         const reports: EntitySyncReport[] = [];
         for (const entity of this.pick(names)) {
           const report = emptyReport(entity.name);
-          await this.discardLocal(entity);
+          if (options.discardPending) await this.discardLocal(entity);
+          else await this.resetCursor(entity);
           const seen = new Set<string>();
           await this.pullEntity(entity, report, seen);
           await this.removeUnseen(entity, seen, report);
@@ -368,20 +391,24 @@ export class SyncEngine {
     await this.compact(entity);
     const attempted = new Set<string>();
     for (;;) {
+      // One read of the queue per round (not per batch: 10k waiting operations would be read 100 times).
+      // A record sends one operation per round; its next one (and any change made meanwhile) goes in the next round.
       const open = (await this.queue.open(entity.name)).filter(
-        (op) => op.status !== 'sending' && !op.conflictId && !attempted.has(op.id),
+        (op) => op.status !== 'sending' && !op.conflictId && !attempted.has(op.id) && !isGivenUp(op),
       );
-      const batch: OperationRecord[] = [];
-      const inBatch = new Set<string>();
+      const round: OperationRecord[] = [];
+      const inRound = new Set<string>();
       for (const op of open) {
-        if (inBatch.has(op.entityId)) continue;
-        inBatch.add(op.entityId);
-        batch.push(op);
-        if (batch.length >= this.pushBatchSize) break;
+        if (inRound.has(op.entityId)) continue;
+        inRound.add(op.entityId);
+        round.push(op);
       }
-      if (batch.length === 0) return;
-      for (const op of batch) attempted.add(op.id);
-      await this.pushBatch(entity, batch, report, force);
+      if (round.length === 0) return;
+      for (let i = 0; i < round.length; i += this.pushBatchSize) {
+        const batch = round.slice(i, i + this.pushBatchSize);
+        for (const op of batch) attempted.add(op.id);
+        await this.pushBatch(entity, batch, report, force);
+      }
     }
   }
 
@@ -592,7 +619,12 @@ export class SyncEngine {
         if (!isConflict) {
           report.failed += 1;
           this.metrics.itemsFailed += 1;
-          const message = `${result.errorCode ?? 'ERROR'}: ${result.errorMessage ?? 'push failed'}`;
+          let message = `${result.errorCode ?? 'ERROR'}: ${result.errorMessage ?? 'push failed'}`;
+          const max = this.options.maxItemAttempts ?? 10;
+          if (max > 0 && op.attempts + 1 >= max) {
+            message = `${GAVE_UP}${message}`;
+            this.metrics.givenUp += 1;
+          }
           plans.push(() => [this.prepareFailed(op, message)]);
           continue;
         }
@@ -985,12 +1017,22 @@ export class SyncEngine {
     }, 'trackhub:discardLocal');
   }
 
+  private async resetCursor(entity: EntityDescriptor): Promise<void> {
+    const state = await this.syncState(entity);
+    if (!state) return;
+    await this.database.write(async () => {
+      await this.database.batch(state.prepareDestroyPermanently());
+    }, 'trackhub:resetCursor');
+  }
+
+  /** Removes records the server did not send in a full pull (records with a waiting operation stay). */
   private async removeUnseen(entity: EntityDescriptor, seen: Set<string>, report: EntitySyncReport): Promise<void> {
     await this.database.write(async () => {
       const all = await this.collection(entity).query().fetch();
+      const waiting = await this.queue.recordsWithOpenOps(entity.name);
       const gone = all.filter((r) => {
         const sid = stringOrNull(raw(r, SYNC_COLUMNS.serverId));
-        return sid !== null && !seen.has(sid);
+        return sid !== null && !seen.has(sid) && !waiting.has(r.id);
       });
       report.deleted += gone.length;
       await this.database.batch(...gone.map((r) => r.prepareDestroyPermanently()));
@@ -1028,6 +1070,28 @@ export class SyncEngine {
   }
 
   // ---------------------------------------------------------------- conflicts
+
+  /** Operations the engine stopped sending (see `maxItemAttempts`), oldest first. */
+  async givenUp(entity?: string): Promise<OperationRecord[]> {
+    return (await this.queue.open(entity)).filter(isGivenUp);
+  }
+
+  /** Makes given-up operations eligible again (attempts restart at 0); they go with the next sync. */
+  async retryGivenUp(entity?: string): Promise<number> {
+    const ops = await this.givenUp(entity);
+    if (ops.length === 0) return 0;
+    await this.database.write(async () => {
+      await this.database.batch(
+        ...ops.map((op) =>
+          op.prepareUpdate((o) => {
+            o._setRaw('status', 'pending');
+            o._setRaw('attempts', 0);
+          }),
+        ),
+      );
+    }, 'trackhub:retryGivenUp');
+    return ops.length;
+  }
 
   async listConflicts(filter: { entity?: string; resolved?: boolean } = {}): Promise<ConflictInfo[]> {
     const clauses = [];

@@ -4,9 +4,9 @@
  * per-tenant database, typed service base class).
  */
 export { TrackhubClient } from './client.js';
-export type { TrackhubClientOptions, TrackhubConnectionOptions } from './client.js';
+export type { ClientMetrics, TrackhubClientOptions, TrackhubConnectionOptions } from './client.js';
 export { OfflineFirstService, RecordNotFoundError, ValidationError } from './service.js';
-export { SyncEngine } from './engine.js';
+export { GAVE_UP, SyncEngine } from './engine.js';
 export { SyncWorker } from './worker.js';
 export { UploadQueue } from './uploads.js';
 export type { Uploader, UploadInfo, UploadRequest, UploadStats, UploadStatus } from './uploads.js';
@@ -41,7 +41,7 @@ export type {
   SyncResultItem,
   TransportOptions,
 } from './transport.js';
-export { IN_MEMORY, createTenantDatabase, tenantDatabaseName, tenantDbName } from './database.js';
+export { IN_MEMORY, createTenantDatabase, databaseFileSize, tenantDatabaseName, tenantDbName } from './database.js';
 export type { AdapterFactoryOptions, ModelClass, TenantDatabaseOptions } from './database.js';
 export { SYNC_COLUMNS } from './descriptors.js';
 export type {

@@ -68,7 +68,16 @@ export function coalesce(previous: QueuedChange | null, next: QueuedChange): Coa
         if (!previous.base && !next.base) return { kind: 'replace', operation: 'update', payload: merged };
         return { kind: 'replace', operation: 'update', payload: merged, base: { ...next.base, ...previous.base } };
       }
-      if (next.operation === 'delete') return { kind: 'replace', operation: 'delete', payload: {} };
+      // The delete keeps the update's payload and base (not sent): `undo` turns it back into that update.
+      if (next.operation === 'delete')
+        return previous.base
+          ? {
+              kind: 'replace',
+              operation: 'delete',
+              payload: previous.payload,
+              base: previous.base,
+            }
+          : { kind: 'replace', operation: 'delete', payload: previous.payload };
       break;
     case 'delete':
       if (next.operation === 'delete') return { kind: 'replace', operation: 'delete', payload: {} };

@@ -12,7 +12,7 @@ import { map } from 'rxjs';
 import type { Observable } from 'rxjs';
 
 import type { TrackhubClient } from './client.js';
-import { appToRaw, appToWire, rawToWire, recordFromRaw } from './codec.js';
+import { appToRaw, appToWire, rawToWire, recordFromRaw, wireToRaw } from './codec.js';
 import type { RawRow, WireItem } from './codec.js';
 import type { EntityDescriptor, FieldDescriptor, SyncedRecord } from './descriptors.js';
 import { SYNC_COLUMNS } from './descriptors.js';
@@ -273,6 +273,57 @@ export class OfflineFirstService<
     }, `${this.descriptor.name}.delete`);
   }
 
+  /**
+   * Undoes the record's local changes that have not reached the server yet,
+   * from the snapshot the queue keeps (waiting operations are coalesced, so
+   * this is every unsynced change since the last sync):
+   * an unsynced create removes the record; an update restores the fields it
+   * changed to what the device last had from the server; a delete brings the
+   * record back (with an earlier unsynced update still queued, if any).
+   * Resolves false when there is nothing to undo: no waiting operation, or it
+   * is being sent, waits on a conflict, or may already have reached the server.
+   */
+  async undo(id: string): Promise<boolean> {
+    const db = this.client.database;
+    const queue = this.client.engine.queue;
+    return db.write(async () => {
+      const ops = await queue.open(this.descriptor.name, [id]);
+      const op = ops[ops.length - 1];
+      // An operation that may have reached the server (sent before, answer lost) is not undone locally.
+      if (!op || op.status === 'sending' || op.conflictId || op.attempts > 0) return false;
+      const rows = await this.collection.query(Q.where('id', id)).fetch();
+      const record = rows[0];
+      if (!record) return false;
+      const now = Date.now();
+      if (op.operation === 'insert') {
+        await db.batch(record.prepareDestroyPermanently(), op.prepareDestroyPermanently());
+        return true;
+      }
+      const base = op.base ?? {};
+      const restore = (r: Model): void => {
+        for (const field of this.descriptor.fields)
+          if (field.name in base) r._setRaw(field.column, wireToRaw(field, base[field.name]));
+      };
+      if (op.operation === 'update') {
+        await db.batch(record.prepareUpdate(restore), op.prepareDestroyPermanently());
+        return true;
+      }
+      // delete: bring the record back; an update folded into the delete is queued again.
+      const folded = Object.keys(op.payload).length > 0;
+      await db.batch(
+        record.prepareUpdate((r) => r._setRaw(SYNC_COLUMNS.deletedAt, null)),
+        folded
+          ? op.prepareUpdate((o) => {
+              o._setRaw('operation', 'update');
+              o._setRaw('status', 'pending');
+              o._setRaw('updated_at', now);
+            })
+          : op.prepareDestroyPermanently(),
+      );
+      return true;
+    }, `${this.descriptor.name}.undo`);
+  }
+
   // ---------------------------------------------------------------- reads
 
   private async liveModel(id: string): Promise<TModel> {
@@ -343,8 +394,9 @@ export class OfflineFirstService<
     return this.client.syncAll();
   }
 
-  forceSyncFromServer(): Promise<SyncReport> {
-    return this.client.forceSyncFromServer([this.descriptor.name]);
+  /** Reloads this entity from the server; waiting local changes are kept unless `discardPending`. */
+  forceSyncFromServer(options: { discardPending?: boolean } = {}): Promise<SyncReport> {
+    return this.client.forceSyncFromServer([this.descriptor.name], options);
   }
 
   forcePushLocal(): Promise<SyncReport> {

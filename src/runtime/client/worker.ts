@@ -1,6 +1,6 @@
 /**
  * Background sync worker: polls, syncs soon after a local change or when the
- * network comes back (debounced), and backs off exponentially after failures.
+ * network comes back (debounced), and backs off exponentially (with jitter) after failures.
  * Every run goes through `client.syncAll()`, so it never overlaps another sync.
  *
  * The network signal is yours to wire (NetInfo on React Native, `online`
@@ -19,6 +19,14 @@ export interface SyncWorkerOptions {
   initialBackoffMs?: number;
   /** Longest retry delay (default 300 000 ms). */
   maxBackoffMs?: number;
+  /**
+   * Jitter: each retry delay is shortened by a random fraction up to this
+   * (default 0.5: between half and all of the exponential delay), so devices that
+   * failed together do not retry together. 0 = no jitter.
+   */
+  jitter?: number;
+  /** Random source in [0, 1) for the jitter (default Math.random; inject a seeded one in tests). */
+  random?: () => number;
   /** Sync soon after every local change (default true). */
   syncOnChange?: boolean;
   /** Starting network state (default true). */
@@ -133,7 +141,21 @@ export class SyncWorker {
   private backoff(): number {
     const initial = this.options.initialBackoffMs ?? 2_000;
     const max = this.options.maxBackoffMs ?? 300_000;
-    return Math.min(max, initial * 2 ** Math.max(0, this.failures - 1));
+    const delay = Math.min(max, initial * 2 ** Math.max(0, this.failures - 1));
+    const jitter = Math.min(1, Math.max(0, this.options.jitter ?? 0.5));
+    const random = this.options.random ?? Math.random;
+    return Math.round(delay * (1 - jitter * random()));
+  }
+
+  /** The delay before the next retry after `failures` consecutive failures (for tests and dashboards). */
+  backoffFor(failures: number): number {
+    const saved = this.failures;
+    this.failures = failures;
+    try {
+      return this.backoff();
+    } finally {
+      this.failures = saved;
+    }
   }
 
   private run(): Promise<void> {
