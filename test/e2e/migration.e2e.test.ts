@@ -11,31 +11,14 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createTrackhubServer } from 'trackhub-gen/runtime/server';
-
-import { createPrismaClientFor } from '../../src/prisma/client-factory.js';
 import { runCli } from '../support/cli.js';
+import { bootGeneratedServer, TAG_MODEL } from '../support/generated-project.js';
 
 // Inside the repository, so generated code resolves `trackhub-gen/runtime/*`.
 const work = path.resolve('.cache/test-migration');
 const v1 = path.join(work, 'v1');
 const v2 = path.join(work, 'v2');
 const tmp = mkdtempSync(path.join(tmpdir(), 'trackhub-migration-'));
-const TAG_MODEL = `
-/// @sync
-model Tag {
-  id        String    @id @default(uuid())
-  clientId  String?
-  version   Int       @default(1)
-  updatedAt DateTime  @updatedAt
-  deletedAt DateTime?
-  tenantId  String
-  label     String
-
-  @@unique([tenantId, clientId])
-  @@index([tenantId, updatedAt, id])
-}
-`;
 let v2Schema = '';
 const stops: (() => Promise<void>)[] = [];
 
@@ -63,15 +46,8 @@ describe('seed matrix: client schema migration', () => {
     expect(readFileSync(path.join(v2, 'client/generated/schema.ts'), 'utf8')).toContain('SCHEMA_VERSION = 2;');
 
     // The server runs the version-2 schema.
-    const { prisma, disconnect } = await createPrismaClientFor(v2Schema, 'sqlite', path.join(tmp, 'server.db'), { reset: true });
-    const { AppModule } = await import(path.join(v2, 'server/app.module.ts'));
-    const app = await createTrackhubServer(AppModule.forRoot({ prisma }), { logger: ['error'] });
-    await app.listen(0, '127.0.0.1');
-    stops.push(async () => {
-      await app.close();
-      await disconnect();
-    });
-    const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}/graphql`;
+    const { url, prisma, stop } = await bootGeneratedServer(v2, v2Schema, path.join(tmp, 'server.db'));
+    stops.push(stop);
     const dbDir = path.join(tmp, 'device');
     const options = { tenantId: 't1', url, token: 'dev:t1:ann', dbDir };
 

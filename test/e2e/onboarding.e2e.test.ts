@@ -12,30 +12,13 @@ import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { createTrackhubServer } from 'trackhub-gen/runtime/server';
-
-import { createPrismaClientFor } from '../../src/prisma/client-factory.js';
 import { runCli } from '../support/cli.js';
+import { bootGeneratedServer, TAG_MODEL } from '../support/generated-project.js';
 
 const work = path.resolve('.cache/test-onboarding');
 const v1 = path.join(work, 'v1');
 const v3 = path.join(work, 'project');
 const tmp = mkdtempSync(path.join(tmpdir(), 'trackhub-onboarding-'));
-const TAG_MODEL = `
-/// @sync
-model Tag {
-  id        String    @id @default(uuid())
-  clientId  String?
-  version   Int       @default(1)
-  updatedAt DateTime  @updatedAt
-  deletedAt DateTime?
-  tenantId  String
-  label     String
-
-  @@unique([tenantId, clientId])
-  @@index([tenantId, updatedAt, id])
-}
-`;
 const stops: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
@@ -92,15 +75,8 @@ describe('onboarding a new entity', () => {
     expect(tsc.status).toBe(0);
 
     // And Tag syncs end to end between two devices.
-    const { prisma, disconnect } = await createPrismaClientFor(readFileSync(schema, 'utf8'), 'sqlite', path.join(tmp, 'onboard.db'), { reset: true });
-    const { AppModule } = await import(path.join(v3, 'server/app.module.ts'));
-    const app = await createTrackhubServer(AppModule.forRoot({ prisma }), { logger: ['error'] });
-    await app.listen(0, '127.0.0.1');
-    stops.push(async () => {
-      await app.close();
-      await disconnect();
-    });
-    const url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}/graphql`;
+    const { url, prisma, stop } = await bootGeneratedServer(v3, readFileSync(schema, 'utf8'), path.join(tmp, 'onboard.db'));
+    stops.push(stop);
     const { createClient } = await import(path.join(v3, 'client/generated/index.ts'));
     const a = createClient({ tenantId: 't9', url, token: 'dev:t9:a', dbDir: path.join(tmp, 'onboard-a') });
     const b = createClient({ tenantId: 't9', url, token: 'dev:t9:b', dbDir: path.join(tmp, 'onboard-b') });

@@ -1,0 +1,50 @@
+/**
+ * Helpers for tests that generate a project of their own (inside the repository,
+ * so generated code resolves `trackhub-gen/runtime/*`) and boot its server.
+ */
+import 'reflect-metadata';
+
+import path from 'node:path';
+
+import { createTrackhubServer } from 'trackhub-gen/runtime/server';
+
+import { createPrismaClientFor } from '../../src/prisma/client-factory.js';
+
+/** A new @sync entity to onboard or migrate to. */
+export const TAG_MODEL = `
+/// @sync
+model Tag {
+  id        String    @id @default(uuid())
+  clientId  String?
+  version   Int       @default(1)
+  updatedAt DateTime  @updatedAt
+  deletedAt DateTime?
+  tenantId  String
+  label     String
+
+  @@unique([tenantId, clientId])
+  @@index([tenantId, updatedAt, id])
+}
+`;
+
+export interface GeneratedServer {
+  url: string;
+  prisma: any;
+  stop(): Promise<void>;
+}
+
+/** Boots `<outDir>/server/app.module.ts` over HTTP on a fresh SQLite file with `schemaText`'s tables. */
+export async function bootGeneratedServer(outDir: string, schemaText: string, dbFile: string): Promise<GeneratedServer> {
+  const { prisma, disconnect } = await createPrismaClientFor(schemaText, 'sqlite', dbFile, { reset: true });
+  const { AppModule } = await import(path.join(outDir, 'server/app.module.ts'));
+  const app = await createTrackhubServer(AppModule.forRoot({ prisma }), { logger: ['error'] });
+  await app.listen(0, '127.0.0.1');
+  return {
+    url: `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}/graphql`,
+    prisma,
+    async stop() {
+      await app.close();
+      await disconnect();
+    },
+  };
+}
