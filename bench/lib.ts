@@ -1,0 +1,161 @@
+/**
+ * Shared helpers for the benchmarks: child processes, results, PostgreSQL databases.
+ * Workers print one line `@@RESULT <json>` (plus `@@READY <url>` for servers).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import pg from 'pg';
+
+export const REPO = fileURLToPath(new URL('../', import.meta.url));
+export const BENCH = path.join(REPO, 'bench');
+/** The loader the generated server needs (decorator metadata). */
+export const SWC = ['--import', '@swc-node/register/esm-register'];
+export const TSX = ['--import', 'tsx'];
+
+export function result(value: Record<string, unknown>): void {
+  const ru = process.resourceUsage();
+  process.stdout.write(`@@RESULT ${JSON.stringify({ ...value, maxRssMb: +(ru.maxRSS / 1024).toFixed(1) })}\n`);
+}
+
+export interface WorkerResult {
+  ok: boolean;
+  wallMs: number;
+  value?: any;
+  error?: string;
+}
+
+/** Runs `node <loader> bench/<script> args...`; returns the parsed @@RESULT line and the wall time. */
+export function runWorker(loader: string[], script: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<WorkerResult> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [...loader, path.resolve(BENCH, script), ...args], {
+      cwd: opts.cwd ?? REPO,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 600_000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const wallMs = performance.now() - t0;
+      const line = (out + '\n' + err).split('\n').find((l) => l.startsWith('@@RESULT '));
+      if (code === 0 && line) resolve({ ok: true, wallMs, value: JSON.parse(line.slice(9)) });
+      else {
+        const lines = (err || out).trim().split('\n').filter((l) => !l.includes('🍉'));
+        const first = lines.findIndex((l) => /Error|error:/.test(l));
+        const picked = first >= 0 ? lines.slice(first, first + 4) : lines.slice(-6);
+        resolve({ ok: false, wallMs, error: `exit ${code ?? signal}: ${picked.map((l) => l.trim()).join(' | ').slice(0, 600)}` });
+      }
+    });
+  });
+}
+
+export interface ServerHandle {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<any>;
+}
+
+/** Starts bench/server-worker.ts in its own process; resolves when it prints @@READY. */
+export function startServerProcess(args: string[]): Promise<ServerHandle> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...SWC, path.join(BENCH, 'server-worker.ts'), ...args], {
+      cwd: REPO,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    let ready = false;
+    child.stderr.on('data', (d) => (err += d));
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /@@READY (\S+)/.exec(out);
+      if (m && !ready) {
+        ready = true;
+        resolve({
+          url: m[1]!,
+          child,
+          stop: () =>
+            new Promise((res) => {
+              child.on('exit', () => {
+                const line = out.split('\n').find((l) => l.startsWith('@@RESULT '));
+                res(line ? JSON.parse(line.slice(9)) : null);
+              });
+              child.stdin!.end(); // the worker exits when stdin closes
+            }),
+        });
+      }
+    });
+    child.on('exit', (code) => {
+      if (!ready) reject(new Error(`server worker exited ${code}: ${err.trim().split('\n').slice(-8).join(' | ')}`));
+    });
+  });
+}
+
+export const DEFAULT_PG_URL = 'postgresql://trackhub:trackhub@127.0.0.1:5432/trackhub';
+export function pgAdminUrl(): string {
+  return process.env.TRACKHUB_PG_URL || DEFAULT_PG_URL;
+}
+
+/** null when PostgreSQL answers, else the reason. */
+export async function pgUnavailable(): Promise<string | null> {
+  const client = new pg.Client({ connectionString: pgAdminUrl(), connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return null;
+  } catch (error) {
+    return `PostgreSQL not reachable at ${pgAdminUrl().replace(/:[^:@/]*@/, ':***@')} (${(error as Error).message}); start it with scripts/start-postgres.sh`;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+/** Drops and creates `trackhub_bench_<name>`; returns its URL. */
+export async function freshBenchDatabase(name: string): Promise<string> {
+  const db = `trackhub_bench_${name.replace(/[^a-z0-9_]/gi, '_').toLowerCase()}`;
+  const admin = new pg.Client({ connectionString: pgAdminUrl(), connectionTimeoutMillis: 5000 });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await admin.query(`CREATE DATABASE "${db}"`);
+        break;
+      } catch (error) {
+        if (attempt >= 20 || !/being accessed by other users/.test((error as Error).message)) throw error;
+        await new Promise((r) => setTimeout(r, 200 + attempt * 100));
+      }
+    }
+  } finally {
+    await admin.end();
+  }
+  const u = new URL(pgAdminUrl());
+  u.pathname = `/${db}`;
+  return u.toString();
+}
+
+export async function dropBenchDatabase(url: string): Promise<void> {
+  const db = decodeURIComponent(new URL(url).pathname.slice(1));
+  if (!db.startsWith('trackhub_bench_')) return;
+  const admin = new pg.Client({ connectionString: pgAdminUrl(), connectionTimeoutMillis: 5000 });
+  await admin.connect();
+  try {
+    await admin.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+export const now = (): number => performance.now();

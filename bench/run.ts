@@ -1,0 +1,226 @@
+/**
+ * trackhub-gen benchmarks (issue 7).
+ *
+ *   npm run bench                 full mode
+ *   npm run bench -- --quick      quick mode (also BENCH_QUICK=1 or npm run bench:quick), < 5 min
+ *   npm run bench -- --only gen,push,pull,load
+ *
+ * Every measured task runs in its own child process (peak RSS per task); ratios are
+ * measured side by side in the same run. Prints a table and writes
+ * bench-results/latest.json (plus a dated copy).
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+import { syntheticSchema } from './schema-gen.js';
+import { REPO, SWC, TSX, dropBenchDatabase, freshBenchDatabase, pgUnavailable, runWorker, startServerProcess } from './lib.js';
+
+const { values } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
+});
+const QUICK = values.quick || ['1', 'true'].includes((process.env.BENCH_QUICK ?? '').toLowerCase());
+const ONLY = new Set((values.only ?? 'gen,push,pull,load').split(','));
+const cfg = QUICK
+  ? { models: [10, 100, 400], push: 2_000, pull: 20_000, devices: 10, seconds: 8 }
+  : { models: [10, 100, 400], push: 10_000, pull: 100_000, devices: 50, seconds: 30 };
+
+interface Row {
+  section: string;
+  name: string;
+  value: string;
+  rssMb?: number | undefined;
+  ratio?: string | undefined;
+  target?: string | undefined;
+  status?: 'met' | 'MISSED' | 'skipped' | 'error' | '' | undefined;
+}
+const rows: Row[] = [];
+const json: Record<string, any> = {
+  date: new Date().toISOString(),
+  mode: QUICK ? 'quick' : 'full',
+  config: cfg,
+  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memGb: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version, loadavgAtStart: os.loadavg() },
+  results: {} as Record<string, any>,
+};
+const started = performance.now();
+const fmtMs = (ms: number) => (ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`);
+const log = (s: string) => console.log(s);
+function add(r: Row): void {
+  rows.push(r);
+  log(`  ${r.section.padEnd(6)} ${r.name.padEnd(44)} ${r.value.padStart(12)}${r.rssMb !== undefined ? `  ${r.rssMb} MB` : ''}${r.ratio ? `  ${r.ratio}` : ''}${r.status ? `  [${r.status}]` : ''}`);
+}
+const skip = (section: string, name: string, reason: string) => add({ section, name, value: '-', status: 'skipped', target: `skipped: ${reason}` });
+const check = (ok: boolean): Row['status'] => (ok ? 'met' : 'MISSED');
+
+const pgReason = ONLY.has('push') || ONLY.has('load') ? await pgUnavailable() : null;
+if (pgReason) log(`!! PostgreSQL rows will be skipped: ${pgReason}`);
+log(`trackhub-gen bench (${QUICK ? 'quick' : 'full'} mode), ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+
+// ---------------------------------------------------------------- 1. generator
+if (ONLY.has('gen')) {
+  log('\n1. generator: trackhub generate / check vs Prisma client generation (each in its own process, wall time incl. node startup)');
+  json.results.generator = [];
+  for (const models of cfg.models) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), `trackhub-bench-gen${models}-`));
+    const schema = path.join(dir, 'schema.prisma');
+    writeFileSync(schema, syntheticSchema(models));
+    const cli = (cmd: string) =>
+      runWorker(['--import', './bench/rss-hook.mjs'], path.join(REPO, 'bin/trackhub-gen.mjs'), [cmd, '--schema', schema, '--out', path.join(dir, 'out')], { cwd: REPO, timeoutMs: 300_000 });
+    const gen = await cli('generate');
+    const chk = await cli('check');
+    const prisma = await runWorker(TSX, 'gen-worker.ts', ['prisma', schema, path.join(dir, 'prisma-client')], { timeoutMs: 600_000 });
+    rmSync(dir, { recursive: true, force: true });
+    const entry = { models, generate: gen, check: chk, prisma };
+    json.results.generator.push(entry);
+    for (const [name, r] of [['trackhub generate', gen], ['trackhub check', chk], ['prisma generate (client)', prisma]] as const) {
+      if (!r.ok) add({ section: 'gen', name: `${models} models: ${name}`, value: 'error', status: 'error', target: r.error });
+    }
+    const pr = prisma.ok ? prisma.wallMs : NaN;
+    if (gen.ok) {
+      const ratio = gen.wallMs / pr;
+      (entry as any).ratio = ratio;
+      add({ section: 'gen', name: `${models} models: trackhub generate`, value: fmtMs(gen.wallMs), rssMb: gen.value.maxRssMb, ratio: prisma.ok ? `${ratio.toFixed(2)}x Prisma` : undefined, target: models === 100 ? '<= 0.5x Prisma' : undefined, status: models === 100 && prisma.ok ? check(ratio <= 0.5) : '' });
+    }
+    if (chk.ok) add({ section: 'gen', name: `${models} models: trackhub check`, value: fmtMs(chk.wallMs), rssMb: chk.value.maxRssMb, ratio: prisma.ok ? `${(chk.wallMs / pr).toFixed(2)}x Prisma` : undefined });
+    if (prisma.ok) add({ section: 'gen', name: `${models} models: prisma client generation`, value: fmtMs(prisma.wallMs), rssMb: prisma.value.maxRssMb });
+  }
+}
+
+// ---------------------------------------------------------------- 2. push
+if (ONLY.has('push')) {
+  log(`\n2. push: ${cfg.push} offline changes (60% creates, 30% updates, 10% deletes) from one device until the queue is empty`);
+  json.results.push = {};
+  for (const provider of ['sqlite', 'postgresql'] as const) {
+    const label = provider === 'sqlite' ? 'SQLite' : 'PostgreSQL';
+    if (provider === 'postgresql' && pgReason) {
+      skip('push', `${label}: push ${cfg.push}`, pgReason);
+      json.results.push[provider] = { skipped: pgReason };
+      continue;
+    }
+    const urls = provider === 'postgresql' ? [await freshBenchDatabase('push'), await freshBenchDatabase('push_floor')] : [];
+    const r = await runWorker(SWC, 'push-worker.ts', [provider, String(cfg.push), ...urls], { timeoutMs: 900_000 });
+    for (const u of urls) await dropBenchDatabase(u).catch(() => undefined);
+    json.results.push[provider] = r;
+    if (!r.ok) {
+      add({ section: 'push', name: `${label}: push ${cfg.push}`, value: 'error', status: 'error', target: r.error });
+      log(`    ${r.error}`);
+      continue;
+    }
+    const v = r.value;
+    const okQueue = v.left === 0 && v.failed === 0;
+    add({ section: 'push', name: `${label}: syncPush until queue empty`, value: fmtMs(v.pushMs), rssMb: v.maxRssMb, ratio: `${v.ratio.toFixed(1)}x floor`, target: '<= 3x floor', status: okQueue ? check(v.ratio <= 3) : 'error' });
+    add({ section: 'push', name: `${label}:   of which HTTP (server) in ${v.pushRequests} requests`, value: fmtMs(v.pushHttpMs) });
+    if (v.pushErrors?.length) add({ section: 'push', name: `${label}:   failed syncs retried (${v.pushErrors.length})`, value: v.pushErrors.map((e: string) => (/\((\w+)\)$/.exec(e)?.[1] ?? 'error')).join(','), status: 'MISSED' });
+    add({ section: 'push', name: `${label}: floor (Prisma ${fmtMs(v.floorServerMs)} + device batch ${fmtMs(v.floorLocalMs)})`, value: fmtMs(v.floorMs) });
+    add({ section: 'push', name: `${label}: (untimed) local enqueue of the changes`, value: fmtMs(v.localEnqueueMs) });
+    if (!okQueue) log(`    queue left ${v.left}, failed items ${v.failed}`);
+  }
+}
+
+// ---------------------------------------------------------------- 3. initial pull
+if (ONLY.has('pull')) {
+  log(`\n3. initial pull: ${cfg.pull} records (80% Space, 20% Group) into a fresh device, server on SQLite`);
+  json.results.pull = {};
+  let server;
+  try {
+    server = await startServerProcess(['sqlite', '--seed', String(cfg.pull), '--tenant', 'bench']);
+  } catch (error) {
+    add({ section: 'pull', name: 'server', value: 'error', status: 'error', target: String(error) });
+  }
+  if (server) {
+    // Warm the server up (JIT, SQLite page cache) with one full pull, so neither measured run pays for it.
+    json.results.pull.warmupMs = await warmPull(server.url, 'bench');
+    const th = await runWorker(SWC, 'pull-worker.ts', ['trackhub', server.url, 'bench'], { timeoutMs: 900_000 });
+    const wm = await runWorker(SWC, 'pull-worker.ts', ['watermelon', server.url, 'bench'], { timeoutMs: 900_000 });
+    json.results.pull.server = await server.stop();
+    json.results.pull.trackhub = th;
+    json.results.pull.watermelon = wm;
+    if (!th.ok) add({ section: 'pull', name: 'trackhub syncPull', value: 'error', status: 'error', target: th.error });
+    if (!wm.ok) add({ section: 'pull', name: 'WatermelonDB synchronize()', value: 'error', status: 'error', target: wm.error });
+    if (th.ok && wm.ok) {
+      const ratio = th.value.ms / wm.value.ms;
+      json.results.pull.ratio = ratio;
+      add({ section: 'pull', name: `trackhub client.syncPull() (${th.value.pulled} items)`, value: fmtMs(th.value.ms), rssMb: th.value.maxRssMb, ratio: `${ratio.toFixed(2)}x synchronize()`, target: '<= 1.0x synchronize()', status: check(ratio <= 1.0) });
+      add({ section: 'pull', name: '  of which HTTP (server + transfer): trackhub / synchronize', value: `${fmtMs(th.value.httpMs)} / ${fmtMs(wm.value.httpMs)}` });
+      add({ section: 'pull', name: `trackhub peak RSS`, value: `${th.value.maxRssMb} MB`, target: '<= 400 MB', status: check(th.value.maxRssMb <= 400) });
+      add({ section: 'pull', name: `WatermelonDB synchronize() (${wm.value.pulled} items)`, value: fmtMs(wm.value.ms), rssMb: wm.value.maxRssMb });
+    }
+  }
+}
+
+async function warmPull(url: string, tenant: string): Promise<number> {
+  const t0 = performance.now();
+  const query = 'query($entity:String!,$limit:Int,$cursor:String){ syncPull(entity:$entity,limit:$limit,cursor:$cursor){ items hasMore cursor } }';
+  for (const entity of ['Space', 'Group']) {
+    let cursor: string | undefined;
+    for (;;) {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer dev:${tenant}:u1` },
+        body: JSON.stringify({ query, variables: { entity, limit: 1000, ...(cursor ? { cursor } : {}) } }),
+      });
+      const page = ((await res.json()) as any).data.syncPull;
+      if (!page.hasMore) break;
+      cursor = page.cursor;
+    }
+  }
+  return performance.now() - t0;
+}
+
+// ---------------------------------------------------------------- 4. load
+if (ONLY.has('load')) {
+  log(`\n4. server load: ${cfg.devices} devices doing push/pull cycles for ${cfg.seconds} s, server on PostgreSQL (server and devices in separate processes)`);
+  if (pgReason) {
+    skip('load', `${cfg.devices} devices`, pgReason);
+    json.results.load = { skipped: pgReason };
+  } else {
+    const url = await freshBenchDatabase('load');
+    let server;
+    try {
+      server = await startServerProcess(['postgresql', url]);
+    } catch (error) {
+      add({ section: 'load', name: 'server', value: 'error', status: 'error', target: String(error) });
+    }
+    if (server) {
+      const r = await runWorker(SWC, 'load-worker.ts', [server.url, String(cfg.devices), String(cfg.seconds)], { timeoutMs: 600_000 });
+      const srv = await server.stop();
+      json.results.load = { ...r, server: srv };
+      if (!r.ok) add({ section: 'load', name: 'load', value: 'error', status: 'error', target: r.error });
+      else {
+        const v = r.value;
+        add({ section: 'load', name: `throughput (${v.requests} requests, ${v.cycles} cycles)`, value: `${v.requestsPerSec.toFixed(0)} req/s`, ratio: `${v.cyclesPerSec.toFixed(1)} cycles/s` });
+        add({ section: 'load', name: 'request latency p50', value: fmtMs(v.p50) });
+        add({ section: 'load', name: 'request latency p99', value: fmtMs(v.p99), target: '< 200 ms', status: check(v.p99 < 200) });
+        add({ section: 'load', name: `  push p50 / p99`, value: `${Math.round(v.pushP50)} / ${Math.round(v.pushP99)} ms` });
+        add({ section: 'load', name: `  pull p50 / p99`, value: `${Math.round(v.pullP50)} / ${Math.round(v.pullP99)} ms` });
+        add({ section: 'load', name: `  sync cycle p50 / p99`, value: `${Math.round(v.cycleP50)} / ${Math.round(v.cycleP99)} ms` });
+        add({ section: 'load', name: 'errors (requests, cycles, items)', value: String(v.errors), ratio: `${v.requestErrors}/${v.cycleErrors}/${v.itemErrors}`, status: v.errors === 0 ? 'met' : 'MISSED' });
+        add({ section: 'load', name: 'peak RSS server / devices', value: `${srv?.maxRssMb ?? '?'} / ${v.maxRssMb} MB` });
+      }
+    }
+    await dropBenchDatabase(url).catch(() => undefined);
+  }
+}
+
+// ---------------------------------------------------------------- table + JSON
+const totalMs = performance.now() - started;
+json.totalSeconds = +(totalMs / 1000).toFixed(1);
+json.machine.loadavgAtEnd = os.loadavg();
+json.table = rows;
+const w = [7, 50, 13, 9, 22, 26];
+const line = (c: string[]) => '| ' + c.map((s, i) => s.padEnd(w[i]!)).join(' | ') + ' |';
+log(`\nSummary (${QUICK ? 'quick' : 'full'} mode, ${json.totalSeconds} s)`);
+log(line(['', 'measure', 'value', 'peak RSS', 'ratio', 'target']));
+log(line(w.map((n) => '-'.repeat(n))));
+for (const r of rows) {
+  const target = r.status === 'skipped' ? r.target! : r.target ? `${r.target.slice(0, 60)}${r.status ? ` ${r.status}` : ''}` : r.status === 'error' ? 'error' : '';
+  log(line([r.section, r.name, r.value, r.rssMb !== undefined ? `${r.rssMb} MB` : '', r.ratio ?? '', target]));
+}
+const outDir = path.join(REPO, 'bench-results');
+mkdirSync(outDir, { recursive: true });
+const text = JSON.stringify(json, null, 2);
+writeFileSync(path.join(outDir, 'latest.json'), text);
+writeFileSync(path.join(outDir, `${json.mode}-${json.date.replace(/[:.]/g, '-')}.json`), text);
+log(`\nwrote bench-results/latest.json`);
+process.exit(0);

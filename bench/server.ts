@@ -1,0 +1,93 @@
+/**
+ * Boots the generated example server (generated-example/server) over HTTP on real
+ * Prisma, like test/support/example-server.ts, plus seeding helpers.
+ */
+import 'reflect-metadata';
+
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { createTrackhubServer } from 'trackhub-gen/runtime/server';
+import { uuidv7 } from 'uuidv7';
+
+import { AppModule } from '../generated-example/server/app.module.js';
+import { createExamplePrismaClient } from '../src/prisma/client-factory.js';
+
+export type Db = { provider: 'sqlite' } | { provider: 'postgresql'; url: string };
+
+export interface BenchServer {
+  url: string;
+  prisma: any;
+  stop(): Promise<void>;
+}
+
+export async function connectPrisma(db: Db): Promise<{ prisma: any; disconnect(): Promise<void>; dir: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'trackhub-bench-server-'));
+  const conn = db.provider === 'sqlite' ? ({ provider: 'sqlite', file: path.join(dir, 'server.db') } as const) : db;
+  const { prisma, disconnect } = await createExamplePrismaClient({ ...conn, reset: true });
+  return {
+    prisma,
+    dir,
+    disconnect: async () => {
+      await disconnect();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startServer(db: Db): Promise<BenchServer> {
+  const { prisma, disconnect } = await connectPrisma(db);
+  const app = await createTrackhubServer(AppModule.forRoot({ prisma }), { logger: ['error'] });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}/graphql`,
+    prisma,
+    async stop() {
+      await app.close();
+      await disconnect();
+    },
+  };
+}
+
+/** A Space row as the server stores it (for createMany). */
+export function spaceRow(tenantId: string, i: number, id = randomUUID()): Record<string, unknown> {
+  return {
+    id,
+    clientId: uuidv7(),
+    tenantId,
+    name: `Space ${i}`,
+    description: i % 3 === 0 ? `description of space ${i}` : null,
+    kind: (['PERSONAL', 'TEAM', 'ARCHIVE'] as const)[i % 3],
+    color: i % 2 ? '#ff8800' : null,
+    position: i,
+    ownerId: 'u1',
+  };
+}
+
+/** Seeds n records for `tenantId`: 80% Spaces, 20% Groups (each pointing at a Space). */
+export async function seed(prisma: any, tenantId: string, n: number): Promise<{ spaces: number; groups: number }> {
+  const spaces = Math.ceil(n * 0.8);
+  const groups = n - spaces;
+  const ids: string[] = [];
+  const CHUNK = 5000;
+  for (let i = 0; i < spaces; i += CHUNK) {
+    const rows = [];
+    for (let j = i; j < Math.min(spaces, i + CHUNK); j++) {
+      const r = spaceRow(tenantId, j);
+      ids.push(r.id as string);
+      rows.push(r);
+    }
+    await prisma.space.createMany({ data: rows });
+  }
+  for (let i = 0; i < groups; i += CHUNK) {
+    const rows = [];
+    for (let j = i; j < Math.min(groups, i + CHUNK); j++) {
+      rows.push({ clientId: uuidv7(), tenantId, name: `Group ${j}`, archived: j % 7 === 0, spaceId: ids[j % ids.length] });
+    }
+    await prisma.group.createMany({ data: rows });
+  }
+  return { spaces, groups };
+}
