@@ -131,25 +131,31 @@ export class GraphQLTransport {
     const controller = timeoutMs > 0 && typeof AbortController !== 'undefined' ? new AbortController() : null;
     const timer = controller ? setTimeout(() => controller.abort(), timeoutMs) : null;
     let status = 0;
-    let text: string;
-    try {
-      const response = await this.fetchImpl(this.options.url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ query, variables }),
-        ...(controller ? { signal: controller.signal } : {}),
-      });
-      status = response.status;
-      text = await response.text();
-    } catch (error) {
-      throw new NetworkError(
-        `Request to ${this.options.url} failed: ${(error as Error)?.message ?? String(error)}`,
-        undefined,
-        error,
-      );
-    } finally {
-      if (timer) clearTimeout(timer);
+    let text = '';
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await this.fetchImpl(this.options.url, {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ query, variables }),
+          ...(controller ? { signal: controller.signal } : {}),
+        });
+        status = response.status;
+        text = await response.text();
+        break;
+      } catch (error) {
+        // A kept-alive connection the server closed while we were busy: the request never
+        // got an answer, and every sync operation is safe to replay, so send it once more.
+        if (attempt === 0 && isStaleConnection(error)) continue;
+        if (timer) clearTimeout(timer);
+        throw new NetworkError(
+          `Request to ${this.options.url} failed: ${(error as Error)?.message ?? String(error)}`,
+          undefined,
+          error,
+        );
+      }
     }
+    if (timer) clearTimeout(timer);
     let body: { data?: T | null; errors?: GraphQLErrorShape[] };
     try {
       body = JSON.parse(text) as typeof body;
@@ -171,4 +177,11 @@ export class GraphQLTransport {
     const data = await this.request<{ syncPush: SyncResultItem[] }>(SYNC_PUSH_MUTATION, { entity, items });
     return data.syncPush;
   }
+}
+
+/** Errors of a reused keep-alive socket the server had already closed (Node's fetch / undici). */
+export function isStaleConnection(error: unknown): boolean {
+  const cause = (error as { cause?: { code?: unknown } } | null)?.cause;
+  const code = typeof cause?.code === 'string' ? cause.code : (error as { code?: unknown } | null)?.code;
+  return code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE';
 }
