@@ -4,18 +4,21 @@
  */
 import path from 'node:path';
 
+import { SYNC_COLUMNS, WATERMELON_COLUMNS } from '../runtime/client/descriptors.js';
+import { RUNTIME_TABLES } from '../runtime/client/tables.js';
 import { parseFieldAnnotations, parseModelAnnotation, descriptionOf } from '../schema/annotations.js';
 import { SchemaError, sortDiagnostics, type Diagnostic } from '../schema/diagnostics.js';
-import type { FieldPos, ModelPos } from '../schema/locate.js';
+import type { ModelPos } from '../schema/locate.js';
 import type { DmmfField, DmmfModel } from '../schema/prisma-wasm.js';
 import { readSchema, parseSchemaText, type ReadSchema } from '../schema/read.js';
+import { clientUniqueKey, hasClientUnique, hasPullIndex, pullIndexPrefix } from './conventions.js';
 import { camelCase, kebabCase, pluralize, snakeCase } from './naming.js';
 import type { EntityIR, EnumIR, FieldIR, FieldRole, ProjectIR, ScalarKind, SourceLocation, SyncAccess } from './types.js';
 
-/** Client-side column names the runtime owns on every entity table. */
-export const RESERVED_COLUMNS = ['id', '_status', '_changed', 'server_id', 'client_id', 'version', 'server_updated_at', 'deleted_at'];
-/** Client-side tables the runtime owns. */
-export const RESERVED_TABLES = ['operation_queue', 'sync_state', 'uploads', 'conflicts'];
+/** Device column names WatermelonDB and the sync runtime own on every entity table. */
+export const RESERVED_COLUMNS: readonly string[] = [...WATERMELON_COLUMNS, ...Object.values(SYNC_COLUMNS)];
+/** Device tables the sync runtime owns. */
+export const RESERVED_TABLES: readonly string[] = Object.values(RUNTIME_TABLES);
 
 const SUPPORTED_SCALARS: Record<string, ScalarKind> = {
   String: 'String',
@@ -65,10 +68,9 @@ export function buildProject(schema: ReadSchema): ProjectIR {
   }
 
   const entities: EntityIR[] = [];
-  for (const [name, { model, pos, tenant, conflict }] of synced) {
+  for (const { model, pos, tenant, conflict } of synced.values()) {
     const entity = buildEntity(schema, model, pos, tenant ?? 'tenantId', conflict ?? 'timestamp', synced, diagnostics);
     if (entity) entities.push(entity);
-    void name;
   }
 
   // Client table name collisions.
@@ -88,7 +90,7 @@ export function buildProject(schema: ReadSchema): ProjectIR {
 
   if (diagnostics.length) throw new SchemaError(sortDiagnostics(diagnostics));
 
-  const ordered = topoSort(entities, diagnostics, file);
+  const ordered = topoSort(entities, diagnostics);
   if (diagnostics.length) throw new SchemaError(sortDiagnostics(diagnostics));
 
   const usedEnums = new Set(ordered.flatMap((e) => e.fields.filter((f) => f.enumName).map((f) => f.enumName!)));
@@ -100,7 +102,7 @@ export function buildProject(schema: ReadSchema): ProjectIR {
   return { schemaPath: file.split(path.sep).join('/'), provider: schema.provider, entities: ordered, enums };
 }
 
-function topoSort(entities: EntityIR[], diagnostics: Diagnostic[], file: string): EntityIR[] {
+function topoSort(entities: EntityIR[], diagnostics: Diagnostic[]): EntityIR[] {
   const byName = new Map(entities.map((e) => [e.name, e]));
   const done = new Set<string>();
   const visiting = new Set<string>();
@@ -123,7 +125,6 @@ function topoSort(entities: EntityIR[], diagnostics: Diagnostic[], file: string)
     out.push(e);
   };
   for (const e of [...entities].sort((a, b) => a.name.localeCompare(b.name))) visit(e, []);
-  void file;
   return out;
 }
 
@@ -187,19 +188,16 @@ function buildEntity(
   }
   // Keys over a missing field would only repeat the error above.
   const keysCheckable = Boolean(clientId && updatedAt && (!tenant || byName.get(tenant)));
-  const uniqueKey = tenant ? [tenant, 'clientId'] : ['clientId'];
-  const hasUnique =
-    model.uniqueFields.some((u) => sameSet(u, uniqueKey)) || (!tenant && clientId?.isUnique === true);
-  if (keysCheckable && !hasUnique)
+  const uniqueKey = clientUniqueKey(tenant);
+  if (keysCheckable && !hasClientUnique(model, tenant))
     err(
       { file, line: pos.endLine, col: 1 },
       'sync/missing-client-unique',
       `model ${model.name} needs a unique (${uniqueKey.join(', ')}) so that a retried push never duplicates`,
       `add \`@@unique([${uniqueKey.join(', ')}])\` before the closing brace`,
     );
-  const pullIndex = tenant ? [tenant, 'updatedAt'] : ['updatedAt'];
-  const indexes = schema.datamodel.indexes.filter((i) => i.model === model.name && (i.type === 'normal' || i.type === 'unique'));
-  if (keysCheckable && !indexes.some((i) => pullIndex.every((f, k) => i.fields[k]?.name === f)))
+  const pullIndex = pullIndexPrefix(tenant);
+  if (keysCheckable && !hasPullIndex(schema.datamodel, model, tenant))
     err(
       { file, line: pos.endLine, col: 1 },
       'sync/missing-pull-index',
@@ -328,8 +326,4 @@ function unsupportedFix(f: DmmfField): string {
   }
 }
 
-function sameSet(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((x) => b.includes(x));
-}
 
-export type { FieldPos };

@@ -8,6 +8,7 @@
  */
 import { createPrismaSchemaBuilder } from '@mrleebo/prisma-ast';
 
+import { clientUniqueKey, hasClientUnique, hasPullIndex, pullIndexPrefix } from '../model/conventions.js';
 import { parseModelAnnotation } from './annotations.js';
 import { SchemaError, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { prismaSchemaWasm } from './prisma-wasm.js';
@@ -57,10 +58,6 @@ function addField(model: ModelBuilder, spec: FieldSpec): void {
   }
 }
 
-function sameSet(a: string[], b: string[]): boolean {
-  return a.length === b.length && a.every((x) => b.includes(x));
-}
-
 /** Fix the schema text; `only` limits the fix to one model. */
 export function fixSchemaText(text: string, file: string, only?: string): FixResult {
   const schema = parseSchemaText(text, file);
@@ -90,17 +87,13 @@ export function fixSchemaText(text: string, file: string, only?: string): FixRes
       addField(mb, spec);
       added.push(describe(spec));
     }
-    const uniqueKey = tenant ? [tenant, 'clientId'] : ['clientId'];
-    const clientIdUnique = model.fields.find((f) => f.name === 'clientId')?.isUnique === true;
-    if (!model.uniqueFields.some((u) => sameSet(u, uniqueKey)) && !(!tenant && clientIdUnique)) {
+    const uniqueKey = clientUniqueKey(tenant);
+    if (!hasClientUnique(model, tenant)) {
       mb.blockAttribute('unique', uniqueKey);
       added.push(`@@unique([${uniqueKey.join(', ')}])`);
     }
-    const pull = tenant ? [tenant, 'updatedAt'] : ['updatedAt'];
-    const indexed = schema.datamodel.indexes.some(
-      (i) => i.model === name && (i.type === 'normal' || i.type === 'unique') && pull.every((f, k) => i.fields[k]?.name === f),
-    );
-    if (!indexed) {
+    const pull = pullIndexPrefix(tenant);
+    if (!hasPullIndex(schema.datamodel, model, tenant)) {
       const keys = has.has('id') || added.some((a) => a.startsWith('id ')) ? [...pull, 'id'] : pull;
       mb.blockAttribute('index', keys);
       added.push(`@@index([${keys.join(', ')}])`);

@@ -1,20 +1,16 @@
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../support/cli.js';
+import { listFiles } from '../support/files.js';
 
 const FIXTURE = 'fixtures/trackhub/schema.prisma';
 const tmp = mkdtempSync(path.join(tmpdir(), 'trackhub-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function listFiles(dir: string, rel = ''): string[] {
-  return readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listFiles(dir, `${rel}${e.name}/`) : [`${rel}${e.name}`],
-  );
-}
 
 describe('trackhub-gen CLI', () => {
   it('check is green on the committed generated-example (drift fails CI)', async () => {
@@ -145,7 +141,7 @@ describe('check --reporter github', () => {
 });
 
 describe('safe writes', () => {
-  it('a generate that fails while writing leaves the previous output intact and no temporary files', async () => {
+  it('a generate that fails on one target (a directory where a file must go) changes nothing else and leaves no temporary files', async () => {
     const dir = path.join(tmp, 'safe');
     cpSync('fixtures/trackhub', path.join(dir, 'prisma'), { recursive: true });
     const schema = path.join(dir, 'prisma/schema.prisma');
@@ -153,8 +149,9 @@ describe('safe writes', () => {
     expect((await runCli(['generate', '--schema', schema, '--out', out])).code).toBe(0);
     const before = Object.fromEntries(listFiles(out).map((f) => [f, readFileSync(path.join(out, f), 'utf8')]));
 
-    // The schema changes (every file's content changes), and one target cannot be written:
-    // a directory sits where a new file must go.
+    // The schema changes (many files' contents change), and one target cannot be replaced:
+    // a directory sits where a file must go. (Failures in the middle of the renames are
+    // injected in test/plan/apply.test.ts.)
     writeFileSync(schema, readFileSync(schema, 'utf8').replace('  color         String?\n', '  color         String?\n  emoji         String?\n'));
     const blocker = path.join(out, 'server/generated/space/space.model.ts');
     rmSync(blocker);

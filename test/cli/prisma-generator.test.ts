@@ -3,7 +3,7 @@
  * generate, as `prisma generate` does; the prisma CLI itself needs native engines
  * this build cannot download).
  */
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,17 +11,13 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../support/cli.js';
+import { listFiles } from '../support/files.js';
 
 const require = createRequire(import.meta.url);
 const root = process.cwd();
 const tmp = mkdtempSync(path.join(tmpdir(), 'trackhub-prisma-gen-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function listFiles(dir: string, rel = ''): string[] {
-  return readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listFiles(dir, `${rel}${e.name}/`) : [`${rel}${e.name}`],
-  );
-}
 
 describe('generator trackhub { provider = "trackhub-gen" }', () => {
   it('prisma generate writes the same files as the CLI', async () => {

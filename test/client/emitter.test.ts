@@ -125,7 +125,7 @@ describe('client emitter', () => {
     expect(order!.indexOf('checklistDescriptor')).toBeLessThan(order!.indexOf('checklistItemDescriptor'));
   });
 
-  it('renames members that would shadow WatermelonDB / client members, and refuses reserved tables', () => {
+  it('renames members that would shadow WatermelonDB / client members', () => {
     const mini = emitClient(miniProject, defaultEmitOptions);
     const model = mini.find((f) => f.path.endsWith('models/Folder.ts'))!.content;
     expect(model).toContain("@field('collection') collectionValue!: string | null;");
@@ -137,8 +137,6 @@ describe('client emitter', () => {
       'readonly entitiesService: OfflineFirstEntityService;',
     );
     expect(mini.some((f) => f.path.endsWith('enums.ts'))).toBe(false);
-    const clash: ProjectIR = { ...miniProject, entities: [{ ...miniProject.entities[0]!, table: 'conflicts' }] };
-    expect(() => emitClient(clash, defaultEmitOptions)).toThrow(/reserved for the client runtime/);
   });
 
   it('type-checks under tsc --strict with NodeNext resolution', () => {

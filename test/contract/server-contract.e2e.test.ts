@@ -11,23 +11,9 @@ import { randomUUID } from 'node:crypto';
 import { TrackhubCore } from 'trackhub-gen/runtime/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startExampleServer, type RunningServer } from '../support/example-server.js';
-import { freshPostgresDatabase, postgresAvailability } from '../support/postgres.js';
+import { exampleDatabases, type RunningServer } from '../support/example-server.js';
 
-const pg = await postgresAvailability();
-const databases = [
-  { name: 'SQLite', provider: 'sqlite' as const, start: () => startExampleServer({ provider: 'sqlite' }) },
-  ...(pg.url !== null
-    ? [
-        {
-          name: 'PostgreSQL',
-          provider: 'postgresql' as const,
-          start: async () => startExampleServer({ provider: 'postgresql', url: await freshPostgresDatabase('server_contract') }),
-        },
-      ]
-    : []),
-];
-if (pg.url === null) console.warn(`[server-contract] PostgreSQL variant SKIPPED: ${pg.reason}`);
+const databases = await exampleDatabases('server_contract');
 
 const VALID_ENTITIES = 'Checklist, ChecklistItem, Company, Group, Hero, Space';
 

@@ -14,38 +14,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createClient, type OfflineFirstClient } from '../../generated-example/client/generated/index.js';
-import { startExampleServer, type RunningServer } from '../support/example-server.js';
-import { dropPostgresDatabase, freshPostgresDatabase, postgresAvailability } from '../support/postgres.js';
+import { exampleDatabases, postGraphql, type RunningServer } from '../support/example-server.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-const pg = await postgresAvailability();
-const databases = [
-  { name: 'SQLite', start: () => startExampleServer({ provider: 'sqlite' }) },
-  ...(pg.url !== null
-    ? [
-        {
-          name: 'PostgreSQL',
-          start: async () => {
-            // One database per process: several runs of the e2e suites may share the PostgreSQL server.
-            const url = await freshPostgresDatabase(`seed_matrix_${process.pid}`);
-            const running = await startExampleServer({
-              provider: 'postgresql',
-              url,
-            });
-            return {
-              ...running,
-              stop: async () => {
-                await running.stop();
-                await dropPostgresDatabase(url);
-              },
-            };
-          },
-        },
-      ]
-    : []),
-];
-if (pg.url === null) console.warn(`[matrix] PostgreSQL variant SKIPPED: ${pg.reason}`);
+const databases = await exampleDatabases('seed_matrix');
 
 // ------------------------------------------------------------------ network faults
 
@@ -180,17 +153,7 @@ async function syncUntilDone(client: OfflineFirstClient, max = 60): Promise<numb
   throw new Error(`syncAll did not succeed in ${max} attempts`);
 }
 
-async function gql(query: string, variables: Record<string, unknown>, token?: string): Promise<any> {
-  const res = await fetch(server.url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
-  });
-  return res.json();
-}
+const gql = (query: string, variables: Record<string, unknown>, token?: string) => postGraphql(server.url, query, variables, token);
 
 /** A device-comparable view of the live server Spaces of a tenant: [localId, serverId, name, description, version]. */
 async function serverSpaces(tenantId: string, where: Record<string, unknown> = {}): Promise<unknown[][]> {

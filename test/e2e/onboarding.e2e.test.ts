@@ -6,13 +6,14 @@
 import 'reflect-metadata';
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../support/cli.js';
+import { listFiles } from '../support/files.js';
 import { bootGeneratedServer, TAG_MODEL } from '../support/generated-project.js';
 
 const work = path.resolve('.cache/test-onboarding');
@@ -33,11 +34,6 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function listFiles(dir: string, rel = ''): string[] {
-  return readdirSync(path.join(dir, rel), { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? listFiles(dir, `${rel}${e.name}/`) : [`${rel}${e.name}`],
-  );
-}
 
 describe('onboarding a new entity', () => {
   it('onboarding: `entity Tag` on an existing project adds only what Tag needs, compiles, and Tag syncs', async () => {

@@ -9,19 +9,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createClient, type OfflineFirstClient } from '../../generated-example/client/generated/index.js';
-import { startExampleServer, switchableFetch, type RunningServer } from '../support/example-server.js';
-import { freshPostgresDatabase, postgresAvailability } from '../support/postgres.js';
+import { exampleDatabases, postGraphql, switchableFetch, type RunningServer } from '../support/example-server.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-const pg = await postgresAvailability();
-const databases = [
-  { name: 'SQLite', start: () => startExampleServer({ provider: 'sqlite' }) },
-  ...(pg.url !== null
-    ? [{ name: 'PostgreSQL', start: async () => startExampleServer({ provider: 'postgresql', url: await freshPostgresDatabase('walking_skeleton') }) }]
-    : []),
-];
-if (pg.url === null) console.warn(`[walking-skeleton] PostgreSQL variant SKIPPED: ${pg.reason}`);
+const databases = await exampleDatabases('walking_skeleton');
 
 let server: RunningServer;
 const dirs: string[] = [];
@@ -35,14 +27,7 @@ function device(tenantId: string, userId: string, net = switchableFetch()): { cl
   return { client, net };
 }
 
-async function gql(query: string, variables: Record<string, unknown>, token?: string): Promise<any> {
-  const res = await fetch(server.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return res.json();
-}
+const gql = (query: string, variables: Record<string, unknown>, token?: string) => postGraphql(server.url, query, variables, token);
 
 describe.each(databases)('walking skeleton on $name: offline device -> server -> second device', ({ start }) => {
   beforeAll(async () => {

@@ -9,6 +9,7 @@ import { createTrackhubServer } from 'trackhub-gen/runtime/server';
 
 import { AppModule } from '../../generated-example/server/app.module.js';
 import { createExamplePrismaClient, type ExampleConnection } from '../../src/prisma/client-factory.js';
+import { dropPostgresDatabase, freshPostgresDatabase, postgresAvailability } from './postgres.js';
 
 export interface RunningServer {
   url: string;
@@ -51,4 +52,52 @@ export function switchableFetch(): { fetch: typeof fetch; online: boolean; reque
     }) as typeof fetch,
   };
   return state;
+}
+
+export interface ExampleDatabase {
+  name: 'SQLite' | 'PostgreSQL';
+  provider: 'sqlite' | 'postgresql';
+  start(): Promise<RunningServer>;
+}
+
+/**
+ * The databases an end-to-end suite runs on: SQLite always, PostgreSQL when it
+ * answers (skipped with a visible warning otherwise; an error in CI). Each process
+ * gets its own PostgreSQL database, dropped when the server stops.
+ */
+export async function exampleDatabases(suite: string): Promise<ExampleDatabase[]> {
+  const pg = await postgresAvailability();
+  if (pg.url === null) console.warn(`[${suite}] PostgreSQL variant SKIPPED: ${pg.reason}`);
+  return [
+    { name: 'SQLite', provider: 'sqlite', start: () => startExampleServer({ provider: 'sqlite' }) },
+    ...(pg.url === null
+      ? []
+      : [
+          {
+            name: 'PostgreSQL' as const,
+            provider: 'postgresql' as const,
+            async start() {
+              const url = await freshPostgresDatabase(`${suite}_${process.pid}`);
+              const running = await startExampleServer({ provider: 'postgresql', url });
+              return {
+                ...running,
+                async stop() {
+                  await running.stop();
+                  await dropPostgresDatabase(url);
+                },
+              };
+            },
+          },
+        ]),
+  ];
+}
+
+/** One GraphQL POST, with `Authorization: Bearer <token>` when a token is given. */
+export async function postGraphql(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<any> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  return res.json();
 }

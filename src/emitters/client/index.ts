@@ -14,6 +14,7 @@
  * Pure: a function of the model and the options. Templates live in templates/client/.
  */
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
+import { SYNC_COLUMN_SCHEMAS } from '../../runtime/client/descriptors.js';
 import { runtimeTables } from '../../runtime/client/tables.js';
 import { renderTemplate } from '../render.js';
 import { nextClientSchema, printSnapshot, type ColumnSnapshot, type TableSnapshot } from './schema-snapshot.js';
@@ -23,15 +24,6 @@ const OUT = 'client/generated';
 
 /** Where the committed client schema snapshot lives, relative to --out. */
 export const CLIENT_SNAPSHOT_PATH = 'client/schema.snapshot.json';
-
-/** Columns every entity table has besides its data fields. */
-const SYNC_COLUMNS: ColumnSnapshot[] = [
-  { name: 'server_id', type: 'string', isOptional: true, isIndexed: true },
-  { name: 'client_id', type: 'string', isOptional: true, isIndexed: true },
-  { name: 'version', type: 'number' },
-  { name: 'server_updated_at', type: 'number', isOptional: true },
-  { name: 'deleted_at', type: 'number', isOptional: true },
-];
 
 function column(c: { name: string; type: ColumnSnapshot['type']; isOptional?: boolean; isIndexed?: boolean }): ColumnSnapshot {
   return { name: c.name, type: c.type, ...(c.isOptional ? { isOptional: true } : {}), ...(c.isIndexed ? { isIndexed: true } : {}) };
@@ -44,7 +36,7 @@ function currentTables(entities: EntityView[]): TableSnapshot[] {
       name: e.table,
       columns: [
         ...e.fields.map((f) => column({ name: f.column, type: f.columnType as ColumnSnapshot['type'], isOptional: f.optional, isIndexed: f.indexed })),
-        ...SYNC_COLUMNS,
+        ...SYNC_COLUMN_SCHEMAS.map(column),
       ],
     })),
     ...runtimeTables.map((t) => ({ name: t.name, columns: t.columnArray.map((c) => column(c)) })),
@@ -55,19 +47,6 @@ function columnSource(c: ColumnSnapshot): string {
   return `{ name: ${quote(c.name)}, type: ${quote(c.type)}${c.isOptional ? ', isOptional: true' : ''}${c.isIndexed ? ', isIndexed: true' : ''} }`;
 }
 
-/** Tables the runtime owns; an entity table may not use these names. */
-const RUNTIME_TABLE_NAMES = ['operation_queue', 'sync_state', 'uploads', 'conflicts'];
-/** Columns every entity table gets; a data field may not map to these. */
-const SYNC_COLUMN_NAMES = [
-  'id',
-  '_status',
-  '_changed',
-  'server_id',
-  'client_id',
-  'version',
-  'server_updated_at',
-  'deleted_at',
-];
 /** WatermelonDB Model members a generated property must not shadow. */
 const MODEL_RESERVED = new Set([
   'id',
@@ -176,27 +155,6 @@ function docComment(text: string | undefined): string {
   if (!text || !text.trim()) return '';
   const lines = text.trim().replace(/\*\//g, '*\\/').split('\n');
   return `/**\n${lines.map((l) => ` * ${l.trimEnd()}`.trimEnd()).join('\n')}\n */\n`;
-}
-
-function check(project: ProjectIR): void {
-  const tables = new Map<string, string>();
-  for (const entity of project.entities) {
-    if (RUNTIME_TABLE_NAMES.includes(entity.table)) {
-      throw new Error(
-        `${entity.name}: table name ${entity.table} is reserved for the client runtime; map the model to another name (@@map)`,
-      );
-    }
-    const other = tables.get(entity.table);
-    if (other) throw new Error(`${entity.name} and ${other} both map to the device table ${entity.table}`);
-    tables.set(entity.table, entity.name);
-    for (const field of entity.dataFields) {
-      if (SYNC_COLUMN_NAMES.includes(field.column)) {
-        throw new Error(
-          `${entity.name}.${field.name}: column ${field.column} is reserved for sync metadata on the device; rename the field`,
-        );
-      }
-    }
-  }
 }
 
 interface FieldView {
@@ -337,7 +295,6 @@ function decoratorImports(view: EntityView): string {
 }
 
 export const emitClient: Emitter = (project, options) => {
-  check(project);
   const runtime = options.runtimeClient;
   const entities = project.entities.map((e) => entityView(project, e));
   const hasEnums = project.enums.length > 0;

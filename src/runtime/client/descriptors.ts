@@ -57,6 +57,23 @@ export const SYNC_COLUMNS = {
   deletedAt: 'deleted_at',
 } as const;
 
+/** The schema of those columns, on every entity table the generated client schema declares. */
+export const SYNC_COLUMN_SCHEMAS: readonly {
+  name: string;
+  type: 'string' | 'number';
+  isOptional?: boolean;
+  isIndexed?: boolean;
+}[] = [
+  { name: SYNC_COLUMNS.serverId, type: 'string', isOptional: true, isIndexed: true },
+  { name: SYNC_COLUMNS.clientId, type: 'string', isOptional: true, isIndexed: true },
+  { name: SYNC_COLUMNS.version, type: 'number' },
+  { name: SYNC_COLUMNS.serverUpdatedAt, type: 'number', isOptional: true },
+  { name: SYNC_COLUMNS.deletedAt, type: 'number', isOptional: true },
+];
+
+/** Column names WatermelonDB itself keeps on every table. */
+export const WATERMELON_COLUMNS = ['id', '_status', '_changed'] as const;
+
 /** Metadata every plain record object carries. */
 export interface SyncedRecord {
   /** Local id: the clientId (UUID v7) for records made on a device, else the server id. */
