@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { PrismaLike } from 'trackhub-gen/runtime/server';
+import type { MediaOptions, PrismaLike } from 'trackhub-gen/runtime/server';
 
 import { verifyToken } from './auth/token-verifier.js';
 import { TrackhubModule } from './generated/trackhub.module.js';
@@ -9,6 +9,8 @@ export interface AppModuleOptions {
   prisma: PrismaLike;
   /** Write the GraphQL SDL to this path (default: in memory). */
   autoSchemaFile?: string;
+  /** Uploads of @sync.media fields: storage directory or MediaStorage, size and type limits. */
+  media?: MediaOptions;
 }
 
 /** Your application module: add your own modules next to TrackhubModule. */
@@ -23,6 +25,7 @@ export class AppModule {
           verifyToken,
           maxBatchSize: 1000,
           ...(options.autoSchemaFile ? { autoSchemaFile: options.autoSchemaFile } : {}),
+          ...(options.media ? { media: options.media } : {}),
         }),
       ],
     };

@@ -1,7 +1,7 @@
 /** SyncWorker on real WatermelonDB against the STUB server, with real (short) timers. */
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { SyncWorker } from '../../src/runtime/client/index.js';
+import { SyncWorker, UploadRejectedError } from '../../src/runtime/client/index.js';
 import type { Uploader } from '../../src/runtime/client/index.js';
 import { AppClient, entities } from './support/app.js';
 import { tempDir, TOKEN_A, URL, waitFor } from './support/helpers.js';
@@ -12,7 +12,7 @@ afterEach(async () => {
   while (stops.length) await stops.pop()!();
 });
 
-function setup(uploader?: Uploader) {
+function setup(uploader?: Uploader, extra: Record<string, unknown> = {}) {
   const server = new StubSyncServer(entities);
   const tmp = tempDir();
   const client = new AppClient({
@@ -22,6 +22,7 @@ function setup(uploader?: Uploader) {
     fetch: server.fetch,
     dbDir: tmp.dir,
     ...(uploader ? { uploader } : {}),
+    ...extra,
   });
   stops.push(tmp.cleanup);
   return { server, client };
@@ -110,7 +111,7 @@ describe('sync worker', () => {
     const space = await client.spaces.create({ name: 'with cover', ownerId: 'u' });
     await expect(client.spaces.attachFile(space.id, 'name', '/tmp/x.png')).rejects.toThrow(/not a @sync.media field/);
     const uploadId = await client.spaces.attachFile(space.id, 'coverUrl', '/tmp/cover.png', { mime: 'image/png' });
-    expect(await client.uploads.process()).toEqual({ uploaded: 0, failed: 1 });
+    expect(await client.uploads.process()).toEqual({ uploaded: 0, failed: 1, waiting: 0 });
     expect((await client.uploads.list())[0]).toMatchObject({
       uploadId,
       status: 'failed',
@@ -128,6 +129,62 @@ describe('sync worker', () => {
     const url = `https://cdn.example/${space.id}/coverUrl.png`;
     expect((await client.spaces.get(space.id))?.coverUrl).toBe(url);
     expect(server.table('tenant-a', 'Space')[0]!.data.coverUrl).toBe(url);
-    expect(await client.metrics()).toMatchObject({ uploadsPending: 0, uploadsDone: 1, uploadsFailed: 1, queueSize: 0 });
+    expect(await client.metrics()).toMatchObject({ uploadsPending: 0, uploadsDone: 1, uploadsFailed: 1, uploadsRejected: 0, queueSize: 0 });
+  });
+
+  it('retries a failed upload only after its backoff (doubling, capped); a rejected one is not retried', async () => {
+    let clock = 1_000_000;
+    let mode: 'down' | 'up' | 'refuse' = 'down';
+    const calls: string[] = [];
+    const uploader: Uploader = async (req) => {
+      calls.push(req.localPath);
+      if (mode === 'down') throw new Error('connection reset');
+      if (mode === 'refuse') throw new UploadRejectedError(413, 'FILE_TOO_LARGE', 'upload refused (413 FILE_TOO_LARGE): too big');
+      return `https://files.example/${req.uploadId}`;
+    };
+    const { client } = setup(uploader, { uploadRetry: { initialBackoffMs: 1000, maxBackoffMs: 4000, now: () => clock } });
+    expect([0, 1, 2, 3, 4, 5].map((n) => client.uploads.backoffFor(n))).toEqual([0, 1000, 2000, 4000, 4000, 4000]);
+    const space = await client.spaces.create({ name: 's', ownerId: 'u' });
+    await client.spaces.attachFile(space.id, 'coverUrl', '/tmp/a.png');
+
+    expect(await client.uploads.process()).toEqual({ uploaded: 0, failed: 1, waiting: 0 });
+    clock += 999; // backoff after 1 failure: 1000 ms
+    expect(await client.uploads.process()).toEqual({ uploaded: 0, failed: 0, waiting: 1 });
+    clock += 1;
+    expect(await client.uploads.process()).toEqual({ uploaded: 0, failed: 1, waiting: 0 });
+    clock += 1999; // after 2 failures: 2000 ms
+    expect(await client.uploads.process()).toEqual({ uploaded: 0, failed: 0, waiting: 1 });
+    expect(await client.uploads.process({ force: true })).toEqual({ uploaded: 0, failed: 1, waiting: 0 });
+    expect(calls).toHaveLength(3);
+    expect(await client.metrics()).toMatchObject({ uploadsPending: 1, uploadsFailed: 3, uploadsRejected: 0 });
+
+    // Refused for good: rejected with the message, no more attempts, not pending.
+    mode = 'refuse';
+    clock += 10_000;
+    await client.uploads.process();
+    const [rejected] = await client.uploads.list();
+    expect(rejected).toMatchObject({ status: 'rejected', attempts: 4, lastError: 'upload refused (413 FILE_TOO_LARGE): too big' });
+    clock += 1_000_000;
+    expect(await client.uploads.process()).toEqual({ uploaded: 0, failed: 0, waiting: 0 });
+    expect(calls).toHaveLength(4);
+    expect(await client.metrics()).toMatchObject({ uploadsPending: 0, uploadsRejected: 1 });
+    expect((await client.spaces.get(space.id))?.coverUrl).toBeNull();
+
+    // retry() puts it back; it then goes through.
+    mode = 'up';
+    await client.uploads.retry(rejected!.uploadId);
+    expect(await client.uploads.process()).toEqual({ uploaded: 1, failed: 0, waiting: 0 });
+    expect((await client.spaces.get(space.id))?.coverUrl).toBe(`https://files.example/${rejected!.uploadId}`);
+    expect(await client.metrics()).toMatchObject({ uploadsPending: 0, uploadsDone: 1, uploadsRejected: 0 });
+  });
+
+  it('a media field never holds a local path: only an http(s) URL is accepted', async () => {
+    const { client } = setup();
+    await expect(client.spaces.create({ name: 's', ownerId: 'u', coverUrl: '/data/photo.jpg' })).rejects.toThrow(/attachFile/);
+    const space = await client.spaces.create({ name: 's', ownerId: 'u', coverUrl: 'https://files.example/a.jpg' });
+    for (const bad of ['file:///data/photo.jpg', 'C:\\photos\\a.jpg', 'content://media/1'])
+      await expect(client.spaces.update(space.id, { coverUrl: bad })).rejects.toThrow(/attachFile/);
+    await client.spaces.update(space.id, { coverUrl: null });
+    expect((await client.spaces.get(space.id))?.coverUrl).toBeNull();
   });
 });

@@ -7,6 +7,8 @@ import {
   createTrackhubContext,
   TrackhubCore,
   TrackhubErrorFilter,
+  TrackhubMedia,
+  TrackhubMediaController,
   TrackhubSyncResolver,
   type TrackhubModuleOptions,
 } from 'trackhub-gen/runtime/server';
@@ -22,6 +24,8 @@ import { HeroModule } from './hero/hero.module.js';
 /**
  * The generated API: GraphQL (Apollo, code-first, sorted schema), syncPull /
  * syncPush for every @sync entity, and one online CRUD module per entity.
+ * Uploads of @sync.media fields: POST /uploads/<Entity>/<field>, GET /uploads/<sha256>
+ * (options.media: storage, limits).
  *
  *   TrackhubModule.forRoot({ prisma, verifyToken, maxBatchSize: 1000 })
  */
@@ -49,8 +53,10 @@ export class TrackhubModule {
         GroupModule,
         HeroModule,
       ],
+      controllers: [TrackhubMediaController],
       providers: [
         { provide: TrackhubCore, useValue: core },
+        { provide: TrackhubMedia, useValue: new TrackhubMedia(core, options.media) },
         { provide: APP_FILTER, useClass: TrackhubErrorFilter },
         TrackhubSyncResolver,
       ],

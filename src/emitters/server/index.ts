@@ -210,7 +210,8 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
     base: `./${e.kebab}/${e.kebab}`,
   }));
   const enums = project.enums.map((e) => ({ name: e.name, values: e.values }));
-  const common = { runtime, entities, enums, hasEnums: enums.length > 0 };
+  const hasMedia = project.entities.some((e) => e.dataFields.some((f) => f.access === 'media'));
+  const common = { runtime, entities, enums, hasEnums: enums.length > 0, hasMedia };
 
   gen('sync/sync.registry.ts', renderTemplate('server/sync-registry.ts.hbs', common));
   if (enums.length) gen('enums.ts', renderTemplate('server/enums.ts.hbs', common));

@@ -15,7 +15,7 @@ import type { OperationQueue } from './queue.js';
 import type { OperationRecord } from './tables.js';
 import { GraphQLTransport } from './transport.js';
 import { UploadQueue } from './uploads.js';
-import type { Uploader } from './uploads.js';
+import type { Uploader, UploadRetryOptions } from './uploads.js';
 import type { FetchLike } from './transport.js';
 import type { DatabaseAdapter } from '@nozbe/watermelondb';
 
@@ -49,6 +49,8 @@ export interface TrackhubConnectionOptions {
   quiet?: boolean;
   /** Uploads files queued for `@sync.media` fields (see UploadQueue). */
   uploader?: Uploader;
+  /** Backoff between attempts of a failed upload (default 2 s doubling up to 5 min). */
+  uploadRetry?: UploadRetryOptions;
   /**
    * Size of the database in bytes for `metrics().dbSizeBytes`. Default: the
    * SQLite file's size in Node (with `dbDir`); on React Native pass your own
@@ -63,7 +65,10 @@ export type ClientMetrics = SyncMetrics & {
   queueSize: number;
   uploadsPending: number;
   uploadsDone: number;
+  /** Failed upload attempts since the client started (retried ones and rejected ones). */
   uploadsFailed: number;
+  /** Uploads the server refused for good (too large, wrong type), in the uploads table. */
+  uploadsRejected: number;
   /** Bytes the device database takes, or null when unknown. */
   dbSizeBytes: number | null;
 };
@@ -116,7 +121,7 @@ export class TrackhubClient {
       ...(options.onConflict ? { onConflict: options.onConflict } : {}),
       ...(options.maxItemAttempts !== undefined ? { maxItemAttempts: options.maxItemAttempts } : {}),
     });
-    this.uploads = new UploadQueue(this, options.uploader ?? null);
+    this.uploads = new UploadQueue(this, options.uploader ?? null, options.uploadRetry);
     const dbName =
       options.database || options.adapter || options.dbDir === undefined
         ? null
@@ -231,6 +236,7 @@ export class TrackhubClient {
       uploadsPending: await this.uploads.pending(),
       uploadsDone: this.uploads.metrics.uploaded,
       uploadsFailed: this.uploads.metrics.failed,
+      uploadsRejected: await this.uploads.rejected(),
       dbSizeBytes,
     };
   }

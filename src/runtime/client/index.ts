@@ -9,7 +9,9 @@ export { OfflineFirstService, RecordNotFoundError, ValidationError } from './ser
 export { GAVE_UP, SyncEngine } from './engine.js';
 export { SyncWorker } from './worker.js';
 export { UploadQueue } from './uploads.js';
-export type { Uploader, UploadInfo, UploadRequest, UploadStats, UploadStatus } from './uploads.js';
+export type { Uploader, UploadInfo, UploadRequest, UploadRetryOptions, UploadStats, UploadStatus } from './uploads.js';
+export { httpUploader, UploadRejectedError, uploadsUrl } from './http-uploader.js';
+export type { HttpUploaderOptions, UploadFetch } from './http-uploader.js';
 export type { SyncWorkerOptions } from './worker.js';
 export type {
   ConflictContext,

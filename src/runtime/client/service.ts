@@ -82,6 +82,9 @@ export class OfflineFirstService<
     switch (field.kind) {
       case 'String':
         if (typeof value !== 'string') fail('a string');
+        // A media field holds the uploaded file's URL, never a device path: attachFile() uploads it.
+        if (field.access === 'media' && !/^https?:\/\/\S+$/i.test(value as string))
+          fail('the http(s) URL of an uploaded file (attach a local file with attachFile())');
         break;
       case 'Enum':
         if (typeof value !== 'string' || (field.enumValues && !field.enumValues.includes(value)))

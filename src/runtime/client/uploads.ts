@@ -3,7 +3,13 @@
  * offline waits there; `process()` (run by the SyncWorker before each sync
  * when an uploader is configured) uploads it through your `Uploader`, writes
  * the remote URL into the record's field as a normal local update, and so the
- * change reaches the server with the next sync.
+ * change reaches the server with the next sync. The field never holds the local
+ * path: until the upload is done it keeps its previous value (null or an older URL).
+ *
+ * A failed upload is retried by later runs after an exponential backoff
+ * (per upload, from its attempt count and last attempt time). An upload the
+ * server refuses for good (`UploadRejectedError`: too large, wrong type) or whose
+ * file is gone is `rejected` and not retried (see `retry()`).
  */
 import { Q } from '@nozbe/watermelondb';
 import type { Collection } from '@nozbe/watermelondb';
@@ -27,7 +33,17 @@ export interface UploadRequest {
 /** Uploads one file and resolves with its remote URL (throw to retry later). */
 export type Uploader = (request: UploadRequest) => Promise<string>;
 
-export type UploadStatus = 'pending' | 'uploading' | 'failed' | 'done';
+/** `failed`: will be retried after a backoff; `rejected`: refused for good, not retried. */
+export type UploadStatus = 'pending' | 'uploading' | 'failed' | 'rejected' | 'done';
+
+export interface UploadRetryOptions {
+  /** Wait after the first failure (default 2 000 ms), doubled per further failure up to `maxBackoffMs`. */
+  initialBackoffMs?: number;
+  /** Longest wait between attempts (default 300 000 ms). */
+  maxBackoffMs?: number;
+  /** Clock (default Date.now; inject one in tests). */
+  now?: () => number;
+}
 
 export interface UploadInfo extends UploadRequest {
   status: UploadStatus;
@@ -38,7 +54,16 @@ export interface UploadInfo extends UploadRequest {
 
 export interface UploadStats {
   uploaded: number;
+  /** Attempts that failed (retried later) or were rejected. */
   failed: number;
+  /** Failed uploads left alone this run because their backoff has not elapsed. */
+  waiting: number;
+}
+
+/** An error the same upload would get again: the queue does not retry it. */
+function permanent(error: unknown): boolean {
+  const e = error as { name?: unknown; code?: unknown } | null;
+  return e?.name === 'UploadRejectedError' || e?.code === 'ENOENT';
 }
 
 function get(record: UploadRecord, column: string): unknown {
@@ -46,14 +71,28 @@ function get(record: UploadRecord, column: string): unknown {
 }
 
 export class UploadQueue {
-  /** Uploads attempted / succeeded / failed since the client started. */
-  readonly metrics = { uploaded: 0, failed: 0 };
+  /** Uploads done / attempts failed / uploads rejected since the client started. */
+  readonly metrics = { uploaded: 0, failed: 0, rejected: 0 };
   private running: Promise<UploadStats> | null = null;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly now: () => number;
 
   constructor(
     readonly client: TrackhubClient,
     private readonly uploader: Uploader | null,
-  ) {}
+    retry: UploadRetryOptions = {},
+  ) {
+    this.initialBackoffMs = retry.initialBackoffMs ?? 2_000;
+    this.maxBackoffMs = retry.maxBackoffMs ?? 300_000;
+    this.now = retry.now ?? Date.now;
+  }
+
+  /** Wait before the next attempt after `attempts` failed ones. */
+  backoffFor(attempts: number): number {
+    if (attempts <= 0) return 0;
+    return Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** (attempts - 1));
+  }
 
   get enabled(): boolean {
     return this.uploader !== null;
@@ -110,38 +149,60 @@ export class UploadQueue {
       .sort((a, b) => (a.uploadId < b.uploadId ? -1 : 1));
   }
 
-  /** Number of uploads not done yet. */
+  /** Number of uploads still to do (pending, uploading or failed; rejected and done ones excluded). */
   pending(): Promise<number> {
-    return this.collection.query(Q.where('status', Q.notEq('done'))).fetchCount();
+    return this.collection.query(Q.where('status', Q.oneOf(['pending', 'uploading', 'failed']))).fetchCount();
   }
 
-  /** Uploads every waiting file once (one run at a time). */
-  process(): Promise<UploadStats> {
+  /** Number of uploads refused for good. */
+  rejected(): Promise<number> {
+    return this.collection.query(Q.where('status', 'rejected')).fetchCount();
+  }
+
+  /**
+   * Uploads every waiting file once (one run at a time). Failed uploads whose
+   * backoff has not elapsed are skipped unless `force`.
+   */
+  process(options: { force?: boolean } = {}): Promise<UploadStats> {
     if (!this.running) {
-      this.running = this.processAll().finally(() => {
+      this.running = this.processAll(options.force === true).finally(() => {
         this.running = null;
       });
     }
     return this.running;
   }
 
+  /** Puts a failed or rejected upload back to pending (e.g. after the server's limits changed). */
+  async retry(uploadId: string): Promise<void> {
+    const row = await this.collection.find(uploadId);
+    if (row.status === 'done') return;
+    await this.setStatus(row, { status: 'pending' });
+  }
+
   private async setStatus(row: UploadRecord, changes: Record<string, string | number | null>): Promise<void> {
     await this.client.database.write(async () => {
       await row.update((u) => {
         for (const [column, value] of Object.entries(changes)) u._setRaw(column, value);
-        u._setRaw('updated_at', Date.now());
+        u._setRaw('updated_at', this.now());
       });
     }, 'trackhub:uploadStatus');
   }
 
-  private async processAll(): Promise<UploadStats> {
-    const stats: UploadStats = { uploaded: 0, failed: 0 };
+  private async processAll(force: boolean): Promise<UploadStats> {
+    const stats: UploadStats = { uploaded: 0, failed: 0, waiting: 0 };
     if (!this.uploader) return stats;
     // `uploading` rows are leftovers of an interrupted run: try them again.
     const rows = (
       await this.collection.query(Q.where('status', Q.oneOf(['pending', 'failed', 'uploading']))).fetch()
     ).sort((a, b) => (a.id < b.id ? -1 : 1));
     for (const row of rows) {
+      if (!force && row.status === 'failed') {
+        const last = get(row, 'updated_at') as number;
+        if (this.now() < last + this.backoffFor(row.attempts)) {
+          stats.waiting += 1;
+          continue;
+        }
+      }
       const request: UploadRequest = {
         uploadId: row.id,
         entity: get(row, 'entity') as string,
@@ -167,13 +228,15 @@ export class UploadQueue {
         stats.uploaded += 1;
         this.metrics.uploaded += 1;
       } catch (error) {
+        const rejected = permanent(error);
         await this.setStatus(row, {
-          status: 'failed',
+          status: rejected ? 'rejected' : 'failed',
           attempts: row.attempts + 1,
           last_error: String((error as Error)?.message ?? error).slice(0, 2000),
         });
         stats.failed += 1;
         this.metrics.failed += 1;
+        if (rejected) this.metrics.rejected += 1;
       }
     }
     return stats;

@@ -43,6 +43,8 @@ export class SyncWorker {
   private running: Promise<void> | null = null;
   private started = false;
   private triggeredWhileRunning = false;
+  /** Retry failed uploads without waiting for their backoff (network back, syncNow). */
+  private forceUploads = false;
   private online: boolean;
   private unsubscribe: (() => void) | null = null;
   /** Consecutive failed runs (0 after a success). */
@@ -99,6 +101,7 @@ export class SyncWorker {
     this.online = online;
     if (cameBack) {
       this.failures = 0;
+      this.forceUploads = true;
       this.trigger();
     }
   }
@@ -118,6 +121,7 @@ export class SyncWorker {
   /** Runs a sync now (joins one in progress). */
   async syncNow(): Promise<void> {
     this.clear();
+    this.forceUploads = true;
     await this.run();
   }
 
@@ -176,7 +180,11 @@ export class SyncWorker {
   private async execute(): Promise<void> {
     if (!this.online) return;
     try {
-      if (this.client.hasUploader) await this.client.uploads.process();
+      if (this.client.hasUploader) {
+        const force = this.forceUploads;
+        this.forceUploads = false;
+        await this.client.uploads.process({ force });
+      }
       const report = await this.client.syncAll();
       this.failures = 0;
       this.lastError = null;

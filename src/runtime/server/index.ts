@@ -35,3 +35,13 @@ export { SyncService } from './sync.service.js';
 export type { ConflictPayload as SyncConflict, SyncPullArgs, SyncPullResult, SyncResult } from './sync.service.js';
 export { TrackhubSyncResolver } from './sync.resolver.js';
 export { WriteTracker } from './write-tracker.js';
+export {
+  DEFAULT_MEDIA_CONTENT_TYPES,
+  DEFAULT_MEDIA_MAX_BYTES,
+  LocalDiskStorage,
+  MediaError,
+  TrackhubMedia,
+  TrackhubMediaController,
+  tenantDirName,
+} from './media/index.js';
+export type { MediaErrorCode, MediaInfo, MediaLimits, MediaOptions, MediaStorage, StoredMedia, UploadResult } from './media/index.js';

@@ -1,6 +1,7 @@
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 
 import type { TrackhubOptions } from './core.js';
+import type { MediaOptions } from './media/media.js';
 
 /** Options of the generated `TrackhubModule.forRoot(...)`. */
 export interface TrackhubModuleOptions extends TrackhubOptions {
@@ -10,4 +11,6 @@ export interface TrackhubModuleOptions extends TrackhubOptions {
   path?: string;
   /** Extra Apollo driver options, merged last (driver, schema and context excluded). */
   apollo?: Omit<ApolloDriverConfig, 'driver' | 'autoSchemaFile' | 'sortSchema' | 'context' | 'path'>;
+  /** Uploads of `@sync.media` fields: storage, limits, URLs (used when an entity has a media field). */
+  media?: MediaOptions;
 }

@@ -1,0 +1,5 @@
+export { LocalDiskStorage, tenantDirName } from './storage.js';
+export type { MediaInfo, MediaStorage, StoredMedia } from './storage.js';
+export { DEFAULT_MEDIA_CONTENT_TYPES, DEFAULT_MEDIA_MAX_BYTES, MediaError, TrackhubMedia } from './media.js';
+export type { MediaErrorCode, MediaLimits, MediaOptions, UploadResult } from './media.js';
+export { TrackhubMediaController } from './media.controller.js';

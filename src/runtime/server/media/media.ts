@@ -1,0 +1,363 @@
+/**
+ * Uploads for `@sync.media` fields over plain HTTP (not GraphQL):
+ *
+ *   POST /uploads/<Entity>/<field>   multipart/form-data, exactly one file part
+ *        -> 201 (stored) or 200 (same bytes already stored) { url, sha256, size, contentType }
+ *   GET  /uploads/<sha256>           the file, to the tenant that uploaded it only
+ *
+ * Both take `Authorization: Bearer <token>` (the GraphQL token verifier). Errors are
+ * JSON `{ error: { code, message } }`: 401 UNAUTHENTICATED, 404 UNKNOWN_MEDIA_FIELD,
+ * 400 BAD_UPLOAD, 413 FILE_TOO_LARGE, 415 UNSUPPORTED_CONTENT_TYPE, 404 NOT_FOUND
+ * (also for another tenant's file: existence does not leak).
+ *
+ * The body is streamed to a temporary file while it is hashed and counted, then
+ * handed to the `MediaStorage` unless the tenant already holds those bytes.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+
+import busboy from 'busboy';
+
+import { authenticate, type Principal } from '../auth.js';
+import type { TrackhubCore } from '../core.js';
+import type { FieldDescriptor } from '../descriptor.js';
+import { LocalDiskStorage, type MediaStorage } from './storage.js';
+
+/** 10 MiB. */
+export const DEFAULT_MEDIA_MAX_BYTES = 10 * 1024 * 1024;
+/** Photos: the types phone cameras and browsers produce. */
+export const DEFAULT_MEDIA_CONTENT_TYPES: readonly string[] = [
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'image/gif',
+  'image/heic',
+  'image/heif',
+  'image/avif',
+];
+
+export interface MediaLimits {
+  /** Largest file in bytes (default 10 MiB). */
+  maxBytes?: number;
+  /** Accepted content types of the file part; `type/*` wildcards allowed (default: common photo types). */
+  contentTypes?: readonly string[];
+}
+
+export interface MediaOptions extends MediaLimits {
+  /** Where files go (default: `LocalDiskStorage` in `directory`). */
+  storage?: MediaStorage;
+  /** Root directory of the default local-disk storage (default `$TRACKHUB_MEDIA_DIR` or `./media`). */
+  directory?: string;
+  /** Per-field limits, keyed `Entity.field` (e.g. `Space.coverUrl`); they override the defaults above. */
+  fields?: Record<string, MediaLimits>;
+  /**
+   * Base of the URLs handed out, e.g. `https://api.example.com/uploads`
+   * (default: the request's protocol and Host header + `/uploads`).
+   */
+  publicUrl?: string;
+  /** Directory for in-flight uploads (default: the OS temp directory). */
+  tempDirectory?: string;
+}
+
+export interface UploadResult {
+  url: string;
+  sha256: string;
+  size: number;
+  contentType: string;
+}
+
+export type MediaErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'UNKNOWN_MEDIA_FIELD'
+  | 'BAD_UPLOAD'
+  | 'FILE_TOO_LARGE'
+  | 'UNSUPPORTED_CONTENT_TYPE'
+  | 'NOT_FOUND';
+
+export class MediaError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: MediaErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MediaError';
+  }
+}
+
+/** Multipart framing allowance on top of the file itself, for the early Content-Length check. */
+const FRAMING_BYTES = 64 * 1024;
+const SHA256 = /^[0-9a-f]{64}$/;
+
+type Request = IncomingMessage & { protocol?: string };
+
+function mimeOf(value: string | undefined): string {
+  return (value ?? '').split(';')[0].trim().toLowerCase();
+}
+
+function accepts(patterns: readonly string[], type: string): boolean {
+  return patterns.some((p) => {
+    const pattern = p.toLowerCase();
+    return pattern.endsWith('/*') ? type.startsWith(pattern.slice(0, -1)) : pattern === type;
+  });
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, close = false): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(text));
+  // The rest of a refused body is not read: tell the client not to reuse the connection.
+  if (close) res.setHeader('connection', 'close');
+  res.end(text);
+}
+
+export class TrackhubMedia {
+  readonly storage: MediaStorage;
+  private readonly options: MediaOptions;
+
+  constructor(
+    private readonly core: Pick<TrackhubCore, 'registry' | 'verifyToken'>,
+    options: MediaOptions = {},
+  ) {
+    this.options = options;
+    this.storage =
+      options.storage ?? new LocalDiskStorage(options.directory ?? process.env.TRACKHUB_MEDIA_DIR ?? 'media');
+    for (const key of Object.keys(options.fields ?? {})) this.fieldOf(key.split('.')[0], key.split('.')[1] ?? '', key);
+    for (const limits of [options, ...Object.values(options.fields ?? {})]) {
+      if (limits.maxBytes !== undefined && (!Number.isInteger(limits.maxBytes) || limits.maxBytes < 1))
+        throw new Error('TrackhubMedia: maxBytes must be a positive integer');
+    }
+  }
+
+  /** The media field, or an UNKNOWN_MEDIA_FIELD error (a config key that names none throws at startup). */
+  private fieldOf(entity: string, field: string, configKey?: string): { entity: string; field: FieldDescriptor } {
+    const descriptor = this.core.registry.find(entity);
+    const target = descriptor?.fields.find((f) => f.name === field);
+    if (!descriptor || !target || target.access !== 'media') {
+      const message = `${entity}.${field} is not a @sync.media field`;
+      if (configKey) throw new Error(`TrackhubMedia: media.fields["${configKey}"]: ${message}`);
+      throw new MediaError(404, 'UNKNOWN_MEDIA_FIELD', message);
+    }
+    return { entity: descriptor.name, field: target };
+  }
+
+  /** Effective limits of a media field. */
+  limitsFor(entity: string, field: string): Required<MediaLimits> {
+    const own = this.options.fields?.[`${entity}.${field}`] ?? {};
+    return {
+      maxBytes: own.maxBytes ?? this.options.maxBytes ?? DEFAULT_MEDIA_MAX_BYTES,
+      contentTypes: own.contentTypes ?? this.options.contentTypes ?? DEFAULT_MEDIA_CONTENT_TYPES,
+    };
+  }
+
+  private async principal(req: Request): Promise<Principal> {
+    try {
+      return await authenticate({ req }, this.core.verifyToken);
+    } catch (error) {
+      throw new MediaError(401, 'UNAUTHENTICATED', (error as Error).message);
+    }
+  }
+
+  private baseUrl(req: Request): string {
+    if (this.options.publicUrl) return this.options.publicUrl.replace(/\/+$/, '');
+    const protocol = req.protocol ?? 'http';
+    return `${protocol}://${req.headers.host ?? 'localhost'}/uploads`;
+  }
+
+  /** Handles `POST /uploads/:entity/:field`. Always answers (never throws). */
+  async handleUpload(req: Request, res: ServerResponse, entity: string, field: string): Promise<void> {
+    try {
+      const principal = await this.principal(req);
+      const media = this.fieldOf(entity, field);
+      const limits = this.limitsFor(media.entity, media.field.name);
+      if (mimeOf(req.headers['content-type']) !== 'multipart/form-data')
+        throw new MediaError(400, 'BAD_UPLOAD', 'Send multipart/form-data with one file part');
+      const declared = Number(req.headers['content-length']);
+      if (Number.isFinite(declared) && declared > limits.maxBytes + FRAMING_BYTES) throw tooLarge(limits.maxBytes);
+      const result = await this.receive(req, principal, limits);
+      sendJson(res, result.created ? 201 : 200, result.body);
+    } catch (error) {
+      if (error instanceof MediaError) {
+        sendJson(res, error.status, { error: { code: error.code, message: error.message } }, !req.complete);
+      } else if (!req.complete || req.destroyed) {
+        res.destroy();
+      } else {
+        sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Upload failed' } });
+      }
+    }
+  }
+
+  /** Streams the one file part to a temp file (hash + size), then stores it unless already present. */
+  private async receive(
+    req: Request,
+    principal: Principal,
+    limits: Required<MediaLimits>,
+  ): Promise<{ created: boolean; body: UploadResult }> {
+    const tempDir = this.options.tempDirectory ?? tmpdir();
+    await mkdir(tempDir, { recursive: true });
+    const temp = path.join(tempDir, `trackhub-upload-${randomUUID()}`);
+    try {
+      const file = await parseOneFile(req, temp, limits);
+      const info = { sha256: file.sha256, size: file.size, contentType: file.contentType };
+      let created = false;
+      if (!(await this.storage.exists(principal.tenantId, info.sha256))) {
+        await this.storage.put(principal.tenantId, info, createReadStream(temp));
+        created = true;
+      }
+      return { created, body: { url: `${this.baseUrl(req)}/${info.sha256}`, ...info } };
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  /** Handles `GET /uploads/:sha256`: the file to its own tenant, 404 to everyone else. */
+  async handleDownload(req: Request, res: ServerResponse, sha256: string): Promise<void> {
+    try {
+      const principal = await this.principal(req);
+      const stored = SHA256.test(sha256) ? await this.storage.get(principal.tenantId, sha256) : null;
+      if (!stored) throw new MediaError(404, 'NOT_FOUND', 'No such file');
+      const etag = `"${stored.sha256}"`;
+      res.setHeader('etag', etag);
+      res.setHeader('cache-control', 'private, max-age=31536000, immutable');
+      res.setHeader('x-content-type-options', 'nosniff');
+      if (req.headers['if-none-match'] === etag) {
+        stored.body.destroy();
+        res.statusCode = 304;
+        res.end();
+        return;
+      }
+      res.statusCode = 200;
+      res.setHeader('content-type', stored.contentType);
+      res.setHeader('content-length', stored.size);
+      await pipe(stored.body, res);
+    } catch (error) {
+      if (error instanceof MediaError) sendJson(res, error.status, { error: { code: error.code, message: error.message } });
+      else sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Download failed' } });
+    }
+  }
+}
+
+function tooLarge(maxBytes: number): MediaError {
+  return new MediaError(413, 'FILE_TOO_LARGE', `The file is larger than the limit of ${maxBytes} bytes`);
+}
+
+function pipe(body: Readable, res: ServerResponse): Promise<void> {
+  return new Promise((resolve, reject) => {
+    body.on('error', reject);
+    res.on('close', () => {
+      body.destroy();
+      resolve();
+    });
+    body.pipe(res);
+  });
+}
+
+interface ReceivedFile {
+  sha256: string;
+  size: number;
+  contentType: string;
+}
+
+/**
+ * Parses a multipart body that must hold exactly one file part, writing it to
+ * `temp`. Rejects with a MediaError on a refused file, and with a plain error
+ * when the request is cut off midway (the temp file is the caller's to remove).
+ */
+function parseOneFile(req: Request, temp: string, limits: Required<MediaLimits>): Promise<ReceivedFile> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: req.headers,
+        limits: { files: 1, fileSize: limits.maxBytes, fields: 20, parts: 21, fieldSize: 64 * 1024 },
+      });
+    } catch (error) {
+      reject(new MediaError(400, 'BAD_UPLOAD', `Bad multipart request: ${(error as Error).message}`));
+      return;
+    }
+    let failure: Error | null = null;
+    let file: { out: WriteStream; done: Promise<void>; hash: ReturnType<typeof createHash>; size: number; contentType: string } | null =
+      null;
+
+    const finish = (error: Error | null, value?: ReceivedFile): void => {
+      if (settled) return;
+      settled = true;
+      req.unpipe(parser);
+      if (error) {
+        file?.out.destroy();
+        req.resume(); // drain what is left so the answer can be read
+        reject(error);
+      } else resolve(value as ReceivedFile);
+    };
+
+    parser.on('file', (_name, stream, info) => {
+      if (file || failure) {
+        stream.resume();
+        return;
+      }
+      const contentType = mimeOf(info.mimeType);
+      if (!accepts(limits.contentTypes, contentType)) {
+        failure = new MediaError(
+          415,
+          'UNSUPPORTED_CONTENT_TYPE',
+          `Content type "${contentType || '(none)'}" is not accepted; accepted: ${limits.contentTypes.join(', ')}`,
+        );
+        stream.resume();
+        finish(failure);
+        return;
+      }
+      const out = createWriteStream(temp, { flags: 'wx' });
+      const current = {
+        out,
+        hash: createHash('sha256'),
+        size: 0,
+        contentType,
+        done: new Promise<void>((ok, ko) => {
+          out.on('finish', ok);
+          out.on('error', ko);
+        }),
+      };
+      file = current;
+      stream.on('data', (chunk: Buffer) => {
+        current.hash.update(chunk);
+        current.size += chunk.length;
+      });
+      stream.on('limit', () => {
+        failure = tooLarge(limits.maxBytes);
+        finish(failure);
+      });
+      stream.pipe(out);
+    });
+    parser.on('filesLimit', () => {
+      failure = new MediaError(400, 'BAD_UPLOAD', 'Send exactly one file part');
+      finish(failure);
+    });
+    parser.on('error', (error: Error) => finish(new MediaError(400, 'BAD_UPLOAD', `Bad multipart request: ${error.message}`)));
+    parser.on('close', () => {
+      if (failure) return finish(failure);
+      const current = file;
+      if (!current) return finish(new MediaError(400, 'BAD_UPLOAD', 'No file part in the request'));
+      current.done.then(
+        () => finish(null, { sha256: current.hash.digest('hex'), size: current.size, contentType: current.contentType }),
+        (error: Error) => finish(error),
+      );
+    });
+    // The client went away midway: no file, nothing stored.
+    req.on('close', () => {
+      if (!req.complete) finish(new Error('Upload interrupted: the request ended before its body'));
+    });
+    req.on('error', (error) => finish(error));
+    req.pipe(parser);
+  });
+}
