@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import type { INestApplication } from '@nestjs/common';
-import { createTrackhubServer } from 'trackhub-gen/runtime/server';
+import { createTrackhubServer, type MediaOptions } from 'trackhub-gen/runtime/server';
 
 import { AppModule } from '../../generated-example/server/app.module.js';
 import { createExamplePrismaClient, type ExampleConnection } from '../../src/prisma/client-factory.js';
@@ -16,22 +16,35 @@ export interface RunningServer {
   /** The real PrismaClient the server writes through (for asserting server state). */
   prisma: any;
   app: INestApplication;
+  /** Root of the server's local-disk media storage (inside the server's temp dir). */
+  mediaDir: string;
   stop(): Promise<void>;
 }
 
+export interface ExampleServerOptions {
+  /** Media upload options (storage directory defaults to `<server temp dir>/media`). */
+  media?: MediaOptions;
+}
+
 /** Boots the generated example server over HTTP on a fresh database (SQLite file or PostgreSQL). */
-export async function startExampleServer(db: { provider: 'sqlite' } | { provider: 'postgresql'; url: string }): Promise<RunningServer> {
+export async function startExampleServer(
+  db: { provider: 'sqlite' } | { provider: 'postgresql'; url: string },
+  options: ExampleServerOptions = {},
+): Promise<RunningServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'trackhub-server-'));
   const connection: ExampleConnection =
     db.provider === 'sqlite' ? { provider: 'sqlite', file: path.join(dir, 'server.db') } : db;
   const { prisma, disconnect } = await createExamplePrismaClient({ ...connection, reset: true });
-  const app = await createTrackhubServer(AppModule.forRoot({ prisma }), { logger: ['error'] });
+  const mediaDir = path.join(dir, 'media');
+  const media: MediaOptions = { directory: mediaDir, tempDirectory: path.join(dir, 'uploads-in-flight'), ...options.media };
+  const app = await createTrackhubServer(AppModule.forRoot({ prisma, media }), { logger: ['error'] });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return {
     url: `http://127.0.0.1:${address.port}/graphql`,
     prisma,
     app,
+    mediaDir,
     async stop() {
       await app.close();
       await disconnect();
@@ -65,11 +78,11 @@ export interface ExampleDatabase {
  * answers (skipped with a visible warning otherwise; an error in CI). Each process
  * gets its own PostgreSQL database, dropped when the server stops.
  */
-export async function exampleDatabases(suite: string): Promise<ExampleDatabase[]> {
+export async function exampleDatabases(suite: string, options: ExampleServerOptions = {}): Promise<ExampleDatabase[]> {
   const pg = await postgresAvailability();
   if (pg.url === null) console.warn(`[${suite}] PostgreSQL variant SKIPPED: ${pg.reason}`);
   return [
-    { name: 'SQLite', provider: 'sqlite', start: () => startExampleServer({ provider: 'sqlite' }) },
+    { name: 'SQLite', provider: 'sqlite', start: () => startExampleServer({ provider: 'sqlite' }, options) },
     ...(pg.url === null
       ? []
       : [
@@ -78,7 +91,7 @@ export async function exampleDatabases(suite: string): Promise<ExampleDatabase[]
             provider: 'postgresql' as const,
             async start() {
               const url = await freshPostgresDatabase(`${suite}_${process.pid}`);
-              const running = await startExampleServer({ provider: 'postgresql', url });
+              const running = await startExampleServer({ provider: 'postgresql', url }, options);
               return {
                 ...running,
                 async stop() {

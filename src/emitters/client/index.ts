@@ -230,6 +230,14 @@ interface EntityView {
   hasRelations: boolean;
   hasAssociations: boolean;
   hasEnums: boolean;
+  /** `@sync.media` fields and their typed `attach<Field>` helper names. */
+  mediaFields: { name: string; method: string }[];
+}
+
+/** `coverUrl` -> `attachCoverUrl` (never the base class's own `attachFile`). */
+function attachMethod(field: string): string {
+  const method = `attach${field.charAt(0).toUpperCase()}${field.slice(1)}`;
+  return method === 'attachFile' ? 'attachFileField' : method;
 }
 
 function entityView(project: ProjectIR, entity: EntityIR): EntityView {
@@ -280,6 +288,9 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
     hasRelations: relations.length > 0,
     hasAssociations: associations.size > 0,
     hasEnums: enums.length > 0,
+    mediaFields: entity.dataFields
+      .filter((f) => f.access === 'media')
+      .map((f) => ({ name: f.name, method: attachMethod(f.name) })),
   };
 }
 

@@ -47,4 +47,12 @@ export class OfflineFirstSpaceService extends OfflineFirstService<
   constructor(client: TrackhubClient) {
     super(client, spaceDescriptor);
   }
+
+  /**
+   * Queues a local file for `coverUrl` (@sync.media): uploaded in the background,
+   * then `coverUrl` gets the file's URL and syncs. Resolves with the upload id.
+   */
+  attachCoverUrl(id: string, localPath: string, meta?: { contentType?: string }): Promise<string> {
+    return this.attachFile(id, 'coverUrl', localPath, meta);
+  }
 }

@@ -107,7 +107,7 @@ function accepts(patterns: readonly string[], type: string): boolean {
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, close = false): void {
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -116,8 +116,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown, close = fa
   res.statusCode = status;
   res.setHeader('content-type', 'application/json; charset=utf-8');
   res.setHeader('content-length', Buffer.byteLength(text));
-  // The rest of a refused body is not read: tell the client not to reuse the connection.
-  if (close) res.setHeader('connection', 'close');
+  // A refused body is drained (here or by Node), so the client reads this answer.
   res.end(text);
 }
 
@@ -188,7 +187,8 @@ export class TrackhubMedia {
       sendJson(res, result.created ? 201 : 200, result.body);
     } catch (error) {
       if (error instanceof MediaError) {
-        sendJson(res, error.status, { error: { code: error.code, message: error.message } }, !req.complete);
+        if (!req.complete) req.resume();
+        sendJson(res, error.status, { error: { code: error.code, message: error.message } });
       } else if (!req.complete || req.destroyed) {
         res.destroy();
       } else {
@@ -287,15 +287,25 @@ function parseOneFile(req: Request, temp: string, limits: Required<MediaLimits>)
       return;
     }
     let failure: Error | null = null;
-    let file: { out: WriteStream; done: Promise<void>; hash: ReturnType<typeof createHash>; size: number; contentType: string } | null =
-      null;
+    let file: {
+      src: Readable;
+      out: WriteStream;
+      done: Promise<void>;
+      hash: ReturnType<typeof createHash>;
+      size: number;
+      contentType: string;
+    } | null = null;
 
     const finish = (error: Error | null, value?: ReceivedFile): void => {
       if (settled) return;
       settled = true;
       req.unpipe(parser);
       if (error) {
-        file?.out.destroy();
+        if (file) {
+          file.src.unpipe(file.out);
+          file.src.resume();
+          file.out.destroy();
+        }
         req.resume(); // drain what is left so the answer can be read
         reject(error);
       } else resolve(value as ReceivedFile);
@@ -319,6 +329,7 @@ function parseOneFile(req: Request, temp: string, limits: Required<MediaLimits>)
       }
       const out = createWriteStream(temp, { flags: 'wx' });
       const current = {
+        src: stream,
         out,
         hash: createHash('sha256'),
         size: 0,
@@ -328,6 +339,7 @@ function parseOneFile(req: Request, temp: string, limits: Required<MediaLimits>)
           out.on('error', ko);
         }),
       };
+      current.done.catch(() => undefined); // awaited on success; a destroyed stream's error is expected
       file = current;
       stream.on('data', (chunk: Buffer) => {
         current.hash.update(chunk);
