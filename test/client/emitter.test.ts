@@ -114,6 +114,10 @@ describe('client emitter', () => {
     const [, update] = /interface SpaceUpdateInput \{([^}]*)\}/.exec(service)!;
     expect(create).toContain('ownerId: string;');
     expect(update).not.toContain('ownerId');
+    // A typed helper per @sync.media field, only for media fields.
+    expect(service).toContain("attachCoverUrl(id: string, localPath: string, meta?: { contentType?: string }): Promise<string> {");
+    expect(service).toContain("return this.attachFile(id, 'coverUrl', localPath, meta);");
+    expect(text('services/OfflineFirstGroupService.ts')).not.toContain('attach');
     expect(text('descriptors.ts')).toContain(
       "{ name: 'ownerId', column: 'owner_id', kind: 'String', optional: false, access: 'readonly' }",
     );

@@ -51,6 +51,12 @@ describe('emitServer (fixture)', () => {
     );
   });
 
+  it('registers the upload routes when an entity has a @sync.media field', () => {
+    const root = emitted.files.find((f) => f.path === 'server/generated/trackhub.module.ts')!.content;
+    expect(root).toContain('controllers: [TrackhubMediaController]');
+    expect(root).toContain('{ provide: TrackhubMedia, useValue: new TrackhubMedia(core, options.media) }');
+  });
+
   it('is deterministic and pure', async () => {
     const project = await fixtureProject();
     const a = emitServer(project, defaultEmitOptions);
@@ -160,6 +166,8 @@ describe('emitServer (edge schema: global entity, no enums, readonly-only entity
     const tag = emitted.files.find((f) => f.path.endsWith('tag.model.ts'))!.content;
     expect(tag).toContain('comment terminator');
     expect(tag).not.toMatch(/a \*\/ comment/);
+    // No @sync.media field: no upload routes.
+    expect(emitted.files.find((f) => f.path.endsWith('trackhub.module.ts'))!.content).not.toContain('TrackhubMedia');
   });
 
   it('type-checks under tsc --strict', () => {
