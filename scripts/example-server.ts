@@ -32,11 +32,13 @@ const file = values.db
   ? path.resolve(values.db)
   : path.join(mkdtempSync(path.join(tmpdir(), 'trackhub-example-')), 'trackhub.db');
 const { prisma, disconnect } = await createExamplePrismaClient({ provider: 'sqlite', file }, { reset: !values.db });
-const app = await startTrackhubServer(AppModule.forRoot({ prisma }), { port, host: values.host });
+const mediaDir = process.env.TRACKHUB_MEDIA_DIR ?? path.join(path.dirname(file), 'media');
+const app = await startTrackhubServer(AppModule.forRoot({ prisma, media: { directory: mediaDir } }), { port, host: values.host });
 const address = app.getHttpServer().address();
 const actualPort = typeof address === 'object' && address ? address.port : port;
 console.log(`trackhub example server (SQLite ${file})`);
 console.log(`GraphQL: http://${values.host}:${actualPort}/graphql`);
+console.log(`Uploads: http://${values.host}:${actualPort}/uploads (files in ${mediaDir})`);
 console.log(`try:  curl -s http://${values.host}:${actualPort}/graphql -H 'content-type: application/json' -H 'authorization: Bearer dev:t1:u1' -d '{"query":"{ syncPull(entity: \\"Space\\") { items lastSyncAt hasMore } }"}'`);
 
 const shutdown = async (): Promise<void> => {
