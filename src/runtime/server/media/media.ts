@@ -301,13 +301,15 @@ function parseOneFile(req: Request, temp: string, limits: Required<MediaLimits>)
       settled = true;
       req.unpipe(parser);
       if (error) {
-        if (file) {
-          file.src.unpipe(file.out);
-          file.src.resume();
-          file.out.destroy();
-        }
         req.resume(); // drain what is left so the answer can be read
-        reject(error);
+        const out = file?.out;
+        if (!out) return reject(error);
+        file!.src.unpipe(out);
+        file!.src.resume();
+        // Reject once the temp file is closed, so the caller's removal cannot race its creation.
+        if (out.closed) return reject(error);
+        out.once('close', () => reject(error));
+        out.destroy();
       } else resolve(value as ReceivedFile);
     };
 
