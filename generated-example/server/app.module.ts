@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { PrismaLike } from 'trackhub-gen/runtime/server';
+import type { PrismaLike, TrackhubModuleOptions } from 'trackhub-gen/runtime/server';
 
 import { verifyToken } from './auth/token-verifier.js';
 import { TrackhubModule } from './generated/trackhub.module.js';
@@ -9,6 +9,10 @@ export interface AppModuleOptions {
   prisma: PrismaLike;
   /** Write the GraphQL SDL to this path (default: in memory). */
   autoSchemaFile?: string;
+  /** Prometheus metrics on GET /metrics (default on; `false` = off, or `{ path, token, clientMetrics }`). */
+  metrics?: TrackhubModuleOptions['metrics'];
+  /** One JSON log line per sync request (`true` = stdout, or your own sink). Default off. */
+  syncLog?: TrackhubModuleOptions['syncLog'];
 }
 
 /** Your application module: add your own modules next to TrackhubModule. */
@@ -23,6 +27,8 @@ export class AppModule {
           verifyToken,
           maxBatchSize: 1000,
           ...(options.autoSchemaFile ? { autoSchemaFile: options.autoSchemaFile } : {}),
+          ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+          ...(options.syncLog !== undefined ? { syncLog: options.syncLog } : {}),
         }),
       ],
     };

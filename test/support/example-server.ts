@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { createTrackhubServer } from 'trackhub-gen/runtime/server';
 
-import { AppModule } from '../../generated-example/server/app.module.js';
+import { AppModule, type AppModuleOptions } from '../../generated-example/server/app.module.js';
 import { createExamplePrismaClient, type ExampleConnection } from '../../src/prisma/client-factory.js';
 import { dropPostgresDatabase, freshPostgresDatabase, postgresAvailability } from './postgres.js';
 
@@ -20,12 +20,15 @@ export interface RunningServer {
 }
 
 /** Boots the generated example server over HTTP on a fresh database (SQLite file or PostgreSQL). */
-export async function startExampleServer(db: { provider: 'sqlite' } | { provider: 'postgresql'; url: string }): Promise<RunningServer> {
+export async function startExampleServer(
+  db: { provider: 'sqlite' } | { provider: 'postgresql'; url: string },
+  options: Omit<AppModuleOptions, 'prisma'> = {},
+): Promise<RunningServer> {
   const dir = mkdtempSync(path.join(tmpdir(), 'trackhub-server-'));
   const connection: ExampleConnection =
     db.provider === 'sqlite' ? { provider: 'sqlite', file: path.join(dir, 'server.db') } : db;
   const { prisma, disconnect } = await createExamplePrismaClient({ ...connection, reset: true });
-  const app = await createTrackhubServer(AppModule.forRoot({ prisma }), { logger: ['error'] });
+  const app = await createTrackhubServer(AppModule.forRoot({ ...options, prisma }), { logger: ['error'] });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return {
@@ -57,7 +60,7 @@ export function switchableFetch(): { fetch: typeof fetch; online: boolean; reque
 export interface ExampleDatabase {
   name: 'SQLite' | 'PostgreSQL';
   provider: 'sqlite' | 'postgresql';
-  start(): Promise<RunningServer>;
+  start(options?: Omit<AppModuleOptions, 'prisma'>): Promise<RunningServer>;
 }
 
 /**
@@ -69,16 +72,16 @@ export async function exampleDatabases(suite: string): Promise<ExampleDatabase[]
   const pg = await postgresAvailability();
   if (pg.url === null) console.warn(`[${suite}] PostgreSQL variant SKIPPED: ${pg.reason}`);
   return [
-    { name: 'SQLite', provider: 'sqlite', start: () => startExampleServer({ provider: 'sqlite' }) },
+    { name: 'SQLite', provider: 'sqlite', start: (options) => startExampleServer({ provider: 'sqlite' }, options) },
     ...(pg.url === null
       ? []
       : [
           {
             name: 'PostgreSQL' as const,
             provider: 'postgresql' as const,
-            async start() {
+            async start(options?: Omit<AppModuleOptions, 'prisma'>) {
               const url = await freshPostgresDatabase(`${suite}_${process.pid}`);
-              const running = await startExampleServer({ provider: 'postgresql', url });
+              const running = await startExampleServer({ provider: 'postgresql', url }, options);
               return {
                 ...running,
                 async stop() {

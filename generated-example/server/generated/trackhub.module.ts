@@ -8,6 +8,7 @@ import {
   TrackhubCore,
   TrackhubErrorFilter,
   TrackhubSyncResolver,
+  trackhubControllers,
   type TrackhubModuleOptions,
 } from 'trackhub-gen/runtime/server';
 
@@ -21,7 +22,8 @@ import { HeroModule } from './hero/hero.module.js';
 
 /**
  * The generated API: GraphQL (Apollo, code-first, sorted schema), syncPull /
- * syncPush for every @sync entity, and one online CRUD module per entity.
+ * syncPush for every @sync entity, one online CRUD module per entity, and
+ * Prometheus metrics on GET /metrics (option `metrics`; `false` turns them off).
  *
  *   TrackhubModule.forRoot({ prisma, verifyToken, maxBatchSize: 1000 })
  */
@@ -49,6 +51,7 @@ export class TrackhubModule {
         GroupModule,
         HeroModule,
       ],
+      controllers: trackhubControllers(core),
       providers: [
         { provide: TrackhubCore, useValue: core },
         { provide: APP_FILTER, useClass: TrackhubErrorFilter },
