@@ -10,6 +10,7 @@ import path from 'node:path';
 
 import Database from 'better-sqlite3';
 
+import { SYNC_COLUMNS } from '../runtime/client/descriptors.js';
 import { GAVE_UP } from '../runtime/client/engine.js';
 import { RUNTIME_TABLES } from '../runtime/client/tables.js';
 
@@ -38,7 +39,8 @@ export interface DeviceInspection {
   sizeBytes: number;
   /** WatermelonDB schema version (SQLite user_version). */
   schemaVersion: number;
-  tables: { table: string; rows: number; byStatus: Record<string, number> }[];
+  /** Entity tables: rows, and rows the server has not acknowledged yet (no server id). */
+  tables: { table: string; rows: number; notOnServer: number | null }[];
   syncState: { entity: string; lastSyncAt: string | null; cursor: string | null; updatedAt: string | null }[];
   queue: { total: number; byStatus: Record<string, number>; operations: InspectedOperation[] };
   conflicts: {
@@ -132,13 +134,11 @@ export function inspectDevice(file: string): DeviceInspection {
       .filter((t) => !runtime.includes(t) && !WATERMELON_TABLES.has(t) && !t.startsWith('sqlite_'))
       .map((table) => {
         const columns = (db.pragma(`table_info(${quote(table)})`) as { name: string }[]).map((c) => c.name);
-        const byStatus = columns.includes('_status')
-          ? Object.fromEntries(
-              (all(`SELECT _status AS s, COUNT(*) AS n FROM ${quote(table)} GROUP BY _status ORDER BY _status`) as { s: string; n: number }[]).map((r) => [r.s, r.n]),
-            )
-          : {};
         const rows = (db.prepare(`SELECT COUNT(*) AS n FROM ${quote(table)}`).get() as { n: number }).n;
-        return { table, rows, byStatus };
+        const notOnServer = columns.includes(SYNC_COLUMNS.serverId)
+          ? (db.prepare(`SELECT COUNT(*) AS n FROM ${quote(table)} WHERE ${SYNC_COLUMNS.serverId} IS NULL`).get() as { n: number }).n
+          : null;
+        return { table, rows, notOnServer };
       });
 
     const syncState = all(`SELECT entity, last_sync_at, cursor, updated_at FROM ${RUNTIME_TABLES.syncState} ORDER BY entity`).map((r) => ({
@@ -225,8 +225,8 @@ export function formatInspection(r: DeviceInspection): string {
   out.push('', 'sync state (pull position per entity)');
   if (r.syncState.length === 0) out.push('  never pulled');
   for (const s of r.syncState) out.push(`  ${s.entity.padEnd(16)} lastSyncAt ${s.lastSyncAt ?? '-'}  pulled at ${s.updatedAt ?? '-'}  cursor ${s.cursor ? 'yes' : 'no'}`);
-  out.push('', 'entity tables (rows by local status)');
-  for (const t of r.tables) out.push(`  ${t.table.padEnd(16)} ${String(t.rows).padStart(6)}  ${counts(t.byStatus)}`);
+  out.push('', 'entity tables');
+  for (const t of r.tables) out.push(`  ${t.table.padEnd(16)} ${String(t.rows).padStart(6)} rows${t.notOnServer ? `, ${t.notOnServer} not on the server yet` : ''}`);
   out.push('', `operation queue: ${r.queue.total} waiting (${counts(r.queue.byStatus)})`);
   for (const op of r.queue.operations) {
     const state = op.givenUp ? 'given up' : op.status;
