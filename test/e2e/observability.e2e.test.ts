@@ -5,7 +5,7 @@
  * counts and codes but no record data, and `trackhub-gen inspect` must read
  * the device database the flow left behind.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -17,7 +17,7 @@ import { METRIC, type SyncLogEntry } from '../../src/runtime/server/index.js';
 import type { SyncReport } from '../../src/runtime/client/index.js';
 import { runCli } from '../support/cli.js';
 import { exampleDatabases, postGraphql, switchableFetch, type RunningServer } from '../support/example-server.js';
-import { parseExposition, sample } from '../support/prometheus.js';
+import { familyOf, metricFamilies, parseExposition, promqlSelectors, sample } from '../support/prometheus.js';
 
 const databases = await exampleDatabases('observability');
 const SCRAPE_TOKEN = 'scrape-secret';
@@ -100,7 +100,8 @@ describe.each(databases)('observability on $name: metrics, sync log, device insp
     const res = await scrape();
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain');
-    const samples = parseExposition(await res.text());
+    const exposition = await res.text();
+    const samples = parseExposition(exposition);
     const value = (name: string, labels: Record<string, string> = {}) => sample(samples, name, labels);
 
     // Items pushed / pulled per entity: exactly what the devices' sync reports counted.
@@ -139,6 +140,16 @@ describe.each(databases)('observability on $name: metrics, sync log, device insp
     const labelValues = samples.flatMap((s) => Object.values(s.labels));
     for (const secret of ['t1', 'alice', 'bob', kitchen.id, garage.id, blank.id]) expect(labelValues).not.toContain(secret);
     expect(new Set(samples.flatMap((s) => Object.keys(s.labels)))).toEqual(new Set(['entity', 'op', 'outcome', 'code', 'result', 'le']));
+
+    // Every metric the generated dashboard and alert rules query is in this real scrape.
+    const families = metricFamilies(exposition);
+    const ops = path.resolve(import.meta.dirname, '../../generated-example/ops');
+    const dashboardExprs = JSON.parse(readFileSync(path.join(ops, 'grafana-dashboard.json'), 'utf8'))
+      .panels.flatMap((p: { targets?: { expr: string }[] }) => (p.targets ?? []).map((t) => t.expr)) as string[];
+    const alertExprs = [...readFileSync(path.join(ops, 'prometheus-alerts.yml'), 'utf8').matchAll(/^\s+expr: (.+)$/gm)].map((m) => m[1]);
+    expect(dashboardExprs.length + alertExprs.length).toBeGreaterThan(30);
+    for (const expr of [...dashboardExprs, ...alertExprs])
+      for (const s of await promqlSelectors(expr)) expect(familyOf(s.metric, families), `${s.metric} scraped`).toBeDefined();
 
     // CRUD metrics: one online create.
     const created = await postGraphql(server.url, 'mutation { createSpace(input: { name: "Online", ownerId: "alice" }) { id } }', {}, 'dev:t1:alice');
