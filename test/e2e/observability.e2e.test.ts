@@ -5,11 +5,11 @@
  * counts and codes but no record data, and `trackhub-gen inspect` must read
  * the device database the flow left behind.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { createClient, type OfflineFirstClient } from '../../generated-example/client/generated/index.js';
 import type { DeviceInspection } from '../../src/cli/inspect.js';
@@ -179,7 +179,10 @@ describe.each(databases)('observability on $name: metrics, sync log, device insp
 
     // ---- the device inspector on A's database
     const dbFile = path.join(a.dbDir, 'trackhub_db_t1.db');
+    const bytes = () => readdirSync(a.dbDir).map((f) => readFileSync(path.join(a.dbDir, f)).toString('base64')).join();
+    const before = bytes();
     const json = await runCli(['inspect', dbFile, '--json']);
+    expect(bytes()).toBe(before); // read-only
     expect(json.code, json.stderr).toBe(0);
     const report = JSON.parse(json.stdout) as DeviceInspection;
     expect(report).toMatchObject({ file: dbFile, tenantId: 't1' });
@@ -212,5 +215,30 @@ describe.each(databases)('observability on $name: metrics, sync log, device insp
     expect(human.stdout).toContain('conflicts: 1 open, 0 resolved');
     expect(human.stdout).toMatch(/failed\s+Space insert/);
     if (process.env.TRACKHUB_PRINT_INSPECT) console.log(human.stdout);
+  });
+});
+
+describe('metrics endpoint options (SQLite)', () => {
+  const sqlite = databases[0];
+  let server: RunningServer | undefined;
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+  const get = (url: string, p: string) => fetch(url.replace(/\/graphql$/, p));
+
+  it('serves on another path when asked, open without a token', async () => {
+    server = await sqlite.start({ metrics: { path: '/ops/metrics' } });
+    expect((await get(server.url, '/metrics')).status).toBe(404);
+    const res = await get(server.url, '/ops/metrics');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain(`# TYPE ${METRIC.itemsPushed} counter`);
+  });
+
+  it('metrics: false serves no endpoint and sync still works', async () => {
+    server = await sqlite.start({ metrics: false });
+    expect((await get(server.url, '/metrics')).status).toBe(404);
+    const pull = await postGraphql(server.url, 'query { syncPull(entity: "Space") { hasMore } }', {}, 'dev:t1:u1');
+    expect(pull).toEqual({ data: { syncPull: { hasMore: false } } });
   });
 });
