@@ -214,7 +214,7 @@ describe.each(databases)('observability on $name: metrics, sync log, device insp
     expect(human.stdout).toContain('operation queue: 2 waiting');
     expect(human.stdout).toContain('conflicts: 1 open, 0 resolved');
     expect(human.stdout).toMatch(/failed\s+Space insert/);
-    if (process.env.TRACKHUB_PRINT_INSPECT) console.log(human.stdout);
+    if (process.env.TRACKHUB_PRINT_INSPECT) console.log(`${human.stdout}\n${JSON.stringify(push)}`);
   });
 });
 
