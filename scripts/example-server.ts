@@ -39,6 +39,7 @@ const actualPort = typeof address === 'object' && address ? address.port : port;
 console.log(`trackhub example server (SQLite ${file})`);
 console.log(`GraphQL: http://${values.host}:${actualPort}/graphql`);
 console.log(`Uploads: http://${values.host}:${actualPort}/uploads (files in ${mediaDir})`);
+console.log(`Metrics: http://${values.host}:${actualPort}/metrics`);
 console.log(`try:  curl -s http://${values.host}:${actualPort}/graphql -H 'content-type: application/json' -H 'authorization: Bearer dev:t1:u1' -d '{"query":"{ syncPull(entity: \\"Space\\") { items lastSyncAt hasMore } }"}'`);
 
 const shutdown = async (): Promise<void> => {

@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { MediaOptions, PrismaLike } from 'trackhub-gen/runtime/server';
+import type { MediaOptions, PrismaLike, TrackhubModuleOptions } from 'trackhub-gen/runtime/server';
 
 import { verifyToken } from './auth/token-verifier.js';
 import { TrackhubModule } from './generated/trackhub.module.js';
@@ -11,6 +11,10 @@ export interface AppModuleOptions {
   autoSchemaFile?: string;
   /** Uploads of @sync.media fields: storage directory or MediaStorage, size and type limits. */
   media?: MediaOptions;
+  /** Prometheus metrics on GET /metrics (default on; `false` = off, or `{ path, token, clientMetrics }`). */
+  metrics?: TrackhubModuleOptions['metrics'];
+  /** One JSON log line per sync request (`true` = stdout, or your own sink). Default off. */
+  syncLog?: TrackhubModuleOptions['syncLog'];
 }
 
 /** Your application module: add your own modules next to TrackhubModule. */
@@ -26,6 +30,8 @@ export class AppModule {
           maxBatchSize: 1000,
           ...(options.autoSchemaFile ? { autoSchemaFile: options.autoSchemaFile } : {}),
           ...(options.media ? { media: options.media } : {}),
+          ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+          ...(options.syncLog !== undefined ? { syncLog: options.syncLog } : {}),
         }),
       ],
     };

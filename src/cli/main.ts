@@ -14,6 +14,7 @@ import { applyChanges, comparePlan, drifted, unifiedDiff, type FileChange } from
 import { fixSchemaText } from '../schema/fix.js';
 import { locate } from '../schema/locate.js';
 import { readSchema } from '../schema/read.js';
+import { formatInspection, inspectDevice, InspectError } from './inspect.js';
 import { suggest } from './suggest.js';
 
 export const EXIT = { ok: 0, drift: 1, usage: 2 } as const;
@@ -203,6 +204,17 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
       exitCode = await runCheck(opts, io);
     });
 
+  program
+    .command('inspect')
+    .argument('<device-db-file>', 'a device database, e.g. trackhub_db_<tenant>.db (opened read-only)')
+    .description("print a device database's waiting and failed operations, conflicts, uploads, sync state per entity, row counts and size")
+    .option('--json', 'print the report as JSON')
+    .action((file: string, opts: { json?: boolean }) => {
+      const report = inspectDevice(path.resolve(io.cwd, file));
+      io.out(opts.json ? JSON.stringify(report, null, 2) : formatInspection(report));
+      exitCode = EXIT.ok;
+    });
+
   try {
     await program.parseAsync(argv);
     return exitCode;
@@ -225,7 +237,7 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
       io.err(`error: ${err.message}\nnothing was written`);
       return EXIT.usage;
     }
-    if (err instanceof UsageError || err instanceof ConfigError) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof InspectError) {
       io.err(`error: ${err.message}`);
       return EXIT.usage;
     }

@@ -57,6 +57,8 @@ describe('onboarding a new entity', () => {
       'client/generated/schema.ts',
       'client/schema.snapshot.json',
       'graphql/schema.graphql',
+      'ops/grafana-dashboard.json',
+      'ops/prometheus-alerts.yml',
       'server/generated/index.ts',
       'server/generated/sync/sync.registry.ts',
       'server/generated/trackhub.module.ts',

@@ -53,7 +53,7 @@ describe('emitServer (fixture)', () => {
 
   it('registers the upload routes when an entity has a @sync.media field', () => {
     const root = emitted.files.find((f) => f.path === 'server/generated/trackhub.module.ts')!.content;
-    expect(root).toContain('controllers: [TrackhubMediaController]');
+    expect(root).toContain('controllers: [...trackhubControllers(core), TrackhubMediaController]');
     expect(root).toContain('{ provide: TrackhubMedia, useValue: new TrackhubMedia(core, options.media) }');
   });
 

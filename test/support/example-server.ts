@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { createTrackhubServer, type MediaOptions } from 'trackhub-gen/runtime/server';
 
-import { AppModule } from '../../generated-example/server/app.module.js';
+import { AppModule, type AppModuleOptions } from '../../generated-example/server/app.module.js';
 import { createExamplePrismaClient, type ExampleConnection } from '../../src/prisma/client-factory.js';
 import { dropPostgresDatabase, freshPostgresDatabase, postgresAvailability } from './postgres.js';
 
@@ -21,10 +21,8 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export interface ExampleServerOptions {
-  /** Media upload options (storage directory defaults to `<server temp dir>/media`). */
-  media?: MediaOptions;
-}
+/** AppModule options; the media storage directory defaults to `<server temp dir>/media`. */
+export type ExampleServerOptions = Omit<AppModuleOptions, 'prisma'>;
 
 /** Boots the generated example server over HTTP on a fresh database (SQLite file or PostgreSQL). */
 export async function startExampleServer(
@@ -37,7 +35,7 @@ export async function startExampleServer(
   const { prisma, disconnect } = await createExamplePrismaClient({ ...connection, reset: true });
   const mediaDir = path.join(dir, 'media');
   const media: MediaOptions = { directory: mediaDir, tempDirectory: path.join(dir, 'uploads-in-flight'), ...options.media };
-  const app = await createTrackhubServer(AppModule.forRoot({ prisma, media }), { logger: ['error'] });
+  const app = await createTrackhubServer(AppModule.forRoot({ ...options, prisma, media }), { logger: ['error'] });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return {
@@ -70,7 +68,7 @@ export function switchableFetch(): { fetch: typeof fetch; online: boolean; reque
 export interface ExampleDatabase {
   name: 'SQLite' | 'PostgreSQL';
   provider: 'sqlite' | 'postgresql';
-  start(): Promise<RunningServer>;
+  start(options?: ExampleServerOptions): Promise<RunningServer>;
 }
 
 /**
@@ -78,20 +76,24 @@ export interface ExampleDatabase {
  * answers (skipped with a visible warning otherwise; an error in CI). Each process
  * gets its own PostgreSQL database, dropped when the server stops.
  */
-export async function exampleDatabases(suite: string, options: ExampleServerOptions = {}): Promise<ExampleDatabase[]> {
+export async function exampleDatabases(suite: string, defaults: ExampleServerOptions = {}): Promise<ExampleDatabase[]> {
   const pg = await postgresAvailability();
   if (pg.url === null) console.warn(`[${suite}] PostgreSQL variant SKIPPED: ${pg.reason}`);
   return [
-    { name: 'SQLite', provider: 'sqlite', start: () => startExampleServer({ provider: 'sqlite' }, options) },
+    {
+      name: 'SQLite',
+      provider: 'sqlite',
+      start: (options?: ExampleServerOptions) => startExampleServer({ provider: 'sqlite' }, { ...defaults, ...options }),
+    },
     ...(pg.url === null
       ? []
       : [
           {
             name: 'PostgreSQL' as const,
             provider: 'postgresql' as const,
-            async start() {
+            async start(options?: ExampleServerOptions) {
               const url = await freshPostgresDatabase(`${suite}_${process.pid}`);
-              const running = await startExampleServer({ provider: 'postgresql', url }, options);
+              const running = await startExampleServer({ provider: 'postgresql', url }, { ...defaults, ...options });
               return {
                 ...running,
                 async stop() {

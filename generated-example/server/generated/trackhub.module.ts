@@ -10,6 +10,7 @@ import {
   TrackhubMedia,
   TrackhubMediaController,
   TrackhubSyncResolver,
+  trackhubControllers,
   type TrackhubModuleOptions,
 } from 'trackhub-gen/runtime/server';
 
@@ -23,7 +24,8 @@ import { HeroModule } from './hero/hero.module.js';
 
 /**
  * The generated API: GraphQL (Apollo, code-first, sorted schema), syncPull /
- * syncPush for every @sync entity, and one online CRUD module per entity.
+ * syncPush for every @sync entity, one online CRUD module per entity, and
+ * Prometheus metrics on GET /metrics (option `metrics`; `false` turns them off).
  * Uploads of @sync.media fields: POST /uploads/<Entity>/<field>, GET /uploads/<sha256>
  * (options.media: storage, limits).
  *
@@ -53,7 +55,7 @@ export class TrackhubModule {
         GroupModule,
         HeroModule,
       ],
-      controllers: [TrackhubMediaController],
+      controllers: [...trackhubControllers(core), TrackhubMediaController],
       providers: [
         { provide: TrackhubCore, useValue: core },
         { provide: TrackhubMedia, useValue: new TrackhubMedia(core, options.media) },

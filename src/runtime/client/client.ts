@@ -13,6 +13,7 @@ import type { ConflictInfo, ConflictPolicy, ConflictResolution, SyncMetrics, Syn
 import { installUuidV7Ids } from './ids.js';
 import type { OperationQueue } from './queue.js';
 import type { OperationRecord } from './tables.js';
+import { CLIENT_METRICS_HEADER, deviceReport, failedOperations, lastPersistedSync, type DeviceMetricsReport } from './report.js';
 import { GraphQLTransport } from './transport.js';
 import { UploadQueue } from './uploads.js';
 import type { Uploader, UploadRetryOptions } from './uploads.js';
@@ -59,6 +60,13 @@ export interface TrackhubConnectionOptions {
   databaseSize?: () => number | null | Promise<number | null>;
   /** Called with a metrics snapshot after every sync run (success or failure). Errors it throws are ignored. */
   onMetrics?: (metrics: ClientMetrics) => void;
+  /**
+   * Send a small metrics report (queue size, failed operations, pending uploads,
+   * database size, seconds since the last successful sync; counts only, no ids
+   * or data) with the first request of every sync run, as the
+   * `x-trackhub-client-metrics` header. Default false.
+   */
+  reportMetrics?: boolean;
 }
 
 export type ClientMetrics = SyncMetrics & {
@@ -91,6 +99,7 @@ export class TrackhubClient {
   private closed = false;
   private readonly databaseSize: (() => number | null | Promise<number | null>) | null;
   private readonly onMetrics: ((metrics: ClientMetrics) => void) | null;
+  private readonly reportMetrics: boolean;
 
   constructor(options: TrackhubClientOptions) {
     installUuidV7Ids();
@@ -128,6 +137,25 @@ export class TrackhubClient {
         : tenantDbName(options.tenantId, options.dbDir);
     this.databaseSize = options.databaseSize ?? (dbName ? () => databaseFileSize(dbName) : null);
     this.onMetrics = options.onMetrics ?? null;
+    this.reportMetrics = options.reportMetrics ?? false;
+  }
+
+  /** Starts a sync job, with the device's report attached to its first request when `reportMetrics` is on. */
+  private withReport<T>(run: () => Promise<T>): Promise<T> {
+    if (!this.reportMetrics || this.engine.isSyncing) return run();
+    return this.deviceReport().then(
+      (report) => {
+        this.transport.sendOnce({ [CLIENT_METRICS_HEADER]: JSON.stringify(report) });
+        return run();
+      },
+      () => run(),
+    );
+  }
+
+  /** What `reportMetrics` sends to the server. */
+  async deviceReport(): Promise<DeviceMetricsReport> {
+    const metrics = await this.metrics();
+    return deviceReport(metrics, await failedOperations(this.database), await lastPersistedSync(this.database));
   }
 
   /** Runs a sync job, then reports metrics to `onMetrics`. */
@@ -173,17 +201,17 @@ export class TrackhubClient {
   /** Push all entities, then pull all, in dependency order. A call while a sync runs joins it. */
   syncAll(): Promise<SyncReport> {
     this.ensureOpen();
-    return this.reported(this.engine.syncAll());
+    return this.reported(this.withReport(() => this.engine.syncAll()));
   }
 
   syncPush(entities?: string[]): Promise<SyncReport> {
     this.ensureOpen();
-    return this.reported(this.engine.syncPush(entities));
+    return this.reported(this.withReport(() => this.engine.syncPush(entities)));
   }
 
   syncPull(entities?: string[]): Promise<SyncReport> {
     this.ensureOpen();
-    return this.reported(this.engine.syncPull(entities));
+    return this.reported(this.withReport(() => this.engine.syncPull(entities)));
   }
 
   /**
@@ -192,12 +220,12 @@ export class TrackhubClient {
    */
   forceSyncFromServer(entities?: string[], options: { discardPending?: boolean } = {}): Promise<SyncReport> {
     this.ensureOpen();
-    return this.reported(this.engine.forceSyncFromServer(entities, options));
+    return this.reported(this.withReport(() => this.engine.forceSyncFromServer(entities, options)));
   }
 
   forcePushLocal(entities?: string[]): Promise<SyncReport> {
     this.ensureOpen();
-    return this.reported(this.engine.forcePushLocal(entities));
+    return this.reported(this.withReport(() => this.engine.forcePushLocal(entities)));
   }
 
   listConflicts(filter?: { entity?: string; resolved?: boolean }): Promise<ConflictInfo[]> {

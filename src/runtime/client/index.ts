@@ -8,6 +8,8 @@ export type { ClientMetrics, TrackhubClientOptions, TrackhubConnectionOptions } 
 export { OfflineFirstService, RecordNotFoundError, ValidationError } from './service.js';
 export { GAVE_UP, SyncEngine } from './engine.js';
 export { SyncWorker } from './worker.js';
+export { CLIENT_METRICS_HEADER, deviceReport } from './report.js';
+export type { DeviceMetricsReport } from './report.js';
 export { UploadQueue } from './uploads.js';
 export type { Uploader, UploadInfo, UploadRequest, UploadRetryOptions, UploadStats, UploadStatus } from './uploads.js';
 export { httpUploader, UploadRejectedError, uploadsUrl } from './http-uploader.js';

@@ -101,6 +101,7 @@ function omitNullish(variables: Record<string, unknown>): Record<string, unknown
 
 export class GraphQLTransport {
   private readonly fetchImpl: FetchLike;
+  private once: Record<string, string> | null = null;
 
   constructor(private readonly options: TransportOptions) {
     const fallback = (globalThis as { fetch?: FetchLike }).fetch;
@@ -111,6 +112,11 @@ export class GraphQLTransport {
 
   get url(): string {
     return this.options.url;
+  }
+
+  /** Headers sent with the next request only (the device's metrics report). */
+  sendOnce(headers: Record<string, string>): void {
+    this.once = { ...this.once, ...headers };
   }
 
   private async authorization(): Promise<string | null> {
@@ -125,6 +131,10 @@ export class GraphQLTransport {
       accept: 'application/json',
       ...this.options.headers,
     };
+    if (this.once) {
+      Object.assign(headers, this.once);
+      this.once = null;
+    }
     const auth = await this.authorization();
     if (auth) headers.authorization = auth;
     const timeoutMs = this.options.timeoutMs ?? 30_000;

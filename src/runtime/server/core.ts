@@ -8,6 +8,8 @@ import { Logger } from '@nestjs/common';
 import { authenticate, type Principal, type TokenVerifier, type TrackhubContext } from './auth.js';
 import type { EntityDescriptor } from './descriptor.js';
 import type { PrismaLike, PrismaTransactionOptions } from './prisma.js';
+import { TrackhubMetrics, type TrackhubMetricsOptions } from './metrics.js';
+import { stdoutSyncLog, SyncObserver, type SyncLogSink } from './observe.js';
 import { EntityRegistry } from './registry.js';
 import { SyncService, type SyncLogger } from './sync.service.js';
 import { WriteTracker } from './write-tracker.js';
@@ -28,6 +30,10 @@ export interface TrackhubOptions {
   transactionOptions?: PrismaTransactionOptions;
   /** Where internal errors are logged (default: NestJS Logger 'Trackhub'). */
   logger?: SyncLogger;
+  /** Prometheus metrics on `GET /metrics` (default on; `false` turns metrics and the endpoint off). */
+  metrics?: TrackhubMetricsOptions | false;
+  /** One structured log line per sync request: `true` = JSON on stdout, or your own sink. Default off. */
+  syncLog?: boolean | SyncLogSink;
 }
 
 export class TrackhubCore {
@@ -39,6 +45,10 @@ export class TrackhubCore {
   readonly maxBatchSize: number;
   readonly maxPullLimit: number;
   readonly transactionOptions: PrismaTransactionOptions;
+  /** The Prometheus registry owner, or null when `metrics: false`. */
+  readonly metrics: TrackhubMetrics | null;
+  /** Wraps sync and CRUD requests with metrics and the sync log. */
+  readonly observer: SyncObserver;
 
   constructor(options: TrackhubOptions, descriptors: readonly EntityDescriptor[]) {
     if (!options?.prisma) throw new Error('TrackhubCore: options.prisma (a PrismaClient instance) is required');
@@ -60,6 +70,9 @@ export class TrackhubCore {
       transactionOptions: this.transactionOptions,
       logger,
     });
+    this.metrics = options.metrics === false ? null : new TrackhubMetrics(this.registry.names(), options.metrics ?? {});
+    const log = options.syncLog === true ? stdoutSyncLog : typeof options.syncLog === 'function' ? options.syncLog : null;
+    this.observer = new SyncObserver(this.metrics, log);
   }
 
   /** The verified principal of a GraphQL request, or an UNAUTHENTICATED error. */

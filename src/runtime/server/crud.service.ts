@@ -31,6 +31,8 @@ export interface CrudPage<T> {
   nextCursor: string | null;
 }
 
+const CRUD_OPS = ['get', 'list', 'create', 'update', 'delete'] as const;
+
 export const DEFAULT_LIST_LIMIT = 100;
 export const MAX_LIST_LIMIT = 1000;
 
@@ -38,7 +40,15 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
   constructor(
     protected readonly core: TrackhubCore,
     protected readonly descriptor: EntityDescriptor,
-  ) {}
+  ) {
+    // Metrics per call (count, outcome, duration), around whatever class the methods end up in.
+    for (const op of core.metrics ? CRUD_OPS : []) {
+      const method = this[op] as (...args: unknown[]) => Promise<unknown>;
+      Object.defineProperty(this, op, {
+        value: (...args: unknown[]) => core.observer.crud(descriptor.name, op, () => method.apply(this, args)),
+      });
+    }
+  }
 
   protected principal(context: TrackhubContext | undefined): Promise<Principal> {
     return authenticate(context, this.core.verifyToken);

@@ -30,6 +30,11 @@ export { ConflictPayload, GraphQLDateTime, GraphQLJSON, SyncPullResponse, SyncRe
 export type { TrackhubModuleOptions } from './module-options.js';
 export { delegateOf, prismaDbNull } from './prisma.js';
 export type { PrismaDelegateLike, PrismaLike, PrismaTransactionOptions, Row } from './prisma.js';
+export { boundedCode, CLIENT_METRICS_HEADER, METRIC, parseClientReport, TrackhubMetrics } from './metrics.js';
+export type { ClientMetricsReport, TrackhubMetricsOptions } from './metrics.js';
+export { metricsController, trackhubControllers } from './metrics.controller.js';
+export { stdoutSyncLog, SyncObserver } from './observe.js';
+export type { SyncLogEntry, SyncLogSink } from './observe.js';
 export { EntityRegistry } from './registry.js';
 export { SyncService } from './sync.service.js';
 export type { ConflictPayload as SyncConflict, SyncPullArgs, SyncPullResult, SyncResult } from './sync.service.js';

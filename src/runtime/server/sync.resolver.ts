@@ -22,8 +22,10 @@ export class TrackhubSyncResolver {
     @Args('cursor', { type: () => String, nullable: true }) cursor: string | null | undefined,
     @Context() context: TrackhubContext,
   ): Promise<SyncPullResponse> {
-    const principal = await this.trackhub.authenticate(context);
-    return this.trackhub.sync.pull(principal, entity, { since, limit, cursor });
+    return this.trackhub.observer.pull(context, entity, async () => {
+      const principal = await this.trackhub.authenticate(context);
+      return this.trackhub.sync.pull(principal, entity, { since, limit, cursor });
+    });
   }
 
   @Mutation(() => [SyncResultItem], { name: 'syncPush' })
@@ -32,7 +34,9 @@ export class TrackhubSyncResolver {
     @Args('items', { type: () => [GraphQLJSON] }) items: unknown[],
     @Context() context: TrackhubContext,
   ): Promise<SyncResult[]> {
-    const principal = await this.trackhub.authenticate(context);
-    return this.trackhub.sync.push(principal, entity, items);
+    return this.trackhub.observer.push(context, entity, items, async () => {
+      const principal = await this.trackhub.authenticate(context);
+      return this.trackhub.sync.push(principal, entity, items);
+    });
   }
 }
