@@ -302,4 +302,26 @@ describe.each(databases)('media uploads on $name', ({ start }) => {
     expect(storedFiles('media-limits')).toEqual([]);
     expect(inFlightFiles()).toEqual([]);
   });
+
+  it('the server counts every upload of this file by entity and outcome on /metrics (ids never in labels)', async () => {
+    const text = await (await fetch(server.url.replace(/\/graphql$/, '/metrics'))).text();
+    const uploads = Object.fromEntries(
+      [...text.matchAll(/^trackhub_media_uploads_total\{entity="([^"]*)",outcome="([^"]*)"\} (\d+)$/gm)].map((m) => [`${m[1]} ${m[2]}`, Number(m[3])]),
+    );
+    // The tests above: 3 files stored (kitchen, its copy for media-t2, the retried garage photo), 1 same-bytes
+    // re-upload, the cut-off upload, and the refusals of the limits test.
+    expect(uploads).toEqual({
+      'Space stored': 3,
+      'Space deduplicated': 1,
+      'Space INTERRUPTED': 1,
+      'Space FILE_TOO_LARGE': 2,
+      'Space UNSUPPORTED_CONTENT_TYPE': 1,
+      'Space UNAUTHENTICATED': 1,
+      'Space UNKNOWN_MEDIA_FIELD': 1,
+      'unknown UNKNOWN_MEDIA_FIELD': 1,
+      'Space BAD_UPLOAD': 2,
+    });
+    const bytes = text.match(/^trackhub_media_upload_bytes_total\{entity="Space"\} (\d+)$/m);
+    expect(Number(bytes?.[1])).toBe(200_000 * 2 + 250_000);
+  });
 });

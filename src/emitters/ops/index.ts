@@ -127,6 +127,20 @@ export function dashboard(project: ProjectIR): Record<string, unknown> {
     ],
     'Device metric reports per second by result, and files waiting to be uploaded on devices.',
   );
+  if (project.entities.some((e) => e.dataFields.some((f) => f.access === 'media'))) {
+    layout.timeseries(
+      'Media uploads by outcome',
+      'reqps',
+      [{ expr: `sum by (entity, outcome) (rate(${METRIC.mediaUploads}[${RATE}]))`, legendFormat: '{{entity}} {{outcome}}' }],
+      'POST /uploads per second: stored, deduplicated (same bytes already stored) or the error code.',
+    );
+    layout.timeseries(
+      'Media bytes stored',
+      'Bps',
+      [{ expr: `sum by (entity) (rate(${METRIC.mediaUploadBytes}[${RATE}]))`, legendFormat: '{{entity}}' }],
+      'Bytes of newly stored media files per second.',
+    );
+  }
   layout.timeseries(
     'Online CRUD calls by outcome',
     'reqps',

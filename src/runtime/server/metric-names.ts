@@ -15,6 +15,8 @@ export const METRIC = {
   batchSize: 'trackhub_sync_batch_size',
   crudRequests: 'trackhub_crud_requests_total',
   crudDuration: 'trackhub_crud_duration_seconds',
+  mediaUploads: 'trackhub_media_uploads_total',
+  mediaUploadBytes: 'trackhub_media_upload_bytes_total',
   clientReports: 'trackhub_client_reports_total',
   clientQueueSize: 'trackhub_client_queue_size',
   clientFailedOperations: 'trackhub_client_failed_operations',

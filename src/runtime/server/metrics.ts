@@ -51,6 +51,18 @@ const COUNT_BUCKETS = [0, 1, 5, 10, 50, 100, 500, 1000, 5000, 10000];
 const BYTES_BUCKETS = [256 * 1024, 1024 ** 2, 4 * 1024 ** 2, 16 * 1024 ** 2, 64 * 1024 ** 2, 256 * 1024 ** 2, 1024 ** 3];
 const AGE_BUCKETS = [60, 300, 900, 3600, 6 * 3600, 86400, 3 * 86400, 7 * 86400, 30 * 86400];
 
+const MEDIA_OUTCOMES = new Set<string>([
+  'stored',
+  'deduplicated',
+  'UNAUTHENTICATED',
+  'UNKNOWN_MEDIA_FIELD',
+  'BAD_UPLOAD',
+  'FILE_TOO_LARGE',
+  'UNSUPPORTED_CONTENT_TYPE',
+  'INTERRUPTED',
+  'INTERNAL',
+]);
+
 const KNOWN_CODES = new Set<string>(Object.values(SyncErrorCode));
 
 /** An error code safe as a label value: a SyncErrorCode, else 'OTHER'. */
@@ -75,6 +87,8 @@ export class TrackhubMetrics {
   private readonly batchSize: Histogram<'op' | 'entity'>;
   private readonly crudRequests: Counter<'entity' | 'op' | 'outcome'>;
   private readonly crudDuration: Histogram<'entity' | 'op'>;
+  private readonly mediaUploads: Counter<'entity' | 'outcome'>;
+  private readonly mediaUploadBytes: Counter<'entity'>;
   private readonly clientReports: Counter<'result'>;
   private readonly clientQueueSize: Histogram;
   private readonly clientFailedOperations: Histogram;
@@ -107,6 +121,13 @@ export class TrackhubMetrics {
     this.batchSize = new Histogram({ name: METRIC.batchSize, help: 'Items per syncPush batch / syncPull page', labelNames: ['op', 'entity'], buckets: BATCH_BUCKETS, registers });
     this.crudRequests = new Counter({ name: METRIC.crudRequests, help: 'Online CRUD calls by outcome (ok or error code)', labelNames: ['entity', 'op', 'outcome'], registers });
     this.crudDuration = new Histogram({ name: METRIC.crudDuration, help: 'Online CRUD call duration in seconds', labelNames: ['entity', 'op'], buckets: LATENCY_BUCKETS, registers });
+    this.mediaUploads = new Counter({
+      name: METRIC.mediaUploads,
+      help: 'Media uploads (POST /uploads/<Entity>/<field>) by outcome: stored, deduplicated (same bytes already stored) or the error code',
+      labelNames: ['entity', 'outcome'],
+      registers,
+    });
+    this.mediaUploadBytes = new Counter({ name: METRIC.mediaUploadBytes, help: 'Bytes of media files newly stored', labelNames: ['entity'], registers });
     this.clientReports = new Counter({ name: METRIC.clientReports, help: 'Device metric reports received (header x-trackhub-client-metrics): accepted, never_synced (accepted, the device has no successful sync yet) or invalid', labelNames: ['result'], registers });
     this.clientQueueSize = new Histogram({ name: METRIC.clientQueueSize, help: 'Operations waiting on the device when it started a sync, per report', buckets: COUNT_BUCKETS, registers });
     this.clientFailedOperations = new Histogram({ name: METRIC.clientFailedOperations, help: 'Operations refused by the server and waiting to be retried on the device, per report', buckets: COUNT_BUCKETS, registers });
@@ -175,6 +196,17 @@ export class TrackhubMetrics {
     if (label === null) return;
     this.crudRequests.inc({ entity: label, op, outcome: outcome === 'ok' ? 'ok' : boundedCode(outcome) });
     this.crudDuration.observe({ entity: label, op }, seconds);
+  }
+
+  /**
+   * One answered media upload. `entity` is the URL's entity (labelled `unknown`
+   * unless it is a generated entity); `outcome` is stored, deduplicated or a
+   * MediaErrorCode; `bytes` counts newly stored files only.
+   */
+  observeUpload(entity: string, outcome: string, bytes = 0): void {
+    const label = this.entityLabel(entity) ?? 'unknown';
+    this.mediaUploads.inc({ entity: label, outcome: MEDIA_OUTCOMES.has(outcome) ? outcome : 'OTHER' });
+    if (outcome === 'stored' && bytes > 0) this.mediaUploadBytes.inc({ entity: label }, bytes);
   }
 
   /** A device's report (the header's raw value). Returns whether it was accepted. */

@@ -125,7 +125,7 @@ export class TrackhubMedia {
   private readonly options: MediaOptions;
 
   constructor(
-    private readonly core: Pick<TrackhubCore, 'registry' | 'verifyToken'>,
+    private readonly core: Pick<TrackhubCore, 'registry' | 'verifyToken'> & { metrics?: TrackhubCore['metrics'] },
     options: MediaOptions = {},
   ) {
     this.options = options;
@@ -175,6 +175,7 @@ export class TrackhubMedia {
 
   /** Handles `POST /uploads/:entity/:field`. Always answers (never throws). */
   async handleUpload(req: Request, res: ServerResponse, entity: string, field: string): Promise<void> {
+    const observe = (outcome: string, bytes = 0): void => this.core.metrics?.observeUpload(entity, outcome, bytes);
     try {
       const principal = await this.principal(req);
       const media = this.fieldOf(entity, field);
@@ -184,14 +185,18 @@ export class TrackhubMedia {
       const declared = Number(req.headers['content-length']);
       if (Number.isFinite(declared) && declared > limits.maxBytes + FRAMING_BYTES) throw tooLarge(limits.maxBytes);
       const result = await this.receive(req, principal, limits);
+      observe(result.created ? 'stored' : 'deduplicated', result.body.size);
       sendJson(res, result.created ? 201 : 200, result.body);
     } catch (error) {
       if (error instanceof MediaError) {
+        observe(error.code);
         if (!req.complete) req.resume();
         sendJson(res, error.status, { error: { code: error.code, message: error.message } });
       } else if (!req.complete || req.destroyed) {
+        observe('INTERRUPTED');
         res.destroy();
       } else {
+        observe('INTERNAL');
         sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Upload failed' } });
       }
     }
