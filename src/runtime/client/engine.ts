@@ -30,6 +30,9 @@ import { ConflictRecord, OperationRecord, RUNTIME_TABLES, SyncStateRecord } from
 import { NetworkError } from './transport.js';
 import type { GraphQLTransport, SyncResultItem } from './transport.js';
 
+/** Pulled items applied per writer transaction (one batch): fewer, bigger SQLite transactions write each index page once. */
+const PULL_APPLY_ITEMS = 5000;
+
 export interface SyncEngineOptions {
   /** Items per syncPush call (default 100). */
   pushBatchSize?: number;
@@ -761,39 +764,53 @@ export class SyncEngine {
     const since = state?.lastSyncAt ?? null;
     let cursor = state?.cursor ?? null;
     let pageSince = since;
-    for (;;) {
-      const page = await this.transport.syncPull({
-        entity: entity.name,
-        since: pageSince,
-        limit: this.pullLimit,
-        cursor,
-      });
-      report.pages += 1;
-      report.pulled += page.items.length;
-      this.metrics.itemsPulled += page.items.length;
-      if (seen) for (const item of page.items) if (typeof item.id === 'string') seen.add(item.id);
-      const last = !page.hasMore;
-      const nextCursor = page.cursor ?? null;
-      if (!last && !nextCursor && page.items.length === 0)
-        throw new Error(`syncPull(${entity.name}) answered hasMore without items or cursor`);
-      await this.database.write(async () => {
-        const applied = await this.planApply(entity, page.items);
-        report.keptLocal += applied.keptLocal;
-        report.deleted += applied.deleted;
-        const prepared = applied.prepare();
-        if (last) prepared.push(this.prepareSyncState(entity, state, page.lastSyncAt, nextCursor));
-        await this.database.batch(...prepared);
-      }, 'trackhub:pullPage');
-      if (last) return;
-      if (nextCursor) cursor = nextCursor;
-      else {
-        // A server without cursors: continue from the newest item of the page.
-        const newest = page.items
-          .map((i) => String(i.updatedAt ?? ''))
-          .sort()
-          .pop();
-        pageSince = newest || pageSince;
+    const fetchPage = (pageCursor: string | null, pageFrom: string | null) =>
+      this.transport.syncPull({ entity: entity.name, since: pageFrom, limit: this.pullLimit, cursor: pageCursor });
+    // The next page is fetched while the current one is applied; pages are applied in
+    // groups of about PULL_APPLY_ITEMS items, one writer transaction (one batch) per group.
+    let next: Promise<Awaited<ReturnType<typeof fetchPage>>> | null = fetchPage(cursor, pageSince);
+    let group: WireItem[] = [];
+    try {
+      for (;;) {
+        const page = await next!;
+        next = null;
+        report.pages += 1;
+        report.pulled += page.items.length;
+        this.metrics.itemsPulled += page.items.length;
+        if (seen) for (const item of page.items) if (typeof item.id === 'string') seen.add(item.id);
+        const last = !page.hasMore;
+        const nextCursor = page.cursor ?? null;
+        if (!last && !nextCursor && page.items.length === 0)
+          throw new Error(`syncPull(${entity.name}) answered hasMore without items or cursor`);
+        if (!last) {
+          if (nextCursor) cursor = nextCursor;
+          else {
+            // A server without cursors: continue from the newest item of the page.
+            const newest = page.items
+              .map((i) => String(i.updatedAt ?? ''))
+              .sort()
+              .pop();
+            pageSince = newest || pageSince;
+          }
+          next = fetchPage(cursor, pageSince);
+        }
+        for (const item of page.items) group.push(item);
+        if (!last && group.length < PULL_APPLY_ITEMS) continue;
+        const items = group;
+        group = [];
+        await this.database.write(async () => {
+          const applied = await this.planApply(entity, items);
+          report.keptLocal += applied.keptLocal;
+          report.deleted += applied.deleted;
+          const prepared = applied.prepare();
+          if (last) prepared.push(this.prepareSyncState(entity, state, page.lastSyncAt, nextCursor));
+          await this.database.batch(prepared);
+        }, 'trackhub:pullPage');
+        if (last) return;
       }
+    } finally {
+      // A page fetched ahead of a failure is dropped (and its rejection with it).
+      next?.catch(() => undefined);
     }
   }
 
