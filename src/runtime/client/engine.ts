@@ -31,7 +31,7 @@ import { NetworkError } from './transport.js';
 import type { GraphQLTransport, SyncResultItem } from './transport.js';
 
 /** Pulled items applied per writer transaction (one batch): fewer, bigger SQLite transactions write each index page once. */
-const PULL_APPLY_ITEMS = 5000;
+const PULL_APPLY_ITEMS = 10_000;
 
 export interface SyncEngineOptions {
   /** Items per syncPush call (default 100). */
@@ -905,13 +905,27 @@ export class SyncEngine {
         if (isTombstone(item)) return existing!.prepareDestroyPermanently();
         const write = (r: AnyModel): void => this.writeServerFields(entity, r, item, fkMaps);
         if (existing) return existing.prepareUpdate(write);
-        return collection.prepareCreate((r) => {
-          r._raw.id = localId;
-          r._setRaw(SYNC_COLUMNS.clientId, stringOrNull(item.clientId));
-          write(r);
-        });
+        // A new record straight from its raw columns (what prepareCreate + writeServerFields would set).
+        return collection.prepareCreateFromDirtyRaw(this.serverRaw(entity, item, localId, fkMaps));
       });
     return { prepare, keptLocal, deleted };
+  }
+
+  private serverRaw(entity: EntityDescriptor, item: WireItem, localId: string, fkMaps: Map<string, Map<string, string>>): Record<string, unknown> {
+    const out: Record<string, unknown> = { id: localId };
+    for (const field of entity.fields) {
+      if (!(field.name in item)) continue;
+      let value = item[field.name];
+      if (field.relation && typeof value === 'string') value = fkMaps.get(field.relation)?.get(value) ?? value;
+      out[field.column] = wireToRaw(field, value);
+    }
+    out[SYNC_COLUMNS.clientId] = stringOrNull(item.clientId);
+    if (typeof item.id === 'string') out[SYNC_COLUMNS.serverId] = item.id;
+    if (typeof item.version === 'number') out[SYNC_COLUMNS.version] = item.version;
+    const updatedAt = isoToMillis(item.updatedAt);
+    if (updatedAt !== null) out[SYNC_COLUMNS.serverUpdatedAt] = updatedAt;
+    out[SYNC_COLUMNS.deletedAt] = null;
+    return out;
   }
 
   private writeServerFields(
