@@ -34,7 +34,7 @@ import type { GraphQLTransport, SyncResultItem } from './transport.js';
 const PULL_APPLY_ITEMS = 10_000;
 
 export interface SyncEngineOptions {
-  /** Items per syncPush call (default 100). */
+  /** Items per syncPush call (default 500; the server takes up to its maxBatchSize, default 1000). */
   pushBatchSize?: number;
   /** `limit` per syncPull page (default 1000). */
   pullLimit?: number;
@@ -191,7 +191,7 @@ export class SyncEngine {
     this.queue = new OperationQueue(database);
     this.lock = syncLockFor(database);
     for (const entity of entities) this.byName.set(entity.name, entity);
-    this.pushBatchSize = Math.max(1, options.pushBatchSize ?? 100);
+    this.pushBatchSize = Math.max(1, options.pushBatchSize ?? 500);
     this.pullLimit = Math.max(1, options.pullLimit ?? 1000);
   }
 
