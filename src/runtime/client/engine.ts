@@ -32,6 +32,8 @@ import type { GraphQLTransport, SyncResultItem } from './transport.js';
 
 /** Pulled items applied per writer transaction (one batch): fewer, bigger SQLite transactions write each index page once. */
 const PULL_APPLY_ITEMS = 10_000;
+/** Pulled items fetched ahead of the group being applied. */
+const PULL_AHEAD_ITEMS = 2_000;
 
 export interface SyncEngineOptions {
   /** Items per syncPush call (default 500; the server takes up to its maxBatchSize, default 1000). */
@@ -762,18 +764,65 @@ export class SyncEngine {
   private async pullEntity(entity: EntityDescriptor, report: EntitySyncReport, seen?: Set<string>): Promise<void> {
     const state = await this.syncState(entity);
     const since = state?.lastSyncAt ?? null;
-    let cursor = state?.cursor ?? null;
-    let pageSince = since;
-    const fetchPage = (pageCursor: string | null, pageFrom: string | null) =>
-      this.transport.syncPull({ entity: entity.name, since: pageFrom, limit: this.pullLimit, cursor: pageCursor });
-    // The next page is fetched while the current one is applied; pages are applied in
-    // groups of about PULL_APPLY_ITEMS items, one writer transaction (one batch) per group.
-    let next: Promise<Awaited<ReturnType<typeof fetchPage>>> | null = fetchPage(cursor, pageSince);
+    type Page = Awaited<ReturnType<GraphQLTransport['syncPull']>>;
+    // A reader fetches pages ahead (up to about PULL_AHEAD_ITEMS items) while the pages
+    // already fetched are applied in groups of about PULL_APPLY_ITEMS items, one writer
+    // transaction (one batch) per group.
+    const queue: Page[] = [];
+    let queued = 0;
+    let readerFailed: { error: unknown } | null = null;
+    let readerDone = false;
+    let stopped = false;
+    let wakeReader: (() => void) | null = null;
+    let wakeApplier: (() => void) | null = null;
+    const wake = (which: 'reader' | 'applier'): void => {
+      const fn = which === 'reader' ? wakeReader : wakeApplier;
+      if (which === 'reader') wakeReader = null;
+      else wakeApplier = null;
+      fn?.();
+    };
+    void (async () => {
+      let cursor = state?.cursor ?? null;
+      let pageSince = since;
+      for (;;) {
+        while (queued >= PULL_AHEAD_ITEMS && !stopped) await new Promise<void>((resolve) => (wakeReader = resolve));
+        if (stopped) return;
+        const page = await this.transport.syncPull({ entity: entity.name, since: pageSince, limit: this.pullLimit, cursor });
+        queue.push(page);
+        queued += page.items.length;
+        wake('applier');
+        const nextCursor = page.cursor ?? null;
+        if (!page.hasMore || (!nextCursor && page.items.length === 0)) return;
+        if (nextCursor) cursor = nextCursor;
+        else {
+          // A server without cursors: continue from the newest item of the page.
+          const newest = page.items
+            .map((i) => String(i.updatedAt ?? ''))
+            .sort()
+            .pop();
+          pageSince = newest || pageSince;
+        }
+      }
+    })()
+      .catch((error: unknown) => {
+        readerFailed = { error };
+      })
+      .finally(() => {
+        readerDone = true;
+        wake('applier');
+      });
+
     let group: WireItem[] = [];
     try {
       for (;;) {
-        const page = await next!;
-        next = null;
+        while (queue.length === 0) {
+          if (readerFailed) throw (readerFailed as { error: unknown }).error;
+          if (readerDone) throw new Error(`syncPull(${entity.name}): the page reader stopped early`);
+          await new Promise<void>((resolve) => (wakeApplier = resolve));
+        }
+        const page = queue.shift()!;
+        queued -= page.items.length;
+        wake('reader');
         report.pages += 1;
         report.pulled += page.items.length;
         this.metrics.itemsPulled += page.items.length;
@@ -782,18 +831,6 @@ export class SyncEngine {
         const nextCursor = page.cursor ?? null;
         if (!last && !nextCursor && page.items.length === 0)
           throw new Error(`syncPull(${entity.name}) answered hasMore without items or cursor`);
-        if (!last) {
-          if (nextCursor) cursor = nextCursor;
-          else {
-            // A server without cursors: continue from the newest item of the page.
-            const newest = page.items
-              .map((i) => String(i.updatedAt ?? ''))
-              .sort()
-              .pop();
-            pageSince = newest || pageSince;
-          }
-          next = fetchPage(cursor, pageSince);
-        }
         for (const item of page.items) group.push(item);
         if (!last && group.length < PULL_APPLY_ITEMS) continue;
         const items = group;
@@ -809,8 +846,9 @@ export class SyncEngine {
         if (last) return;
       }
     } finally {
-      // A page fetched ahead of a failure is dropped (and its rejection with it).
-      next?.catch(() => undefined);
+      // Pages fetched ahead of a failure are dropped; a fetch in flight ends on its own.
+      stopped = true;
+      wake('reader');
     }
   }
 
