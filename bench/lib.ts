@@ -64,7 +64,9 @@ export interface ServerHandle {
 /** Starts bench/server-worker.ts in its own process; resolves when it prints @@READY. */
 export function startServerProcess(args: string[]): Promise<ServerHandle> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...SWC, path.join(BENCH, 'server-worker.ts'), ...args], {
+    // BENCH_SERVER_CPU_PROF=<dir>: the server process writes a CPU profile there when it stops.
+    const prof = process.env.BENCH_SERVER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_CPU_PROF}`] : [];
+    const child = spawn(process.execPath, [...prof, ...SWC, path.join(BENCH, 'server-worker.ts'), ...args], {
       cwd: REPO,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 
-import { result } from './lib.js';
+import { percentile, result } from './lib.js';
 import { seed, startServer } from './server.js';
 
 const { values, positionals } = parseArgs({
@@ -22,6 +22,7 @@ process.stdout.write(`@@READY ${server.url}\n`);
 process.stdin.resume();
 process.stdin.on('end', async () => {
   await server.stop();
-  result({ seeded, seedMs });
+  const ms = server.serverMs.sort((a, b) => a - b);
+  result({ seeded, seedMs, requests: ms.length, serverP50: percentile(ms, 50), serverP99: percentile(ms, 99) });
   process.exit(0);
 });

@@ -20,6 +20,8 @@ export type Db = { provider: 'sqlite' } | { provider: 'postgresql'; url: string 
 export interface BenchServer {
   url: string;
   prisma: any;
+  /** Server-side time of every request so far, in ms (arrival to response finished). */
+  serverMs: number[];
   stop(): Promise<void>;
 }
 
@@ -40,11 +42,19 @@ export async function connectPrisma(db: Db): Promise<{ prisma: any; disconnect()
 export async function startServer(db: Db): Promise<BenchServer> {
   const { prisma, disconnect } = await connectPrisma(db);
   const app = await createTrackhubServer(AppModule.forRoot({ prisma }), { logger: ['error'] });
+  // Server-side latency of every request (arrival to response finished), for the load bench.
+  const serverMs: number[] = [];
+  app.use((_req: unknown, res: { on(event: 'finish', fn: () => void): void }, next: () => void) => {
+    const t0 = performance.now();
+    res.on('finish', () => serverMs.push(performance.now() - t0));
+    next();
+  });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return {
     url: `http://127.0.0.1:${address.port}/graphql`,
     prisma,
+    serverMs,
     async stop() {
       await app.close();
       await disconnect();

@@ -11,7 +11,6 @@ import { ClientMigrationError } from '../emitters/client/schema-snapshot.js';
 import { loadProject, projectFromText } from '../model/build.js';
 import { SchemaError, formatDiagnostic } from '../schema/diagnostics.js';
 import { applyChanges, comparePlan, drifted, unifiedDiff, type FileChange } from '../plan/apply.js';
-import { fixSchemaText } from '../schema/fix.js';
 import { locate } from '../schema/locate.js';
 import { readSchema } from '../schema/read.js';
 import { formatInspection, inspectDevice, InspectError } from './inspect.js';
@@ -135,6 +134,8 @@ async function runFixSchema(opts: CommonOptions, io: Io, name?: string): Promise
       throw new UsageError(`no model named "${name}" in ${config.schema}.${hint ? ` Did you mean "${hint}"?` : ''}`);
     }
   }
+  // Loaded on demand: prisma-ast is only needed here (keeps generate/check start-up small).
+  const { fixSchemaText } = await import('../schema/fix.js');
   const { text, fixes } = fixSchemaText(read.text, read.file, name);
   if (fixes.length === 0) {
     io.out(`fix-schema: nothing to add in ${config.schema}`);

@@ -39,7 +39,7 @@ export interface TrackhubConnectionOptions {
   database?: Database;
   /** Custom adapter factory (React Native JSI, LokiJS...). */
   adapter?: (options: AdapterFactoryOptions) => DatabaseAdapter;
-  /** Items per syncPush call (default 100). */
+  /** Items per syncPush call (default 500; the server takes up to its maxBatchSize, default 1000). */
   pushBatchSize?: number;
   /** Items per syncPull page (default 1000). */
   pullLimit?: number;

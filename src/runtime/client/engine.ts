@@ -30,8 +30,13 @@ import { ConflictRecord, OperationRecord, RUNTIME_TABLES, SyncStateRecord } from
 import { NetworkError } from './transport.js';
 import type { GraphQLTransport, SyncResultItem } from './transport.js';
 
+/** Pulled items applied per writer transaction (one batch): fewer, bigger SQLite transactions write each index page once. */
+const PULL_APPLY_ITEMS = 10_000;
+/** Pulled items fetched ahead of the group being applied. */
+const PULL_AHEAD_ITEMS = 2_000;
+
 export interface SyncEngineOptions {
-  /** Items per syncPush call (default 100). */
+  /** Items per syncPush call (default 500; the server takes up to its maxBatchSize, default 1000). */
   pushBatchSize?: number;
   /** `limit` per syncPull page (default 1000). */
   pullLimit?: number;
@@ -188,7 +193,7 @@ export class SyncEngine {
     this.queue = new OperationQueue(database);
     this.lock = syncLockFor(database);
     for (const entity of entities) this.byName.set(entity.name, entity);
-    this.pushBatchSize = Math.max(1, options.pushBatchSize ?? 100);
+    this.pushBatchSize = Math.max(1, options.pushBatchSize ?? 500);
     this.pullLimit = Math.max(1, options.pullLimit ?? 1000);
   }
 
@@ -759,41 +764,91 @@ export class SyncEngine {
   private async pullEntity(entity: EntityDescriptor, report: EntitySyncReport, seen?: Set<string>): Promise<void> {
     const state = await this.syncState(entity);
     const since = state?.lastSyncAt ?? null;
-    let cursor = state?.cursor ?? null;
-    let pageSince = since;
-    for (;;) {
-      const page = await this.transport.syncPull({
-        entity: entity.name,
-        since: pageSince,
-        limit: this.pullLimit,
-        cursor,
-      });
-      report.pages += 1;
-      report.pulled += page.items.length;
-      this.metrics.itemsPulled += page.items.length;
-      if (seen) for (const item of page.items) if (typeof item.id === 'string') seen.add(item.id);
-      const last = !page.hasMore;
-      const nextCursor = page.cursor ?? null;
-      if (!last && !nextCursor && page.items.length === 0)
-        throw new Error(`syncPull(${entity.name}) answered hasMore without items or cursor`);
-      await this.database.write(async () => {
-        const applied = await this.planApply(entity, page.items);
-        report.keptLocal += applied.keptLocal;
-        report.deleted += applied.deleted;
-        const prepared = applied.prepare();
-        if (last) prepared.push(this.prepareSyncState(entity, state, page.lastSyncAt, nextCursor));
-        await this.database.batch(...prepared);
-      }, 'trackhub:pullPage');
-      if (last) return;
-      if (nextCursor) cursor = nextCursor;
-      else {
-        // A server without cursors: continue from the newest item of the page.
-        const newest = page.items
-          .map((i) => String(i.updatedAt ?? ''))
-          .sort()
-          .pop();
-        pageSince = newest || pageSince;
+    type Page = Awaited<ReturnType<GraphQLTransport['syncPull']>>;
+    // A reader fetches pages ahead (up to about PULL_AHEAD_ITEMS items) while the pages
+    // already fetched are applied in groups of about PULL_APPLY_ITEMS items, one writer
+    // transaction (one batch) per group.
+    const queue: Page[] = [];
+    let queued = 0;
+    let readerFailed: { error: unknown } | null = null;
+    let readerDone = false;
+    let stopped = false;
+    let wakeReader: (() => void) | null = null;
+    let wakeApplier: (() => void) | null = null;
+    const wake = (which: 'reader' | 'applier'): void => {
+      const fn = which === 'reader' ? wakeReader : wakeApplier;
+      if (which === 'reader') wakeReader = null;
+      else wakeApplier = null;
+      fn?.();
+    };
+    void (async () => {
+      let cursor = state?.cursor ?? null;
+      let pageSince = since;
+      for (;;) {
+        while (queued >= PULL_AHEAD_ITEMS && !stopped) await new Promise<void>((resolve) => (wakeReader = resolve));
+        if (stopped) return;
+        const page = await this.transport.syncPull({ entity: entity.name, since: pageSince, limit: this.pullLimit, cursor });
+        queue.push(page);
+        queued += page.items.length;
+        wake('applier');
+        const nextCursor = page.cursor ?? null;
+        if (!page.hasMore || (!nextCursor && page.items.length === 0)) return;
+        if (nextCursor) cursor = nextCursor;
+        else {
+          // A server without cursors: continue from the newest item of the page.
+          const newest = page.items
+            .map((i) => String(i.updatedAt ?? ''))
+            .sort()
+            .pop();
+          pageSince = newest || pageSince;
+        }
       }
+    })()
+      .catch((error: unknown) => {
+        readerFailed = { error };
+      })
+      .finally(() => {
+        readerDone = true;
+        wake('applier');
+      });
+
+    let group: WireItem[] = [];
+    try {
+      for (;;) {
+        while (queue.length === 0) {
+          if (readerFailed) throw (readerFailed as { error: unknown }).error;
+          if (readerDone) throw new Error(`syncPull(${entity.name}): the page reader stopped early`);
+          await new Promise<void>((resolve) => (wakeApplier = resolve));
+        }
+        const page = queue.shift()!;
+        queued -= page.items.length;
+        wake('reader');
+        report.pages += 1;
+        report.pulled += page.items.length;
+        this.metrics.itemsPulled += page.items.length;
+        if (seen) for (const item of page.items) if (typeof item.id === 'string') seen.add(item.id);
+        const last = !page.hasMore;
+        const nextCursor = page.cursor ?? null;
+        if (!last && !nextCursor && page.items.length === 0)
+          throw new Error(`syncPull(${entity.name}) answered hasMore without items or cursor`);
+        for (const item of page.items) group.push(item);
+        if (!last && group.length < PULL_APPLY_ITEMS) continue;
+        const items = group;
+        group = [];
+        await this.database.write(async () => {
+          const applied = await this.planApply(entity, items);
+          report.keptLocal += applied.keptLocal;
+          report.deleted += applied.deleted;
+          const prepared = applied.prepare();
+          if (last) prepared.push(this.prepareSyncState(entity, state, page.lastSyncAt, nextCursor));
+          await this.database.batch(prepared);
+        }, 'trackhub:pullPage');
+        if (last) return;
+      }
+    } finally {
+      // Pages fetched ahead of a failure are dropped; a fetch in flight ends on its own.
+      stopped = true;
+      wake('reader');
     }
   }
 
@@ -888,13 +943,27 @@ export class SyncEngine {
         if (isTombstone(item)) return existing!.prepareDestroyPermanently();
         const write = (r: AnyModel): void => this.writeServerFields(entity, r, item, fkMaps);
         if (existing) return existing.prepareUpdate(write);
-        return collection.prepareCreate((r) => {
-          r._raw.id = localId;
-          r._setRaw(SYNC_COLUMNS.clientId, stringOrNull(item.clientId));
-          write(r);
-        });
+        // A new record straight from its raw columns (what prepareCreate + writeServerFields would set).
+        return collection.prepareCreateFromDirtyRaw(this.serverRaw(entity, item, localId, fkMaps));
       });
     return { prepare, keptLocal, deleted };
+  }
+
+  private serverRaw(entity: EntityDescriptor, item: WireItem, localId: string, fkMaps: Map<string, Map<string, string>>): Record<string, unknown> {
+    const out: Record<string, unknown> = { id: localId };
+    for (const field of entity.fields) {
+      if (!(field.name in item)) continue;
+      let value = item[field.name];
+      if (field.relation && typeof value === 'string') value = fkMaps.get(field.relation)?.get(value) ?? value;
+      out[field.column] = wireToRaw(field, value);
+    }
+    out[SYNC_COLUMNS.clientId] = stringOrNull(item.clientId);
+    if (typeof item.id === 'string') out[SYNC_COLUMNS.serverId] = item.id;
+    if (typeof item.version === 'number') out[SYNC_COLUMNS.version] = item.version;
+    const updatedAt = isoToMillis(item.updatedAt);
+    if (updatedAt !== null) out[SYNC_COLUMNS.serverUpdatedAt] = updatedAt;
+    out[SYNC_COLUMNS.deletedAt] = null;
+    return out;
   }
 
   private writeServerFields(

@@ -26,7 +26,7 @@ export interface TrackhubOptions {
   maxBatchSize?: number;
   /** Largest syncPull limit (default 1000). */
   maxPullLimit?: number;
-  /** Interactive transaction limits, one transaction per written item (default maxWait 10 s, timeout 30 s). */
+  /** Interactive transaction limits, one per pushed chunk of up to 250 items or per written item (default maxWait 10 s, timeout 30 s). */
   transactionOptions?: PrismaTransactionOptions;
   /** Where internal errors are logged (default: NestJS Logger 'Trackhub'). */
   logger?: SyncLogger;

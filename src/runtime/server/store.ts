@@ -4,6 +4,7 @@
  */
 import type { Principal } from './auth.js';
 import type { EntityDescriptor } from './descriptor.js';
+import { batchLookupsOf } from './batch.js';
 import { ItemError, SyncErrorCode } from './errors.js';
 import { delegateOf, type Row } from './prisma.js';
 
@@ -23,6 +24,8 @@ export function deletionData(d: EntityDescriptor, stamp: Date): Row {
 }
 
 export async function findById(client: unknown, d: EntityDescriptor, principal: Principal, id: string): Promise<Row | null> {
+  const cached = await batchLookupsOf(client)?.get(client, d, principal, 'id', id);
+  if (cached !== undefined) return cached;
   return delegateOf(client, d.delegate).findFirst({ where: { ...tenantScope(d, principal), id } });
 }
 
@@ -32,6 +35,8 @@ export async function findByClientId(
   principal: Principal,
   clientId: string,
 ): Promise<Row | null> {
+  const cached = await batchLookupsOf(client)?.get(client, d, principal, 'clientId', clientId);
+  if (cached !== undefined) return cached;
   return delegateOf(client, d.delegate).findFirst({ where: { ...tenantScope(d, principal), clientId } });
 }
 
@@ -43,17 +48,28 @@ export async function findByClientId(
  * record's id; anything else (including another tenant's id) is refused.
  */
 export async function resolveRelations(client: unknown, d: EntityDescriptor, principal: Principal, data: Row): Promise<void> {
+  const batch = batchLookupsOf(client);
   for (const field of d.fields) {
     const relation = field.relation;
     const value = data[field.name];
     if (!relation || typeof value !== 'string') continue;
+    const known = batch?.relationTarget(relation.delegate, principal, value);
+    if (known !== undefined) {
+      data[field.name] = known;
+      continue;
+    }
+    if (batch?.hasPendingFor(relation.delegate)) await batch.flush(client);
     const target = delegateOf(client, relation.delegate);
     const scope = tenantScope(relation, principal);
     const byId = await target.findFirst({ where: { ...scope, id: value }, select: { id: true } });
-    if (byId) continue;
+    if (byId) {
+      batch?.rememberRelation(relation.delegate, value, value);
+      continue;
+    }
     const byClientId = await target.findFirst({ where: { ...scope, clientId: value }, select: { id: true } });
     if (byClientId) {
       data[field.name] = byClientId.id;
+      batch?.rememberRelation(relation.delegate, value, byClientId.id as string);
       continue;
     }
     throw new ItemError(
@@ -71,9 +87,13 @@ export async function insertRecord(
   clientId: string | null,
   data: Row,
 ): Promise<Row> {
-  return delegateOf(client, d.delegate).create({
-    data: { ...data, ...tenantScope(d, principal), clientId, version: 1, updatedAt: stamp },
-  });
+  const values = { ...data, ...tenantScope(d, principal), clientId, version: 1, updatedAt: stamp };
+  const batch = batchLookupsOf(client);
+  // Batched push: the insert is written with the next ones in one query (see batch.ts).
+  if (batch && typeof clientId === 'string' && batch.canDefer(client, d)) return batch.defer(d, values);
+  const row = await delegateOf(client, d.delegate).create({ data: values });
+  batch?.remember(d, row);
+  return row;
 }
 
 /**
@@ -91,10 +111,17 @@ export async function guardedUpdate(
 ): Promise<Row | null> {
   const delegate = delegateOf(client, d.delegate);
   const version = row.version as number;
+  const batch = batchLookupsOf(client);
   const { count } = await delegate.updateMany({
     where: { ...tenantScope(d, principal), id: row.id, version },
     data: { ...data, version: version + 1, updatedAt: stamp },
   });
   if (count === 0) return null;
+  if (batch) {
+    // Batched push: the caller reports only id, clientId, version and updatedAt; skip the
+    // re-read. The cached copy is stale now: a later item of the batch reads the database.
+    batch.forget(d, row);
+    return { ...row, version: version + 1, updatedAt: stamp };
+  }
   return delegate.findFirst({ where: { ...tenantScope(d, principal), id: row.id } });
 }

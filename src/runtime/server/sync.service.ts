@@ -14,6 +14,7 @@ import {
 import { comparePositions, decodePullCursor, encodePullCursor, type PullPosition } from './cursor.js';
 import type { EntityDescriptor } from './descriptor.js';
 import { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
+import { BatchLookups } from './batch.js';
 import { afterPull, validateItem } from './hooks.js';
 import { delegateOf, isUniqueViolation, type PrismaLike, type PrismaTransactionOptions, type Row } from './prisma.js';
 import type { EntityRegistry } from './registry.js';
@@ -165,8 +166,9 @@ export class SyncService {
   // ---------------------------------------------------------------- push
 
   /**
-   * Applies a batch item by item, each in its own transaction. One bad item
-   * gets a per-item error and never fails the batch; an oversize batch is
+   * Applies a batch in chunks, each chunk in one transaction (falling back to one
+   * transaction per item when the chunk hits anything but a per-item error). One
+   * bad item gets a per-item error and never fails the batch; an oversize batch is
    * refused as a whole before anything is written.
    */
   async push(principal: Principal, entity: string, items: readonly unknown[]): Promise<SyncResult[]> {
@@ -180,8 +182,75 @@ export class SyncService {
       );
     }
     const results: SyncResult[] = [];
-    for (const raw of items) results.push(await this.pushItem(principal, d, raw));
+    for (let start = 0; start < items.length; start += PUSH_CHUNK) {
+      const chunk = items.slice(start, start + PUSH_CHUNK);
+      const done = chunk.length > 1 ? await this.pushChunk(principal, d, chunk) : null;
+      if (done) results.push(...done);
+      else for (const raw of chunk) results.push(await this.pushItem(principal, d, raw));
+    }
     return results;
+  }
+
+  /**
+   * Applies a chunk of items in one transaction with batched look-ups (see batch.ts):
+   * the same per-item decisions as `pushItem`, each item with its own `updatedAt`
+   * stamp, all under one write-tracker entry. Returns null (after rolling everything
+   * back) when anything but a per-item error happens; the caller then applies the
+   * chunk item by item.
+   */
+  private async pushChunk(principal: Principal, d: EntityDescriptor, chunk: readonly unknown[]): Promise<SyncResult[] | null> {
+    const parsed: Array<{ raw: unknown; item: ParsedItem } | { raw: unknown; error: ItemError }> = [];
+    for (const raw of chunk) {
+      try {
+        parsed.push({ raw, item: parseItem(d, raw) });
+      } catch (error) {
+        if (!(error instanceof ItemError)) return null;
+        parsed.push({ raw, error });
+      }
+    }
+    const keys = { ids: [] as string[], clientIds: [] as string[] };
+    for (const p of parsed) {
+      if (!('item' in p)) continue;
+      if (p.item.id) keys.ids.push(p.item.id);
+      if (p.item.clientId) keys.clientIds.push(p.item.clientId);
+    }
+    const { writes } = this.options;
+    try {
+      return await writes.run(() =>
+        this.options.prisma.$transaction(async (tx) => {
+          const lookups = await BatchLookups.prefetch(tx, d, principal, tenantScope(d, principal), keys);
+          const out: SyncResult[] = [];
+          const deferred: Array<[number, Row]> = [];
+          for (const p of parsed) {
+            const { echoClientId, echoId } = echoOf(p.raw);
+            if ('error' in p) {
+              out.push(failure(echoClientId, echoId, p.error.code, p.error.message));
+              continue;
+            }
+            try {
+              // Every stamp is >= the tracker entry's start, which stays in flight until commit.
+              const before = lookups.lastDeferred;
+              out.push(await this.applyItem(tx, principal, d, p.item, p.raw, new Date(writes.now())));
+              if (lookups.lastDeferred !== before) deferred.push([out.length - 1, lookups.lastDeferred!]);
+            } catch (error) {
+              if (!(error instanceof ItemError)) throw new BatchAborted(error);
+              out.push(failure(echoClientId, echoId, error.code, error.message));
+            }
+          }
+          try {
+            await lookups.flush(tx);
+          } catch (error) {
+            throw new BatchAborted(error);
+          }
+          // Deferred creates: their rows are complete now (id and defaults).
+          for (const [i, row] of deferred) out[i] = success(row);
+          return out;
+        }, this.options.transactionOptions),
+      );
+    } catch (error) {
+      if (!(error instanceof BatchAborted)) this.options.logger.error(`syncPush ${d.name}: batch failed, applying item by item`, error);
+      return null;
+    }
   }
 
   private async pushItem(principal: Principal, d: EntityDescriptor, raw: unknown): Promise<SyncResult> {
@@ -339,6 +408,21 @@ export class SyncService {
 }
 
 const MAX_STALE_RETRIES = 2;
+/** Items applied per batch transaction (see pushChunk). */
+const PUSH_CHUNK = 250;
+
+/** Not a per-item outcome: the batch transaction is rolled back and the chunk redone item by item. */
+class BatchAborted extends Error {
+  constructor(readonly reason: unknown) {
+    super('batch aborted');
+  }
+}
+
+function echoOf(raw: unknown): { echoClientId: string | null; echoId: string | null } {
+  const echoClientId = typeof (raw as { clientId?: unknown } | null)?.clientId === 'string' ? ((raw as { clientId: string }).clientId) : null;
+  const echoId = typeof (raw as { id?: unknown } | null)?.id === 'string' ? ((raw as { id: string }).id) : null;
+  return { echoClientId, echoId };
+}
 
 /** The guarded `updateMany ... where { id, version }` matched nothing: someone else wrote first. */
 class StaleWriteError extends Error {

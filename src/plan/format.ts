@@ -1,0 +1,108 @@
+/**
+ * Prettier for the plan, with a content-addressed cache.
+ *
+ * Formatting is most of the time of `generate` and `check` (about 1.5 MB of
+ * TypeScript for 100 models). Two measures:
+ *
+ * - TypeScript goes through prettier's `babel-ts` parser: same output as the
+ *   `typescript` parser on everything we emit (the generated example and the
+ *   synthetic bench schemas are checked byte for byte in test/plan/format.test.ts),
+ *   about 1.5x faster.
+ * - Formatted text is cached by hash of (prettier version, options, parser,
+ *   unformatted text) in `node_modules/.cache/trackhub-gen/format-v1.json` of the
+ *   working directory (only when that `node_modules` exists; override the folder
+ *   with TRACKHUB_GEN_CACHE_DIR, turn it off with TRACKHUB_GEN_CACHE=off). Only
+ *   the entries the last run used are kept, so the file stays the size of one
+ *   plan. `check` after `generate`, and `generate` after a small schema change,
+ *   format only the files whose text changed.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import * as prettier from 'prettier';
+
+const OPTIONS: prettier.Options = {
+  printWidth: 100,
+  singleQuote: true,
+  trailingComma: 'all',
+  semi: true,
+  endOfLine: 'lf',
+};
+
+const CACHE_FILE = 'format-v1.json';
+
+export function parserFor(file: string): string | undefined {
+  if (file.endsWith('.ts')) return 'babel-ts';
+  if (file.endsWith('.graphql')) return 'graphql';
+  if (file.endsWith('.json')) return 'json';
+  if (file.endsWith('.md')) return 'markdown';
+  return undefined;
+}
+
+function cacheDir(): string | null {
+  if ((process.env.TRACKHUB_GEN_CACHE ?? '').toLowerCase() === 'off') return null;
+  if (process.env.TRACKHUB_GEN_CACHE_DIR) return process.env.TRACKHUB_GEN_CACHE_DIR;
+  const modules = path.join(process.cwd(), 'node_modules');
+  return existsSync(modules) ? path.join(modules, '.cache', 'trackhub-gen') : null;
+}
+
+function loadCache(dir: string | null): Map<string, string> {
+  if (!dir) return new Map();
+  try {
+    const data = JSON.parse(readFileSync(path.join(dir, CACHE_FILE), 'utf8')) as Record<string, string>;
+    return new Map(Object.entries(data));
+  } catch {
+    return new Map(); // missing or unreadable: start empty
+  }
+}
+
+function saveCache(dir: string | null, used: Map<string, string>): void {
+  if (!dir) return;
+  try {
+    mkdirSync(dir, { recursive: true });
+    const file = path.join(dir, CACHE_FILE);
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(Object.fromEntries(used)));
+    renameSync(tmp, file);
+  } catch {
+    // A cache that cannot be written only costs time next run.
+  }
+}
+
+export interface FormatRequest {
+  path: string;
+  content: string;
+}
+
+/**
+ * Formats every request that has a parser (others are returned as they are);
+ * throws `internal error: emitted <path> does not parse` for invalid output.
+ */
+export async function formatAll(requests: readonly FormatRequest[]): Promise<string[]> {
+  const dir = cacheDir();
+  const cache = loadCache(dir);
+  const used = new Map<string, string>();
+  const salt = `${prettier.version}\0${JSON.stringify(OPTIONS)}\0`;
+  const out: string[] = [];
+  for (const request of requests) {
+    const parser = parserFor(request.path);
+    if (!parser) {
+      out.push(request.content);
+      continue;
+    }
+    const key = createHash('sha1').update(salt).update(parser).update('\0').update(request.content).digest('base64url');
+    let formatted = cache.get(key);
+    if (formatted === undefined) {
+      try {
+        formatted = await prettier.format(request.content, { ...OPTIONS, parser });
+      } catch (err) {
+        throw new Error(`internal error: emitted ${request.path} does not parse (${(err as Error).message.split('\n')[0]})`);
+      }
+    }
+    used.set(key, formatted);
+    out.push(formatted);
+  }
+  saveCache(dir, used);
+  return out;
+}
