@@ -204,6 +204,7 @@ export async function recoverInterrupted(outDir: string): Promise<boolean> {
   await rollBack(journal);
   await removeQuietly(file);
   await removeQuietly(`${file}.tmp`);
+  await removeCreatedDirs(journal);
   return true;
 }
 
@@ -227,13 +228,16 @@ async function rollBack(journal: Journal): Promise<void> {
     }
   }
   if (failure) throw failure;
-  if (!committed) {
-    for (const dir of [...journal.dirs].reverse()) {
-      try {
-        await rmdir(dir);
-      } catch {
-        // not empty (someone else's files) or already gone
-      }
+}
+
+/** Removes the directories a rolled-back run created, where empty (call once the journal is gone). */
+async function removeCreatedDirs(journal: Journal): Promise<void> {
+  if (journal.phase === 'committed') return;
+  for (const dir of [...journal.dirs].reverse()) {
+    try {
+      await rmdir(dir);
+    } catch {
+      // not empty (someone else's files) or already gone
     }
   }
 }
@@ -308,6 +312,7 @@ export async function applyChanges(changes: FileChange[], outDir: string, fs: Wr
       await rollBack(journal);
       await removeQuietly(path.join(outDir, JOURNAL_NAME));
       await removeQuietly(path.join(outDir, `${JOURNAL_NAME}.tmp`));
+      await removeCreatedDirs(journal);
     } catch {
       // the journal (if it was written) lets the next generate finish the roll back
     }

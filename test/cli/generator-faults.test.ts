@@ -178,6 +178,25 @@ describe('a write failing midway (injected)', () => {
   });
 });
 
+it('a first generate into a new directory that fails midway leaves no directory behind', async () => {
+  const out = path.join(tmp, 'never-made', 'out');
+  const changes = await comparePlan(
+    Object.entries(next).map(([f, content]) => ({ path: f, content, owner: 'generator' as const })),
+    out,
+    { deleteStale: true },
+  );
+  let writes = 0;
+  const faulty = {
+    writeFile: async (file: string, text: string) => {
+      if (++writes === 20) throw new Error('ENOSPC (injected)');
+      await writeFile(file, text, 'utf8');
+    },
+    rename,
+  };
+  await expect(applyChanges(changes, out, faulty)).rejects.toThrow(/injected/);
+  expect(existsSync(path.join(tmp, 'never-made'))).toBe(false);
+});
+
 describe('process killed during generate', () => {
   /** Runs the CLI in a child process; resolves once it says it paused (or exits), then kills it with SIGKILL. */
   function generateAndKill(out: string, opts: { pauseAt?: string; afterMs?: number }): Promise<{ paused: boolean; exited: number | null }> {
