@@ -79,7 +79,7 @@ interface Schedule {
 function scheduleArb(withRestart: boolean): fc.Arbitrary<Schedule> {
   // Mostly several devices of tenant 0 (so they edit the same records and conflict), sometimes one per tenant.
   const layout = fc.oneof(
-    { weight: 1, arbitrary: fc.constant([0, 1]) },
+    { weight: 1, arbitrary: fc.constant<number[]>([0, 1]) },
     { weight: 5, arbitrary: fc.array(fc.integer({ min: 0, max: 1 }), { maxLength: 2 }).map((middle) => [0, 0, ...middle, 1]) },
   );
   return layout.chain((devices) => {
