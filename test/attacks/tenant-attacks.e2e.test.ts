@@ -98,11 +98,28 @@ const itemStoredForAttacker =
     expect(row[tenantField]).toBe(ATTACKER);
   };
 
-/** syncPull answered, with the attacker's rows only. */
-const pulledOwnOnly: Check = (answer) => {
+/** syncPull answered, with the attacker's rows only (every pulled id is a row of the attacker's tenant). */
+const pulledOwnOnly: Check = async (answer, ctx) => {
   expect(answer.body?.errors, answer.text.slice(0, 300)).toBeUndefined();
-  const pages = Object.values(answer.body!.data!) as any[];
-  for (const page of pages) for (const item of page.items ?? []) expect(item.tenantId ?? item.workspaceId ?? ATTACKER).toBe(ATTACKER);
+  const pages = Object.values(answer.body!.data!).filter((v): v is { items: any[] } => typeof v === 'object' && v !== null && 'items' in v);
+  expect(pages.length).toBeGreaterThan(0);
+  for (const page of pages) {
+    for (const item of page.items) {
+      const owners = await Promise.all(
+        (
+          [
+            ['space', 'tenantId'],
+            ['checklist', 'tenantId'],
+            ['checklistItem', 'tenantId'],
+            ['group', 'tenantId'],
+            ['hero', 'tenantId'],
+            ['company', 'workspaceId'],
+          ] as const
+        ).map(async ([delegate, field]) => (await ctx.server.prisma[delegate].findUnique({ where: { id: item.id } }))?.[field]),
+      );
+      expect(owners.filter(Boolean), `pulled ${item.id}`).toEqual([ATTACKER]);
+    }
+  }
 };
 
 const nullRead =
