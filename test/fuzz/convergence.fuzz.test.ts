@@ -1,7 +1,8 @@
 /**
  * Convergence under faults (fast-check): random schedules of local writes and
- * syncs on 2-5 devices across two tenants, with faults injected at the
- * transport, against the REAL generated server (NestJS over HTTP, Prisma on
+ * syncs on 2-5 devices across two tenants (Space -> Checklist -> ChecklistItem with
+ * timestamp and merge conflicts; Company with serverWins and the tenant column
+ * workspaceId), with faults injected at the transport, against the REAL generated server (NestJS over HTTP, Prisma on
  * SQLite, and PostgreSQL for a smaller number of runs) and the REAL generated
  * client (WatermelonDB SQLite files in a temp dir).
  *
@@ -53,7 +54,7 @@ const PG_RUNS = Math.max(1, Math.round(RUNS / 10));
 const SEED = process.env.TRACKHUB_FUZZ_SEED !== undefined ? Number(process.env.TRACKHUB_FUZZ_SEED) : undefined;
 const PATH = process.env.TRACKHUB_FUZZ_PATH;
 
-const ENTITIES = ['Space', 'Checklist', 'ChecklistItem'] as const;
+const ENTITIES = ['Space', 'Checklist', 'ChecklistItem', 'Company'] as const;
 type EntityName = (typeof ENTITIES)[number];
 
 const FAULTS = ['dropRequest', 'dropResponse', 'reset', 'duplicate', 'replayLater', 'delay', 'delayResponse'] as const;
@@ -177,15 +178,24 @@ const FIELDS: Record<EntityName, { text: string; num: string | null; parent: { f
   Space: { text: 'name', num: 'position', parent: null },
   Checklist: { text: 'title', num: null, parent: { field: 'spaceId', entity: 'Space', optional: true } },
   ChecklistItem: { text: 'label', num: 'position', parent: { field: 'checklistId', entity: 'Checklist', optional: false } },
+  Company: { text: 'name', num: 'employees', parent: null },
 };
 
 /** Entities whose conflict strategy is the field-level `merge`. */
 const MERGE = new Set<EntityName>(['ChecklistItem']);
 
-const DELEGATE: Record<EntityName, string> = { Space: 'space', Checklist: 'checklist', ChecklistItem: 'checklistItem' };
+const DELEGATE: Record<EntityName, string> = { Space: 'space', Checklist: 'checklist', ChecklistItem: 'checklistItem', Company: 'company' };
+/** The tenant column (Company is tenant-scoped by `workspaceId`, with serverWins conflicts, in a mapped table). */
+const TENANT: Record<EntityName, string> = { Space: 'tenantId', Checklist: 'tenantId', ChecklistItem: 'tenantId', Company: 'workspaceId' };
 
 function service(client: OfflineFirstClient, entity: EntityName) {
-  return entity === 'Space' ? client.spaces : entity === 'Checklist' ? client.checklists : client.checklistItems;
+  return entity === 'Space'
+    ? client.spaces
+    : entity === 'Checklist'
+      ? client.checklists
+      : entity === 'ChecklistItem'
+        ? client.checklistItems
+        : client.companies;
 }
 
 let tenantCounter = 0;
@@ -471,10 +481,10 @@ class Run {
       const server = new Map<EntityName, Map<string, any>>();
       const idToClientId = new Map<string, string>();
       for (const entity of ENTITIES) {
-        const rows: any[] = await prisma[DELEGATE[entity]].findMany({ where: { tenantId: tenant } });
+        const rows: any[] = await prisma[DELEGATE[entity]].findMany({ where: { [TENANT[entity]]: tenant } });
         const byClientId = new Map<string, any>();
         for (const row of rows) {
-          expect(row.tenantId).toBe(tenant);
+          expect(row[TENANT[entity]]).toBe(tenant);
           // no row no device of this tenant created (duplicates, other tenant's records)
           expect(created.has(row.clientId), `${entity} row ${row.id} with clientId ${row.clientId} was created by no device of ${tenant}`).toBe(true);
           expect(byClientId.has(row.clientId), `duplicate ${entity} clientId ${row.clientId}`).toBe(false);
@@ -483,7 +493,7 @@ class Run {
         }
         server.set(entity, byClientId);
         // no record created in this tenant ended up in another tenant
-        const leaked = await prisma[DELEGATE[entity]].count({ where: { clientId: { in: [...created] }, NOT: { tenantId: tenant } } });
+        const leaked = await prisma[DELEGATE[entity]].count({ where: { clientId: { in: [...created] }, NOT: { [TENANT[entity]]: tenant } } });
         expect(leaked, `${entity} rows of ${tenant} stored under another tenant`).toBe(0);
       }
       const serverValues = (entity: EntityName, row: any): Record<string, unknown> => {
