@@ -33,7 +33,8 @@ export async function readPreviousClientSchema(outDir: string): Promise<ClientSc
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // ENOTDIR: a file where a directory of the output should be; nothing was generated there
+    if (['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return undefined;
     throw err;
   }
   return parseSnapshot(text, file);

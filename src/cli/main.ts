@@ -10,7 +10,7 @@ import { emitOptionsFor, planProject } from '../generate.js';
 import { ClientMigrationError } from '../emitters/client/schema-snapshot.js';
 import { loadProject, projectFromText } from '../model/build.js';
 import { SchemaError, formatDiagnostic } from '../schema/diagnostics.js';
-import { applyChanges, comparePlan, drifted, unifiedDiff, type FileChange } from '../plan/apply.js';
+import { applyChanges, comparePlan, drifted, OutputWriteError, recoverInterrupted, unifiedDiff, type FileChange } from '../plan/apply.js';
 import { locate } from '../schema/locate.js';
 import { readSchema } from '../schema/read.js';
 import { formatInspection, inspectDevice, InspectError } from './inspect.js';
@@ -91,6 +91,8 @@ async function runGenerate(opts: CommonOptions, io: Io, entityName?: string): Pr
     // The entity's own files plus the shared files that list every entity.
     plan = plan.filter((f) => f.entity === undefined || f.entity === entityName);
   }
+  // A generate killed midway left a journal: restore the previous output before comparing with it.
+  if (!opts.dryRun && (await recoverInterrupted(outDir))) io.out(`recovered ${config.out} from an interrupted generate`);
   const changes = await comparePlan(plan, outDir, { deleteStale: !entityName });
   if (!opts.dryRun) await applyChanges(changes, outDir);
   printPlan(changes, io, Boolean(opts.dryRun));
@@ -236,6 +238,10 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
     }
     if (err instanceof ClientMigrationError) {
       io.err(`error: ${err.message}\nnothing was written`);
+      return EXIT.usage;
+    }
+    if (err instanceof OutputWriteError) {
+      io.err(`error: ${err.message}\nthe previous output was left as it was`);
       return EXIT.usage;
     }
     if (err instanceof UsageError || err instanceof ConfigError || err instanceof InspectError) {

@@ -11,7 +11,7 @@ import { createRequire } from 'node:module';
 import { defaultEmitOptions, type EmitOptions } from '../emitters/types.js';
 import { emitOptionsFor, planProject } from '../generate.js';
 import { loadProject } from '../model/build.js';
-import { applyChanges, comparePlan } from '../plan/apply.js';
+import { applyChanges, comparePlan, recoverInterrupted } from '../plan/apply.js';
 import { SchemaError, formatDiagnostic } from '../schema/diagnostics.js';
 
 const require = createRequire(import.meta.url);
@@ -34,6 +34,7 @@ export async function onGenerate(options: GeneratorOptions): Promise<void> {
   try {
     const project = await loadProject(options.schemaPath);
     const plan = await planProject(project, await emitOptionsFor(out, emitOptions));
+    await recoverInterrupted(out);
     await applyChanges(await comparePlan(plan, out, { deleteStale: true }), out);
   } catch (err) {
     if (err instanceof SchemaError) throw new Error(err.diagnostics.map(formatDiagnostic).join('\n'));

@@ -2,7 +2,7 @@
  * Compare a plan with the disk, then write it, print it (--dry-run) or diff it (check).
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { createTwoFilesPatch } from 'diff';
@@ -23,7 +23,8 @@ async function readIfExists(file: string): Promise<string | undefined> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // ENOTDIR: a file where one of the path's directories should be (the write step reports it)
+    if (['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return undefined;
     throw err;
   }
 }
@@ -111,41 +112,212 @@ async function exists(file: string): Promise<boolean> {
   }
 }
 
-/**
- * Write the changes, all or nothing. Every new content is first written next to its
- * target under a temporary name. Then each target is moved aside to a backup and the
- * new file renamed into place; if any step fails, every target already replaced is
- * restored from its backup, so a failed `generate` leaves the previous output as it was.
- */
-export async function applyChanges(changes: FileChange[], outDir: string, fs: WriteFs = realFs): Promise<void> {
-  const toWrite = changes.filter((c) => c.status === 'created' || c.status === 'changed');
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
-  const staged: { tmp: string; target: string }[] = [];
-  const placed: { target: string; backup?: string }[] = [];
+/** The file, inside the output directory, that records a `generate` in progress. */
+export const JOURNAL_NAME = '.trackhub-generate.journal.json';
+
+interface JournalEntry {
+  target: string;
+  /** New content staged here; null for a deletion. */
+  tmp: string | null;
+  /** Where the previous file is moved aside; null when there was none. */
+  backup: string | null;
+}
+
+interface Journal {
+  /** `staging`/`replacing`: roll back to the previous output. `committed`: the new output is in place; remove the backups. */
+  phase: 'staging' | 'replacing' | 'committed';
+  entries: JournalEntry[];
+  /** Directories this run created (removed again on roll back when empty). */
+  dirs: string[];
+}
+
+/** A write to the output directory failed; the previous output was restored. */
+export class OutputWriteError extends Error {
+  override name = 'OutputWriteError';
+  constructor(
+    readonly file: string,
+    cause: unknown,
+  ) {
+    const e = cause as NodeJS.ErrnoException;
+    super(`cannot write ${file}: ${e?.message ?? String(cause)}`, { cause });
+  }
+}
+
+/** The journal with its paths relative to `outDir` (`to: 'disk'`) or absolute again (`to: 'memory'`). */
+function relocate(journal: Journal, outDir: string, to: 'disk' | 'memory'): Journal {
+  const move = (p: string): string => (to === 'disk' ? path.relative(outDir, p) : path.resolve(outDir, p));
+  const maybe = (p: string | null): string | null => (p === null ? null : move(p));
+  return {
+    phase: journal.phase,
+    entries: journal.entries.map((e) => ({ target: move(e.target), tmp: maybe(e.tmp), backup: maybe(e.backup) })),
+    dirs: journal.dirs.map(move),
+  };
+}
+
+/** rm -f that also shrugs off a file standing where a directory of the path should be. */
+async function removeQuietly(file: string): Promise<void> {
   try {
-    for (const change of toWrite) {
-      const target = path.join(outDir, change.path);
-      await mkdir(path.dirname(target), { recursive: true });
-      const tmp = `${target}.trackhub-tmp-${tag}`;
-      staged.push({ tmp, target });
-      await fs.writeFile(tmp, change.after!);
-    }
-    for (const { tmp, target } of staged) {
-      const backup = (await exists(target)) ? `${target}.trackhub-bak-${tag}` : undefined;
-      if (backup) await fs.rename(target, backup);
-      placed.push({ target, ...(backup ? { backup } : {}) });
-      await fs.rename(tmp, target);
-    }
+    await rm(file, { force: true });
   } catch (err) {
-    for (const { target, backup } of placed.reverse()) {
-      await rm(target, { recursive: true, force: true });
-      if (backup) await rename(backup, target);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+  }
+}
+
+async function writeJournal(outDir: string, journal: Journal): Promise<void> {
+  const file = path.join(outDir, JOURNAL_NAME);
+  journal = relocate(journal, outDir, 'disk');
+  // write-then-rename: a reader sees the old journal or the new one, never half of one
+  await writeFile(`${file}.tmp`, JSON.stringify(journal), 'utf8');
+  await rename(`${file}.tmp`, file);
+}
+
+/**
+ * Test-only: `TRACKHUB_TEST_PAUSE_AT=<point>` (e.g. `stage:3`, `replace:5`, `committed`) makes
+ * `generate` stop there, say so on stderr and wait, so a test can kill the process at a
+ * precise point. Never set outside tests.
+ */
+async function checkpoint(point: string): Promise<void> {
+  if (process.env.TRACKHUB_TEST_PAUSE_AT !== point) return;
+  process.stderr.write(`trackhub-gen: paused at ${point}\n`);
+  await new Promise<never>(() => setInterval(() => undefined, 1 << 30));
+}
+
+/**
+ * Finishes what an interrupted `generate` (killed, crashed, power cut before the
+ * journal was renamed) left in `outDir`: before the commit point every replaced
+ * file gets its previous content back and every new one is removed; after it, the
+ * leftover backups are removed. Then the staged files and the journal go.
+ * Resolves whether there was anything to recover. `generate` runs it first.
+ */
+export async function recoverInterrupted(outDir: string): Promise<boolean> {
+  const file = path.join(outDir, JOURNAL_NAME);
+  let journal: Journal;
+  try {
+    journal = relocate(JSON.parse(await readFile(file, 'utf8')) as Journal, outDir, 'memory');
+  } catch (err) {
+    if (['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) {
+      await removeQuietly(`${file}.tmp`);
+      return false;
     }
-    await Promise.all(staged.map((s) => rm(s.tmp, { force: true })));
     throw err;
   }
-  await Promise.all(placed.filter((p) => p.backup).map((p) => rm(p.backup!, { recursive: true, force: true })));
-  for (const change of changes.filter((c) => c.status === 'deleted')) {
-    await rm(path.join(outDir, change.path), { force: true });
+  await rollBack(journal);
+  await removeQuietly(file);
+  await removeQuietly(`${file}.tmp`);
+  await removeCreatedDirs(journal);
+  return true;
+}
+
+async function rollBack(journal: Journal): Promise<void> {
+  const committed = journal.phase === 'committed';
+  let failure: unknown = null;
+  for (const entry of [...journal.entries].reverse()) {
+    try {
+      if (committed) {
+        if (entry.backup) await removeQuietly(entry.backup);
+      } else if (entry.backup && (await exists(entry.backup))) {
+        // the previous file was moved aside (and maybe replaced): put it back
+        await rename(entry.backup, entry.target);
+      } else if (!entry.backup && entry.tmp && !(await exists(entry.tmp)) && journal.phase === 'replacing') {
+        // a new file, already moved into place: remove it
+        await removeQuietly(entry.target);
+      }
+      if (entry.tmp) await removeQuietly(entry.tmp);
+    } catch (err) {
+      failure ??= err; // go on with the others; the journal stays for another try
+    }
   }
+  if (failure) throw failure;
+}
+
+/** Removes the directories a rolled-back run created, where empty (call once the journal is gone). */
+async function removeCreatedDirs(journal: Journal): Promise<void> {
+  if (journal.phase === 'committed') return;
+  for (const dir of [...journal.dirs].reverse()) {
+    try {
+      await rmdir(dir);
+    } catch {
+      // not empty (someone else's files) or already gone
+    }
+  }
+}
+
+/**
+ * Write the changes, all or nothing, even if the process is killed. A journal in
+ * the output directory lists every file first; every new content is then written
+ * next to its target under a temporary name; then each target is moved aside to a
+ * backup and the new file renamed into place. The journal's switch to `committed`
+ * is the commit point. If a step fails, everything is rolled back at once; if the
+ * process dies, the next `generate` (recoverInterrupted) rolls back or finishes,
+ * so the output is always the previous one or the new one, never a mix.
+ */
+export async function applyChanges(changes: FileChange[], outDir: string, fs: WriteFs = realFs): Promise<void> {
+  await recoverInterrupted(outDir);
+  const toWrite = changes.filter((c) => c.status === 'created' || c.status === 'changed' || c.status === 'deleted');
+  if (toWrite.length === 0) return;
+  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const journal: Journal = { phase: 'staging', entries: [], dirs: [] };
+  const contents = new Map<string, string>();
+  let current = outDir;
+  /** mkdir -p, remembering the levels it created; true when it created any. */
+  const track = async (dir: string): Promise<boolean> => {
+    current = dir;
+    const first = await mkdir(dir, { recursive: true });
+    if (!first) return false;
+    const created: string[] = [];
+    for (let d = dir; d.length >= first.length; d = path.dirname(d)) created.unshift(d);
+    journal.dirs.push(...created);
+    return true;
+  };
+  const saveJournal = async (): Promise<void> => {
+    current = path.join(outDir, JOURNAL_NAME);
+    await writeJournal(outDir, journal);
+  };
+  try {
+    await track(outDir);
+    for (const change of toWrite) {
+      const target = path.join(outDir, change.path);
+      const deletion = change.status === 'deleted';
+      const previous = await exists(target);
+      if (deletion && !previous) continue;
+      if (!deletion) contents.set(target, change.after!);
+      journal.entries.push({
+        target,
+        tmp: deletion ? null : `${target}.trackhub-tmp-${tag}`,
+        backup: previous ? `${target}.trackhub-bak-${tag}` : null,
+      });
+    }
+    await saveJournal();
+    let n = 0;
+    for (const entry of journal.entries) {
+      if (!entry.tmp) continue;
+      if (await track(path.dirname(entry.target))) await saveJournal();
+      current = entry.tmp;
+      await fs.writeFile(entry.tmp, contents.get(entry.target)!);
+      await checkpoint(`stage:${++n}`);
+    }
+    journal.phase = 'replacing';
+    await saveJournal();
+    n = 0;
+    for (const entry of journal.entries) {
+      current = entry.target;
+      if (entry.backup) await fs.rename(entry.target, entry.backup);
+      if (entry.tmp) await fs.rename(entry.tmp, entry.target);
+      await checkpoint(`replace:${++n}`);
+    }
+    journal.phase = 'committed';
+    await saveJournal();
+  } catch (err) {
+    try {
+      await rollBack(journal);
+      await removeQuietly(path.join(outDir, JOURNAL_NAME));
+      await removeQuietly(path.join(outDir, `${JOURNAL_NAME}.tmp`));
+      await removeCreatedDirs(journal);
+    } catch {
+      // the journal (if it was written) lets the next generate finish the roll back
+    }
+    throw new OutputWriteError(path.relative(process.cwd(), current) || current, err);
+  }
+  await checkpoint('committed');
+  await recoverInterrupted(outDir); // removes the backups and the journal
 }

@@ -144,6 +144,12 @@ export function parseFieldAnnotations(
         );
         continue;
       }
+      if (doc.text[offset + token.length] === '(') {
+        diagnostics.push(
+          diag(file, doc, offset, 'sync/syntax', `${token} on field ${modelName}.${fieldName} takes no options`, `write ${token} alone`),
+        );
+        continue;
+      }
       if (found && found.access !== access) {
         diagnostics.push(
           diag(file, doc, offset, 'sync/conflicting-annotations', `field ${modelName}.${fieldName} has both @sync.${found.access} and ${token}`, 'keep one of them'),

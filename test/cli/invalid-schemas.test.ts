@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../support/cli.js';
+import { listFiles } from '../support/files.js';
 
 const dir = 'fixtures/invalid';
 const cases = readdirSync(dir)
@@ -13,9 +14,13 @@ const cases = readdirSync(dir)
 const out = mkdtempSync(path.join(tmpdir(), 'trackhub-invalid-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
+/** Every file of a directory with its bytes. */
+const snapshot = (root: string): Record<string, string> =>
+  Object.fromEntries(listFiles(root).sort().map((f) => [f, readFileSync(path.join(root, f), 'latin1')]));
+
 describe('broken schemas in fixtures/invalid', () => {
-  it('has at least 10 cases, each with its expected errors', () => {
-    expect(cases.length).toBeGreaterThanOrEqual(10);
+  it('has at least 30 cases, each with its expected errors', () => {
+    expect(cases.length).toBeGreaterThanOrEqual(30);
     for (const c of cases) expect(readdirSync(dir)).toContain(c.replace(/\.prisma$/, '.expected.txt'));
   });
 
@@ -30,5 +35,16 @@ describe('broken schemas in fixtures/invalid', () => {
     expect(expected).toMatch(/^fixtures\/invalid\/[\w-]+\.prisma:\d+:\d+ error \[[\w/-]+\] .+\n {2}fix: .+/);
     expect(run.stderr).toMatch(/schema error\(s\); nothing was written/);
     expect(() => readdirSync(target)).toThrow(/ENOENT/);
+  });
+
+  it('a broken schema leaves an existing output exactly as it was (every case)', async () => {
+    const previous = path.join(out, 'previous-output');
+    expect((await runCli(['generate', '--schema', 'fixtures/trackhub/schema.prisma', '--out', previous])).code).toBe(0);
+    const before = snapshot(previous);
+    for (const file of cases) {
+      const run = await runCli(['generate', '--schema', path.join(dir, file), '--out', previous]);
+      expect(run.code, file).toBe(2);
+      expect(snapshot(previous), file).toEqual(before);
+    }
   });
 });

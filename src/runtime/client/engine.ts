@@ -579,6 +579,8 @@ export class SyncEngine {
       const conflictServerItems: WireItem[] = [];
       const settledOps = new Set(sendable.map(({ op }) => op.id));
       const plans: (() => AnyModel[])[] = [];
+      // Earliest server updatedAt of a success that did not come from this item's own write (see below).
+      let rewindTo: number | null = null;
       for (let i = 0; i < sendable.length; i++) {
         const { op, item } = sendable[i]!;
         const result = matched[i];
@@ -593,6 +595,14 @@ export class SyncEngine {
         if (result.success || deleteGone) {
           report.succeeded += 1;
           this.metrics.itemsSucceeded += 1;
+          // A success whose version is not the one this item's own write makes (1 for a create, base + 1
+          // for an update) answered from a server copy that others changed (e.g. a replayed create of a
+          // record another device has since deleted). A pull may have skipped that copy while this
+          // operation waited, and no new write will bring it back: pull again from its updatedAt.
+          const expected = typeof item.version === 'number' ? item.version + 1 : 1;
+          const at = isoToMillis(result.updatedAt);
+          if (op.operation !== 'delete' && typeof result.version === 'number' && result.version !== expected && at !== null)
+            rewindTo = Math.min(rewindTo ?? at, at);
           if (result.conflict) {
             report.conflicts += 1;
             this.metrics.conflicts += 1;
@@ -703,9 +713,15 @@ export class SyncEngine {
         conflictServerItems.length > 0
           ? await this.planApply(entity, conflictServerItems, { ignoreOpIds: settledOps })
           : null;
+      const state = rewindTo === null ? null : await this.syncState(entity);
+      const since = state?.lastSyncAt ? Date.parse(state.lastSyncAt) : null;
       const prepared: AnyModel[] = [];
       for (const plan of plans) prepared.push(...plan());
       if (adopt) prepared.push(...adopt.prepare());
+      if (state && rewindTo !== null && (since === null || Number.isNaN(since) || rewindTo - 1 < since || state.cursor)) {
+        const back = since === null || Number.isNaN(since) ? rewindTo - 1 : Math.min(since, rewindTo - 1);
+        prepared.push(this.prepareSyncState(entity, state, new Date(back).toISOString(), null));
+      }
       await this.database.batch(...prepared);
     }, 'trackhub:settlePush');
   }
