@@ -10,6 +10,9 @@
  *     `extensions.code` and a message, or a per-item `errorCode` + `errorMessage`.
  * A read of another tenant's id answers `null` (the documented "not found" of a
  * nullable query), never the row.
+ *
+ * The media upload routes get their own cases (plain HTTP): another tenant's
+ * file, traversal, forged entities and fields, missing or malformed tokens.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -248,6 +251,36 @@ const cases: AttackCase[] = [
   { name: 'two tokens in one header', request: () => pull('Space', {}, `Bearer dev:${ATTACKER}:u Bearer dev:${VICTIM}:u`), expect: gqlError('UNAUTHENTICATED') },
 ];
 
+// ------------------------------------------------------------------ media uploads (plain HTTP)
+
+interface UploadAttack {
+  name: string;
+  /** Builds the request against the server's uploads base URL. */
+  request: (ctx: Ctx & { uploads: string; victimFile: string }) => { method: 'GET' | 'POST'; path: string; auth?: string | null; body?: FormData; headers?: Record<string, string> };
+  status: number;
+  code?: string;
+}
+
+const photoForm = (bytes: Buffer): FormData => {
+  const form = new FormData();
+  form.append('file', new Blob([new Uint8Array(bytes)], { type: 'image/png' }), 'p.png');
+  return form;
+};
+const VICTIM_PHOTO = Buffer.from(`${SECRET} photo bytes`.repeat(64));
+
+const uploadCases: UploadAttack[] = [
+  { name: "GET of the victim's file by its hash", request: (c) => ({ method: 'GET', path: `/${c.victimFile}` }), status: 404, code: 'NOT_FOUND' },
+  { name: "GET of the victim's file with a tenant header", request: (c) => ({ method: 'GET', path: `/${c.victimFile}`, headers: { 'x-tenant-id': VICTIM, 'x-trackhub-tenant': VICTIM } }), status: 404, code: 'NOT_FOUND' },
+  { name: "GET through a path traversal to the victim's directory", request: (c) => ({ method: 'GET', path: `/..%2F${VICTIM}%2F${c.victimFile}` }), status: 404 },
+  { name: 'GET of the metadata file next to a hash', request: (c) => ({ method: 'GET', path: `/${c.victimFile}.json` }), status: 404 },
+  { name: "GET of the victim's file without a token", request: (c) => ({ method: 'GET', path: `/${c.victimFile}`, auth: null }), status: 401, code: 'UNAUTHENTICATED' },
+  { name: "GET of the victim's file with the victim's tenant in a malformed token", request: (c) => ({ method: 'GET', path: `/${c.victimFile}`, auth: `Bearer dev:${VICTIM}` }), status: 401, code: 'UNAUTHENTICATED' },
+  { name: 'POST to a server-only model field', request: () => ({ method: 'POST', path: '/AuditLog/action', body: photoForm(Buffer.from('x')) }), status: 404, code: 'UNKNOWN_MEDIA_FIELD' },
+  { name: 'POST to a forged entity name', request: () => ({ method: 'POST', path: '/__proto__/coverUrl', body: photoForm(Buffer.from('x')) }), status: 404, code: 'UNKNOWN_MEDIA_FIELD' },
+  { name: 'POST to a non-media field', request: () => ({ method: 'POST', path: '/Space/tenantId', body: photoForm(Buffer.from('x')) }), status: 404, code: 'UNKNOWN_MEDIA_FIELD' },
+  { name: "POST of the victim's exact bytes: the attacker's own copy, no access to the victim's", request: () => ({ method: 'POST', path: '/Space/coverUrl', body: photoForm(VICTIM_PHOTO) }), status: 201 },
+];
+
 // ------------------------------------------------------------------ suite
 
 const VICTIM_TABLES: [string, string][] = [
@@ -264,6 +297,8 @@ describe.each(databases)('tenant attack corpus on $name', ({ start }) => {
   let ctx: Ctx;
   let snapshot: string;
   let secrets: string[];
+  let uploads: string;
+  let victimFile: string;
 
   const victimRows = async (): Promise<string> => {
     const out: Record<string, unknown> = {};
@@ -315,6 +350,10 @@ describe.each(databases)('tenant attack corpus on $name', ({ start }) => {
     // Server ids and values. (ClientIds are chosen by devices: the attacker may legitimately own a row
     // with the same clientId, see the collision case; a leaked victim row would still show its values.)
     secrets = [SECRET, ...[space, checklist, item, company, group, hero].map((r) => r.id)];
+    uploads = server.url.replace(/\/graphql$/, '/uploads');
+    const stored = await fetch(`${uploads}/Space/coverUrl`, { method: 'POST', headers: { authorization: `Bearer dev:${VICTIM}:u` }, body: photoForm(VICTIM_PHOTO) });
+    expect(stored.status).toBe(201);
+    victimFile = ((await stored.json()) as { sha256: string }).sha256;
     snapshot = await victimRows();
   });
   afterAll(async () => {
@@ -322,7 +361,27 @@ describe.each(databases)('tenant attack corpus on $name', ({ start }) => {
   });
 
   it('the corpus has at least 30 attacks', () => {
-    expect(cases.length).toBeGreaterThanOrEqual(30);
+    expect(cases.length + uploadCases.length).toBeGreaterThanOrEqual(30);
+  });
+
+  it.each(uploadCases.map((c) => [c.name, c] as const))('upload: %s', async (_name, attack) => {
+    const { method, path, auth, body, headers } = attack.request({ ...ctx, uploads, victimFile });
+    const token = auth === undefined ? `Bearer dev:${ATTACKER}:mallory` : auth;
+    const res = await fetch(`${uploads}${path}`, { method, body, headers: { ...headers, ...(token ? { authorization: token } : {}) } });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(res.status, bytes.toString('utf8').slice(0, 300)).toBe(attack.status);
+    // zero leak: never the victim's bytes, never a victim value
+    expect(bytes.includes(Buffer.from(SECRET))).toBe(false);
+    if (attack.code) {
+      const answer = JSON.parse(bytes.toString('utf8')) as { error: { code: string; message: string } };
+      expect(answer.error.code).toBe(attack.code);
+      expect(answer.error.message.length).toBeGreaterThan(5);
+    }
+    // the victim still has (only) its own file, byte for byte
+    const own = await fetch(`${uploads}/${victimFile}`, { headers: { authorization: `Bearer dev:${VICTIM}:u` } });
+    expect(own.status).toBe(200);
+    expect(Buffer.from(await own.arrayBuffer()).equals(VICTIM_PHOTO)).toBe(true);
+    expect(await victimRows()).toBe(snapshot);
   });
 
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, attack) => {
