@@ -65,6 +65,16 @@ interface AttackCase {
   expect: Check;
 }
 
+/** Prisma delegate and tenant column of every synced model of the example schema. */
+const SYNCED_TABLES = [
+  ['space', 'tenantId'],
+  ['checklist', 'tenantId'],
+  ['checklistItem', 'tenantId'],
+  ['group', 'tenantId'],
+  ['hero', 'tenantId'],
+  ['company', 'workspaceId'],
+] as const;
+
 // ------------------------------------------------------------------ expectations
 
 /** A GraphQL error with one of `codes` and a non-empty message; no data for the failed field. */
@@ -109,16 +119,7 @@ const pulledOwnOnly: Check = async (answer, ctx) => {
   for (const page of pages) {
     for (const item of page.items) {
       const owners = await Promise.all(
-        (
-          [
-            ['space', 'tenantId'],
-            ['checklist', 'tenantId'],
-            ['checklistItem', 'tenantId'],
-            ['group', 'tenantId'],
-            ['hero', 'tenantId'],
-            ['company', 'workspaceId'],
-          ] as const
-        ).map(async ([delegate, field]) => (await ctx.server.prisma[delegate].findUnique({ where: { id: item.id } }))?.[field]),
+        SYNCED_TABLES.map(async ([delegate, field]) => (await ctx.server.prisma[delegate].findUnique({ where: { id: item.id } }))?.[field]),
       );
       expect(owners.filter(Boolean), `pulled ${item.id}`).toEqual([ATTACKER]);
     }
@@ -283,15 +284,7 @@ const uploadCases: UploadAttack[] = [
 
 // ------------------------------------------------------------------ suite
 
-const VICTIM_TABLES: [string, string][] = [
-  ['space', 'tenantId'],
-  ['checklist', 'tenantId'],
-  ['checklistItem', 'tenantId'],
-  ['group', 'tenantId'],
-  ['hero', 'tenantId'],
-  ['company', 'workspaceId'],
-  ['auditLog', 'tenantId'],
-];
+const VICTIM_TABLES: (readonly [string, string])[] = [...SYNCED_TABLES, ['auditLog', 'tenantId']];
 
 describe.each(databases)('tenant attack corpus on $name', ({ start }) => {
   let ctx: Ctx;

@@ -26,6 +26,7 @@ import { applyChanges, comparePlan, JOURNAL_NAME, recoverInterrupted } from '../
 import type { PlannedFile } from '../../src/plan/plan.js';
 import { runCli } from '../support/cli.js';
 import { listFiles } from '../support/files.js';
+import { TAG_MODEL } from '../support/schemas.js';
 
 const REPO = path.resolve(import.meta.dirname, '../..');
 const BIN = path.join(REPO, 'bin/trackhub-gen.mjs');
@@ -35,21 +36,6 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const V1 = path.join(tmp, 'v1.prisma');
 const V2 = path.join(tmp, 'v2.prisma');
-const TAG = `
-/// @sync
-model Tag {
-  id        String    @id @default(uuid())
-  clientId  String?
-  version   Int       @default(1)
-  updatedAt DateTime  @updatedAt
-  deletedAt DateTime?
-  tenantId  String
-  label     String
-
-  @@unique([tenantId, clientId])
-  @@index([tenantId, updatedAt, id])
-}
-`;
 
 type Snapshot = Record<string, string>;
 const snapshot = (dir: string): Snapshot =>
@@ -81,7 +67,7 @@ async function generateV2(out: string): Promise<void> {
 beforeAll(async () => {
   const v1 = readFileSync(path.join(REPO, 'fixtures/trackhub/schema.prisma'), 'utf8');
   writeFileSync(V1, v1);
-  writeFileSync(V2, v1.replace('  profile   Json?\n', '  profile   Json?\n  nickname  String?\n') + TAG);
+  writeFileSync(V2, v1.replace('  profile   Json?\n', '  profile   Json?\n  nickname  String?\n') + TAG_MODEL);
   const out = await previousOutput();
   previous = snapshot(out);
   const run = await runCli(['generate', '--schema', V2, '--out', out]);

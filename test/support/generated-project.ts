@@ -10,22 +10,7 @@ import { createTrackhubServer } from 'trackhub-gen/runtime/server';
 
 import { createPrismaClientFor } from '../../src/prisma/client-factory.js';
 
-/** A new @sync entity to onboard or migrate to. */
-export const TAG_MODEL = `
-/// @sync
-model Tag {
-  id        String    @id @default(uuid())
-  clientId  String?
-  version   Int       @default(1)
-  updatedAt DateTime  @updatedAt
-  deletedAt DateTime?
-  tenantId  String
-  label     String
-
-  @@unique([tenantId, clientId])
-  @@index([tenantId, updatedAt, id])
-}
-`;
+export { TAG_MODEL } from './schemas.js';
 
 export interface GeneratedServer {
   url: string;
