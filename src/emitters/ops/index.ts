@@ -41,6 +41,14 @@ function quantile(q: number, histogram: string, selector: string, window = RATE)
   return `histogram_quantile(${q}, sum by (le) (rate(${histogram}_bucket${selector}[${window}])))`;
 }
 
+/** p50 and p95 of a device-report histogram (over every device). */
+function medianAndP95(histogram: string): Target[] {
+  return [
+    { expr: quantile(0.5, histogram, ''), legendFormat: 'p50' },
+    { expr: quantile(0.95, histogram, ''), legendFormat: 'p95' },
+  ];
+}
+
 class Layout {
   private id = 0;
   private y = 0;
@@ -94,8 +102,7 @@ export function dashboard(project: ProjectIR): Record<string, unknown> {
     'Device queue size',
     'short',
     [
-      { expr: quantile(0.5, METRIC.clientQueueSize, ''), legendFormat: 'p50' },
-      { expr: quantile(0.95, METRIC.clientQueueSize, ''), legendFormat: 'p95' },
+      ...medianAndP95(METRIC.clientQueueSize),
       { expr: quantile(0.95, METRIC.clientFailedOperations, ''), legendFormat: 'failed operations p95' },
     ],
     'Operations waiting on a device when it starts a sync (device reports, opt-in on the client with reportMetrics).',
@@ -104,8 +111,7 @@ export function dashboard(project: ProjectIR): Record<string, unknown> {
     'Last successful sync age',
     's',
     [
-      { expr: quantile(0.5, METRIC.clientLastSyncAge, ''), legendFormat: 'p50' },
-      { expr: quantile(0.95, METRIC.clientLastSyncAge, ''), legendFormat: 'p95' },
+      ...medianAndP95(METRIC.clientLastSyncAge),
     ],
     "Seconds since a device's previous successful sync, as it reports when it syncs again.",
   );
@@ -113,8 +119,7 @@ export function dashboard(project: ProjectIR): Record<string, unknown> {
     'Device database size',
     'bytes',
     [
-      { expr: quantile(0.5, METRIC.clientDbSize, ''), legendFormat: 'p50' },
-      { expr: quantile(0.95, METRIC.clientDbSize, ''), legendFormat: 'p95' },
+      ...medianAndP95(METRIC.clientDbSize),
     ],
     'Size of the device SQLite database, per report.',
   );
