@@ -103,6 +103,51 @@ export interface WriteFs {
 
 const realFs: WriteFs = { rename, writeFile: (f, t) => writeFile(f, t, 'utf8') };
 
+/** How many file operations `generate` keeps in flight at once. */
+const IO_CONCURRENCY = 16;
+
+/** An error of a file operation, with the file it was about. */
+class PathError extends Error {
+  constructor(
+    readonly file: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${file}: ${(cause as Error)?.message ?? String(cause)}`);
+  }
+}
+
+async function at<T>(file: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (err) {
+    throw new PathError(file, err);
+  }
+}
+
+/**
+ * Runs `task` over `items` with at most IO_CONCURRENCY in flight; results in item order.
+ * On the first failure no new task starts, the ones in flight are awaited (so nothing is
+ * still writing when the caller rolls back), then that failure is thrown.
+ */
+async function eachAtOnce<T, R>(items: readonly T[], task: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const worker = async (): Promise<void> => {
+    while (failure === null && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await task(items[i]!);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(IO_CONCURRENCY, items.length) }, worker));
+  if (failure !== null) throw (failure as { error: unknown }).error;
+  return results;
+}
+
 async function exists(file: string): Promise<boolean> {
   try {
     await lstat(file);
@@ -275,36 +320,40 @@ export async function applyChanges(changes: FileChange[], outDir: string, fs: Wr
   };
   try {
     await track(outDir);
-    for (const change of toWrite) {
+    const previous = await eachAtOnce(toWrite, async (change) => exists(path.join(outDir, change.path)));
+    toWrite.forEach((change, i) => {
       const target = path.join(outDir, change.path);
       const deletion = change.status === 'deleted';
-      const previous = await exists(target);
-      if (deletion && !previous) continue;
+      if (deletion && !previous[i]) return;
       if (!deletion) contents.set(target, change.after!);
       journal.entries.push({
         target,
         tmp: deletion ? null : `${target}.trackhub-tmp-${tag}`,
-        backup: previous ? `${target}.trackhub-bak-${tag}` : null,
+        backup: previous[i] ? `${target}.trackhub-bak-${tag}` : null,
       });
-    }
+    });
+    // Every directory the new files need, created before the journal that lists them is saved.
+    const dirs = [...new Set(journal.entries.filter((e) => e.tmp).map((e) => path.dirname(e.target)))].sort();
+    for (const dir of dirs) await track(dir);
     await saveJournal();
     let n = 0;
-    for (const entry of journal.entries) {
-      if (!entry.tmp) continue;
-      if (await track(path.dirname(entry.target))) await saveJournal();
-      current = entry.tmp;
-      await fs.writeFile(entry.tmp, contents.get(entry.target)!);
+    await eachAtOnce(journal.entries, async (entry) => {
+      if (!entry.tmp) return;
+      await at(entry.tmp, () => fs.writeFile(entry.tmp!, contents.get(entry.target)!));
       await checkpoint(`stage:${++n}`);
-    }
+    });
     journal.phase = 'replacing';
     await saveJournal();
     n = 0;
-    for (const entry of journal.entries) {
-      current = entry.target;
-      if (entry.backup) await fs.rename(entry.target, entry.backup);
-      if (entry.tmp) await fs.rename(entry.tmp, entry.target);
+    // Each entry's own steps stay in order (move aside, then move in); entries are independent,
+    // and the journal's roll back handles every entry in any state.
+    await eachAtOnce(journal.entries, async (entry) => {
+      await at(entry.target, async () => {
+        if (entry.backup) await fs.rename(entry.target, entry.backup);
+        if (entry.tmp) await fs.rename(entry.tmp, entry.target);
+      });
       await checkpoint(`replace:${++n}`);
-    }
+    });
     journal.phase = 'committed';
     await saveJournal();
   } catch (err) {
@@ -316,7 +365,9 @@ export async function applyChanges(changes: FileChange[], outDir: string, fs: Wr
     } catch {
       // the journal (if it was written) lets the next generate finish the roll back
     }
-    throw new OutputWriteError(path.relative(process.cwd(), current) || current, err);
+    const failed = err instanceof PathError ? err.file : current;
+    const cause = err instanceof PathError ? err.cause : err;
+    throw new OutputWriteError(path.relative(process.cwd(), failed) || failed, cause);
   }
   await checkpoint('committed');
   await recoverInterrupted(outDir); // removes the backups and the journal
