@@ -7,13 +7,14 @@
  *
  * Scenario -> test name: see test/e2e/README.md ("Seed test matrix").
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createClient, type OfflineFirstClient } from '../../generated-example/client/generated/index.js';
+import { httpUploader, SyncWorker, uploadsUrl } from '../../src/runtime/client/index.js';
 import { exampleDatabases, postGraphql, type RunningServer } from '../support/example-server.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -122,6 +123,8 @@ function device(
     pushBatchSize?: number;
     pullLimit?: number;
     track?: boolean;
+    /** Give the device the HTTP uploader of media files (over the same network switch). */
+    uploads?: boolean;
   } = {},
 ): Device {
   const net = options.net ?? faultyNet();
@@ -135,6 +138,18 @@ function device(
     fetch: net.fetch,
     ...(options.pushBatchSize ? { pushBatchSize: options.pushBatchSize } : {}),
     ...(options.pullLimit ? { pullLimit: options.pullLimit } : {}),
+    ...(options.uploads
+      ? {
+          uploader: httpUploader({
+            url: uploadsUrl(server.url),
+            token: `dev:${tenantId}:${userId}`,
+            fetch: async (url, init) => {
+              if (!net.online) throw new TypeError('fetch failed (airplane mode)');
+              return fetch(url, init);
+            },
+          }),
+        }
+      : {}),
   });
   if (options.track !== false) clients.push(client);
   return { client, net, dbDir, tenantId, userId };
@@ -850,5 +865,40 @@ describe.each(databases)('seed test matrix on $name', ({ start }) => {
     });
     expect(rows.map((r) => r.clientId).sort()).toEqual(ids);
     await expectSpacesConverged('uuid', [a.client]);
+  });
+
+  it('12. media upload: a photo added offline is uploaded when the network returns, the record points at it, another device sees the URL and fetches the same bytes', async () => {
+    const photoDir = mkdtempSync(path.join(tmpdir(), 'trackhub-matrix-photos-'));
+    dirs.push(photoDir);
+    const bytes = Buffer.alloc(150_000);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7919 + (i >> 8)) & 0xff;
+    Buffer.from([0xff, 0xd8, 0xff, 0xe0]).copy(bytes); // a JPEG start
+    const photo = path.join(photoDir, 'porch.jpg');
+    writeFileSync(photo, bytes);
+
+    const a = device('media', 'alice', { uploads: true });
+    a.net.online = false; // airplane mode
+    const space = await a.client.spaces.create({ name: 'Porch', ownerId: 'alice' });
+    await a.client.spaces.attachCoverUrl(space.id, photo, { contentType: 'image/jpeg' });
+    expect((await a.client.spaces.get(space.id))?.coverUrl).toBeNull();
+    expect(await a.client.metrics()).toMatchObject({ uploadsPending: 1, uploadsDone: 0, queueSize: 1 });
+
+    a.net.online = true; // the network returns: the worker uploads, then syncs
+    const worker = new SyncWorker(a.client, { debounceMs: 5, intervalMs: 0 });
+    await worker.syncNow();
+    await worker.stop();
+    const row = await server.prisma.space.findFirst({ where: { tenantId: 'media', clientId: space.id } });
+    expect(row.coverUrl).toMatch(new RegExp(`^${uploadsUrl(server.url)}/[0-9a-f]{64}$`));
+    expect((await a.client.spaces.get(space.id))?.coverUrl).toBe(row.coverUrl);
+    expect(await a.client.metrics()).toMatchObject({ uploadsPending: 0, uploadsDone: 1, queueSize: 0 });
+
+    const b = device('media', 'bob');
+    await b.client.syncAll();
+    expect((await b.client.spaces.get(space.id))?.coverUrl).toBe(row.coverUrl);
+    const file = await fetch(row.coverUrl, { headers: { authorization: 'Bearer dev:media:bob' } });
+    expect(file.status).toBe(200);
+    expect(file.headers.get('content-type')).toBe('image/jpeg');
+    expect(Buffer.from(await file.arrayBuffer()).equals(bytes)).toBe(true);
+    await expectSpacesConverged('media', [a.client, b.client]);
   });
 });
