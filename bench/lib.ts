@@ -30,7 +30,9 @@ export interface WorkerResult {
 export function runWorker(loader: string[], script: string, args: string[], opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<WorkerResult> {
   return new Promise((resolve) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [...loader, path.resolve(BENCH, script), ...args], {
+    // BENCH_WORKER_CPU_PROF=<dir>: every measured worker writes a CPU profile there.
+    const prof = process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [];
+    const child = spawn(process.execPath, [...prof, ...loader, path.resolve(BENCH, script), ...args], {
       cwd: opts.cwd ?? REPO,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
