@@ -73,7 +73,8 @@ export class ResumableUploads {
 
   private fail(req: Request, res: ServerResponse, error: unknown, entity?: string): void {
     if (error instanceof MediaError) {
-      if (entity !== undefined) this.core.metrics?.observeUpload(entity, error.code);
+      // A resync (409) is not an outcome of the upload.
+      if (entity !== undefined && error.code !== 'OFFSET_MISMATCH') this.core.metrics?.observeUpload(entity, error.code);
       if (!req.complete) req.resume();
       sendJson(res, error.status, { error: { code: error.code, message: error.message, ...error.details } });
     } else {
