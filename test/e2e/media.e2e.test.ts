@@ -413,6 +413,66 @@ describe.each(databases)('media uploads on $name', ({ start }) => {
     expect(sessionParts()).toEqual([]);
   });
 
+  it('a PATCH whose connection hangs (half-open link) is ended by the next PATCH of the session, which goes on from the bytes received', async () => {
+    const base = uploadsUrl(server.url);
+    const token = 'dev:media-hang:user';
+    const bytes = photo(2000, 10);
+    const created = await call('POST', `${base}/Space/coverUrl/sessions`, token, { 'upload-length': '2000', 'content-type': 'image/png' });
+    const url = `${base}/sessions/${created.json.session}`;
+    let stall: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const hanging = new ReadableStream<Uint8Array>({
+      start(controller) {
+        stall = controller;
+        controller.enqueue(bytes.subarray(0, 700)); // then nothing more, and no end
+      },
+    });
+    const first = call('PATCH', url, token, { ...CHUNK, 'upload-offset': '0' }, hanging).then(
+      (r) => r.status,
+      () => 'cut',
+    );
+    await waitFor(async () => (await call('GET', url, token)).json.offset === 700);
+    const hash = sha256(bytes);
+    expect(await call('PATCH', url, token, { ...CHUNK, 'upload-offset': '700' }, bytes.subarray(700))).toMatchObject({
+      status: 201,
+      json: { sha256: hash, size: 2000 },
+    });
+    expect(await first).toBe('cut'); // the server ended the stale request
+    stall?.close();
+    expect(readFileSync(path.join(server.mediaDir, tenantDirName('media-hang'), hash)).equals(bytes)).toBe(true);
+  });
+
+  it('the session id survives an app restart: a new client on the same database resumes the upload', async () => {
+    const CUT_AFTER = 128 * 1024;
+    const token = 'dev:media-restart:user';
+    const cut = cuttingFetch(CUT_AFTER, token);
+    const dbDir = tempDir('trackhub-media-device-restart-');
+    const open = () =>
+      createClient({
+        tenantId: 'media-restart',
+        url: server.url,
+        token,
+        dbDir,
+        uploader: httpUploader({ url: uploadsUrl(server.url), token, fetch: cut.fetch, chunkSize: 150 * 1024 }),
+      });
+    const bytes = photo(295_000, 11);
+    const photoPath = path.join(tempDir('trackhub-media-photos-'), 'shed.png');
+    writeFileSync(photoPath, bytes);
+    const first = open();
+    const space = await first.spaces.create({ name: 'Shed', ownerId: 'eve' });
+    await first.spaces.attachCoverUrl(space.id, photoPath);
+    expect(await first.uploads.process()).toEqual({ uploaded: 0, failed: 1, waiting: 0 });
+    await first.close();
+
+    const second = open();
+    clients.push(second);
+    expect(await second.uploads.process({ force: true })).toEqual({ uploaded: 1, failed: 0, waiting: 0 });
+    expect(cut.log.created).toBe(1);
+    expect(cut.log.statusOffsets).toEqual([CUT_AFTER]);
+    // The rest, in 150 KiB chunks from the server's offset.
+    expect(cut.log.patches).toEqual([CUT_AFTER, 150 * 1024, bytes.length - CUT_AFTER - 150 * 1024]);
+    expect(storedFiles('media-restart')).toEqual([sha256(bytes)]);
+  });
+
   it('a too-large file and a refused content type get clear errors; the uploads are rejected with the message and not retried', async () => {
     const a = device('media-limits');
     const dir = tempDir('trackhub-media-photos-');
@@ -470,14 +530,15 @@ describe.each(databases)('media uploads on $name', ({ start }) => {
     const uploads = Object.fromEntries(
       [...text.matchAll(/^trackhub_media_uploads_total\{entity="([^"]*)",outcome="([^"]*)"\} (\d+)$/gm)].map((m) => [`${m[1]} ${m[2]}`, Number(m[3])]),
     );
-    // The tests above: 5 files stored (kitchen, its copy for media-t2, the resumed garage photo, the porch photo
-    // sent again after its session expired, the raw session's file), 2 same-bytes re-uploads (one-shot, session),
-    // 2 cut-off chunks, and the refusals of the limits and session-route tests (a PATCH refused for its offset or
+    // The tests above: 7 files stored (kitchen, its copy for media-t2, the resumed garage photo, the porch photo
+    // sent again after its session expired, the raw session's file, the hanging one's, the shed photo resumed after
+    // a restart), 2 same-bytes re-uploads (one-shot, session), 4 cut-off chunks (garage, porch, the hanging PATCH
+    // ended by the next one, shed), and the refusals of the limits and session-route tests (a PATCH refused for its offset or
     // an unknown session is not an outcome; nor is one without a token, whose entity is not known).
     expect(uploads).toEqual({
-      'Space stored': 5,
+      'Space stored': 7,
       'Space deduplicated': 2,
-      'Space INTERRUPTED': 2,
+      'Space INTERRUPTED': 4,
       'Space FILE_TOO_LARGE': 5,
       'Space UNSUPPORTED_CONTENT_TYPE': 2,
       'Space UNAUTHENTICATED': 2,
@@ -486,6 +547,6 @@ describe.each(databases)('media uploads on $name', ({ start }) => {
       'Space BAD_UPLOAD': 4,
     });
     const bytes = text.match(/^trackhub_media_upload_bytes_total\{entity="Space"\} (\d+)$/m);
-    expect(Number(bytes?.[1])).toBe(200_000 * 2 + 290_000 + 280_000 + 1000);
+    expect(Number(bytes?.[1])).toBe(200_000 * 2 + 290_000 + 280_000 + 1000 + 2000 + 295_000);
   });
 });
