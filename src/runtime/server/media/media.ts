@@ -4,6 +4,8 @@
  *   POST /uploads/<Entity>/<field>   multipart/form-data, exactly one file part
  *        -> 201 (stored) or 200 (same bytes already stored) { url, sha256, size, contentType }
  *   GET  /uploads/<sha256>           the file, to the tenant that uploaded it only
+ *   and the resumable session routes of resumable.ts (`/uploads/<Entity>/<field>/sessions`,
+ *   `/uploads/sessions/<id>`)
  *
  * Both take `Authorization: Bearer <token>` (the GraphQL token verifier). Errors are
  * JSON `{ error: { code, message } }`: 401 UNAUTHENTICATED, 404 UNKNOWN_MEDIA_FIELD,
