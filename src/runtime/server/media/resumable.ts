@@ -138,9 +138,9 @@ export class ResumableUploads {
     try {
       const principal = await this.media.principal(req);
       if (!(await this.store.get(principal.tenantId, id))) throw notFound();
-      // An older PATCH still receiving (its connection is dead but not yet noticed): end it first.
-      const previous = this.active.get(id);
-      if (previous) {
+      // An older PATCH still receiving (its connection is dead but not yet noticed): end it first
+      // (in a loop: another PATCH may have taken the session while this one waited).
+      for (let previous = this.active.get(id); previous; previous = this.active.get(id)) {
         previous.req.destroy();
         await previous.done;
       }
