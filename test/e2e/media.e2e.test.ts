@@ -2,7 +2,7 @@
  * Media uploads end to end (the seed's "media upload" scenario): the generated
  * server over HTTP with its local-disk media storage, real WatermelonDB devices
  * with the runtime's HTTP uploader and SyncWorker. Faults (airplane mode, a body
- * cut midway) come from the injected fetch.
+ * cut midway) come from the injected fetch, session expiry from the server's injected clock.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -12,13 +12,22 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createClient, type OfflineFirstClient } from '../../generated-example/client/generated/index.js';
-import { httpUploader, SyncWorker, uploadsUrl, type UploadFetch } from '../../src/runtime/client/index.js';
+import {
+  httpUploader,
+  SyncWorker,
+  uploadsUrl,
+  type HttpUploaderOptions,
+  type UploadFetch,
+} from '../../src/runtime/client/index.js';
 import { tenantDirName } from '../../src/runtime/server/index.js';
 import { waitFor } from '../client/support/helpers.js';
 import { exampleDatabases, switchableFetch, type RunningServer } from '../support/example-server.js';
 
 const MAX_BYTES = 300_000;
-const databases = await exampleDatabases('media', { media: { maxBytes: MAX_BYTES } });
+/** Added to the server's clock of upload-session expiry (the expiry test moves it a day ahead). */
+let clockSkewMs = 0;
+const databases = await exampleDatabases('media', { media: { maxBytes: MAX_BYTES, now: () => Date.now() + clockSkewMs } });
+const SESSIONS = 'trackhub-upload-sessions';
 
 /** A "photo": a PNG signature followed by pseudo-random bytes (seeded, so a failure reproduces). */
 function photo(size: number, seed: number): Buffer {
@@ -48,7 +57,7 @@ function tempDir(prefix: string): string {
 }
 
 /** A device whose GraphQL and upload traffic share one switchable network. */
-function device(tenantId: string, options: { uploadFetch?: UploadFetch } = {}) {
+function device(tenantId: string, options: { uploadFetch?: UploadFetch; uploader?: Partial<HttpUploaderOptions> } = {}) {
   const net = switchableFetch();
   const token = `dev:${tenantId}:user`;
   const uploadFetch: UploadFetch =
@@ -63,7 +72,7 @@ function device(tenantId: string, options: { uploadFetch?: UploadFetch } = {}) {
     token,
     dbDir: tempDir(`trackhub-media-device-${tenantId}-`),
     fetch: net.fetch,
-    uploader: httpUploader({ url: uploadsUrl(server.url), token, fetch: uploadFetch }),
+    uploader: httpUploader({ url: uploadsUrl(server.url), token, fetch: uploadFetch, ...options.uploader }),
   });
   clients.push(client);
   return { client, net, token };
@@ -79,8 +88,71 @@ function inFlightDir(): string {
   return path.join(path.dirname(server.mediaDir), 'uploads-in-flight');
 }
 
+/** Temp files of one-shot uploads (the sessions' directory aside). */
 function inFlightFiles(): string[] {
-  return existsSync(inFlightDir()) ? readdirSync(inFlightDir()) : [];
+  return existsSync(inFlightDir()) ? readdirSync(inFlightDir()).filter((f) => f !== SESSIONS) : [];
+}
+
+/** Received bytes of unfinished upload sessions (`<id>.part` files). */
+function sessionParts(): string[] {
+  const dir = path.join(inFlightDir(), SESSIONS);
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.part')) : [];
+}
+
+async function call(
+  method: string,
+  url: string,
+  token: string | undefined,
+  headers: Record<string, string> = {},
+  body?: Uint8Array | ReadableStream<Uint8Array>,
+): Promise<{ status: number; headers: Headers; json: any }> {
+  const res = await fetch(url, {
+    method,
+    headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    ...(body ? { body: body as BodyInit, duplex: 'half' } : {}),
+  } as RequestInit);
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // HEAD: no body
+  }
+  return { status: res.status, headers: res.headers, json };
+}
+
+const CHUNK = { 'content-type': 'application/offset+octet-stream' };
+
+/**
+ * An upload fetch whose first PATCH delivers only `cutAfter` bytes: once the server has
+ * them on disk the connection is cut. Records the bytes of every PATCH and the offsets
+ * the session status answered.
+ */
+function cuttingFetch(cutAfter: number, token: string) {
+  const log = { patches: [] as number[], statusOffsets: [] as number[], created: 0, cuts: 0 };
+  const send: UploadFetch = async (url, init) => {
+    if (init.method === 'POST' && url.endsWith('/sessions')) log.created += 1;
+    if (init.method === 'PATCH' && log.cuts === 0) {
+      log.cuts += 1;
+      const data = init.body as Uint8Array;
+      log.patches.push(cutAfter);
+      const body = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(data.subarray(0, cutAfter));
+        },
+        async pull(controller) {
+          await waitFor(async () => (await call('GET', url, token)).json?.offset === cutAfter);
+          controller.error(new Error('connection lost'));
+        },
+      });
+      return fetch(url, { method: 'PATCH', headers: init.headers, body, duplex: 'half' } as RequestInit);
+    }
+    if (init.method === 'PATCH') log.patches.push((init.body as Uint8Array).byteLength);
+    const res = await fetch(url, init as RequestInit);
+    if (init.method === 'GET' && res.ok) log.statusOffsets.push(((await res.clone().json()) as { offset: number }).offset);
+    return res;
+  };
+  return { fetch: send, log };
 }
 
 async function get(url: string, token?: string): Promise<{ status: number; type: string | null; bytes: Buffer; json: any }> {
@@ -183,41 +255,12 @@ describe.each(databases)('media uploads on $name', ({ start }) => {
     expect(inFlightFiles()).toEqual([]);
   });
 
-  it('an upload cut off midway fails, stores nothing, and the retry stores exactly one file', async () => {
-    let cuts = 0;
-    let sentBeforeCut = 0;
-    let partialOnServer: number[] = [];
-    const CUT_AFTER = 64 * 1024;
-    // The first upload's body stream dies after 64 KiB (the connection is cut); later ones go through.
-    const cutting: UploadFetch = async (url, init) => {
-      if (cuts > 0) return fetch(url, init);
-      cuts += 1;
-      const request = new Request(url, { method: init.method, headers: init.headers, body: init.body });
-      const reader = request.body!.getReader();
-      const body = new ReadableStream<Uint8Array>({
-        async pull(controller) {
-          const { done, value } = await reader.read();
-          if (done) return controller.close();
-          if (sentBeforeCut >= CUT_AFTER) {
-            await waitFor(() => inFlightFiles().some((f) => statSync(path.join(inFlightDir(), f)).size > 0));
-            partialOnServer = inFlightFiles().map((f) => statSync(path.join(inFlightDir(), f)).size);
-            controller.error(new Error('connection lost'));
-            return;
-          }
-          const part = value.subarray(0, CUT_AFTER - sentBeforeCut);
-          sentBeforeCut += part.length;
-          controller.enqueue(part);
-        },
-      });
-      return fetch(url, {
-        method: init.method,
-        headers: { ...init.headers, 'content-type': request.headers.get('content-type')! },
-        body,
-        duplex: 'half',
-      } as RequestInit);
-    };
-    const a = device('media-cut', { uploadFetch: cutting });
-    const bytes = photo(250_000, 2);
+  it('an upload cut off midway resumes: the retry asks the server for its offset and sends only the remaining bytes; exactly one file stored', async () => {
+    const CUT_AFTER = 100 * 1024;
+    const token = 'dev:media-cut:user';
+    const cut = cuttingFetch(CUT_AFTER, token);
+    const a = device('media-cut', { uploadFetch: cut.fetch });
+    const bytes = photo(290_000, 2); // over the 256 KiB from which the uploader uses a session
     const photoPath = path.join(tempDir('trackhub-media-photos-'), 'big.jpg');
     writeFileSync(photoPath, bytes);
     const space = await a.client.spaces.create({ name: 'Garage', ownerId: 'bob' });
@@ -225,14 +268,12 @@ describe.each(databases)('media uploads on $name', ({ start }) => {
     await a.client.syncAll();
 
     expect(await a.client.uploads.process()).toEqual({ uploaded: 0, failed: 1, waiting: 0 });
-    expect(sentBeforeCut).toBe(CUT_AFTER);
-    // The server had started writing the file part when the connection was cut.
-    expect(partialOnServer).toHaveLength(1);
-    expect(partialOnServer[0]).toBeGreaterThan(0);
-    expect(partialOnServer[0]).toBeLessThan(CUT_AFTER);
+    expect(cut.log).toMatchObject({ cuts: 1, created: 1, patches: [CUT_AFTER] });
+    // The server kept the bytes that arrived before the cut; nothing is stored yet.
+    expect(sessionParts()).toHaveLength(1);
+    expect(statSync(path.join(inFlightDir(), SESSIONS, sessionParts()[0]!)).size).toBe(CUT_AFTER);
     const [failed] = await a.client.uploads.list();
-    expect(failed).toMatchObject({ status: 'failed', attempts: 1 });
-    await waitFor(() => inFlightFiles().length === 0); // the server dropped the partial file
+    expect(failed).toMatchObject({ status: 'failed', attempts: 1, meta: { contentType: 'image/jpeg' } });
     expect(storedFiles('media-cut')).toEqual([]);
     expect((await a.client.spaces.get(space.id))?.coverUrl).toBeNull();
 
@@ -241,14 +282,195 @@ describe.each(databases)('media uploads on $name', ({ start }) => {
     const worker = new SyncWorker(a.client, { debounceMs: 5, intervalMs: 0 });
     workers.push(worker);
     await worker.syncNow();
-    expect(cuts).toBe(1);
+    // The retry asked for the offset and sent only the rest, in the same session.
+    expect(cut.log.statusOffsets).toEqual([CUT_AFTER]);
+    expect(cut.log.created).toBe(1);
+    expect(cut.log.patches.slice(1).reduce((n, b) => n + b, 0)).toBe(bytes.length - CUT_AFTER);
     const hash = sha256(bytes);
     expect(storedFiles('media-cut')).toEqual([hash]);
     expect(readFileSync(path.join(server.mediaDir, tenantDirName('media-cut'), hash)).equals(bytes)).toBe(true);
+    expect(sessionParts()).toEqual([]);
     const row = await server.prisma.space.findFirst({ where: { clientId: space.id } });
     expect(row.coverUrl).toBe(`${uploadsUrl(server.url)}/${hash}`);
     expect((await get(row.coverUrl, a.token)).type).toBe('image/jpeg');
+    expect((await a.client.uploads.list())[0]).toMatchObject({ status: 'done', attempts: 2, meta: { contentType: 'image/jpeg' } });
     expect(await a.client.metrics()).toMatchObject({ uploadsPending: 0, uploadsDone: 1, uploadsFailed: 1, uploadsRejected: 0 });
+  });
+
+  it('an expired session is refused (404) and removed; the client starts a new session and uploads the whole file once', async () => {
+    const CUT_AFTER = 64 * 1024;
+    const token = 'dev:media-expiry:user';
+    const cut = cuttingFetch(CUT_AFTER, token);
+    const a = device('media-expiry', { uploadFetch: cut.fetch, uploader: { chunkSize: 128 * 1024 } });
+    const bytes = photo(280_000, 6);
+    const photoPath = path.join(tempDir('trackhub-media-photos-'), 'porch.png');
+    writeFileSync(photoPath, bytes);
+    const space = await a.client.spaces.create({ name: 'Porch', ownerId: 'dan' });
+    await a.client.spaces.attachCoverUrl(space.id, photoPath);
+    expect(await a.client.uploads.process()).toEqual({ uploaded: 0, failed: 1, waiting: 0 });
+    expect(sessionParts()).toHaveLength(1);
+    const session = sessionParts()[0]!.replace(/\.part$/, '');
+    const sessionUrl = `${uploadsUrl(server.url)}/sessions/${session}`;
+    expect((await call('GET', sessionUrl, token)).json).toEqual({ session, offset: CUT_AFTER, length: bytes.length });
+
+    clockSkewMs = 24 * 60 * 60 * 1000 + 1000; // a day later
+    try {
+      expect(await call('PATCH', sessionUrl, token, { ...CHUNK, 'upload-offset': String(CUT_AFTER) }, bytes.subarray(CUT_AFTER))).toMatchObject({
+        status: 404,
+        json: { error: { code: 'NOT_FOUND' } },
+      });
+      expect(sessionParts()).toEqual([]); // removed when met
+      expect((await call('GET', sessionUrl, token)).status).toBe(404);
+
+      expect(await a.client.uploads.process({ force: true })).toEqual({ uploaded: 1, failed: 0, waiting: 0 });
+      expect(cut.log.created).toBe(2); // a new session
+      // All of the file again, in 128 KiB chunks.
+      expect(cut.log.patches.slice(1)).toEqual([128 * 1024, 128 * 1024, bytes.length - 256 * 1024]);
+      const hash = sha256(bytes);
+      expect(storedFiles('media-expiry')).toEqual([hash]);
+      expect(readFileSync(path.join(server.mediaDir, tenantDirName('media-expiry'), hash)).equals(bytes)).toBe(true);
+      expect((await a.client.spaces.get(space.id))?.coverUrl).toBe(`${uploadsUrl(server.url)}/${hash}`);
+    } finally {
+      clockSkewMs = 0;
+    }
+  });
+
+  it('the session routes: offsets, 409 OFFSET_MISMATCH with the offset, other tenants get 404, limits at creation and past Upload-Length', async () => {
+    const base = uploadsUrl(server.url);
+    const token = 'dev:media-raw:ann';
+    const bytes = photo(1000, 7);
+    const create = (headers: Record<string, string>, who: string | null = token, field = 'Space/coverUrl') =>
+      call('POST', `${base}/${field}/sessions`, who ?? undefined, headers);
+
+    const created = await create({ 'upload-length': '1000', 'content-type': 'image/png' });
+    expect(created.status).toBe(201);
+    const session = created.json.session as string;
+    expect(session).toMatch(/^[0-9a-f-]{36}$/);
+    expect(created.json).toEqual({ session, offset: 0, length: 1000 });
+    const url = `${base}/sessions/${session}`;
+    expect(created.headers.get('location')).toBe(url);
+
+    expect(await call('PATCH', url, token, { ...CHUNK, 'upload-offset': '0' }, bytes.subarray(0, 400))).toMatchObject({
+      status: 200,
+      json: { session, offset: 400, length: 1000 },
+    });
+    // A chunk sent again from 0 (its answer was lost): 409 with where to go on from.
+    const mismatch = await call('PATCH', url, token, { ...CHUNK, 'upload-offset': '0' }, bytes.subarray(0, 400));
+    expect(mismatch.status).toBe(409);
+    expect(mismatch.json.error).toMatchObject({ code: 'OFFSET_MISMATCH', offset: 400 });
+    const head = await call('HEAD', url, token);
+    expect([head.status, head.headers.get('upload-offset'), head.headers.get('upload-length')]).toEqual([200, '400', '1000']);
+
+    // Another tenant cannot see or extend the session (404, as for one that does not exist); no token: 401.
+    const eve = 'dev:media-raw-2:eve';
+    expect((await call('HEAD', url, eve)).status).toBe(404);
+    expect(await call('GET', url, eve)).toMatchObject({ status: 404, json: { error: { code: 'NOT_FOUND' } } });
+    expect((await call('PATCH', url, eve, { ...CHUNK, 'upload-offset': '400' }, bytes.subarray(400))).status).toBe(404);
+    expect((await call('GET', `${base}/sessions/${'0'.repeat(8)}-0000-4000-8000-${'0'.repeat(12)}`, token)).status).toBe(404);
+    expect((await call('PATCH', url, undefined, { ...CHUNK, 'upload-offset': '400' }, bytes.subarray(400))).status).toBe(401);
+    expect((await call('GET', url, token)).json.offset).toBe(400);
+
+    // Past Upload-Length: refused (from Content-Length, or while streaming a chunked body); the chunk is dropped.
+    expect(await call('PATCH', url, token, { ...CHUNK, 'upload-offset': '400' }, photo(700, 8))).toMatchObject({
+      status: 413,
+      json: { error: { code: 'FILE_TOO_LARGE' } },
+    });
+    const streamed = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes.subarray(400, 800));
+        controller.enqueue(photo(300, 9));
+        controller.close();
+      },
+    });
+    expect((await call('PATCH', url, token, { ...CHUNK, 'upload-offset': '400' }, streamed)).status).toBe(413);
+    expect((await call('GET', url, token)).json.offset).toBe(400);
+    expect((await call('PATCH', url, token, { 'content-type': 'image/png', 'upload-offset': '400' }, bytes.subarray(400))).status).toBe(400);
+
+    // The last bytes: verified, hashed, stored.
+    const hash = sha256(bytes);
+    const done = await call('PATCH', url, token, { ...CHUNK, 'upload-offset': '400' }, bytes.subarray(400));
+    expect(done).toMatchObject({ status: 201, json: { url: `${base}/${hash}`, sha256: hash, size: 1000, contentType: 'image/png' } });
+    expect(storedFiles('media-raw')).toEqual([hash]);
+    expect((await get(`${base}/${hash}`, token)).bytes.equals(bytes)).toBe(true);
+    // Asked again (the answer was lost): the result; the same bytes in a new session: deduplicated (200).
+    expect((await call('GET', url, token)).json).toMatchObject({ offset: 1000, url: `${base}/${hash}` });
+    const again = (await create({ 'upload-length': '1000', 'content-type': 'image/png' })).json.session as string;
+    expect((await call('PATCH', `${base}/sessions/${again}`, token, { ...CHUNK, 'upload-offset': '0' }, bytes)).status).toBe(200);
+    expect(storedFiles('media-raw')).toEqual([hash]);
+
+    // Limits are checked when the session is created.
+    expect(await create({ 'upload-length': String(MAX_BYTES + 1), 'content-type': 'image/png' })).toMatchObject({
+      status: 413,
+      json: { error: { code: 'FILE_TOO_LARGE', message: `The file is larger than the limit of ${MAX_BYTES} bytes` } },
+    });
+    expect(await create({ 'upload-length': '10', 'content-type': 'text/plain' })).toMatchObject({
+      status: 415,
+      json: { error: { code: 'UNSUPPORTED_CONTENT_TYPE' } },
+    });
+    expect(await create({ 'content-type': 'image/png' })).toMatchObject({ status: 400, json: { error: { code: 'BAD_UPLOAD' } } });
+    expect((await create({ 'upload-length': '10', 'content-type': 'image/png' }, token, 'Space/name')).status).toBe(404);
+    expect((await create({ 'upload-length': '10', 'content-type': 'image/png' }, null)).status).toBe(401);
+    expect(sessionParts()).toEqual([]);
+  });
+
+  it('a PATCH whose connection hangs (half-open link) is ended by the next PATCH of the session, which goes on from the bytes received', async () => {
+    const base = uploadsUrl(server.url);
+    const token = 'dev:media-hang:user';
+    const bytes = photo(2000, 10);
+    const created = await call('POST', `${base}/Space/coverUrl/sessions`, token, { 'upload-length': '2000', 'content-type': 'image/png' });
+    const url = `${base}/sessions/${created.json.session}`;
+    let stall: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const hanging = new ReadableStream<Uint8Array>({
+      start(controller) {
+        stall = controller;
+        controller.enqueue(bytes.subarray(0, 700)); // then nothing more, and no end
+      },
+    });
+    const first = call('PATCH', url, token, { ...CHUNK, 'upload-offset': '0' }, hanging).then(
+      (r) => r.status,
+      () => 'cut',
+    );
+    await waitFor(async () => (await call('GET', url, token)).json.offset === 700);
+    const hash = sha256(bytes);
+    expect(await call('PATCH', url, token, { ...CHUNK, 'upload-offset': '700' }, bytes.subarray(700))).toMatchObject({
+      status: 201,
+      json: { sha256: hash, size: 2000 },
+    });
+    expect(await first).toBe('cut'); // the server ended the stale request
+    stall?.close();
+    expect(readFileSync(path.join(server.mediaDir, tenantDirName('media-hang'), hash)).equals(bytes)).toBe(true);
+  });
+
+  it('the session id survives an app restart: a new client on the same database resumes the upload', async () => {
+    const CUT_AFTER = 128 * 1024;
+    const token = 'dev:media-restart:user';
+    const cut = cuttingFetch(CUT_AFTER, token);
+    const dbDir = tempDir('trackhub-media-device-restart-');
+    const open = () =>
+      createClient({
+        tenantId: 'media-restart',
+        url: server.url,
+        token,
+        dbDir,
+        uploader: httpUploader({ url: uploadsUrl(server.url), token, fetch: cut.fetch, chunkSize: 150 * 1024 }),
+      });
+    const bytes = photo(295_000, 11);
+    const photoPath = path.join(tempDir('trackhub-media-photos-'), 'shed.png');
+    writeFileSync(photoPath, bytes);
+    const first = open();
+    const space = await first.spaces.create({ name: 'Shed', ownerId: 'eve' });
+    await first.spaces.attachCoverUrl(space.id, photoPath);
+    expect(await first.uploads.process()).toEqual({ uploaded: 0, failed: 1, waiting: 0 });
+    await first.close();
+
+    const second = open();
+    clients.push(second);
+    expect(await second.uploads.process({ force: true })).toEqual({ uploaded: 1, failed: 0, waiting: 0 });
+    expect(cut.log.created).toBe(1);
+    expect(cut.log.statusOffsets).toEqual([CUT_AFTER]);
+    // The rest, in 150 KiB chunks from the server's offset.
+    expect(cut.log.patches).toEqual([CUT_AFTER, 150 * 1024, bytes.length - CUT_AFTER - 150 * 1024]);
+    expect(storedFiles('media-restart')).toEqual([sha256(bytes)]);
   });
 
   it('a too-large file and a refused content type get clear errors; the uploads are rejected with the message and not retried', async () => {
@@ -308,20 +530,23 @@ describe.each(databases)('media uploads on $name', ({ start }) => {
     const uploads = Object.fromEntries(
       [...text.matchAll(/^trackhub_media_uploads_total\{entity="([^"]*)",outcome="([^"]*)"\} (\d+)$/gm)].map((m) => [`${m[1]} ${m[2]}`, Number(m[3])]),
     );
-    // The tests above: 3 files stored (kitchen, its copy for media-t2, the retried garage photo), 1 same-bytes
-    // re-upload, the cut-off upload, and the refusals of the limits test.
+    // The tests above: 7 files stored (kitchen, its copy for media-t2, the resumed garage photo, the porch photo
+    // sent again after its session expired, the raw session's file, the hanging one's, the shed photo resumed after
+    // a restart), 2 same-bytes re-uploads (one-shot, session), 4 cut-off chunks (garage, porch, the hanging PATCH
+    // ended by the next one, shed), and the refusals of the limits and session-route tests (a PATCH refused for its offset or
+    // an unknown session is not an outcome; nor is one without a token, whose entity is not known).
     expect(uploads).toEqual({
-      'Space stored': 3,
-      'Space deduplicated': 1,
-      'Space INTERRUPTED': 1,
-      'Space FILE_TOO_LARGE': 2,
-      'Space UNSUPPORTED_CONTENT_TYPE': 1,
-      'Space UNAUTHENTICATED': 1,
-      'Space UNKNOWN_MEDIA_FIELD': 1,
+      'Space stored': 7,
+      'Space deduplicated': 2,
+      'Space INTERRUPTED': 4,
+      'Space FILE_TOO_LARGE': 5,
+      'Space UNSUPPORTED_CONTENT_TYPE': 2,
+      'Space UNAUTHENTICATED': 2,
+      'Space UNKNOWN_MEDIA_FIELD': 2,
       'unknown UNKNOWN_MEDIA_FIELD': 1,
-      'Space BAD_UPLOAD': 2,
+      'Space BAD_UPLOAD': 4,
     });
     const bytes = text.match(/^trackhub_media_upload_bytes_total\{entity="Space"\} (\d+)$/m);
-    expect(Number(bytes?.[1])).toBe(200_000 * 2 + 250_000);
+    expect(Number(bytes?.[1])).toBe(200_000 * 2 + 290_000 + 280_000 + 1000 + 2000 + 295_000);
   });
 });

@@ -1,7 +1,14 @@
 /**
- * A ready-made `Uploader` for the generated server's upload endpoint:
- * `POST <url>/<Entity>/<field>` (multipart, one file part named `file`) with the
+ * A ready-made `Uploader` for the generated server's upload endpoints, with the
  * same bearer token as GraphQL; resolves with the URL the server answers.
+ *
+ * Files from `resumableFromBytes` (default 256 KiB) up go through a resumable
+ * session: `POST <url>/<Entity>/<field>/sessions`, then `PATCH <url>/sessions/<id>`
+ * with `chunkSize` bytes at a time read from disk. The session id is saved in the
+ * upload's row (`saveResume`), so when an attempt fails (it throws as before: the
+ * queue's backoff applies) the next one asks the server for its offset and sends only
+ * the rest; an expired or unknown session starts over. Smaller files go in one
+ * multipart `POST <url>/<Entity>/<field>` (one file part named `file`).
  *
  *   createClient({ ..., uploader: httpUploader({ url: uploadsUrl(graphqlUrl), token }) })
  *
@@ -11,10 +18,10 @@
  */
 import type { UploadRequest, Uploader } from './uploads.js';
 
-/** The subset of `fetch` the uploader uses (a multipart body). */
+/** The subset of `fetch` the uploader uses (a multipart body, a raw chunk, or none). */
 export type UploadFetch = (
   url: string,
-  init: { method: string; headers: Record<string, string>; body: FormData; signal?: AbortSignal },
+  init: { method: string; headers: Record<string, string>; body?: FormData | Uint8Array<ArrayBuffer>; signal?: AbortSignal },
 ) => Promise<{ ok: boolean; status: number; text(): Promise<string> }>;
 
 export interface HttpUploaderOptions {
@@ -28,11 +35,22 @@ export interface HttpUploaderOptions {
   /** Reads the local file (default: `fs.promises.readFile`; on React Native pass your own). */
   readFile?: (localPath: string) => Promise<Uint8Array>;
   /**
+   * Reads `length` bytes of the file from `offset`, and its size (default: node:fs; on React Native
+   * pass your own, e.g. over react-native-fs `read(path, length, position, 'base64')` and `stat`).
+   * Without them but with `readFile`, the whole file is read and sliced.
+   */
+  readChunk?: (localPath: string, offset: number, length: number) => Promise<Uint8Array>;
+  fileSize?: (localPath: string) => Promise<number>;
+  /** Bytes per PATCH of a resumable upload (default 1 MiB). */
+  chunkSize?: number;
+  /** Files of at least this size use a resumable session (default 256 KiB; 0 = always, Infinity = never). */
+  resumableFromBytes?: number;
+  /**
    * Content type of the file part. Default: `meta.contentType` (from `attachFile(..., { contentType })`),
    * else guessed from the file extension, else `application/octet-stream`.
    */
   contentType?: (request: UploadRequest) => string;
-  /** Abort an upload after this many milliseconds (default 120 000; 0 = never). */
+  /** Abort an upload request (one POST, or one chunk) after this many milliseconds (default 120 000; 0 = never). */
   timeoutMs?: number;
 }
 
@@ -79,8 +97,63 @@ async function nodeReadFile(localPath: string): Promise<Uint8Array> {
   return fs.readFile(localPath);
 }
 
+async function nodeReadChunk(localPath: string, offset: number, length: number): Promise<Uint8Array> {
+  const fs = await import('node:fs/promises');
+  const file = await fs.open(localPath, 'r');
+  try {
+    const buffer = new Uint8Array(length);
+    let filled = 0;
+    while (filled < length) {
+      const { bytesRead } = await file.read(buffer, filled, length - filled, offset + filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === length ? buffer : buffer.subarray(0, filled);
+  } finally {
+    await file.close();
+  }
+}
+
+async function nodeFileSize(localPath: string): Promise<number> {
+  const fs = await import('node:fs/promises');
+  return (await fs.stat(localPath)).size;
+}
+
 /** Statuses that mean "the same request will be refused again". */
 const PERMANENT = new Set([400, 404, 413, 415, 422]);
+
+/** What the uploader saves in the upload's row between attempts. */
+interface ResumeState {
+  session: string;
+  size: number;
+}
+
+function resumeStateOf(value: unknown): ResumeState | null {
+  const v = value as Partial<ResumeState> | null;
+  return v && typeof v.session === 'string' && typeof v.size === 'number' ? { session: v.session, size: v.size } : null;
+}
+
+interface Answer {
+  status: number;
+  ok: boolean;
+  text: string;
+  body: {
+    url?: unknown;
+    session?: unknown;
+    offset?: unknown;
+    error?: { code?: unknown; message?: unknown; offset?: unknown };
+  };
+}
+
+function refusal(answer: Answer): Error {
+  const { status, body, text } = answer;
+  const code = typeof body.error?.code === 'string' ? body.error.code : `HTTP_${status}`;
+  const message = `upload refused (${status} ${code}): ${
+    typeof body.error?.message === 'string' ? body.error.message : text.slice(0, 200)
+  }`;
+  if (PERMANENT.has(status)) return new UploadRejectedError(status, code, message);
+  return new Error(message);
+}
 
 export function httpUploader(options: HttpUploaderOptions): Uploader {
   const base = options.url.replace(/\/+$/, '');
@@ -88,8 +161,96 @@ export function httpUploader(options: HttpUploaderOptions): Uploader {
   const contentType = options.contentType ?? guessContentType;
   const send: UploadFetch = options.fetch ?? ((url, init) => fetch(url, init));
   const timeoutMs = options.timeoutMs ?? 120_000;
+  const chunkSize = options.chunkSize ?? 1024 * 1024;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new Error('httpUploader: chunkSize must be a positive integer');
+  const resumableFrom = options.resumableFromBytes ?? 256 * 1024;
+  const fileSize =
+    options.fileSize ?? (options.readFile ? async (p: string) => (await readFile(p)).byteLength : nodeFileSize);
+  const readChunk =
+    options.readChunk ??
+    (options.readFile ? async (p: string, offset: number, length: number) => (await readFile(p)).subarray(offset, offset + length) : nodeReadChunk);
+
+  const headersFor = async (extra: Record<string, string> = {}): Promise<Record<string, string>> => {
+    const token = options.getToken ? await options.getToken() : options.token;
+    const headers: Record<string, string> = { accept: 'application/json', ...extra };
+    if (token) headers.authorization = `Bearer ${token}`;
+    return headers;
+  };
+
+  const call = async (url: string, method: string, headers: Record<string, string>, body?: Uint8Array<ArrayBuffer>): Promise<Answer> => {
+    const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+    const res = await send(url, { method, headers, ...(body ? { body } : {}), ...(signal ? { signal } : {}) });
+    const text = await res.text();
+    let parsed: Answer['body'] = {};
+    try {
+      parsed = (JSON.parse(text) as Answer['body']) ?? {};
+    } catch {
+      // not JSON: reported with the status
+    }
+    return { status: res.status, ok: res.ok, text, body: parsed };
+  };
+
+  /** A resumable upload; null when the server has no session routes (an older server): use the one-shot POST. */
+  const resumable = async (request: UploadRequest, size: number): Promise<string | null> => {
+    let state = resumeStateOf(request.resume);
+    let offset = 0;
+    if (state && state.size === size) {
+      const status = await call(`${base}/sessions/${encodeURIComponent(state.session)}`, 'GET', await headersFor());
+      if (status.ok && typeof status.body.url === 'string') return status.body.url; // done; the answer was lost
+      if (status.ok && typeof status.body.offset === 'number') offset = status.body.offset;
+      else if (status.status === 404) state = null; // expired or unknown: start over
+      else throw refusal({ ...status, status: status.status === 409 ? 500 : status.status });
+    } else state = null;
+
+    if (!state) {
+      const url = `${base}/${encodeURIComponent(request.entity)}/${encodeURIComponent(request.field)}/sessions`;
+      const created = await call(
+        url,
+        'POST',
+        await headersFor({ 'upload-length': String(size), 'content-type': contentType(request) }),
+      );
+      if (created.status === 404 && typeof created.body.error?.code !== 'string') return null;
+      if (!created.ok || typeof created.body.session !== 'string') throw refusal(created);
+      state = { session: created.body.session, size };
+      offset = 0;
+      await request.saveResume?.(state);
+    }
+
+    const sessionUrl = `${base}/sessions/${encodeURIComponent(state.session)}`;
+    let mismatches = 0;
+    for (;;) {
+      const length = Math.min(chunkSize, size - offset);
+      const chunk = await readChunk(request.localPath, offset, length);
+      if (chunk.byteLength !== length) throw new Error(`upload: ${request.localPath} changed while uploading`);
+      const answer = await call(
+        sessionUrl,
+        'PATCH',
+        await headersFor({ 'upload-offset': String(offset), 'content-type': 'application/offset+octet-stream' }),
+        chunk as Uint8Array<ArrayBuffer>,
+      );
+      if (answer.ok && typeof answer.body.url === 'string') return answer.body.url;
+      if (answer.ok && typeof answer.body.offset === 'number') {
+        offset = answer.body.offset;
+        continue;
+      }
+      if (answer.status === 409 && typeof answer.body.error?.offset === 'number' && mismatches < 3) {
+        mismatches += 1;
+        offset = answer.body.error.offset;
+        continue;
+      }
+      if (answer.status === 404) await request.saveResume?.(null); // gone (expired): the next attempt starts over
+      throw refusal(answer.status === 404 || answer.status === 409 ? { ...answer, status: 503 } : answer);
+    }
+  };
 
   return async (request) => {
+    if (resumableFrom !== Infinity) {
+      const size = await fileSize(request.localPath);
+      if (size > 0 && size >= resumableFrom) {
+        const url = await resumable(request, size);
+        if (url !== null) return url;
+      }
+    }
     const bytes = await readFile(request.localPath);
     const form = new FormData();
     const name = request.localPath.split(/[\\/]/).pop() || 'file';

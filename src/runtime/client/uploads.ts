@@ -28,6 +28,14 @@ export interface UploadRequest {
   field: string;
   localPath: string;
   meta: unknown;
+  /**
+   * What an earlier attempt saved with `saveResume` (e.g. the server's upload session), or null.
+   * Kept in the row's `meta` JSON (under `$resume`) so it survives an app restart; cleared once
+   * the upload is done or rejected.
+   */
+  resume?: unknown;
+  /** Saves resume state for the next attempt (null clears it). Uploaders that cannot resume ignore it. */
+  saveResume?: (state: unknown) => Promise<void>;
 }
 
 /** Uploads one file and resolves with its remote URL (throw to retry later). */
@@ -68,6 +76,34 @@ function permanent(error: unknown): boolean {
 
 function get(record: UploadRecord, column: string): unknown {
   return (record._raw as unknown as Record<string, unknown>)[column];
+}
+
+/** Key of the uploader's resume state inside the row's `meta` JSON (beside the caller's own meta). */
+const RESUME_KEY = '$resume';
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The caller's meta and the uploader's resume state, from the `meta` column. */
+function readMeta(record: UploadRecord): { meta: unknown; resume: unknown } {
+  const raw = get(record, 'meta');
+  if (typeof raw !== 'string') return { meta: null, resume: null };
+  const parsed = JSON.parse(raw) as unknown;
+  if (!isPlainObject(parsed) || !(RESUME_KEY in parsed)) return { meta: parsed, resume: null };
+  const { [RESUME_KEY]: resume, ...rest } = parsed;
+  // Only resume state was stored: the caller's meta was null.
+  return { meta: Object.keys(rest).length === 0 ? null : rest, resume: resume ?? null };
+}
+
+/**
+ * The `meta` column with the resume state set (or cleared with null). The caller's meta
+ * must be a plain object or null to hold it (any other meta: the state is not saved).
+ */
+function writeMeta(meta: unknown, resume: unknown): string | null | undefined {
+  if (resume === null || resume === undefined) return meta === null ? null : JSON.stringify(meta);
+  if (meta !== null && !isPlainObject(meta)) return undefined;
+  return JSON.stringify({ ...(meta ?? {}), [RESUME_KEY]: resume });
 }
 
 export class UploadQueue {
@@ -140,7 +176,7 @@ export class UploadQueue {
         entityId: get(row, 'entity_id') as string,
         field: get(row, 'field') as string,
         localPath: row.localPath,
-        meta: typeof get(row, 'meta') === 'string' ? (JSON.parse(get(row, 'meta') as string) as unknown) : null,
+        meta: readMeta(row).meta,
         status: row.status as UploadStatus,
         remoteUrl: row.remoteUrl,
         attempts: row.attempts,
@@ -203,13 +239,19 @@ export class UploadQueue {
           continue;
         }
       }
+      const { meta, resume } = readMeta(row);
       const request: UploadRequest = {
         uploadId: row.id,
         entity: get(row, 'entity') as string,
         entityId: get(row, 'entity_id') as string,
         field: get(row, 'field') as string,
         localPath: row.localPath,
-        meta: typeof get(row, 'meta') === 'string' ? (JSON.parse(get(row, 'meta') as string) as unknown) : null,
+        meta,
+        resume,
+        saveResume: async (state) => {
+          const column = writeMeta(meta, state);
+          if (column !== undefined) await this.setStatus(row, { meta: column });
+        },
       };
       await this.setStatus(row, { status: 'uploading' });
       try {
@@ -224,7 +266,13 @@ export class UploadQueue {
           // The record is gone: nothing to attach the file to.
           if (!(error instanceof RecordNotFoundError)) throw error;
         }
-        await this.setStatus(row, { status: 'done', remote_url: url, last_error: null, attempts: row.attempts + 1 });
+        await this.setStatus(row, {
+          status: 'done',
+          remote_url: url,
+          last_error: null,
+          attempts: row.attempts + 1,
+          meta: writeMeta(meta, null) ?? null,
+        });
         stats.uploaded += 1;
         this.metrics.uploaded += 1;
       } catch (error) {
@@ -233,6 +281,7 @@ export class UploadQueue {
           status: rejected ? 'rejected' : 'failed',
           attempts: row.attempts + 1,
           last_error: String((error as Error)?.message ?? error).slice(0, 2000),
+          ...(rejected ? { meta: writeMeta(meta, null) ?? null } : {}),
         });
         stats.failed += 1;
         this.metrics.failed += 1;

@@ -45,8 +45,12 @@ export {
   DEFAULT_MEDIA_MAX_BYTES,
   LocalDiskStorage,
   MediaError,
+  ResumableUploads,
   TrackhubMedia,
   TrackhubMediaController,
   tenantDirName,
+  DEFAULT_UPLOAD_SESSION_TTL_MS,
+  UploadSessionStore,
 } from './media/index.js';
+export type { UploadSession, UploadSessionResult } from './media/index.js';
 export type { MediaErrorCode, MediaInfo, MediaLimits, MediaOptions, MediaStorage, StoredMedia, UploadResult } from './media/index.js';

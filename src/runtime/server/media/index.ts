@@ -3,3 +3,6 @@ export type { MediaInfo, MediaStorage, StoredMedia } from './storage.js';
 export { DEFAULT_MEDIA_CONTENT_TYPES, DEFAULT_MEDIA_MAX_BYTES, MediaError, TrackhubMedia } from './media.js';
 export type { MediaErrorCode, MediaLimits, MediaOptions, UploadResult } from './media.js';
 export { TrackhubMediaController } from './media.controller.js';
+export { ResumableUploads } from './resumable.js';
+export { DEFAULT_UPLOAD_SESSION_TTL_MS, UploadSessionStore } from './sessions.js';
+export type { UploadSession, UploadSessionResult } from './sessions.js';

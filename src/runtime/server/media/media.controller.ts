@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, Head, Inject, Param, Patch, Post, Req, Res } from '@nestjs/common';
 
 import { TrackhubMedia } from './media.js';
 
@@ -20,6 +20,31 @@ export class TrackhubMediaController {
     @Res() res: ServerResponse,
   ): Promise<void> {
     return this.media.handleUpload(req, res, entity, field);
+  }
+
+  @Post(':entity/:field/sessions')
+  createSession(
+    @Param('entity') entity: string,
+    @Param('field') field: string,
+    @Req() req: IncomingMessage,
+    @Res() res: ServerResponse,
+  ): Promise<void> {
+    return this.media.sessions.handleCreate(req, res, entity, field);
+  }
+
+  @Head('sessions/:id')
+  sessionHead(@Param('id') id: string, @Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    return this.media.sessions.handleStatus(req, res, id);
+  }
+
+  @Get('sessions/:id')
+  sessionStatus(@Param('id') id: string, @Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    return this.media.sessions.handleStatus(req, res, id);
+  }
+
+  @Patch('sessions/:id')
+  appendToSession(@Param('id') id: string, @Req() req: IncomingMessage, @Res() res: ServerResponse): Promise<void> {
+    return this.media.sessions.handlePatch(req, res, id);
   }
 
   @Get(':sha256')

@@ -4,6 +4,8 @@
  *   POST /uploads/<Entity>/<field>   multipart/form-data, exactly one file part
  *        -> 201 (stored) or 200 (same bytes already stored) { url, sha256, size, contentType }
  *   GET  /uploads/<sha256>           the file, to the tenant that uploaded it only
+ *   and the resumable session routes of resumable.ts (`/uploads/<Entity>/<field>/sessions`,
+ *   `/uploads/sessions/<id>`)
  *
  * Both take `Authorization: Bearer <token>` (the GraphQL token verifier). Errors are
  * JSON `{ error: { code, message } }`: 401 UNAUTHENTICATED, 404 UNKNOWN_MEDIA_FIELD,
@@ -26,6 +28,7 @@ import busboy from 'busboy';
 import { authenticate, type Principal } from '../auth.js';
 import type { TrackhubCore } from '../core.js';
 import type { FieldDescriptor } from '../descriptor.js';
+import { ResumableUploads } from './resumable.js';
 import { LocalDiskStorage, type MediaStorage } from './storage.js';
 
 /** 10 MiB. */
@@ -62,6 +65,12 @@ export interface MediaOptions extends MediaLimits {
   publicUrl?: string;
   /** Directory for in-flight uploads (default: the OS temp directory). */
   tempDirectory?: string;
+  /** Directory of resumable upload sessions (default: `<tempDirectory>/trackhub-upload-sessions`). */
+  sessionDirectory?: string;
+  /** How long a resumable upload session lives after its creation (default 24 h). */
+  sessionTtlMs?: number;
+  /** Clock of session expiry (default Date.now; inject one in tests). */
+  now?: () => number;
 }
 
 export interface UploadResult {
@@ -77,13 +86,16 @@ export type MediaErrorCode =
   | 'BAD_UPLOAD'
   | 'FILE_TOO_LARGE'
   | 'UNSUPPORTED_CONTENT_TYPE'
-  | 'NOT_FOUND';
+  | 'NOT_FOUND'
+  | 'OFFSET_MISMATCH';
 
 export class MediaError extends Error {
   constructor(
     readonly status: number,
     readonly code: MediaErrorCode,
     message: string,
+    /** Extra members of the JSON error (e.g. `offset` of an OFFSET_MISMATCH). */
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'MediaError';
@@ -96,18 +108,18 @@ const SHA256 = /^[0-9a-f]{64}$/;
 
 type Request = IncomingMessage & { protocol?: string };
 
-function mimeOf(value: string | undefined): string {
+export function mimeOf(value: string | undefined): string {
   return (value ?? '').split(';')[0].trim().toLowerCase();
 }
 
-function accepts(patterns: readonly string[], type: string): boolean {
+export function accepts(patterns: readonly string[], type: string): boolean {
   return patterns.some((p) => {
     const pattern = p.toLowerCase();
     return pattern.endsWith('/*') ? type.startsWith(pattern.slice(0, -1)) : pattern === type;
   });
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -122,6 +134,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 
 export class TrackhubMedia {
   readonly storage: MediaStorage;
+  /** The resumable upload routes (`/uploads/<Entity>/<field>/sessions`, `/uploads/sessions/<id>`). */
+  readonly sessions: ResumableUploads;
   private readonly options: MediaOptions;
 
   constructor(
@@ -136,10 +150,11 @@ export class TrackhubMedia {
       if (limits.maxBytes !== undefined && (!Number.isInteger(limits.maxBytes) || limits.maxBytes < 1))
         throw new Error('TrackhubMedia: maxBytes must be a positive integer');
     }
+    this.sessions = new ResumableUploads(this, core, options);
   }
 
   /** The media field, or an UNKNOWN_MEDIA_FIELD error (a config key that names none throws at startup). */
-  private fieldOf(entity: string, field: string, configKey?: string): { entity: string; field: FieldDescriptor } {
+  fieldOf(entity: string, field: string, configKey?: string): { entity: string; field: FieldDescriptor } {
     const descriptor = this.core.registry.find(entity);
     const target = descriptor?.fields.find((f) => f.name === field);
     if (!descriptor || !target || target.access !== 'media') {
@@ -159,7 +174,7 @@ export class TrackhubMedia {
     };
   }
 
-  private async principal(req: Request): Promise<Principal> {
+  async principal(req: Request): Promise<Principal> {
     try {
       return await authenticate({ req }, this.core.verifyToken);
     } catch (error) {
@@ -167,7 +182,7 @@ export class TrackhubMedia {
     }
   }
 
-  private baseUrl(req: Request): string {
+  baseUrl(req: Request): string {
     if (this.options.publicUrl) return this.options.publicUrl.replace(/\/+$/, '');
     const protocol = req.protocol ?? 'http';
     return `${protocol}://${req.headers.host ?? 'localhost'}/uploads`;
@@ -252,7 +267,7 @@ export class TrackhubMedia {
   }
 }
 
-function tooLarge(maxBytes: number): MediaError {
+export function tooLarge(maxBytes: number): MediaError {
   return new MediaError(413, 'FILE_TOO_LARGE', `The file is larger than the limit of ${maxBytes} bytes`);
 }
 
