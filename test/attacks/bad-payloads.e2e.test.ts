@@ -15,12 +15,10 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { exampleDatabases, type RunningServer } from '../support/example-server.js';
+import { SYNC_PUSH as PUSH } from '../support/operations.js';
 
 const databases = await exampleDatabases('bad_payloads');
 
-const PUSH = `mutation($entity: String!, $items: [JSON!]!) {
-  syncPush(entity: $entity, items: $items) { clientId id success errorCode errorMessage version updatedAt
-    conflict { serverData clientData serverVersion resolutionSuggested } } }`;
 
 type Entity = 'Space' | 'Checklist' | 'ChecklistItem' | 'Hero' | 'Company';
 

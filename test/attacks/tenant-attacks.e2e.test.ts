@@ -19,6 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { exampleDatabases, type RunningServer } from '../support/example-server.js';
+import { SYNC_PULL as PULL, SYNC_PUSH as PUSH } from '../support/operations.js';
 
 const databases = await exampleDatabases('tenant_attacks');
 
@@ -26,11 +27,6 @@ const VICTIM = 'victim';
 const ATTACKER = 'attacker';
 const SECRET = 'VICTIM-SECRET';
 
-const PULL = `query($entity: String!, $since: DateTime, $limit: Int, $cursor: String) {
-  syncPull(entity: $entity, since: $since, limit: $limit, cursor: $cursor) { items lastSyncAt hasMore cursor } }`;
-const PUSH = `mutation($entity: String!, $items: [JSON!]!) {
-  syncPush(entity: $entity, items: $items) { clientId id success errorCode errorMessage version updatedAt
-    conflict { serverData clientData serverVersion resolutionSuggested } } }`;
 
 interface Answer {
   status: number;

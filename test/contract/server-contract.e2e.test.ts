@@ -12,20 +12,12 @@ import { TrackhubCore } from 'trackhub-gen/runtime/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { exampleDatabases, type RunningServer } from '../support/example-server.js';
+import { SYNC_PULL as PULL, SYNC_PUSH as PUSH } from '../support/operations.js';
 
 const databases = await exampleDatabases('server_contract');
 
 const VALID_ENTITIES = 'Checklist, ChecklistItem, Company, Group, Hero, Space';
 
-const PULL = `query Pull($entity: String!, $since: DateTime, $limit: Int, $cursor: String) {
-  syncPull(entity: $entity, since: $since, limit: $limit, cursor: $cursor) { items lastSyncAt hasMore cursor }
-}`;
-const PUSH = `mutation Push($entity: String!, $items: [JSON!]!) {
-  syncPush(entity: $entity, items: $items) {
-    clientId id success errorCode errorMessage version updatedAt
-    conflict { serverData clientData serverVersion resolutionSuggested }
-  }
-}`;
 const SPACE_FIELDS = 'id clientId version updatedAt deletedAt name description kind color position ownerId coverUrl';
 
 interface GqlError {

@@ -17,6 +17,7 @@ import { createTrackhubServer } from '../../src/runtime/server/index.js';
 import { emitFixtureServer, type EmittedServer } from './support/emit.js';
 import { fixtureProject } from './support/fixture.js';
 import { createFixtureDatabase, type TestDatabase } from './support/prisma.js';
+import { SYNC_PULL as PULL, SYNC_PUSH as PUSH } from '../support/operations.js';
 
 // The copy of graphql NestJS uses (under vitest a plain import may load the other, ESM, build).
 const graphql = createRequire(import.meta.url)('graphql') as typeof import('graphql');
@@ -40,15 +41,6 @@ async function gql(query: string, variables: Record<string, unknown> = {}, token
   return (await res.json()) as GqlResponse;
 }
 
-const PULL = `query Pull($entity: String!, $since: DateTime, $limit: Int, $cursor: String) {
-  syncPull(entity: $entity, since: $since, limit: $limit, cursor: $cursor) { items lastSyncAt hasMore cursor }
-}`;
-const PUSH = `mutation Push($entity: String!, $items: [JSON!]!) {
-  syncPush(entity: $entity, items: $items) {
-    clientId id success errorCode errorMessage version updatedAt
-    conflict { serverData clientData serverVersion resolutionSuggested }
-  }
-}`;
 
 beforeAll(async () => {
   emitted = await emitFixtureServer('e2e');
