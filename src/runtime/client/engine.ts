@@ -913,13 +913,15 @@ export class SyncEngine {
       .map((i) => stringOrNull(i.clientId) ?? (typeof i.id === 'string' ? i.id : null))
       .filter((v): v is string => v !== null);
     const collection = this.collection(entity);
+    // An empty table (an initial pull) has nothing to look up: every item is new.
+    const empty = await this.tableIsEmpty(entity);
     const bySid = new Map<string, AnyModel>();
-    for (const chunk of chunks(serverIds, 500)) {
+    for (const chunk of empty ? [] : chunks(serverIds, 500)) {
       for (const record of await collection.query(Q.where(SYNC_COLUMNS.serverId, Q.oneOf(chunk))).fetch()) {
         bySid.set(raw(record, SYNC_COLUMNS.serverId) as string, record);
       }
     }
-    const byLocal = await this.findLocal(entity, candidateIds);
+    const byLocal = empty ? new Map<string, AnyModel>() : await this.findLocal(entity, candidateIds);
     const fkMaps = await this.remoteToLocalIds(entity, list);
     const touched = new Set<string>();
     const targets: { item: WireItem; existing: AnyModel | null; localId: string }[] = [];
@@ -1040,6 +1042,22 @@ export class SyncEngine {
     return out;
   }
 
+  /**
+   * Whether the entity's table holds no row at all (whatever its status). Call it
+   * inside a writer, so no row can appear before the caller's batch. An adapter
+   * without SQL answers false (every item is looked up).
+   */
+  private async tableIsEmpty(entity: EntityDescriptor): Promise<boolean> {
+    try {
+      const rows = await this.collection(entity)
+        .query(Q.unsafeSqlQuery(`select id from "${entity.table}" limit 1`))
+        .unsafeFetchRaw();
+      return rows.length === 0;
+    } catch {
+      return false;
+    }
+  }
+
   private relationFields(entity: EntityDescriptor): FieldDescriptor[] {
     return entity.fields.filter((f) => f.relation && this.byName.has(f.relation));
   }
@@ -1076,11 +1094,11 @@ export class SyncEngine {
       const ids = [...new Set(items.map((i) => i[field.name]).filter((v): v is string => typeof v === 'string'))];
       const map = maps.get(target.name) ?? new Map<string, string>();
       for (const chunk of chunks(ids, 500)) {
-        for (const record of await this.collection(target)
+        // Raw rows: only two columns are needed, no Model objects.
+        const rows = (await this.collection(target)
           .query(Q.where(SYNC_COLUMNS.serverId, Q.oneOf(chunk)))
-          .fetch()) {
-          map.set(raw(record, SYNC_COLUMNS.serverId) as string, record.id);
-        }
+          .unsafeFetchRaw()) as Record<string, unknown>[];
+        for (const row of rows) map.set(row[SYNC_COLUMNS.serverId] as string, row.id as string);
       }
       maps.set(target.name, map);
     }
