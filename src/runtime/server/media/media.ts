@@ -205,8 +205,7 @@ export class TrackhubMedia {
     } catch (error) {
       if (error instanceof MediaError) {
         observe(error.code);
-        if (!req.complete) req.resume();
-        sendJson(res, error.status, { error: { code: error.code, message: error.message } });
+        sendError(req, res, error);
       } else if (!req.complete || req.destroyed) {
         observe('INTERRUPTED');
         res.destroy();
@@ -228,16 +227,29 @@ export class TrackhubMedia {
     const temp = path.join(tempDir, `trackhub-upload-${randomUUID()}`);
     try {
       const file = await parseOneFile(req, temp, limits);
-      const info = { sha256: file.sha256, size: file.size, contentType: file.contentType };
-      let created = false;
-      if (!(await this.storage.exists(principal.tenantId, info.sha256))) {
-        await this.storage.put(principal.tenantId, info, createReadStream(temp));
-        created = true;
-      }
-      return { created, body: { url: `${this.baseUrl(req)}/${info.sha256}`, ...info } };
+      return await this.keep(req, principal.tenantId, file, temp);
     } finally {
       await rm(temp, { force: true });
     }
+  }
+
+  /**
+   * Hands a complete received file (hashed, at `file`) to the storage unless the
+   * tenant already holds those bytes; the answer of a finished upload.
+   */
+  async keep(
+    req: Request,
+    tenantId: string,
+    info: { sha256: string; size: number; contentType: string },
+    file: string,
+  ): Promise<{ created: boolean; body: UploadResult }> {
+    const stored = { sha256: info.sha256, size: info.size, contentType: info.contentType };
+    let created = false;
+    if (!(await this.storage.exists(tenantId, stored.sha256))) {
+      await this.storage.put(tenantId, stored, createReadStream(file));
+      created = true;
+    }
+    return { created, body: { url: `${this.baseUrl(req)}/${stored.sha256}`, ...stored } };
   }
 
   /** Handles `GET /uploads/:sha256`: the file to its own tenant, 404 to everyone else. */
@@ -261,10 +273,24 @@ export class TrackhubMedia {
       res.setHeader('content-length', stored.size);
       await pipe(stored.body, res);
     } catch (error) {
-      if (error instanceof MediaError) sendJson(res, error.status, { error: { code: error.code, message: error.message } });
+      if (error instanceof MediaError) sendError(req, res, error);
       else sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Download failed' } });
     }
   }
+}
+
+/** The JSON answer of a refused request (the rest of its body is drained, so the client reads it). */
+export function sendError(req: Request, res: ServerResponse, error: MediaError): void {
+  if (!req.complete) req.resume();
+  sendJson(res, error.status, { error: { code: error.code, message: error.message, ...error.details } });
+}
+
+export function unsupportedType(contentType: string, accepted: readonly string[]): MediaError {
+  return new MediaError(
+    415,
+    'UNSUPPORTED_CONTENT_TYPE',
+    `Content type "${contentType || '(none)'}" is not accepted; accepted: ${accepted.join(', ')}`,
+  );
 }
 
 export function tooLarge(maxBytes: number): MediaError {
@@ -340,11 +366,7 @@ function parseOneFile(req: Request, temp: string, limits: Required<MediaLimits>)
       }
       const contentType = mimeOf(info.mimeType);
       if (!accepts(limits.contentTypes, contentType)) {
-        failure = new MediaError(
-          415,
-          'UNSUPPORTED_CONTENT_TYPE',
-          `Content type "${contentType || '(none)'}" is not accepted; accepted: ${limits.contentTypes.join(', ')}`,
-        );
+        failure = unsupportedType(contentType, limits.contentTypes);
         stream.resume();
         finish(failure);
         return;

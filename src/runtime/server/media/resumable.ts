@@ -28,8 +28,10 @@ import {
   accepts,
   MediaError,
   mimeOf,
+  sendError,
   sendJson,
   tooLarge,
+  unsupportedType,
   type MediaOptions,
   type TrackhubMedia,
   type UploadResult,
@@ -75,8 +77,7 @@ export class ResumableUploads {
     if (error instanceof MediaError) {
       // A resync (409) is not an outcome of the upload.
       if (entity !== undefined && error.code !== 'OFFSET_MISMATCH') this.core.metrics?.observeUpload(entity, error.code);
-      if (!req.complete) req.resume();
-      sendJson(res, error.status, { error: { code: error.code, message: error.message, ...error.details } });
+      sendError(req, res, error);
     } else {
       if (entity !== undefined) this.core.metrics?.observeUpload(entity, 'INTERNAL');
       sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Upload failed' } });
@@ -93,12 +94,7 @@ export class ResumableUploads {
       if (length < 1) throw new MediaError(400, 'BAD_UPLOAD', 'Upload-Length must be at least 1 (send an empty file with the one-shot POST)');
       if (length > limits.maxBytes) throw tooLarge(limits.maxBytes);
       const contentType = mimeOf(header(req, 'content-type'));
-      if (!accepts(limits.contentTypes, contentType))
-        throw new MediaError(
-          415,
-          'UNSUPPORTED_CONTENT_TYPE',
-          `Content type "${contentType || '(none)'}" is not accepted; accepted: ${limits.contentTypes.join(', ')}`,
-        );
+      if (!accepts(limits.contentTypes, contentType)) throw unsupportedType(contentType, limits.contentTypes);
       req.resume(); // a body, if any, is ignored
       const session = await this.store.create({
         tenantId: principal.tenantId,
@@ -229,14 +225,9 @@ export class ResumableUploads {
     const hash = createHash('sha256');
     for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
     const info = { sha256: hash.digest('hex'), size: session.length, contentType: session.contentType };
-    let created = false;
-    if (!(await this.media.storage.exists(session.tenantId, info.sha256))) {
-      await this.media.storage.put(session.tenantId, info, createReadStream(file));
-      created = true;
-    }
-    const body = { url: `${this.media.baseUrl(req)}/${info.sha256}`, ...info };
-    await this.store.complete(session, body);
-    return { created, body };
+    const kept = await this.media.keep(req, session.tenantId, info, file);
+    await this.store.complete(session, kept.body);
+    return kept;
   }
 }
 
