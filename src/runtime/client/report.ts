@@ -7,22 +7,10 @@
 import { Q } from '@nozbe/watermelondb';
 import type { Database } from '@nozbe/watermelondb';
 
+import { CLIENT_METRICS_HEADER, type DeviceMetricsReport } from '../device-report.js';
 import { RUNTIME_TABLES } from './tables.js';
 
-/** Same name as the server runtime's CLIENT_METRICS_HEADER. */
-export const CLIENT_METRICS_HEADER = 'x-trackhub-client-metrics';
-
-export interface DeviceMetricsReport {
-  /** Operations waiting for the server (pending, sending or failed). */
-  queueSize: number;
-  /** Operations the server refused that wait for a retry (or were given up). */
-  failedOperations: number;
-  uploadsPending: number;
-  /** Omitted when unknown. */
-  dbSizeBytes?: number;
-  /** Seconds since the last successful sync by the device's clock; null = never synced. */
-  lastSyncAgeSeconds: number | null;
-}
+export { CLIENT_METRICS_HEADER, type DeviceMetricsReport };
 
 /** Device time (epoch ms) of the latest successful pull recorded in `sync_state`, or null. */
 export async function lastPersistedSync(database: Database): Promise<number | null> {

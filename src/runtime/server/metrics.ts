@@ -9,13 +9,12 @@
  */
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
+import { CLIENT_METRICS_HEADER, type DeviceMetricsReport } from '../device-report.js';
 import { SyncErrorCode } from './errors.js';
 import { METRIC } from './metric-names.js';
 
-export { METRIC };
+export { CLIENT_METRICS_HEADER, METRIC };
 
-/** Request header a device may send (once per sync run) with its own metrics, as JSON. */
-export const CLIENT_METRICS_HEADER = 'x-trackhub-client-metrics';
 /** Longest client metrics header accepted (bytes); longer ones are counted as invalid. */
 export const MAX_CLIENT_METRICS_HEADER = 1024;
 
@@ -32,15 +31,8 @@ export interface TrackhubMetricsOptions {
   registry?: Registry;
 }
 
-/** What a device reports about itself (see CLIENT_METRICS_HEADER). All optional. */
-export interface ClientMetricsReport {
-  queueSize?: number;
-  failedOperations?: number;
-  uploadsPending?: number;
-  dbSizeBytes?: number;
-  /** Seconds since the device's last successful sync, by the device's own clock; null = never. */
-  lastSyncAgeSeconds?: number | null;
-}
+/** What a device reports about itself (see CLIENT_METRICS_HEADER): untrusted, so every member is optional. */
+export type ClientMetricsReport = Partial<DeviceMetricsReport>;
 
 export type SyncOp = 'push' | 'pull';
 export type CrudOp = 'get' | 'list' | 'create' | 'update' | 'delete';

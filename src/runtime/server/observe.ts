@@ -54,6 +54,11 @@ function seconds(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
+/** Seconds as milliseconds with one decimal (the log's durationMs). */
+function toMs(seconds: number): number {
+  return Math.round(seconds * 1e4) / 10;
+}
+
 export class SyncObserver {
   constructor(
     readonly metrics: TrackhubMetrics | null,
@@ -93,7 +98,7 @@ export class SyncObserver {
       tenant: context?.principal?.tenantId ?? null,
       entity,
       outcome: 'ok',
-      durationMs: Math.round(took * 1e4) / 10,
+      durationMs: toMs(took),
       items: result.items.length,
       hasMore: result.hasMore,
       clientMetrics,
@@ -130,7 +135,7 @@ export class SyncObserver {
         tenant: context?.principal?.tenantId ?? null,
         entity,
         outcome: 'ok',
-        durationMs: Math.round(took * 1e4) / 10,
+        durationMs: toMs(took),
         items: results.length,
         succeeded,
         conflicts,
@@ -150,7 +155,7 @@ export class SyncObserver {
       tenant: context?.principal?.tenantId ?? null,
       entity,
       outcome: code,
-      durationMs: Math.round(seconds(start) * 1e4) / 10,
+      durationMs: toMs(seconds(start)),
       items: 0,
     });
   }

@@ -254,8 +254,7 @@ export class SyncService {
   }
 
   private async pushItem(principal: Principal, d: EntityDescriptor, raw: unknown): Promise<SyncResult> {
-    const echoClientId = typeof (raw as { clientId?: unknown } | null)?.clientId === 'string' ? ((raw as { clientId: string }).clientId) : null;
-    const echoId = typeof (raw as { id?: unknown } | null)?.id === 'string' ? ((raw as { id: string }).id) : null;
+    const { echoClientId, echoId } = echoOf(raw);
     try {
       const item = parseItem(d, raw);
       for (let attempt = 0; ; attempt++) {
@@ -418,6 +417,7 @@ class BatchAborted extends Error {
   }
 }
 
+/** The clientId and id a pushed item carries, echoed in its result whatever happens to it. */
 function echoOf(raw: unknown): { echoClientId: string | null; echoId: string | null } {
   const echoClientId = typeof (raw as { clientId?: unknown } | null)?.clientId === 'string' ? ((raw as { clientId: string }).clientId) : null;
   const echoId = typeof (raw as { id?: unknown } | null)?.id === 'string' ? ((raw as { id: string }).id) : null;
