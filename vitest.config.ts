@@ -1,4 +1,5 @@
 import swc from 'unplugin-swc';
+import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // Decorators (NestJS, WatermelonDB) need legacy decorators, decorator metadata
@@ -14,6 +15,11 @@ export default defineConfig({
     }),
   ],
   oxc: false,
+  // Inside this repository `trackhub-gen/runtime/*` resolves to the TypeScript
+  // sources (the package's `trackhub-source` export condition), so tests and the
+  // generated example share one copy of the runtime; users get dist/.
+  resolve: { conditions: ['trackhub-source', ...defaultClientConditions] },
+  ssr: { resolve: { conditions: ['trackhub-source', ...defaultServerConditions] } },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,

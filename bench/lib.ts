@@ -11,8 +11,8 @@ import pg from 'pg';
 export const REPO = fileURLToPath(new URL('../', import.meta.url));
 export const BENCH = path.join(REPO, 'bench');
 /** The loader the generated server needs (decorator metadata). */
-export const SWC = ['--import', '@swc-node/register/esm-register'];
-export const TSX = ['--import', 'tsx'];
+export const SWC = ['--conditions=trackhub-source', '--import', '@swc-node/register/esm-register'];
+export const TSX = ['--conditions=trackhub-source', '--import', 'tsx'];
 
 export function result(value: Record<string, unknown>): void {
   const ru = process.resourceUsage();

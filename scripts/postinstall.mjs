@@ -1,10 +1,9 @@
 #!/usr/bin/env node
-// npm `postinstall`: generates the fixture's Prisma clients (offline, no prisma CLI)
+// npm `prepare` (after the build, in a checkout only): generates the fixture's Prisma clients (offline, no prisma CLI)
 //   .cache/prisma/sqlite      from fixtures/trackhub/schema.prisma
 //   .cache/prisma/postgresql  same schema, provider postgresql, DateTime -> @db.Timestamptz(3)
 // One line per client. Re-running is cheap: an up-to-date client is left alone.
-// Skipped when this package is installed as a dependency (inside node_modules),
-// or with TRACKHUB_SKIP_POSTINSTALL=1.
+// Skipped inside node_modules, or with TRACKHUB_SKIP_POSTINSTALL=1.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -22,9 +21,7 @@ if (root.split(path.sep).includes('node_modules') || !existsSync(path.join(root,
 }
 
 try {
-  // tsx's API loads the TypeScript sources in-process (no child process, no build step).
-  const { tsImport } = await import('tsx/esm/api');
-  const factory = await tsImport(pathToFileURL(path.join(root, 'src', 'prisma', 'client-factory.ts')).href, import.meta.url);
+  const factory = await import(pathToFileURL(path.join(root, 'dist', 'prisma', 'client-factory.js')).href);
   for (const provider of ['sqlite', 'postgresql']) {
     const started = performance.now();
     const { dir, generated } = await factory.ensureExampleClient(provider);

@@ -13,7 +13,7 @@ export const CONFIG_FILE = 'trackhub.config.json';
 
 export const defaultConfig: TrackhubConfig = {
   schema: 'prisma/schema.prisma',
-  out: '.',
+  out: 'src/sync',
   ...defaultEmitOptions,
 };
 

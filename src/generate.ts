@@ -8,14 +8,13 @@ import { CLIENT_SNAPSHOT_PATH, emitClient } from './emitters/client/index.js';
 import { parseSnapshot, type ClientSchemaSnapshot } from './emitters/client/schema-snapshot.js';
 import { emitGraphql } from './emitters/graphql/index.js';
 import { emitOps } from './emitters/ops/index.js';
-import { emitProject } from './emitters/project/index.js';
 import { emitServer } from './emitters/server/index.js';
 import type { EmitOptions, Emitter } from './emitters/types.js';
 import { loadProject } from './model/build.js';
 import type { ProjectIR } from './model/types.js';
 import { buildPlan, type PlannedFile } from './plan/plan.js';
 
-export const emitters: Emitter[] = [emitServer, emitClient, emitGraphql, emitProject, emitOps];
+export const emitters: Emitter[] = [emitServer, emitClient, emitGraphql, emitOps];
 
 export async function planProject(project: ProjectIR, options: EmitOptions): Promise<PlannedFile[]> {
   return buildPlan(project, emitters, options);

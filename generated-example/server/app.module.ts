@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import type { MediaOptions, PrismaLike, TrackhubModuleOptions } from 'trackhub-gen/runtime/server';
+import type { MediaOptions, PrismaLike, TrackhubModuleOptions } from './generated/runtime.js';
 
 import { verifyToken } from './auth/token-verifier.js';
 import { TrackhubModule } from './generated/trackhub.module.js';

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 
 import { pathToFileURL } from 'node:url';
 
-import { startTrackhubServer, type PrismaLike } from 'trackhub-gen/runtime/server';
+import { startTrackhubServer, type PrismaLike } from './generated/runtime.js';
 
 import { AppModule } from './app.module.js';
 

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 import { Command, CommanderError, Option } from 'commander';
@@ -12,6 +11,9 @@ import { loadProject, projectFromText } from '../model/build.js';
 import { SchemaError, formatDiagnostic } from '../schema/diagnostics.js';
 import { applyChanges, comparePlan, drifted, OutputWriteError, recoverInterrupted, unifiedDiff, type FileChange } from '../plan/apply.js';
 import { locate } from '../schema/locate.js';
+import { strandedRuntimeImports } from '../plan/runtime-imports.js';
+import { writeFileAtomic } from '../plan/atomic-write.js';
+import { InitError, runInit } from './init.js';
 import { readSchema } from '../schema/read.js';
 import { formatInspection, inspectDevice, InspectError } from './inspect.js';
 import { suggest } from './suggest.js';
@@ -96,6 +98,8 @@ async function runGenerate(opts: CommonOptions, io: Io, entityName?: string): Pr
   const changes = await comparePlan(plan, outDir, { deleteStale: !entityName });
   if (!opts.dryRun) await applyChanges(changes, outDir);
   printPlan(changes, io, Boolean(opts.dryRun));
+  for (const s of strandedRuntimeImports(changes, config))
+    io.err(`warning: ${path.join(config.out, s.path)}:${s.line}:${s.col} imports the runtime from '${s.specifier}', which is not the configured runtime; import from ${s.fix}`);
   if (!opts.dryRun) io.out(`${entityName ? `entity ${entityName}` : `${project.entities.length} entities`} generated into ${config.out}`);
   return EXIT.ok;
 }
@@ -107,7 +111,14 @@ async function runCheck(opts: CommonOptions, io: Io): Promise<number> {
   const plan = await planProject(project, await emitOptionsFor(outDir, config));
   const changes = await comparePlan(plan, outDir, { deleteStale: true });
   const drift = drifted(changes);
-  if (drift.length === 0) {
+  const stranded = strandedRuntimeImports(changes, config);
+  for (const s of stranded) {
+    const file = path.posix.join(config.out.split(path.sep).join('/'), s.path);
+    const message = `imports the runtime from '${s.specifier}', which is not the configured runtime; import from ${s.fix}`;
+    io.err(`${file}:${s.line}:${s.col}: ${message}`);
+    if (opts.reporter === 'github') io.out(githubAnnotation(file, s.line, s.col, 'trackhub-gen check', message));
+  }
+  if (drift.length === 0 && stranded.length === 0) {
     io.out(`check: ${config.out} is up to date with ${config.schema} (${plan.length} files)`);
     return EXIT.ok;
   }
@@ -118,6 +129,10 @@ async function runCheck(opts: CommonOptions, io: Io): Promise<number> {
       const what = change.status === 'created' ? 'is missing' : change.status === 'deleted' ? 'is no longer generated' : 'differs from what the schema generates';
       io.out(githubAnnotation(file, 1, undefined, 'trackhub-gen check', `${file} ${what}. Run \`trackhub-gen generate\` and commit the result.`));
     }
+  }
+  if (drift.length === 0) {
+    io.err(`check: ${stranded.length} user-owned import(s) of another runtime; fix them as shown above`);
+    return EXIT.drift;
   }
   io.err(
     `check: ${drift.length} generated file(s) drifted from ${config.schema}: ${drift.map((d) => `${d.path} (${d.status === 'created' ? 'missing' : d.status === 'deleted' ? 'stale' : 'changed'})`).join(', ')}\nrun \`trackhub-gen generate\` and commit the result`,
@@ -146,9 +161,7 @@ async function runFixSchema(opts: CommonOptions, io: Io, name?: string): Promise
     for (const fix of fixes) io.out(`  ${fix.model}: + ${fix.added.join(', ')}`);
     if (opts.dryRun) io.out('dry run, nothing written');
     else {
-      const tmp = `${schemaPath}.trackhub-tmp-${process.pid}`;
-      await writeFile(tmp, text, 'utf8');
-      await rename(tmp, schemaPath);
+      await writeFileAtomic(schemaPath, text);
       io.out(`fix-schema: updated ${config.schema}; run your Prisma migration, then \`trackhub-gen generate\``);
     }
   }
@@ -208,6 +221,17 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
     });
 
   program
+    .command('init')
+    .description('set this project up: trackhub.config.json, tsconfig.json, "type": "module", the sync module wired into your NestJS AppModule (idempotent; prints every change)')
+    .addOption(new Option('-s, --schema <path>', 'Prisma schema (default: where Prisma looks: package.json prisma.schema, prisma/schema.prisma, prisma/schema/)'))
+    .addOption(new Option('-o, --out <dir>', 'output directory for generated code (default src/sync)'))
+    .option('--dry-run', 'print what would change and write nothing')
+    .action(async (opts: { schema?: string; out?: string; dryRun?: boolean }) => {
+      await runInit(opts, io);
+      exitCode = EXIT.ok;
+    });
+
+  program
     .command('inspect')
     .argument('<device-db-file>', 'a device database, e.g. trackhub_db_<tenant>.db (opened read-only)')
     .description("print a device database's waiting and failed operations, conflicts, uploads, sync state per entity, row counts and size")
@@ -244,7 +268,7 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
       io.err(`error: ${err.message}\nthe previous output was left as it was`);
       return EXIT.usage;
     }
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof InspectError) {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof InspectError || err instanceof InitError) {
       io.err(`error: ${err.message}`);
       return EXIT.usage;
     }

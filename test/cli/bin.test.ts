@@ -1,5 +1,5 @@
 /**
- * The real executable, as `npx trackhub-gen` runs it (TypeScript through tsx, no build step).
+ * The real executable, as `npx trackhub-gen` runs it (the compiled CLI in dist/).
  */
 import { spawnSync } from 'node:child_process';
 import { appendFileSync, cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
@@ -29,7 +29,7 @@ describe('bin/trackhub-gen.mjs', () => {
 
   it('check turns red when a template changes without regenerating', () => {
     // A copy of the package whose resolver template gained a line.
-    for (const part of ['bin', 'src', 'templates', 'fixtures', 'generated-example', 'package.json', 'trackhub.config.json', 'tsconfig.json'])
+    for (const part of ['bin', 'dist', 'src', 'templates', 'fixtures', 'generated-example', 'package.json', 'trackhub.config.json', 'tsconfig.json'])
       cpSync(path.join(root, part), path.join(tmp, part), { recursive: true });
     symlinkSync(path.join(root, 'node_modules'), path.join(tmp, 'node_modules'), 'dir');
     expect(bin(['check'], tmp).status).toBe(0);

@@ -15,14 +15,14 @@ import { defaultEmitOptions } from '../../src/emitters/types.js';
 import type { EmittedFile } from '../../src/emitters/types.js';
 import { loadProject } from '../../src/model/build.js';
 import type { ProjectIR } from '../../src/model/types.js';
-import { isUuidV7 } from '../../src/runtime/client/index.js';
+import { isUuidV7 } from '../../src/runtime/client/node.js';
 import type {
   EntityDescriptor,
   OfflineFirstService,
   SyncedRecord,
   TrackhubClient,
   TrackhubConnectionOptions,
-} from '../../src/runtime/client/index.js';
+} from '../../src/runtime/client/node.js';
 import { miniProject } from './support/ir-fixture.js';
 import { tempDir, TOKEN_A, URL } from './support/helpers.js';
 import { StubSyncServer } from './support/stub-server.js';

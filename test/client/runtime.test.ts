@@ -12,8 +12,8 @@ import {
   NetworkError,
   tenantDatabaseName,
   tenantDbName,
-} from '../../src/runtime/client/index.js';
-import type { OperationRecord } from '../../src/runtime/client/index.js';
+} from '../../src/runtime/client/node.js';
+import type { OperationRecord } from '../../src/runtime/client/node.js';
 import { AppClient, Note, Space, entities } from './support/app.js';
 import { closeNodeDatabase, tempDir, TOKEN_A, URL } from './support/helpers.js';
 import { StubSyncServer } from './support/stub-server.js';

@@ -1,8 +1,8 @@
 /** SyncWorker on real WatermelonDB against the STUB server, with real (short) timers. */
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { SyncWorker, UploadRejectedError } from '../../src/runtime/client/index.js';
-import type { Uploader } from '../../src/runtime/client/index.js';
+import { SyncWorker, UploadRejectedError } from '../../src/runtime/client/node.js';
+import type { Uploader } from '../../src/runtime/client/node.js';
 import { AppClient, entities } from './support/app.js';
 import { tempDir, TOKEN_A, URL, waitFor } from './support/helpers.js';
 import { StubSyncServer } from './support/stub-server.js';

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createClient, type OfflineFirstClient } from '../../generated-example/client/generated/index.js';
-import { httpUploader, SyncWorker, uploadsUrl } from '../../src/runtime/client/index.js';
+import { httpUploader, SyncWorker, uploadsUrl } from '../../src/runtime/client/node.js';
 import { exampleDatabases, postGraphql, type RunningServer } from '../support/example-server.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;

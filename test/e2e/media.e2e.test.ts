@@ -18,7 +18,7 @@ import {
   uploadsUrl,
   type HttpUploaderOptions,
   type UploadFetch,
-} from '../../src/runtime/client/index.js';
+} from '../../src/runtime/client/node.js';
 import { tenantDirName } from '../../src/runtime/server/index.js';
 import { waitFor } from '../client/support/helpers.js';
 import { exampleDatabases, switchableFetch, type RunningServer } from '../support/example-server.js';

@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type OfflineFirstClient } from '../../generated-example/client/generated/index.js';
 import type { DeviceInspection } from '../../src/cli/inspect.js';
 import { METRIC, type SyncLogEntry } from '../../src/runtime/server/index.js';
-import type { SyncReport } from '../../src/runtime/client/index.js';
+import type { SyncReport } from '../../src/runtime/client/node.js';
 import { runCli } from '../support/cli.js';
 import { exampleDatabases, postGraphql, switchableFetch, type RunningServer } from '../support/example-server.js';
 import { familyOf, metricFamilies, parseExposition, promqlSelectors, sample } from '../support/prometheus.js';

@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -67,7 +67,8 @@ describe('onboarding a new entity', () => {
     expect(after['server/app.module.ts']).toBe(before['server/app.module.ts']);
     // Idempotent.
     expect((await runCli(['entity', 'Tag', '--schema', schema, '--out', v3])).stdout).toMatch(/0 created, 0 changed/);
-    // The project compiles under tsc --strict.
+    // The project compiles under tsc --strict (with the example's tsconfig: generate writes none).
+    copyFileSync(path.resolve('generated-example/tsconfig.json'), path.join(v3, 'tsconfig.json'));
     const tsc = spawnSync(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', path.join(v3, 'tsconfig.json')], { encoding: 'utf8' });
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);

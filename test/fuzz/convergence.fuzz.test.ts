@@ -41,7 +41,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createClient, type OfflineFirstClient } from '../../generated-example/client/generated/index.js';
-import type { FetchLike } from '../../src/runtime/client/index.js';
+import type { FetchLike } from '../../src/runtime/client/node.js';
 import { closeNodeDatabase } from '../client/support/helpers.js';
 import { postgresAvailability } from '../support/postgres.js';
 import { startRestartableServer, type RestartableServer } from '../support/restartable-server.js';

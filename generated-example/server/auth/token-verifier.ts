@@ -1,4 +1,4 @@
-import type { Principal, TokenVerifier } from 'trackhub-gen/runtime/server';
+import type { Principal, TokenVerifier } from '../generated/runtime.js';
 
 /**
  * DEVELOPMENT ONLY. Replace this with a real verifier (JWT, session lookup, ...)

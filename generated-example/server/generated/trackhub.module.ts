@@ -42,6 +42,7 @@ export class TrackhubModule {
         GraphQLModule.forRoot<ApolloDriverConfig>({
           includeStacktraceInErrorResponses: false,
           ...options.apollo,
+          formatError: core.formatError(options.apollo?.formatError),
           driver: ApolloDriver,
           autoSchemaFile: options.autoSchemaFile ?? true,
           sortSchema: true,

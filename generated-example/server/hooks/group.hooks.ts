@@ -1,4 +1,4 @@
-import type { EntityHooks } from 'trackhub-gen/runtime/server';
+import type { EntityHooks } from '../generated/runtime.js';
 
 /**
  * Your hooks for Group: created once by trackhub-gen, never overwritten.

@@ -8,6 +8,9 @@ import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
 import { renderTemplate } from '../render.js';
 import type { EmitOptions, EmittedFile, Emitter } from '../types.js';
 
+/** The generated module (under server/generated/) that re-exports the server runtime for user-owned files. */
+export const SERVER_RUNTIME_MODULE = 'runtime.ts';
+
 /** The runtime descriptor of an entity, as data (also handy for tests). */
 export interface DescriptorView {
   name: string;
@@ -217,20 +220,19 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
   if (enums.length) gen('enums.ts', renderTemplate('server/enums.ts.hbs', common));
   gen('trackhub.module.ts', renderTemplate('server/trackhub-module.ts.hbs', common));
   gen('index.ts', renderTemplate('server/index.ts.hbs', common));
+  gen(SERVER_RUNTIME_MODULE, renderTemplate('server/runtime.ts.hbs', common));
 
-  const user = (path: string, template: string): void => {
-    files.push({ path: `server/${path}`, content: renderTemplate(template, common), owner: 'user' });
+  // User-owned files import the runtime through the generated re-export, so a
+  // change of `runtimeServer` never strands them on the old specifier.
+  const user = (path: string, template: string, view: object = {}): void => {
+    const depth = path.split('/').length - 1;
+    const viaGenerated = `${depth ? '../'.repeat(depth) : './'}generated/${js(SERVER_RUNTIME_MODULE.replace(/\.ts$/, ''))}`;
+    files.push({ path: `server/${path}`, content: renderTemplate(template, { ...common, ...view, runtime: viaGenerated }), owner: 'user' });
   };
   user('auth/token-verifier.ts', 'server/token-verifier.ts.hbs');
   user('app.module.ts', 'server/app-module.ts.hbs');
   user('main.ts', 'server/main.ts.hbs');
-  for (const e of project.entities) {
-    files.push({
-      path: `server/hooks/${e.kebab}.hooks.ts`,
-      content: renderTemplate('server/hooks.ts.hbs', { runtime, name: e.name, camel: e.camel }),
-      owner: 'user',
-    });
-  }
+  for (const e of project.entities) user(`hooks/${e.kebab}.hooks.ts`, 'server/hooks.ts.hbs', { name: e.name, camel: e.camel });
 
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 };

@@ -1,18 +1,21 @@
 /**
  * One WatermelonDB database per tenant, named `trackhub_db_{tenantId}`.
  *
- * The default adapter is WatermelonDB's SQLite adapter: on React Native it
- * opens the named database; in Node it runs on better-sqlite3 and the file is
- * `<dbDir>/trackhub_db_{tenantId}.db` (or in memory with `dbDir: ':memory:'`).
+ * The adapter comes from the app (`adapter`) or from the platform's default:
+ * the `node` and `react-native` entries of `trackhub-gen/runtime/client`
+ * register WatermelonDB's SQLite adapter (in Node on better-sqlite3, the file
+ * `<dbDir>/trackhub_db_{tenantId}.db`, or in memory with `dbDir: ':memory:'`).
+ * The browser entry registers none, so a bundle never pulls in a Node module:
+ * pass `adapter` there (see `trackhub-gen/runtime/client/web`).
  */
 import { Database } from '@nozbe/watermelondb';
 import type { AppSchema, DatabaseAdapter, Model } from '@nozbe/watermelondb';
 import type { SchemaMigrations } from '@nozbe/watermelondb/Schema/migrations/index.js';
 
 import { installUuidV7Ids } from './ids.js';
+import { nodeFs } from './node-builtins.js';
 import { quietWatermelonLogs } from './logging.js';
 import { runtimeModelClasses } from './tables.js';
-import { SQLiteAdapter } from './watermelon.js';
 
 export const IN_MEMORY = ':memory:';
 
@@ -25,6 +28,30 @@ export interface AdapterFactoryOptions {
   migrations?: SchemaMigrations;
 }
 
+/** Builds the adapter of one tenant database. */
+export type AdapterFactory = (options: AdapterFactoryOptions) => DatabaseAdapter;
+
+let platformAdapter: AdapterFactory | null = null;
+
+/**
+ * The adapter used when the app passes none. Set once by the platform entry
+ * (`node`, `react-native`); an app may set its own.
+ */
+export function setDefaultAdapter(factory: AdapterFactory | null): void {
+  platformAdapter = factory;
+}
+
+export class AdapterRequiredError extends Error {
+  constructor() {
+    super(
+      'No database adapter: this platform has no default. Pass `adapter`, e.g. ' +
+        "`adapter: sqliteAdapter()` from 'trackhub-gen/runtime/client/sqlite' (React Native, Node) or " +
+        "`adapter: webAdapter()` from 'trackhub-gen/runtime/client/web' (browser, IndexedDB)",
+    );
+    this.name = 'AdapterRequiredError';
+  }
+}
+
 export interface TenantDatabaseOptions {
   tenantId: string;
   /** Node: directory of the database file, or `':memory:'`. Omit on React Native. */
@@ -34,7 +61,7 @@ export interface TenantDatabaseOptions {
   /** Entity model classes; the runtime's own models are added. */
   modelClasses: ModelClass[];
   /** Build another adapter (e.g. SQLite with `jsi: true` on React Native, LokiJS on the web). */
-  adapter?: (options: AdapterFactoryOptions) => DatabaseAdapter;
+  adapter?: AdapterFactory;
   /** Silence WatermelonDB's setup chatter (default true). */
   quiet?: boolean;
 }
@@ -59,12 +86,9 @@ export function tenantDbName(tenantId: string, dbDir?: string): string {
   return `${dbDir.replace(/[\\/]+$/, '')}/${name}.db`;
 }
 
-/** Node only: create the database directory (no static `node:fs` import, so bundlers for React Native are unaffected). */
+/** Node only: create the database directory. */
 function ensureDirectory(dir: string): void {
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const fs = proc?.getBuiltinModule?.('node:fs') as
-    { mkdirSync(path: string, options: { recursive: true }): unknown } | undefined;
-  fs?.mkdirSync(dir, { recursive: true });
+  nodeFs()?.mkdirSync(dir, { recursive: true });
 }
 
 /**
@@ -73,18 +97,12 @@ function ensureDirectory(dir: string): void {
  */
 export function databaseFileSize(dbName: string): number | null {
   if (dbName === IN_MEMORY || !dbName.endsWith('.db')) return null;
-  const proc = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-  const fs = proc?.getBuiltinModule?.('node:fs') as
-    | {
-        statSync(path: string, options: { throwIfNoEntry: false }): { size: number } | undefined;
-      }
-    | undefined;
+  const fs = nodeFs();
   if (!fs) return null;
   const main = fs.statSync(dbName, { throwIfNoEntry: false });
   if (!main) return null;
   let total = main.size;
-  for (const suffix of ['-wal', '-journal'])
-    total += fs.statSync(dbName + suffix, { throwIfNoEntry: false })?.size ?? 0;
+  for (const suffix of ['-wal', '-journal']) total += fs.statSync(dbName + suffix, { throwIfNoEntry: false })?.size ?? 0;
   return total;
 }
 
@@ -98,9 +116,9 @@ export function createTenantDatabase(options: TenantDatabaseOptions): Database {
     schema: options.schema,
     ...(options.migrations ? { migrations: options.migrations } : {}),
   };
-  const adapter = options.adapter
-    ? options.adapter(adapterOptions)
-    : new SQLiteAdapter({ ...adapterOptions, ...(options.migrations ? { migrations: options.migrations } : {}) });
+  const factory = options.adapter ?? platformAdapter;
+  if (!factory) throw new AdapterRequiredError();
+  const adapter = factory(adapterOptions);
   const modelClasses = [
     ...options.modelClasses,
     ...runtimeModelClasses.filter((m) => !options.modelClasses.includes(m)),

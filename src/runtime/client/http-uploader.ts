@@ -16,6 +16,7 @@
  * `UploadRejectedError`: the queue marks the upload `rejected` and stops retrying it.
  * Anything else (network, 401, 5xx) throws a plain error: retried later with backoff.
  */
+import { nodeFs } from './node-builtins.js';
 import type { UploadRequest, Uploader } from './uploads.js';
 
 /** The subset of `fetch` the uploader uses (a multipart body, a raw chunk, or none). */
@@ -92,14 +93,22 @@ function guessContentType(request: UploadRequest): string {
   return (ext && BY_EXTENSION[ext]) || 'application/octet-stream';
 }
 
+function fsPromises(): typeof import('node:fs').promises {
+  const fs = nodeFs();
+  if (!fs) {
+    throw new Error(
+      'httpUploader: no file system here; pass readFile (or readChunk and fileSize), e.g. over react-native-fs, or upload Blobs',
+    );
+  }
+  return fs.promises;
+}
+
 async function nodeReadFile(localPath: string): Promise<Uint8Array> {
-  const fs = await import('node:fs/promises');
-  return fs.readFile(localPath);
+  return fsPromises().readFile(localPath);
 }
 
 async function nodeReadChunk(localPath: string, offset: number, length: number): Promise<Uint8Array> {
-  const fs = await import('node:fs/promises');
-  const file = await fs.open(localPath, 'r');
+  const file = await fsPromises().open(localPath, 'r');
   try {
     const buffer = new Uint8Array(length);
     let filled = 0;
@@ -115,8 +124,7 @@ async function nodeReadChunk(localPath: string, offset: number, length: number):
 }
 
 async function nodeFileSize(localPath: string): Promise<number> {
-  const fs = await import('node:fs/promises');
-  return (await fs.stat(localPath)).size;
+  return (await fsPromises().stat(localPath)).size;
 }
 
 /** Statuses that mean "the same request will be refused again". */

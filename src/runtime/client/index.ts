@@ -45,8 +45,16 @@ export type {
   SyncResultItem,
   TransportOptions,
 } from './transport.js';
-export { IN_MEMORY, createTenantDatabase, databaseFileSize, tenantDatabaseName, tenantDbName } from './database.js';
-export type { AdapterFactoryOptions, ModelClass, TenantDatabaseOptions } from './database.js';
+export {
+  AdapterRequiredError,
+  IN_MEMORY,
+  createTenantDatabase,
+  databaseFileSize,
+  setDefaultAdapter,
+  tenantDatabaseName,
+  tenantDbName,
+} from './database.js';
+export type { AdapterFactory, AdapterFactoryOptions, ModelClass, TenantDatabaseOptions } from './database.js';
 export { SYNC_COLUMNS } from './descriptors.js';
 export type {
   ConflictStrategy,

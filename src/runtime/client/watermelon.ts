@@ -3,11 +3,13 @@
  * through paths that resolve under TypeScript's NodeNext, Node's own ESM loader,
  * bundlers (Vite, Metro) and CommonJS alike.
  *
+ * Nothing here reaches a platform adapter: the SQLite adapter (better-sqlite3
+ * in Node) lives in sqlite.ts, so this module bundles for a browser and React Native.
+ *
  * WatermelonDB 0.28 is CommonJS with `exports.default`: an ESM default import
  * is the module object in Node but the default export under bundlers, so
  * default exports are unwrapped here, once.
  */
-import * as SQLiteAdapterModule from '@nozbe/watermelondb/adapters/sqlite/index.js';
 import * as loggerModule from '@nozbe/watermelondb/utils/common/logger/index.js';
 import { setGenerator } from '@nozbe/watermelondb/utils/common/randomId/index.js';
 
@@ -41,7 +43,5 @@ export function unwrapDefault<T>(imported: T | { default: T }): T {
   return imported as T;
 }
 
-export const SQLiteAdapter = unwrapDefault(SQLiteAdapterModule.default);
-export type SQLiteAdapter = InstanceType<typeof SQLiteAdapter>;
 export const watermelonLogger = unwrapDefault(loggerModule.default);
 export { setGenerator as setWatermelonIdGenerator };

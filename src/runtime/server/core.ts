@@ -4,6 +4,7 @@
  * the sync service. It is plain TypeScript, usable without NestJS (tests, jobs).
  */
 import { Logger } from '@nestjs/common';
+import type { GraphQLFormattedError } from 'graphql';
 
 import { authenticate, type Principal, type TokenVerifier, type TrackhubContext } from './auth.js';
 import type { EntityDescriptor } from './descriptor.js';
@@ -12,6 +13,7 @@ import { TrackhubMetrics, type TrackhubMetricsOptions } from './metrics.js';
 import { stdoutSyncLog, SyncObserver, type SyncLogSink } from './observe.js';
 import { EntityRegistry } from './registry.js';
 import { SyncService, type SyncLogger } from './sync.service.js';
+import { INTERNAL_MESSAGE, SyncErrorCode, type FaultSink } from './errors.js';
 import { WriteTracker } from './write-tracker.js';
 
 export const DEFAULT_MAX_BATCH_SIZE = 1000;
@@ -72,12 +74,35 @@ export class TrackhubCore {
     });
     this.metrics = options.metrics === false ? null : new TrackhubMetrics(this.registry.names(), options.metrics ?? {});
     const log = options.syncLog === true ? stdoutSyncLog : typeof options.syncLog === 'function' ? options.syncLog : null;
-    this.observer = new SyncObserver(this.metrics, log);
+    const faults: FaultSink = (error, where) =>
+      logger.error(`internal fault in ${where}`, error instanceof Error ? (error.stack ?? error.message) : String(error));
+    this.observer = new SyncObserver(this.metrics, log, faults);
   }
 
   /** The verified principal of a GraphQL request, or an UNAUTHENTICATED error. */
   authenticate(context: TrackhubContext | undefined): Promise<Principal> {
     return authenticate(context, this.verifyToken);
+  }
+
+  /**
+   * Apollo's `formatError`, the last line: an error that escaped every
+   * resolver wrapper (a user resolver, the request context) is answered as
+   * `INTERNAL` with no message, extensions or stack, logged and counted.
+   * Deliberate errors (ours, GraphQL validation, HTTP 4xx) pass unchanged,
+   * through `next` when you configured your own.
+   */
+  formatError(next?: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError) {
+    return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+      if (this.observer.mask(error, 'graphql') !== error) {
+        return {
+          message: INTERNAL_MESSAGE,
+          extensions: { code: SyncErrorCode.INTERNAL },
+          ...(formatted.locations ? { locations: formatted.locations } : {}),
+          ...(formatted.path ? { path: formatted.path } : {}),
+        };
+      }
+      return next ? next(formatted, error) : formatted;
+    };
   }
 }
 

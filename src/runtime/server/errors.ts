@@ -53,3 +53,38 @@ export class ItemError extends Error {
     this.name = 'ItemError';
   }
 }
+
+/** What a request answers when something unexpected failed: no message, no stack, no details. */
+export const INTERNAL_MESSAGE = 'Internal server error';
+
+/** Faults seen at the request boundary (a database error, a bug): logged here, never sent. */
+export type FaultSink = (error: unknown, where: string) => void;
+
+/** Default fault log: one line on stderr with the stack, through Nest's logger format. */
+export const stderrFaultSink: FaultSink = (error, where) => {
+  const stack = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+  process.stderr.write(`[trackhub] ERROR internal fault in ${where}: ${stack}\n`);
+};
+
+/** Whether an error is a deliberate answer (ours, or a GraphQL / HTTP error with a client status) rather than a fault. */
+export function isDeliberateError(error: unknown): boolean {
+  if (error instanceof TrackhubError) return true;
+  if (error instanceof GraphQLError) return error.originalError === undefined || isDeliberateError(error.originalError);
+  // NestJS HttpException (guards, pipes in your own resolvers): a 4xx is an answer, a 5xx a fault.
+  const status = (error as { getStatus?: () => unknown } | null)?.getStatus?.();
+  return typeof status === 'number' && status < 500;
+}
+
+/**
+ * The request-level error to answer with: the error itself when it is
+ * deliberate, else `INTERNAL` with no message or details (the fault goes to `sink`).
+ */
+export function maskFault(error: unknown, where: string, sink: FaultSink = stderrFaultSink): unknown {
+  if (isDeliberateError(error)) return error;
+  try {
+    sink(error, where);
+  } catch {
+    // a broken sink must not change the answer
+  }
+  return new TrackhubError(SyncErrorCode.INTERNAL, INTERNAL_MESSAGE);
+}

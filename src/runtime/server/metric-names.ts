@@ -17,6 +17,7 @@ export const METRIC = {
   crudDuration: 'trackhub_crud_duration_seconds',
   mediaUploads: 'trackhub_media_uploads_total',
   mediaUploadBytes: 'trackhub_media_upload_bytes_total',
+  internalErrors: 'trackhub_internal_errors_total',
   clientReports: 'trackhub_client_reports_total',
   clientQueueSize: 'trackhub_client_queue_size',
   clientFailedOperations: 'trackhub_client_failed_operations',

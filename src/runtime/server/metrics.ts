@@ -81,6 +81,7 @@ export class TrackhubMetrics {
   private readonly crudDuration: Histogram<'entity' | 'op'>;
   private readonly mediaUploads: Counter<'entity' | 'outcome'>;
   private readonly mediaUploadBytes: Counter<'entity'>;
+  private readonly internalErrors: Counter;
   private readonly clientReports: Counter<'result'>;
   private readonly clientQueueSize: Histogram;
   private readonly clientFailedOperations: Histogram;
@@ -120,6 +121,7 @@ export class TrackhubMetrics {
       registers,
     });
     this.mediaUploadBytes = new Counter({ name: METRIC.mediaUploadBytes, help: 'Bytes of media files newly stored', labelNames: ['entity'], registers });
+    this.internalErrors = new Counter({ name: METRIC.internalErrors, help: 'Requests answered INTERNAL: an unexpected server fault (database error, bug), logged on the server', registers });
     this.clientReports = new Counter({ name: METRIC.clientReports, help: 'Device metric reports received (header x-trackhub-client-metrics): accepted, never_synced (accepted, the device has no successful sync yet) or invalid', labelNames: ['result'], registers });
     this.clientQueueSize = new Histogram({ name: METRIC.clientQueueSize, help: 'Operations waiting on the device when it started a sync, per report', buckets: COUNT_BUCKETS, registers });
     this.clientFailedOperations = new Histogram({ name: METRIC.clientFailedOperations, help: 'Operations refused by the server and waiting to be retried on the device, per report', buckets: COUNT_BUCKETS, registers });
@@ -140,6 +142,10 @@ export class TrackhubMetrics {
   /** The entity as a label value; unknown names never become labels. */
   private entityLabel(entity: string): string | null {
     return this.entities.has(entity) ? entity : null;
+  }
+
+  internalError(): void {
+    this.internalErrors.inc();
   }
 
   request(op: SyncOp, outcome: string): void {

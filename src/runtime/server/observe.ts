@@ -8,6 +8,7 @@
  * and per-item error codes; never field values, ids, error messages or tokens.
  */
 import type { TrackhubContext } from './auth.js';
+import { maskFault, stderrFaultSink, type FaultSink } from './errors.js';
 import { CLIENT_METRICS_HEADER, boundedCode, type CrudOp, type TrackhubMetrics } from './metrics.js';
 import type { SyncPullResult, SyncResult } from './sync.service.js';
 
@@ -63,6 +64,7 @@ export class SyncObserver {
   constructor(
     readonly metrics: TrackhubMetrics | null,
     private readonly log: SyncLogSink | null,
+    private readonly faults: FaultSink = stderrFaultSink,
   ) {}
 
   /** The device's metric header, counted once the request is authenticated (strangers cannot feed the metrics). */
@@ -86,8 +88,9 @@ export class SyncObserver {
     try {
       result = await run();
     } catch (error) {
-      this.failed('pull', context, entity, start, error);
-      throw error;
+      const answer = this.mask(error, `syncPull(${entity.slice(0, MAX_ENTITY_LOG_LENGTH)})`);
+      this.failed('pull', context, entity, start, answer);
+      throw answer;
     }
     const took = seconds(start);
     this.metrics?.request('pull', 'ok');
@@ -112,8 +115,9 @@ export class SyncObserver {
     try {
       results = await run();
     } catch (error) {
-      this.failed('push', context, entity, start, error);
-      throw error;
+      const answer = this.mask(error, `syncPush(${entity.slice(0, MAX_ENTITY_LOG_LENGTH)})`);
+      this.failed('push', context, entity, start, answer);
+      throw answer;
     }
     const took = seconds(start);
     this.metrics?.request('push', 'ok');
@@ -162,15 +166,22 @@ export class SyncObserver {
 
   /** One online CRUD call (metrics only; the CRUD path has no per-request log line). */
   async crud<T>(entity: string, op: CrudOp, run: () => Promise<T>): Promise<T> {
-    if (!this.metrics) return run();
     const start = process.hrtime.bigint();
     try {
       const result = await run();
-      this.metrics.observeCrud(entity, op, 'ok', seconds(start));
+      this.metrics?.observeCrud(entity, op, 'ok', seconds(start));
       return result;
     } catch (error) {
-      this.metrics.observeCrud(entity, op, errorCode(error), seconds(start));
-      throw error;
+      const answer = this.mask(error, `${op} ${entity}`);
+      this.metrics?.observeCrud(entity, op, errorCode(answer), seconds(start));
+      throw answer;
     }
+  }
+
+  /** A fault (not one of our answers) becomes INTERNAL: logged and counted here, no details sent. */
+  mask(error: unknown, where: string): unknown {
+    const answer = maskFault(error, where, this.faults);
+    if (answer !== error) this.metrics?.internalError();
+    return answer;
   }
 }

@@ -15,8 +15,8 @@ import {
   relation,
   runtimeTables,
   schemaMigrations,
-} from '../../../src/runtime/client/index.js';
-import type { EntityDescriptor, SyncedRecord, TrackhubConnectionOptions } from '../../../src/runtime/client/index.js';
+} from '../../../src/runtime/client/node.js';
+import type { EntityDescriptor, SyncedRecord, TrackhubConnectionOptions } from '../../../src/runtime/client/node.js';
 
 const syncColumns = [
   { name: 'server_id', type: 'string', isOptional: true, isIndexed: true },

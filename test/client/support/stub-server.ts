@@ -16,7 +16,7 @@
 import { Kind, parse } from 'graphql';
 import type { OperationDefinitionNode } from 'graphql';
 
-import type { EntityDescriptor, FetchLike } from '../../../src/runtime/client/index.js';
+import type { EntityDescriptor, FetchLike } from '../../../src/runtime/client/node.js';
 
 export interface StubRow {
   id: string;
