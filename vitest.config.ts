@@ -1,5 +1,5 @@
 import swc from 'unplugin-swc';
-import { defaultClientConditions, defaultServerConditions } from 'vite';
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // Decorators (NestJS, WatermelonDB) need legacy decorators, decorator metadata
@@ -18,8 +18,8 @@ export default defineConfig({
   // Inside this repository `trackhub-gen/runtime/*` resolves to the TypeScript
   // sources (the package's `trackhub-source` export condition), so tests and the
   // generated example share one copy of the runtime; users get dist/.
-  resolve: { conditions: ['trackhub-source', ...defaultClientConditions] },
-  ssr: { resolve: { conditions: ['trackhub-source', ...defaultServerConditions] } },
+  // (Vitest's own default is Vite's server conditions without 'module'.)
+  ssr: { resolve: { conditions: ['trackhub-source', ...defaultServerConditions.filter((c) => c !== 'module')] } },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,

@@ -14,6 +14,7 @@ import { locate } from '../schema/locate.js';
 import { strandedRuntimeImports } from '../plan/runtime-imports.js';
 import { writeFileAtomic } from '../plan/atomic-write.js';
 import { InitError, runInit } from './init.js';
+import { DevError, runDev } from './dev.js';
 import { readSchema } from '../schema/read.js';
 import { formatInspection, inspectDevice, InspectError } from './inspect.js';
 import { suggest } from './suggest.js';
@@ -231,6 +232,24 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
       exitCode = EXIT.ok;
     });
 
+  common(program.command('dev'))
+    .description('generate, create the Prisma client and tables on embedded SQLite (or --database-url), and serve the generated API with dev tokens')
+    .option('-p, --port <port>', 'port to listen on (default 3000; 0 picks a free one)')
+    .option('--database-url <url>', 'file:./.trackhub/dev.db (default) or a postgresql:// URL')
+    .option('-w, --watch', 'regenerate and restart when the schema changes')
+    .action(async (opts: CommonOptions & { port?: string; databaseUrl?: string; watch?: boolean }) => {
+      const config = await resolveConfig(opts, io);
+      exitCode = await runDev(
+        {
+          schemaPath: path.resolve(io.cwd, config.schema),
+          outDir: path.resolve(io.cwd, config.out),
+          generate: () => runGenerate(opts, io).catch((err: unknown) => reportError(err, io, 'text')),
+        },
+        opts,
+        io,
+      );
+    });
+
   program
     .command('inspect')
     .argument('<device-db-file>', 'a device database, e.g. trackhub_db_<tenant>.db (opened read-only)')
@@ -246,33 +265,38 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
     await program.parseAsync(argv);
     return exitCode;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
-      if (err.code === 'commander.executeSubCommandAsync') return EXIT.usage;
-      return EXIT.usage;
-    }
-    if (err instanceof SchemaError) {
-      for (const d of err.diagnostics) {
-        io.err(formatDiagnostic(d));
-        if (reporter === 'github')
-          io.out(githubAnnotation(d.location.file, d.location.line, d.location.col, `trackhub-gen ${d.rule}`, `${d.message}. Fix: ${d.fix}`));
-      }
-      io.err(`${err.diagnostics.length} schema error(s); nothing was written`);
-      return EXIT.usage;
-    }
-    if (err instanceof ClientMigrationError) {
-      io.err(`error: ${err.message}\nnothing was written`);
-      return EXIT.usage;
-    }
-    if (err instanceof OutputWriteError) {
-      io.err(`error: ${err.message}\nthe previous output was left as it was`);
-      return EXIT.usage;
-    }
-    if (err instanceof UsageError || err instanceof ConfigError || err instanceof InspectError || err instanceof InitError) {
-      io.err(`error: ${err.message}`);
-      return EXIT.usage;
-    }
-    io.err(`internal error: ${(err as Error).stack ?? String(err)}\nnothing was written; please report this with the schema that caused it`);
-    return 3;
+    return reportError(err, io, reporter);
   }
+}
+
+/** Prints an error the way the CLI reports it and returns the exit code. */
+function reportError(err: unknown, io: Io, reporter: CommonOptions['reporter']): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.ok;
+    if (err.code === 'commander.executeSubCommandAsync') return EXIT.usage;
+    return EXIT.usage;
+  }
+  if (err instanceof SchemaError) {
+    for (const d of err.diagnostics) {
+      io.err(formatDiagnostic(d));
+      if (reporter === 'github')
+        io.out(githubAnnotation(d.location.file, d.location.line, d.location.col, `trackhub-gen ${d.rule}`, `${d.message}. Fix: ${d.fix}`));
+    }
+    io.err(`${err.diagnostics.length} schema error(s); nothing was written`);
+    return EXIT.usage;
+  }
+  if (err instanceof ClientMigrationError) {
+    io.err(`error: ${err.message}\nnothing was written`);
+    return EXIT.usage;
+  }
+  if (err instanceof OutputWriteError) {
+    io.err(`error: ${err.message}\nthe previous output was left as it was`);
+    return EXIT.usage;
+  }
+  if (err instanceof UsageError || err instanceof ConfigError || err instanceof InspectError || err instanceof InitError || err instanceof DevError) {
+    io.err(`error: ${err.message}`);
+    return EXIT.usage;
+  }
+  io.err(`internal error: ${(err as Error).stack ?? String(err)}\nnothing was written; please report this with the schema that caused it`);
+  return 3;
 }
