@@ -313,6 +313,27 @@ describe('the packed package in a fresh project', () => {
     expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ created: 'from device a', seenByB: ['from device a', 'via dev', 'via node'] });
   });
 
+  it('a web app that installs only the package and WatermelonDB gets no server, Prisma or native module', async () => {
+    const web = path.join(tmp, 'web');
+    mkdirSync(web);
+    writeFileSync(path.join(web, 'package.json'), `${JSON.stringify({ name: 'web-app', private: true, type: 'module' }, null, 2)}\n`);
+    const tarball = path.join(tmp, readdirSync(tmp).find((f) => f.endsWith('.tgz'))!);
+    const { stderr } = await exec(NPM, ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball, pinned('@nozbe/watermelondb')], {
+      cwd: web,
+      timeout: 300_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const modules = path.join(web, 'node_modules');
+    for (const absent of ['@nestjs/core', '@apollo/server', 'graphql', '@prisma/client', '@prisma/internals', 'prisma', 'better-sqlite3', 'pg'])
+      expect(existsSync(path.join(modules, absent)), absent).toBe(false);
+    expect(stderr).not.toMatch(/EBADENGINE/);
+    const lock = JSON.parse(readFileSync(path.join(web, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
+    const count = Object.keys(lock.packages).filter((k) => k.startsWith('node_modules/')).length;
+    const { stdout: du } = await exec('du', ['-sm', modules]);
+    console.log(`[consumer] web app install: ${count} packages, ${du.split('\t')[0]} MB in node_modules`);
+    expect(count).toBeLessThan(150);
+  });
+
   it('the generated client bundles for the browser with esbuild, with no Node module inside', async () => {
     writeFileSync(path.join(project, 'src/web.ts'), WEB_ENTRY);
     const esbuild = (await import(createRequire(path.join(REPO, 'package.json')).resolve('esbuild'))) as typeof import('esbuild');
