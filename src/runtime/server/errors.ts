@@ -66,13 +66,30 @@ export const stderrFaultSink: FaultSink = (error, where) => {
   process.stderr.write(`[trackhub] ERROR internal fault in ${where}: ${stack}\n`);
 };
 
-/** Whether an error is a deliberate answer (ours, or a GraphQL / HTTP error with a client status) rather than a fault. */
+/** GraphQLError by class or by name: bundlers and Node can load two copies of graphql (ESM and CJS). */
+function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof GraphQLError || (error instanceof Error && error.name === 'GraphQLError');
+}
+
+/**
+ * Whether an error is a deliberate answer rather than a fault: ours
+ * (TrackhubError), GraphQL's own (parse, validation, variables), or an HTTP
+ * error with a client status (NestJS guards and pipes in your resolvers).
+ * Follows `originalError`, as GraphQL wraps what a resolver threw.
+ */
 export function isDeliberateError(error: unknown): boolean {
-  if (error instanceof TrackhubError) return true;
-  if (error instanceof GraphQLError) return error.originalError === undefined || isDeliberateError(error.originalError);
-  // NestJS HttpException (guards, pipes in your own resolvers): a 4xx is an answer, a 5xx a fault.
-  const status = (error as { getStatus?: () => unknown } | null)?.getStatus?.();
-  return typeof status === 'number' && status < 500;
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current != null; depth++) {
+    if (current instanceof TrackhubError || (current instanceof Error && current.name === 'TrackhubError')) return true;
+    const original = (current as { originalError?: unknown }).originalError;
+    if (original == null) {
+      if (isGraphQLError(current)) return true;
+      const status = (current as { getStatus?: () => unknown }).getStatus?.();
+      return typeof status === 'number' && status < 500;
+    }
+    current = original;
+  }
+  return false;
 }
 
 /**
