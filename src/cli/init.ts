@@ -141,7 +141,15 @@ export async function wireAppModule(text: string, fileName: string, specifier: s
   const importsProp = object.getProperty('imports');
   let changed = false;
   if (!importsProp) {
-    object.insertPropertyAssignment(0, { name: 'imports', initializer: '[SyncModule]' });
+    // A text insertion right after `{`, in the object's own layout (ts-morph's
+    // insertPropertyAssignment would reflow a one-line object).
+    const first = object.getProperties()[0];
+    const open = object.getStart() + 1;
+    if (!first) file.insertText(open, ' imports: [SyncModule] ');
+    else if (object.getText().includes('\n')) {
+      const indent = /[ \t]*$/.exec(file.getFullText().slice(0, first.getStart()))![0];
+      file.insertText(open, `\n${indent}imports: [SyncModule],`);
+    } else file.insertText(open, ' imports: [SyncModule],');
     changed = true;
   } else {
     const array = importsProp.asKind(SyntaxKind.PropertyAssignment)?.getInitializerIfKind(SyntaxKind.ArrayLiteralExpression);

@@ -48,7 +48,7 @@ export function strandedRuntimeImports(changes: readonly FileChange[], options: 
         const fix = server && change.path.startsWith('server/')
           ? `'${depth > 0 ? '../'.repeat(depth) : './'}generated/runtime.js'` + ` (or '${options.runtimeServer}')`
           : `'${server ? options.runtimeServer : options.runtimeClient}'`;
-        found.push({ path: change.path, line: i + 1, col: (match.index ?? 0) + 1, specifier, fix });
+        found.push({ path: change.path, line: i + 1, col: (match.index ?? 0) + match[0].lastIndexOf(match[1]!, match[0].length - specifier.length - 1) + 1, specifier, fix });
       }
     });
   }
