@@ -126,13 +126,29 @@ async function prepare(ctx: DevContext, opts: DevOptions, io: DevIo): Promise<Pr
 
   const { toProviderSchema } = await import('../prisma/providers.js');
   const { ensurePrismaClient } = await import('../prisma/generate-client.js');
-  const { ensureSchemaPostgres, ensureSchemaSqlite } = await import('../prisma/schema-engine.js');
+  const { ensureSchemaPostgres, evolveSchemaSqlite, postgresHasForeignTables } = await import('../prisma/schema-engine.js');
   const read = await readSchema(ctx.schemaPath);
   const schemaText = toProviderSchema(read.text, provider);
   const clientSrc = path.join(devDir, 'prisma', provider);
   await ensurePrismaClient({ schemaText, schemaPath: read.file, outputDir: clientSrc });
-  const created = postgres ? await ensureSchemaPostgres(schemaText, connection) : await ensureSchemaSqlite(schemaText, connection);
-  io.out(`dev: database ${postgres ? '(PostgreSQL)' : path.relative(io.cwd, connection)} ${created ? 'created from the schema' : 'already matches the schema'}`);
+  if (postgres) {
+    if (await postgresHasForeignTables(connection))
+      throw new DevError(
+        '--database-url points at a PostgreSQL database whose tables dev did not create; dev drops and recreates its database when the schema changes, so give it an empty database of its own (e.g. createdb myapp_dev)',
+      );
+    const created = await ensureSchemaPostgres(schemaText, connection);
+    io.out(`dev: PostgreSQL database ${created ? 'created from the schema (dropped and recreated: it held another schema)' : 'already matches the schema'}`);
+  } else {
+    const { outcome, reason } = await evolveSchemaSqlite(schemaText, connection);
+    const where = path.relative(io.cwd, connection);
+    const said = {
+      current: 'already matches the schema',
+      created: 'created from the schema',
+      migrated: 'updated in place (no data lost)',
+      recreated: `recreated: the change would lose data (${reason})`,
+    }[outcome];
+    io.out(`dev: database ${where} ${said}`);
+  }
 
   const build = path.join(devDir, 'build');
   await mkdir(build, { recursive: true });

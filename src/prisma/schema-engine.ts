@@ -26,7 +26,7 @@
  * Prisma, so `ensureSchema*` can skip the push when the schema is unchanged.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -239,6 +239,37 @@ export async function pushSchemaSqlite(schemaText: string, dbFile: string): Prom
   }
 }
 
+/**
+ * Brings a development SQLite database to `schemaText` the way `prisma db push`
+ * does: an unchanged schema is left alone, a change that loses no data (a new
+ * table, a new optional column) is applied in place, anything else recreates
+ * the database. Returns what happened and, when recreated, the engine's reason.
+ */
+export async function evolveSchemaSqlite(schemaText: string, dbFile: string): Promise<{ outcome: 'current' | 'created' | 'migrated' | 'recreated'; reason?: string }> {
+  const file = sqlitePath(dbFile);
+  if (sqliteSchemaIsCurrent(schemaText, file)) return { outcome: 'current' };
+  if (!existsSync(file)) {
+    await pushSchemaSqlite(schemaText, file);
+    return { outcome: 'created' };
+  }
+  const { PrismaBetterSqlite3 } = require('@prisma/adapter-better-sqlite3') as typeof import('@prisma/adapter-better-sqlite3');
+  const result = await withEngine(schemaText, new PrismaBetterSqlite3({ url: file }), (engine) =>
+    engine.schemaPush({ force: false, schema: { files: [{ path: SCHEMA_FILE_NAME, content: schemaText }] }, filters: NO_FILTERS }),
+  );
+  const problems = [...result.warnings, ...result.unexecutable];
+  if (problems.length > 0) {
+    await pushSchemaSqlite(schemaText, file);
+    return { outcome: 'recreated', reason: problems.join('; ') };
+  }
+  const db = openSqlite(file);
+  try {
+    db.pragma(`user_version = ${sqliteMarker(schemaText)}`);
+  } finally {
+    db.close();
+  }
+  return { outcome: 'migrated' };
+}
+
 /** True when `dbFile` exists and was last pushed with exactly `schemaText`. */
 export function sqliteSchemaIsCurrent(schemaText: string, dbFile: string): boolean {
   const file = sqlitePath(dbFile);
@@ -328,6 +359,28 @@ export async function postgresSchemaIsCurrent(schemaText: string, connectionStri
         WHERE n.nspname = 'public'`,
     );
     return rows[0]?.description === `${PG_MARKER_PREFIX}${schemaFingerprint(schemaText)}`;
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * True when the database's `public` schema has tables that no push of ours
+ * created (no trackhub marker): a database with data someone else owns.
+ */
+export async function postgresHasForeignTables(connectionString: string): Promise<boolean> {
+  const pg = require('pg') as typeof import('pg');
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ tables: number; description: string | null }>(
+      `SELECT (SELECT count(*)::int FROM pg_tables WHERE schemaname = 'public') AS tables, d.description
+         FROM pg_namespace n
+         LEFT JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass
+        WHERE n.nspname = 'public'`,
+    );
+    const row = rows[0];
+    return Boolean(row && row.tables > 0 && !row.description?.startsWith(PG_MARKER_PREFIX));
   } finally {
     await client.end();
   }

@@ -216,7 +216,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(children.map(stopChild));
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  // TRACKHUB_KEEP_CONSUMER=1 keeps the project for a look after a failure.
+  if (tmp && process.env.TRACKHUB_KEEP_CONSUMER !== '1') rmSync(tmp, { recursive: true, force: true });
 });
 
 describe('the packed package in a fresh project', () => {
@@ -275,6 +276,37 @@ describe('the packed package in a fresh project', () => {
     expect(existsSync(path.join(project, '.trackhub/dev.db'))).toBe(true);
   });
 
+  it('dev --watch regenerates and restarts when the schema changes', async () => {
+    const { child, match } = await startUntil(
+      [path.join(project, 'node_modules/trackhub-gen/bin/trackhub-gen.mjs'), 'dev', '--port', '0', '--watch'],
+      /GraphQL API on (http:\/\/\S+\/graphql)/,
+    );
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
+    const schemaFile = path.join(project, 'prisma/schema.prisma');
+    const before = readFileSync(schemaFile, 'utf8');
+    const after = before.replace(/(\n\s*done\s+Boolean[^\n]*)/, '$1\n  priority Int?');
+    expect(after).not.toBe(before);
+    writeFileSync(schemaFile, after);
+    const deadline = Date.now() + 120_000;
+    while (!/GraphQL API on/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(out).toMatch(/schema changed, regenerating/);
+    expect(out).toMatch(/database \.trackhub\/dev\.db updated in place \(no data lost\)/);
+    const url = /GraphQL API on (http:\/\/\S+\/graphql)/.exec(out)![1]!;
+    expect(url).not.toBe('');
+    expect(match[1]).toBeDefined();
+    const pushed = await gql(url, PUSH, { items: [{ clientId: '0190a5c0-0000-7000-8000-000000000003', title: 'via watch', priority: 2 }] });
+    expect(pushed.data.syncPush[0], `${JSON.stringify(pushed)}\n${out}`).toMatchObject({ success: true });
+    const pulled = await gql(url, PULL);
+    expect(pulled.data.syncPull.items.map((i: { title: string; priority: number | null }) => [i.title, i.priority])).toEqual([
+      ['via dev', null],
+      ['via watch', 2],
+    ]);
+    await stopChild(child);
+  });
+
   it("the consumer's own tsc builds the project against the shipped types", async () => {
     await run(process.execPath, [path.join(project, 'node_modules/prisma/build/index.js'), 'generate'], { env: { PRISMA_SCHEMA_ENGINE_BINARY: '/bin/true' } });
     await run(process.execPath, [path.join(project, 'node_modules/typescript/bin/tsc'), '-p', '.']);
@@ -289,7 +321,7 @@ describe('the packed package in a fresh project', () => {
     const pushed = await gql(serverUrl, PUSH, { items: [{ clientId: '0190a5c0-0000-7000-8000-000000000002', title: 'via node' }] });
     expect(pushed.data.syncPush[0]).toMatchObject({ success: true, version: 1 });
     const pulled = await gql(serverUrl, PULL);
-    expect(pulled.data.syncPull.items.map((i: { title: string }) => i.title).sort()).toEqual(['via dev', 'via node']);
+    expect(pulled.data.syncPull.items.map((i: { title: string }) => i.title).sort()).toEqual(['via dev', 'via node', 'via watch']);
   });
 
   it('a request-level database fault answers INTERNAL with no details', async () => {
@@ -310,7 +342,7 @@ describe('the packed package in a fresh project', () => {
   it('a Node device on the built client syncs with that server', async () => {
     writeFileSync(path.join(project, 'device.mjs'), DEVICE);
     const { stdout } = await run(process.execPath, ['device.mjs', serverUrl, path.join(tmp, 'devices')]);
-    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ created: 'from device a', seenByB: ['from device a', 'via dev', 'via node'] });
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ created: 'from device a', seenByB: ['from device a', 'via dev', 'via node', 'via watch'] });
   });
 
   it('a web app that installs only the package and WatermelonDB gets no server, Prisma or native module', async () => {
@@ -352,5 +384,10 @@ describe('the packed package in a fresh project', () => {
     expect(text.length).toBeGreaterThan(10_000);
     expect(text).toContain('OfflineFirstNoteService');
     expect(text).not.toMatch(/better-sqlite3|require\(["']fs["']\)|from ["']node:/);
+    // The bundle evaluates (no top-level access to a Node module or global).
+    const bundle = path.join(project, 'web-bundle.mjs');
+    writeFileSync(bundle, text);
+    const loaded = (await import(bundle)) as { start?: unknown };
+    expect(typeof loaded.start).toBe('function');
   });
 });
