@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { defaultEmitOptions, type EmitOptions } from './emitters/types.js';
+import { defaultEmitOptions, TARGETS, type EmitOptions, type Target } from './emitters/types.js';
 
 /** `trackhub.config.json`: defaults for the CLI, looked up in the working directory. */
 export interface TrackhubConfig extends EmitOptions {
@@ -17,7 +17,7 @@ export const defaultConfig: TrackhubConfig = {
   ...defaultEmitOptions,
 };
 
-const KEYS = Object.keys(defaultConfig);
+const KEYS = [...Object.keys(defaultConfig), 'targets'];
 
 export class ConfigError extends Error {}
 
@@ -40,10 +40,16 @@ export async function loadConfig(cwd: string, explicit?: string): Promise<{ conf
   for (const [key, value] of Object.entries(raw)) {
     if (key === '$schema') continue;
     if (!KEYS.includes(key)) throw new ConfigError(`${file}: unknown key "${key}"; known keys: ${KEYS.join(', ')}`);
+    if (key === 'targets') {
+      if (!Array.isArray(value) || value.length === 0 || value.some((t) => !(TARGETS as readonly unknown[]).includes(t)))
+        throw new ConfigError(`${file}: "targets" must be a non-empty array of ${TARGETS.map((t) => `"${t}"`).join(', ')}`);
+      continue;
+    }
     if (typeof value !== 'string') throw new ConfigError(`${file}: "${key}" must be a string`);
   }
   const dir = path.dirname(file);
-  const merged = { ...defaultConfig, ...(raw as Partial<TrackhubConfig>) };
+  const merged: TrackhubConfig = { ...defaultConfig, ...(raw as Partial<TrackhubConfig>) };
+  if (merged.targets) merged.targets = [...new Set(merged.targets as Target[])];
   // Paths in the config file are relative to the file itself.
   merged.schema = path.relative(cwd, path.resolve(dir, merged.schema)) || '.';
   merged.out = path.relative(cwd, path.resolve(dir, merged.out)) || '.';

@@ -9,15 +9,18 @@ import { parseSnapshot, type ClientSchemaSnapshot } from './emitters/client/sche
 import { emitGraphql } from './emitters/graphql/index.js';
 import { emitOps } from './emitters/ops/index.js';
 import { emitServer } from './emitters/server/index.js';
-import type { EmitOptions, Emitter } from './emitters/types.js';
+import { TARGETS, type EmitOptions, type Emitter, type Target } from './emitters/types.js';
 import { loadProject } from './model/build.js';
 import type { ProjectIR } from './model/types.js';
 import { buildPlan, type PlannedFile } from './plan/plan.js';
 
-export const emitters: Emitter[] = [emitServer, emitClient, emitGraphql, emitOps];
+/** One emitter per target. */
+export const emitterOf: Record<Target, Emitter> = { server: emitServer, client: emitClient, graphql: emitGraphql, ops: emitOps };
+export const emitters: Emitter[] = TARGETS.map((t) => emitterOf[t]);
 
 export async function planProject(project: ProjectIR, options: EmitOptions): Promise<PlannedFile[]> {
-  return buildPlan(project, emitters, options);
+  const targets = options.targets ?? TARGETS;
+  return buildPlan(project, TARGETS.filter((t) => targets.includes(t)).map((t) => emitterOf[t]), options);
 }
 
 export async function planFromSchema(schemaPath: string, options: EmitOptions): Promise<{ project: ProjectIR; plan: PlannedFile[] }> {
@@ -42,5 +45,10 @@ export async function readPreviousClientSchema(outDir: string): Promise<ClientSc
 /** Emit options for an output directory: the config plus what is committed there. */
 export async function emitOptionsFor(outDir: string, options: EmitOptions): Promise<EmitOptions> {
   const previousClientSchema = await readPreviousClientSchema(outDir);
-  return { runtimeServer: options.runtimeServer, runtimeClient: options.runtimeClient, ...(previousClientSchema ? { previousClientSchema } : {}) };
+  return {
+    runtimeServer: options.runtimeServer,
+    runtimeClient: options.runtimeClient,
+    ...(options.targets ? { targets: options.targets } : {}),
+    ...(previousClientSchema ? { previousClientSchema } : {}),
+  };
 }

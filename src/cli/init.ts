@@ -184,6 +184,11 @@ export async function runInit(opts: InitOptions, io: InitIo): Promise<void> {
     writes.push({ file, after, ...(before !== undefined ? { before } : {}) });
   };
 
+  // Which side this project is: a server (NestJS / Prisma), an app (WatermelonDB, React Native, a web bundler), or both.
+  const hasServer = hasDependency(pkg, '@nestjs/core', '@nestjs/common', '@prisma/client');
+  const hasApp = hasDependency(pkg, '@nozbe/watermelondb', 'react-native', 'expo', 'vite');
+  const targets = hasApp && !hasServer ? ['client'] : hasServer && !hasApp ? ['server', 'graphql', 'ops'] : undefined;
+
   // trackhub.config.json
   const configFile = path.join(cwd, CONFIG_FILE);
   let schema = opts.schema ?? defaultSchemaPath(cwd, pkg);
@@ -194,7 +199,7 @@ export async function runInit(opts: InitOptions, io: InitIo): Promise<void> {
     out = existing.out ?? out;
     io.out(`  keep     ${CONFIG_FILE} (schema ${schema}, out ${out})`);
   } else {
-    write(configFile, `${JSON.stringify({ schema, out }, null, 2)}\n`);
+    write(configFile, `${JSON.stringify({ schema, out, ...(targets ? { targets } : {}) }, null, 2)}\n`);
   }
 
   // package.json "type": "module"
@@ -212,8 +217,7 @@ export async function runInit(opts: InitOptions, io: InitIo): Promise<void> {
   else io.out('  keep     tsconfig.json (yours: it needs experimentalDecorators, emitDecoratorMetadata, useDefineForClassFields false, module NodeNext)');
 
   // Server side: PrismaClient + SyncModule, wired into AppModule.
-  const server = hasDependency(pkg, '@nestjs/core', '@nestjs/common', '@prisma/client') || !hasDependency(pkg, '@nozbe/watermelondb', 'react-native', 'vite');
-  if (server) {
+  if (hasServer || !hasApp) {
     const serverDir = path.join(cwd, out, 'server');
     const prismaFile = path.join(serverDir, 'prisma.ts');
     const schemaFile = path.resolve(cwd, schema);

@@ -11,6 +11,10 @@ export interface EmittedFile {
   owner: 'generator' | 'user';
 }
 
+/** What `generate` can write: each is one emitter. */
+export const TARGETS = ['server', 'client', 'graphql', 'ops'] as const;
+export type Target = (typeof TARGETS)[number];
+
 export interface EmitOptions {
   /** Module specifier generated server code imports the runtime from. */
   runtimeServer: string;
@@ -21,6 +25,8 @@ export interface EmitOptions {
    * the previous device schema that new migration steps are computed from.
    */
   previousClientSchema?: ClientSchemaSnapshot;
+  /** Which targets to write (default: all). An app project takes `['client']`, a server `['server', 'graphql', 'ops']`. */
+  targets?: readonly Target[];
 }
 
 export const defaultEmitOptions: EmitOptions = {

@@ -118,3 +118,28 @@ describe('trackhub-gen init', () => {
     expect(sqlite.adapterImport).toContain('@prisma/adapter-better-sqlite3');
   });
 });
+
+describe('targets', () => {
+  it('an app project (WatermelonDB, no NestJS) gets the client only; generate writes no server code there', async () => {
+    const dir = project({
+      'package.json': JSON.stringify({ name: 'app', type: 'module', dependencies: { '@nozbe/watermelondb': '0.28.0', 'react-native': '0.80.0' } }),
+      'tsconfig.json': '{}\n',
+    });
+    const init = await runCli(['init', '--schema', path.resolve('fixtures/trackhub/schema.prisma')], dir);
+    expect(init.code, init.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(dir, 'trackhub.config.json'), 'utf8')).targets).toEqual(['client']);
+    expect(init.stdout).not.toMatch(/server\/(prisma|sync\.module)\.ts/);
+    const gen = await runCli(['generate'], dir);
+    expect(gen.code, gen.stderr).toBe(0);
+    expect(gen.stdout).toMatch(/client\/generated\/index\.ts/);
+    expect(gen.stdout).not.toMatch(/ server\/| graphql\/| ops\//);
+    expect((await runCli(['check'], dir)).code).toBe(0);
+  });
+
+  it('an unknown target is a config error naming the valid ones', async () => {
+    const dir = project({ 'trackhub.config.json': JSON.stringify({ targets: ['client', 'android'] }) });
+    const run = await runCli(['check'], dir);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/"targets" must be a non-empty array of "server", "client", "graphql", "ops"/);
+  });
+});
