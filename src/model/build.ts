@@ -11,7 +11,7 @@ import { SchemaError, sortDiagnostics, type Diagnostic } from '../schema/diagnos
 import type { ModelPos } from '../schema/locate.js';
 import type { DmmfField, DmmfModel } from '../schema/prisma-wasm.js';
 import { readSchema, parseSchemaText, type ReadSchema } from '../schema/read.js';
-import { clientUniqueKey, hasClientUnique, hasPullIndex, pullIndexPrefix } from './conventions.js';
+import { clientUniqueKey, hasClientUnique, hasPullIndex, pullIndexPrefix, SELF_TENANT } from './conventions.js';
 import { camelCase, kebabCase, pluralize, snakeCase } from './naming.js';
 import type { EntityIR, EnumIR, FieldIR, FieldRole, ProjectIR, ScalarKind, SourceLocation, SyncAccess } from './types.js';
 
@@ -39,14 +39,25 @@ export function projectFromText(text: string, file = 'schema.prisma'): ProjectIR
 
 export function buildProject(schema: ReadSchema): ProjectIR {
   const diagnostics: Diagnostic[] = [];
-  const { file } = schema;
   const models = schema.datamodel.models;
   const synced = new Map<string, { model: DmmfModel; pos: ModelPos; tenant?: string; conflict?: EntityIR['conflict'] }>();
 
   for (const model of models) {
     const pos = schema.positions.models.get(model.name);
     if (!pos) continue;
+    const file = pos.file;
     const annotation = parseModelAnnotation(file, model.name, pos.docs, diagnostics);
+    if (pos.kind === 'view') {
+      // A view has no table to write to: an annotation on one would otherwise mean nothing.
+      if (annotation)
+        diagnostics.push({
+          location: { file, line: annotation.line.line, col: annotation.line.textCol },
+          rule: 'sync/view',
+          message: `view ${model.name} is annotated with @sync, but a view cannot be written to, so devices could never push to it`,
+          fix: `remove the @sync line from view ${model.name} and annotate the model(s) it reads from instead`,
+        });
+      continue;
+    }
     if (annotation) synced.set(model.name, { model, pos, tenant: annotation.tenant, conflict: annotation.conflict });
     else {
       // Field annotations on a model without @sync would silently do nothing.
@@ -99,7 +110,7 @@ export function buildProject(schema: ReadSchema): ProjectIR {
     .map((en) => ({ name: en.name, values: en.values.map((v) => v.name) }))
     .sort((a, b) => a.name.localeCompare(b.name));
 
-  return { schemaPath: file.split(path.sep).join('/'), provider: schema.provider, entities: ordered, enums };
+  return { schemaPath: schema.file.split(path.sep).join('/'), provider: schema.provider, entities: ordered, enums };
 }
 
 function topoSort(entities: EntityIR[], diagnostics: Diagnostic[]): EntityIR[] {
@@ -137,7 +148,7 @@ function buildEntity(
   synced: Map<string, unknown>,
   diagnostics: Diagnostic[],
 ): EntityIR | undefined {
-  const { file } = schema;
+  const file = pos.file;
   const before = diagnostics.length;
   const modelLoc: SourceLocation = { file, line: pos.line, col: pos.col };
   const at = (fieldName?: string, typeCol = false): SourceLocation => {
@@ -179,12 +190,17 @@ function buildEntity(
     err(at('isDeleted'), 'sync/is-deleted-unsupported', `${model.name} uses \`isDeleted Boolean\`; this version of trackhub-gen needs the \`deletedAt DateTime?\` tombstone`, 'replace isDeleted with `deletedAt DateTime?`');
   } else err(modelLoc, 'sync/missing-deleted-at', `model ${model.name} has no "deletedAt" field (the soft-delete tombstone)`, 'add `deletedAt DateTime?`');
 
-  if (tenant) {
+  let tenantKind: EntityIR['tenantKind'] = 'String';
+  if (tenant === SELF_TENANT) {
+    // A model that is its own tenant (a Team scoped to itself): its id is the tenant.
+    if (id && id.type !== 'String') err(at('id', true), 'sync/self-tenant-id', `${model.name} is its own tenant (tenant: "id"), so its id must be the tenant id of the token, a String`, 'declare it as `id String @id` (a String id, as the tenant ids in your tokens)');
+  } else if (tenant) {
     const t = byName.get(tenant);
     if (!t)
-      err(modelLoc, 'sync/missing-tenant', `model ${model.name} has no tenant field "${tenant}"`, tenantField === 'tenantId' ? 'add `tenantId String`, or name another field with @sync(tenant: "..."), or @sync(tenant: "none") for a global entity' : `add \`${tenant} String\` or fix the tenant option`);
-    else if (t.type !== 'String' || !t.isRequired || t.isList)
-      err(at(tenant, true), 'sync/tenant-shape', `tenant field ${model.name}.${tenant} must be a required \`String\``, `declare it as \`${tenant} String\``);
+      err(modelLoc, 'sync/missing-tenant', `model ${model.name} has no tenant field "${tenant}"`, tenantField === 'tenantId' ? `add \`tenantId String\` (or run \`trackhub-gen fix-schema ${model.name}\`), or name another field with @sync(tenant: "..."), or @sync(tenant: "none") for a global entity, or @sync(tenant: "id") for the tenant model itself` : `add \`${tenant} String\` (or run \`trackhub-gen fix-schema ${model.name}\`), or fix the tenant option`);
+    else if ((t.type !== 'String' && t.type !== 'Int') || t.isList || t.kind !== 'scalar')
+      err(at(tenant, true), 'sync/tenant-shape', `tenant field ${model.name}.${tenant} has type ${t.type}${t.isList ? '[]' : ''}; a tenant is a String or an Int`, `declare it as \`${tenant} String\` (or \`${tenant} Int\` when your tenant ids are integers)`);
+    else tenantKind = t.type === 'Int' ? 'Int' : 'String';
   }
   // Keys over a missing field would only repeat the error above.
   const keysCheckable = Boolean(clientId && updatedAt && (!tenant || byName.get(tenant)));
@@ -205,24 +221,54 @@ function buildEntity(
       `add \`@@index([${[...pullIndex, 'id'].join(', ')}])\` before the closing brace`,
     );
 
-  // --- every field -------------------------------------------------------
+  // --- relations -------------------------------------------------------
   const fkTargets = new Map<string, { entity: string; navigation: string }>();
+  const references = new Map<string, NonNullable<FieldIR['reference']>>();
+  /** Foreign keys of relations marked @sync.ignore: they stay on the server with the relation. */
+  const ignoredKeys = new Set<string>();
   for (const f of model.fields) {
     if (f.kind !== 'object') continue;
-    if (!synced.has(f.type)) {
-      err(at(f.name, true), 'sync/relation-to-unsynced', `${model.name}.${f.name} relates to ${f.type}, which is not a @sync model`, `annotate model ${f.type} with /// @sync, or remove the relation`);
-      continue;
-    }
+    const fpos = pos.fields.get(f.name);
+    const docs = fpos ? [...fpos.docsAbove, ...(fpos.doc ? [fpos.doc] : [])] : [];
     const from = f.relationFromFields ?? [];
-    if (from.length > 1) {
-      err(at(f.name, true), 'sync/composite-relation', `${model.name}.${f.name} uses a composite foreign key`, 'relate through the target\'s `id` with a single String field');
+    const annotation = parseFieldAnnotations(file, model.name, f.name, docs, diagnostics);
+    if (annotation) {
+      if (annotation.access === 'ignore') for (const k of from) ignoredKeys.add(k);
+      else
+        err({ file, line: annotation.doc.line, col: annotation.doc.textCol + annotation.offset }, 'sync/annotation-on-relation', `@sync.${annotation.access} on the relation field ${model.name}.${f.name} has no effect`, from.length ? `put it on the foreign key ${model.name}.${from[0]}, or use /// @sync.ignore on the relation to keep it server-only` : 'use /// @sync.ignore on the relation to keep it server-only, or remove the annotation');
       continue;
     }
-    if (from.length === 1) {
-      if ((f.relationToFields ?? [])[0] !== 'id')
-        err(at(f.name, true), 'sync/relation-not-to-id', `${model.name}.${f.name} must reference ${f.type}.id`, `use @relation(fields: [${from[0]}], references: [id])`);
-      fkTargets.set(from[0], { entity: f.type, navigation: f.name });
+    const target = schema.datamodel.models.find((m) => m.name === f.type);
+    const opposite = target?.fields.find((o) => o.relationName === f.relationName && o !== f && o.type === model.name);
+    if (f.isList && opposite?.isList) {
+      const join = [model.name, f.type].sort().join('');
+      err(at(f.name, true), 'sync/implicit-many-to-many', `${model.name}.${f.name} is an implicit many-to-many relation with ${f.type}; its hidden join table cannot be synced`, `make the join explicit: \`model ${join} { id String @id @default(uuid()) ... ${camelCase(model.name)}Id String, ${camelCase(f.type)}Id String, two relations }\` annotated with /// @sync, and list it here as \`${f.name} ${join}[]\`; or mark ${model.name}.${f.name} /// @sync.ignore to keep it server-only`);
+      continue;
     }
+    // The other side holds the key (a back-relation list, or the other side of a 1:1): nothing to sync here.
+    if (from.length === 0) continue;
+    if (from.length > 1) {
+      err(at(f.name, true), 'sync/composite-relation', `${model.name}.${f.name} uses a composite foreign key`, `relate through ${f.type}'s \`id\` with a single foreign key field, or mark ${model.name}.${f.name} /// @sync.ignore to keep it server-only`);
+      continue;
+    }
+    const key = from[0];
+    const references_ = (f.relationToFields ?? [])[0] ?? 'id';
+    // A relation to the tenant model is the tenant scope itself (set from the token).
+    if (key === tenant) continue;
+    if (!synced.has(f.type)) {
+      // A server-side value: no navigation on devices, checked on the server (in the caller's tenant when the target has one).
+      const scoped = Boolean(tenant && tenant !== SELF_TENANT && target?.fields.some((t) => t.name === tenant && t.kind === 'scalar'));
+      references.set(key, { model: f.type, delegate: prismaDelegate(f.type), key: references_, tenantField: scoped ? tenant : null });
+      continue;
+    }
+    if (references_ !== 'id')
+      err(
+        at(f.name, true),
+        'sync/relation-not-to-id',
+        `${model.name}.${f.name} references ${f.type}.${references_}; devices know ${f.type} records by their id`,
+        `relate through the id: add \`${f.name}Id String\` with \`@relation(fields: [${f.name}Id], references: [id])\` and fill it from ${f.type}.id (the ${references_} values in ${key} are not ids), or mark ${model.name}.${f.name} /// @sync.ignore`,
+      );
+    fkTargets.set(key, { entity: f.type, navigation: f.name });
   }
 
   const fields: FieldIR[] = [];
@@ -231,11 +277,14 @@ function buildEntity(
     const fpos = pos.fields.get(f.name);
     const docs = fpos ? [...fpos.docsAbove, ...(fpos.doc ? [fpos.doc] : [])] : [];
     const annotation = parseFieldAnnotations(file, model.name, f.name, docs, diagnostics);
-    const role = roleOf(f.name, tenant);
-    if (role !== 'data' && annotation) {
+    const serverStamped = f.isUpdatedAt || (isFunctionDefault(f.default, 'now') && f.type === 'DateTime');
+    let role = roleOf(f.name, tenant);
+    // @updatedAt / @default(now()) under any name (updatedOn, createdOn, lastEdited): the server stamps it, devices never write it.
+    if (role === 'data' && serverStamped && !annotation) role = 'createdAt';
+    if (role !== 'data' && role !== 'createdAt' && annotation) {
       err({ file, line: annotation.doc.line, col: annotation.doc.textCol + annotation.offset }, 'sync/annotation-on-convention-field', `${model.name}.${f.name} is a convention field; @sync.${annotation.access} does not apply to it`, 'remove the annotation');
     }
-    const access: SyncAccess = role === 'data' ? annotation?.access ?? 'synced' : 'synced';
+    const access: SyncAccess = role === 'data' ? annotation?.access ?? (ignoredKeys.has(f.name) ? 'ignore' : 'synced') : 'synced';
     const kind = kindOf(f);
     if (!kind) {
       if (access !== 'ignore')
@@ -250,11 +299,12 @@ function buildEntity(
     if (access === 'media' && kind !== 'String')
       err(at(f.name, true), 'sync/media-type', `${model.name}.${f.name} is @sync.media but has type ${f.type}`, 'declare media fields as `String?` (they hold the uploaded file\'s URL)');
     if (access === 'ignore' && f.isRequired && !f.hasDefaultValue && !f.isUpdatedAt)
-      err(at(f.name, true), 'sync/ignored-required', `${model.name}.${f.name} is @sync.ignore but required with no default, so a device could never create a ${model.name}`, 'make it optional (`?`) or give it a @default');
+      err(at(f.name, true), 'sync/ignored-required', `${model.name}.${f.name} is ${annotation ? '@sync.ignore' : 'the foreign key of a @sync.ignore relation'} but required with no default, so a device could never create a ${model.name}`, 'make it optional (`?`) or give it a @default');
     const column = snakeCase(f.name);
     if (role === 'data' && access !== 'ignore' && RESERVED_COLUMNS.includes(column))
       err(at(f.name), 'sync/reserved-name', `${model.name}.${f.name} maps to the device column "${column}", which the sync runtime owns`, 'rename the field');
-    const relation = fkTargets.get(f.name);
+    const relation = access === 'ignore' ? undefined : fkTargets.get(f.name);
+    const reference = access === 'ignore' ? undefined : references.get(f.name);
     const literal = typeof f.default === 'string' || typeof f.default === 'number' || typeof f.default === 'boolean' ? f.default : undefined;
     fields.push({
       name: f.name,
@@ -267,6 +317,7 @@ function buildEntity(
       role,
       access,
       ...(relation ? { relation } : {}),
+      ...(reference ? { reference } : {}),
       location: fpos ? { file, line: fpos.line, col: fpos.col } : modelLoc,
     });
   }
@@ -283,6 +334,7 @@ function buildEntity(
     table: pluralize(snakeCase(model.name)),
     plural: pluralize(camel),
     tenantField: tenant,
+    tenantKind,
     conflict,
     fields,
     dataFields,
@@ -291,6 +343,15 @@ function buildEntity(
     location: modelLoc,
     ...(description ? { description } : {}),
   };
+}
+
+function isFunctionDefault(value: unknown, name: string): boolean {
+  return typeof value === 'object' && value !== null && (value as { name?: unknown }).name === name;
+}
+
+/** The Prisma client's delegate of a model: its name with a lower-case first letter (`APIKey` -> `aPIKey`). */
+export function prismaDelegate(model: string): string {
+  return model[0].toLowerCase() + model.slice(1);
 }
 
 function roleOf(name: string, tenant: string | null): FieldRole {

@@ -18,6 +18,7 @@ export type FieldRole =
   | 'updatedAt'
   | 'deletedAt'
   | 'tenant'
+  /** A server-stamped timestamp: `createdAt`, or any `@updatedAt` / `@default(now())` DateTime. */
   | 'createdAt'
   | 'data';
 
@@ -57,6 +58,22 @@ export interface FieldIR {
     /** The Prisma relation (navigation) field on this model, e.g. `space`. */
     navigation: string;
   };
+  /**
+   * Set when this scalar is the foreign key of a relation to a model WITHOUT @sync
+   * (a user, a team): it travels as a plain value, devices have no navigation for it,
+   * and the server checks that the record exists (in the caller's tenant when the
+   * target has the tenant field).
+   */
+  reference?: {
+    /** Target model name, e.g. `User`. */
+    model: string;
+    /** Its Prisma client delegate, e.g. `user`. */
+    delegate: string;
+    /** The referenced field (`id`, or a unique such as `slug`). */
+    key: string;
+    /** The target's tenant field when it has the entity's one, else null. */
+    tenantField: string | null;
+  };
   location: SourceLocation;
 }
 
@@ -76,8 +93,10 @@ export interface EntityIR {
   table: string;
   /** GraphQL plural for list queries, camelCase, e.g. `checklistItems`. */
   plural: string;
-  /** The tenant scope field, or null for `tenant: "none"` (a global entity). */
+  /** The tenant scope field, or null for `tenant: "none"` (a global entity); `id` for a model that is its own tenant. */
   tenantField: string | null;
+  /** Type of the tenant field: the token's tenant id is converted to it (`Int` tenants). */
+  tenantKind: 'String' | 'Int';
   conflict: ConflictStrategy;
   /** Every scalar field of the model, in schema order (convention fields included). */
   fields: FieldIR[];

@@ -14,6 +14,7 @@ export interface DescriptorView {
   delegate: string;
   table: string;
   tenantField: string | null;
+  tenantKind?: 'Int';
   conflict: EntityIR['conflict'];
   tombstone: EntityIR['tombstone'];
   tombstoneField: string;
@@ -25,7 +26,8 @@ export interface DescriptorView {
     optional: boolean;
     hasDefault: boolean;
     access: FieldIR['access'];
-    relation?: { entity: string; delegate: string; tenantField: string | null };
+    relation?: { entity: string; delegate: string; tenantField: string | null; tenantKind?: 'Int' };
+    reference?: { model: string; delegate: string; key: string; tenantField: string | null; tenantKind?: 'Int' };
   }>;
 }
 
@@ -38,6 +40,7 @@ export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorVi
     delegate: entity.camel,
     table: entity.table,
     tenantField: entity.tenantField,
+    ...(entity.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}),
     conflict: entity.conflict,
     tombstone: entity.tombstone,
     tombstoneField,
@@ -54,7 +57,10 @@ export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorVi
           optional: f.optional,
           hasDefault: f.hasDefault,
           access: f.access,
-          ...(target ? { relation: { entity: target.name, delegate: target.camel, tenantField: target.tenantField } } : {}),
+          ...(target
+            ? { relation: { entity: target.name, delegate: target.camel, tenantField: target.tenantField, ...(target.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}) } }
+            : {}),
+          ...(f.reference ? { reference: { ...f.reference, ...(f.reference.tenantField && entity.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}) } } : {}),
         };
       }),
   };
@@ -82,6 +88,7 @@ function descriptorLiteral(d: DescriptorView) {
     delegate: lit(d.delegate),
     table: lit(d.table),
     tenantField: lit(d.tenantField),
+    ...(d.tenantKind ? { tenantKind: lit(d.tenantKind) } : {}),
     conflict: lit(d.conflict),
     tombstone: lit(d.tombstone),
     tombstoneField: lit(d.tombstoneField),

@@ -8,9 +8,17 @@ import { batchLookupsOf } from './batch.js';
 import { ItemError, SyncErrorCode } from './errors.js';
 import { delegateOf, type Row } from './prisma.js';
 
+/** The caller's tenant as the tenant field stores it (an `Int` tenant field gets a number). */
+export function tenantValue(d: { tenantKind?: 'String' | 'Int' }, principal: Principal): string | number {
+  if (d.tenantKind !== 'Int') return principal.tenantId;
+  const n = Number(principal.tenantId);
+  // A token whose tenant is not an integer matches no row of an Int-tenant table.
+  return Number.isSafeInteger(n) && /^-?\d+$/.test(principal.tenantId) ? n : Number.MIN_SAFE_INTEGER;
+}
+
 /** `where` scoping a query to the caller's tenant (nothing for a global entity). */
-export function tenantScope(d: { tenantField: string | null }, principal: Principal): Row {
-  return d.tenantField ? { [d.tenantField]: principal.tenantId } : {};
+export function tenantScope(d: { tenantField: string | null; tenantKind?: 'String' | 'Int' }, principal: Principal): Row {
+  return d.tenantField ? { [d.tenantField]: tenantValue(d, principal) } : {};
 }
 
 /** `where` selecting live (not soft-deleted) records. */
@@ -52,6 +60,12 @@ export async function resolveRelations(client: unknown, d: EntityDescriptor, pri
   for (const field of d.fields) {
     const relation = field.relation;
     const value = data[field.name];
+    if (field.reference && value !== null && value !== undefined) {
+      const ref = field.reference;
+      const found = await delegateOf(client, ref.delegate).findFirst({ where: { ...tenantScope(ref, principal), [ref.key]: value }, select: { [ref.key]: true } });
+      if (!found) throw new ItemError(SyncErrorCode.VALIDATION_FAILED, `${field.name}: no ${ref.model} with ${ref.key} ${JSON.stringify(value)}${ref.tenantField ? ' in your tenant' : ''}`);
+      continue;
+    }
     if (!relation || typeof value !== 'string') continue;
     const known = batch?.relationTarget(relation.delegate, principal, value);
     if (known !== undefined) {

@@ -45,6 +45,7 @@ const folder: EntityIR = {
   table: 'folders',
   plural: 'folders',
   tenantField: 'tenantId',
+  tenantKind: 'String',
   conflict: 'manual',
   fields: [...conventions('tenantId'), ...folderData],
   dataFields: folderData.filter((x) => x.role === 'data'),
@@ -69,6 +70,7 @@ const entity: EntityIR = {
   table: 'entities',
   plural: 'entities',
   tenantField: null,
+  tenantKind: 'String',
   conflict: 'timestamp',
   fields: [
     ...conventions(null),
