@@ -78,6 +78,23 @@ export function buildProject(schema: ReadSchema): ProjectIR {
     }
   }
 
+  // The tenant model (the target of a tenant field's relation) as a global entity would send every tenant to every tenant.
+  const globalTenantModels = new Set<string>();
+  for (const { model, tenant } of synced.values()) {
+    const t = tenant ?? 'tenantId';
+    const toTenant = model.fields.find((f) => f.kind === 'object' && f.relationFromFields?.length === 1 && f.relationFromFields[0] === t);
+    const target = toTenant ? synced.get(toTenant.type) : undefined;
+    if (!target || target.tenant !== 'none' || !toTenant || globalTenantModels.has(toTenant.type)) continue;
+    globalTenantModels.add(toTenant.type);
+    const line = parseModelAnnotation(target.pos.file, target.model.name, target.pos.docs, [])!.line;
+    diagnostics.push({
+      location: { file: target.pos.file, line: line.line, col: line.textCol },
+      rule: 'sync/tenant-model-global',
+      message: `${target.model.name} is the tenant of ${model.name} (${model.name}.${t}), so tenant: "none" would send every ${target.model.name} to every tenant`,
+      fix: `use @sync(tenant: "id"): ${target.model.name} is its own tenant, so each tenant receives only its own row`,
+    });
+  }
+
   const entities: EntityIR[] = [];
   for (const { model, pos, tenant, conflict } of synced.values()) {
     const entity = buildEntity(schema, model, pos, tenant ?? 'tenantId', conflict ?? 'timestamp', synced, diagnostics);
@@ -162,23 +179,30 @@ function buildEntity(
 
   // --- convention fields -------------------------------------------------
   const id = byName.get('id');
-  if (!id) err(modelLoc, 'sync/missing-id', `model ${model.name} has no "id" field`, 'add `id String @id @default(uuid())`');
-  else if (id.type !== 'String' || !id.isId || !id.hasDefaultValue)
-    err(at('id', true), 'sync/id-shape', `${model.name}.id must be \`String @id @default(uuid())\``, 'declare it as `id String @id @default(uuid())`');
+  if (!id) err(modelLoc, 'sync/missing-id', `model ${model.name} has no "id" field`, `add \`id String @id @default(uuid())\` (or run \`trackhub-gen fix-schema ${model.name}\`)`);
+  else if (id.type === 'Int' && id.isId)
+    err(at('id', true), 'sync/int-id', `${model.name}.id is an Int id; this version of trackhub-gen syncs String ids only`, `give ${model.name} a String id and keep the Int key as a unique: \`id String @id @default(cuid())\` and \`legacyId Int @unique\` (on PostgreSQL it may keep \`@default(autoincrement())\`), or leave ${model.name} without @sync`);
+  else if (id.type !== 'String' || !id.isId)
+    err(at('id', true), 'sync/id-shape', `${model.name}.id must be the String @id (\`@default(uuid())\`, \`@default(cuid())\` or no default)`, 'declare it as `id String @id @default(uuid())`');
   if (model.primaryKey)
     err(modelLoc, 'sync/composite-id', `model ${model.name} has a composite @@id; sync needs one String id`, 'replace @@id with `id String @id @default(uuid())` and a @@unique over the old key');
   const clientId = byName.get('clientId');
-  if (!clientId) err(modelLoc, 'sync/missing-client-id', `model ${model.name} has no "clientId" field`, 'add `clientId String?` (the UUID v7 minted on the device)');
+  if (!clientId) err(modelLoc, 'sync/missing-client-id', `model ${model.name} has no "clientId" field`, `add \`clientId String?\` (the UUID v7 minted on the device), or run \`trackhub-gen fix-schema ${model.name}\``);
   else if (clientId.type !== 'String' || clientId.isList)
     err(at('clientId', true), 'sync/client-id-shape', `${model.name}.clientId must be \`String?\``, 'declare it as `clientId String?`');
   const version = byName.get('version');
-  if (!version) err(modelLoc, 'sync/missing-version', `model ${model.name} has no "version" field`, 'add `version Int @default(1)`');
+  if (!version) err(modelLoc, 'sync/missing-version', `model ${model.name} has no "version" field`, `add \`version Int @default(1)\`, or run \`trackhub-gen fix-schema ${model.name}\``);
   else if (version.type !== 'Int' || !version.isRequired || version.default !== 1)
     err(at('version', true), 'sync/version-shape', `${model.name}.version must be \`Int @default(1)\``, 'declare it as `version Int @default(1)`');
   const updatedAt = byName.get('updatedAt');
-  if (!updatedAt) err(modelLoc, 'sync/missing-updated-at', `model ${model.name} has no "updatedAt" field`, 'add `updatedAt DateTime @updatedAt`');
+  if (!updatedAt) err(modelLoc, 'sync/missing-updated-at', `model ${model.name} has no "updatedAt" field`, `add \`updatedAt DateTime @default(now()) @updatedAt\` (the default fills existing rows), or run \`trackhub-gen fix-schema ${model.name}\``);
   else if (updatedAt.type !== 'DateTime' || !updatedAt.isUpdatedAt || !updatedAt.isRequired)
-    err(at('updatedAt', true), 'sync/updated-at-shape', `${model.name}.updatedAt must be \`DateTime @updatedAt\``, 'declare it as `updatedAt DateTime @updatedAt`');
+    err(
+      at('updatedAt', true),
+      'sync/updated-at-shape',
+      `${model.name}.updatedAt must be a required \`DateTime @updatedAt\`${updatedAt.type === 'DateTime' && !updatedAt.isRequired ? ': rows where it is null would never be pulled' : ''}`,
+      'declare it as `updatedAt DateTime @default(now()) @updatedAt` (the default fills existing rows)',
+    );
   const deletedAt = byName.get('deletedAt');
   const isDeleted = byName.get('isDeleted');
   let tombstone: EntityIR['tombstone'] = 'deletedAt';
@@ -188,7 +212,7 @@ function buildEntity(
   } else if (isDeleted && isDeleted.type === 'Boolean') {
     tombstone = 'isDeleted';
     err(at('isDeleted'), 'sync/is-deleted-unsupported', `${model.name} uses \`isDeleted Boolean\`; this version of trackhub-gen needs the \`deletedAt DateTime?\` tombstone`, 'replace isDeleted with `deletedAt DateTime?`');
-  } else err(modelLoc, 'sync/missing-deleted-at', `model ${model.name} has no "deletedAt" field (the soft-delete tombstone)`, 'add `deletedAt DateTime?`');
+  } else err(modelLoc, 'sync/missing-deleted-at', `model ${model.name} has no "deletedAt" field (the soft-delete tombstone)`, `add \`deletedAt DateTime?\`, or run \`trackhub-gen fix-schema ${model.name}\``);
 
   let tenantKind: EntityIR['tenantKind'] = 'String';
   if (tenant === SELF_TENANT) {
@@ -210,7 +234,7 @@ function buildEntity(
       { file, line: pos.endLine, col: 1 },
       'sync/missing-client-unique',
       `model ${model.name} needs a unique (${uniqueKey.join(', ')}) so that a retried push never duplicates`,
-      `add \`@@unique([${uniqueKey.join(', ')}])\` before the closing brace`,
+      `add \`@@unique([${uniqueKey.join(', ')}])\` before the closing brace, or run \`trackhub-gen fix-schema ${model.name}\``,
     );
   const pullIndex = pullIndexPrefix(tenant);
   if (keysCheckable && !hasPullIndex(schema.datamodel, model, tenant))
@@ -218,7 +242,7 @@ function buildEntity(
       { file, line: pos.endLine, col: 1 },
       'sync/missing-pull-index',
       `model ${model.name} needs an index serving the pull order (${[...pullIndex, 'id'].join(', ')})`,
-      `add \`@@index([${[...pullIndex, 'id'].join(', ')}])\` before the closing brace`,
+      `add \`@@index([${[...pullIndex, 'id'].join(', ')}])\` before the closing brace, or run \`trackhub-gen fix-schema ${model.name}\``,
     );
 
   // --- relations -------------------------------------------------------
@@ -335,6 +359,7 @@ function buildEntity(
     plural: pluralize(camel),
     tenantField: tenant,
     tenantKind,
+    serverMintsId: Boolean(id && !id.hasDefaultValue),
     conflict,
     fields,
     dataFields,

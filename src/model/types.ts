@@ -95,6 +95,8 @@ export interface EntityIR {
   plural: string;
   /** The tenant scope field, or null for `tenant: "none"` (a global entity); `id` for a model that is its own tenant. */
   tenantField: string | null;
+  /** The String id has no Prisma default: the server mints a UUID for each create. */
+  serverMintsId: boolean;
   /** Type of the tenant field: the token's tenant id is converted to it (`Int` tenants). */
   tenantKind: 'String' | 'Int';
   conflict: ConflictStrategy;

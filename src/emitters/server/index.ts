@@ -15,6 +15,7 @@ export interface DescriptorView {
   table: string;
   tenantField: string | null;
   tenantKind?: 'Int';
+  mintId?: true;
   conflict: EntityIR['conflict'];
   tombstone: EntityIR['tombstone'];
   tombstoneField: string;
@@ -41,6 +42,7 @@ export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorVi
     table: entity.table,
     tenantField: entity.tenantField,
     ...(entity.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}),
+    ...(entity.serverMintsId ? { mintId: true as const } : {}),
     conflict: entity.conflict,
     tombstone: entity.tombstone,
     tombstoneField,
@@ -89,6 +91,7 @@ function descriptorLiteral(d: DescriptorView) {
     table: lit(d.table),
     tenantField: lit(d.tenantField),
     ...(d.tenantKind ? { tenantKind: lit(d.tenantKind) } : {}),
+    ...(d.mintId ? { mintId: 'true' } : {}),
     conflict: lit(d.conflict),
     tombstone: lit(d.tombstone),
     tombstoneField: lit(d.tombstoneField),

@@ -69,6 +69,8 @@ export interface EntityDescriptor {
   /** `Int` when the tenant field is an Int: the token's tenant id is converted (default String). */
   tenantKind?: 'String' | 'Int';
   conflict: ConflictStrategy;
+  /** The id has no database default (`id String @id`): the server mints a UUID on create. */
+  mintId?: boolean;
   /** `deletedAt DateTime?` (default) or an `isDeleted Boolean` marker. */
   tombstone: 'deletedAt' | 'isDeleted';
   /** Name of the tombstone field (`deletedAt` or `isDeleted`). */

@@ -2,6 +2,8 @@
  * Tenant-scoped record access shared by the sync service and the online CRUD
  * services. Every function takes the client or the transaction client to use.
  */
+import { randomUUID } from 'node:crypto';
+
 import type { Principal } from './auth.js';
 import type { EntityDescriptor } from './descriptor.js';
 import { batchLookupsOf } from './batch.js';
@@ -101,7 +103,7 @@ export async function insertRecord(
   clientId: string | null,
   data: Row,
 ): Promise<Row> {
-  const values = { ...data, ...tenantScope(d, principal), clientId, version: 1, updatedAt: stamp };
+  const values = { ...(d.mintId ? { id: randomUUID() } : {}), ...data, ...tenantScope(d, principal), clientId, version: 1, updatedAt: stamp };
   const batch = batchLookupsOf(client);
   // Batched push: the insert is written with the next ones in one query (see batch.ts).
   if (batch && typeof clientId === 'string' && batch.canDefer(client, d)) return batch.defer(d, values);

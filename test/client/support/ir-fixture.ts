@@ -46,6 +46,7 @@ const folder: EntityIR = {
   plural: 'folders',
   tenantField: 'tenantId',
   tenantKind: 'String',
+  serverMintsId: false,
   conflict: 'manual',
   fields: [...conventions('tenantId'), ...folderData],
   dataFields: folderData.filter((x) => x.role === 'data'),
@@ -71,6 +72,7 @@ const entity: EntityIR = {
   plural: 'entities',
   tenantField: null,
   tenantKind: 'String',
+  serverMintsId: false,
   conflict: 'timestamp',
   fields: [
     ...conventions(null),
