@@ -265,8 +265,15 @@ function buildEntity(
     const target = schema.datamodel.models.find((m) => m.name === f.type);
     const opposite = target?.fields.find((o) => o.relationName === f.relationName && o !== f && o.type === model.name);
     if (f.isList && opposite?.isList) {
-      const join = [model.name, f.type].sort().join('');
-      err(at(f.name, true), 'sync/implicit-many-to-many', `${model.name}.${f.name} is an implicit many-to-many relation with ${f.type}; its hidden join table cannot be synced`, `make the join explicit: \`model ${join} { id String @id @default(uuid()) ... ${camelCase(model.name)}Id String, ${camelCase(f.type)}Id String, two relations }\` annotated with /// @sync, and list it here as \`${f.name} ${join}[]\`; or mark ${model.name}.${f.name} /// @sync.ignore to keep it server-only`);
+      const [first, second] = [model.name, f.type].sort();
+      const join = first + second;
+      const side = (m: string) => `${camelCase(m)}Id String  ${camelCase(m)} ${m} @relation(fields: [${camelCase(m)}Id], references: [id])`;
+      err(
+        at(f.name, true),
+        'sync/implicit-many-to-many',
+        `${model.name}.${f.name} is an implicit many-to-many relation with ${f.type}; its hidden join table cannot be synced`,
+        `make the join an explicit model annotated with /// @sync: \`model ${join} { ${side(first)}  ${side(second)} }\` (\`trackhub-gen fix-schema ${join}\` then adds the convention fields), and list it here as \`${f.name} ${join}[]\` and on ${f.type} as \`${opposite.name} ${join}[]\`; or mark ${model.name}.${f.name} /// @sync.ignore to keep it server-only`,
+      );
       continue;
     }
     // The other side holds the key (a back-relation list, or the other side of a 1:1): nothing to sync here.
@@ -402,7 +409,7 @@ function kindOf(f: DmmfField): ScalarKind | undefined {
 function unsupportedFix(f: DmmfField): string {
   switch (f.type) {
     case 'Decimal':
-      return 'store money as Int minor units (cents) or as a String, or mark the field /// @sync.ignore';
+      return 'use Float where binary floating point is precise enough (coordinates, measurements), Int minor units or a String for exact amounts (money), or mark the field /// @sync.ignore';
     case 'BigInt':
       return 'use Int if values fit in 53 bits, or String, or mark the field /// @sync.ignore';
     case 'Bytes':
