@@ -12,7 +12,7 @@ import type { ModelPos } from '../schema/locate.js';
 import type { DmmfField, DmmfModel } from '../schema/prisma-wasm.js';
 import { readSchema, parseSchemaText, type ReadSchema } from '../schema/read.js';
 import { clientUniqueKey, hasClientUnique, hasPullIndex, pullIndexPrefix, SELF_TENANT } from './conventions.js';
-import { camelCase, kebabCase, pluralize, snakeCase } from './naming.js';
+import { camelCase, kebabCase, pluralize, prismaDelegate, snakeCase, typeNameOf } from './naming.js';
 import type { EntityIR, EnumIR, FieldIR, FieldRole, ProjectIR, ScalarKind, SourceLocation, SyncAccess } from './types.js';
 
 /** Device column names WatermelonDB and the sync runtime own on every entity table. */
@@ -331,6 +331,8 @@ function buildEntity(
       err(at(f.name, true), 'sync/media-type', `${model.name}.${f.name} is @sync.media but has type ${f.type}`, 'declare media fields as `String?` (they hold the uploaded file\'s URL)');
     if (access === 'ignore' && f.isRequired && !f.hasDefaultValue && !f.isUpdatedAt)
       err(at(f.name, true), 'sync/ignored-required', `${model.name}.${f.name} is ${annotation ? '@sync.ignore' : 'the foreign key of a @sync.ignore relation'} but required with no default, so a device could never create a ${model.name}`, 'make it optional (`?`) or give it a @default');
+    if (f.name === 'constructor' && access !== 'ignore')
+      err(at(f.name), 'sync/field-name', `${model.name}.constructor cannot be a property of a generated class (JavaScript reserves it)`, `rename the field and keep its column: \`${f.name}Value ${f.type}${f.isRequired ? '' : '?'} @map("${f.dbName ?? f.name}")\`, or mark it /// @sync.ignore`);
     const column = snakeCase(f.name);
     if (role === 'data' && access !== 'ignore' && RESERVED_COLUMNS.includes(column))
       err(at(f.name), 'sync/reserved-name', `${model.name}.${f.name} maps to the device column "${column}", which the sync runtime owns`, 'rename the field');
@@ -360,6 +362,7 @@ function buildEntity(
   const description = descriptionOf(pos.docs);
   return {
     name: model.name,
+    typeName: typeNameOf(model.name),
     camel,
     kebab: kebabCase(model.name),
     table: pluralize(snakeCase(model.name)),
@@ -379,11 +382,6 @@ function buildEntity(
 
 function isFunctionDefault(value: unknown, name: string): boolean {
   return typeof value === 'object' && value !== null && (value as { name?: unknown }).name === name;
-}
-
-/** The Prisma client's delegate of a model: its name with a lower-case first letter (`APIKey` -> `aPIKey`). */
-export function prismaDelegate(model: string): string {
-  return model[0].toLowerCase() + model.slice(1);
 }
 
 function roleOf(name: string, tenant: string | null): FieldRole {

@@ -85,6 +85,11 @@ export interface EnumIR {
 export interface EntityIR {
   /** Prisma model name, PascalCase, e.g. `ChecklistItem`. */
   name: string;
+  /**
+   * Class and GraphQL type name in generated code: the model name, or `<Name>Item`
+   * when the name is one generated code already uses (`Field`, `Query`, `Model`, ...).
+   */
+  typeName: string;
   /** camelCase, e.g. `checklistItem`; also the Prisma client delegate name. */
   camel: string;
   /** kebab-case, e.g. `checklist-item`; used for file names. */

@@ -4,6 +4,7 @@
  * plus the sync registry, enums, the root TrackhubModule and user-owned
  * scaffolding (token verifier, AppModule, main).
  */
+import { prismaDelegate } from '../../model/naming.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
 import { renderTemplate } from '../render.js';
 import type { EmitOptions, EmittedFile, Emitter } from '../types.js';
@@ -38,7 +39,7 @@ export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorVi
     entity.fields.find((f) => f.role === 'deletedAt')?.name ?? (entity.tombstone === 'isDeleted' ? 'isDeleted' : 'deletedAt');
   return {
     name: entity.name,
-    delegate: entity.camel,
+    delegate: prismaDelegate(entity.name),
     table: entity.table,
     tenantField: entity.tenantField,
     ...(entity.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}),
@@ -60,7 +61,7 @@ export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorVi
           hasDefault: f.hasDefault,
           access: f.access,
           ...(target
-            ? { relation: { entity: target.name, delegate: target.camel, tenantField: target.tenantField, ...(target.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}) } }
+            ? { relation: { entity: target.name, delegate: prismaDelegate(target.name), tenantField: target.tenantField, ...(target.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}) } }
             : {}),
           ...(f.reference ? { reference: { ...f.reference, ...(f.reference.tenantField && entity.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}) } } : {}),
         };
@@ -184,6 +185,7 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
     const view = {
       runtime,
       name: entity.name,
+      typeName: entity.typeName,
       camel: entity.camel,
       kebab: entity.kebab,
       plural: entity.plural,
@@ -213,6 +215,7 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
 
   const entities = project.entities.map((e) => ({
     name: e.name,
+    typeName: e.typeName,
     camel: e.camel,
     kebab: e.kebab,
     descriptorImport: js(`../${e.kebab}/${e.kebab}.descriptor`),

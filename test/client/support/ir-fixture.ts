@@ -40,6 +40,7 @@ const folderData: FieldIR[] = [
 
 const folder: EntityIR = {
   name: 'Folder',
+  typeName: 'Folder',
   camel: 'folder',
   kebab: 'folder',
   table: 'folders',
@@ -66,6 +67,7 @@ const entityData: FieldIR[] = [
 /** Named `Entity` so its plural `entities` clashes with TrackhubClient#entities. */
 const entity: EntityIR = {
   name: 'Entity',
+  typeName: 'Entity',
   camel: 'entity',
   kebab: 'entity',
   table: 'entities',
