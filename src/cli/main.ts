@@ -9,7 +9,7 @@ import { ConfigError, loadConfig, type TrackhubConfig } from '../config.js';
 import { emitOptionsFor, planProject } from '../generate.js';
 import { ClientMigrationError } from '../emitters/client/schema-snapshot.js';
 import { buildProject, loadProject } from '../model/build.js';
-import { SchemaError, formatDiagnostic } from '../schema/diagnostics.js';
+import { SchemaError, formatDiagnostic, formatWarning, type Diagnostic } from '../schema/diagnostics.js';
 import { applyChanges, comparePlan, drifted, OutputWriteError, recoverInterrupted, unifiedDiff, type FileChange } from '../plan/apply.js';
 import { parseSchemaFiles, readSchema } from '../schema/read.js';
 import { formatInspection, inspectDevice, InspectError } from './inspect.js';
@@ -67,10 +67,16 @@ function printPlan(changes: FileChange[], io: Io, dryRun: boolean): void {
   );
 }
 
+/** Schema warnings (generation goes on): on stderr, after the errors' format. */
+function printWarnings(project: { warnings?: Diagnostic[] }, io: Io): void {
+  for (const w of project.warnings ?? []) io.err(formatWarning(w));
+}
+
 async function runGenerate(opts: CommonOptions, io: Io, entityName?: string): Promise<number> {
   const config = await resolveConfig(opts, io);
   const schemaPath = path.resolve(io.cwd, config.schema);
   const project = await loadProject(schemaPath);
+  printWarnings(project, io);
   const outDir = path.resolve(io.cwd, config.out);
   let plan = await planProject(project, await emitOptionsFor(outDir, config));
   if (entityName) {

@@ -127,7 +127,31 @@ export function buildProject(schema: ReadSchema): ProjectIR {
     .map((en) => ({ name: en.name, values: en.values.map((v) => v.name) }))
     .sort((a, b) => a.name.localeCompare(b.name));
 
-  return { schemaPath: schema.file.split(path.sep).join('/'), provider: schema.provider, entities: ordered, enums };
+  const warnings = sortDiagnostics(ordered.flatMap((e) => uniqueWarnings(e, synced.get(e.name)!.pos, synced.get(e.name)!.model)));
+  return { schemaPath: schema.file.split(path.sep).join('/'), provider: schema.provider, entities: ordered, enums, ...(warnings.length ? { warnings } : {}) };
+}
+
+/**
+ * The rule for a model's own unique keys on a soft-deleted entity: tombstones stay
+ * in the table and keep their values, so a new record cannot take the values of a
+ * deleted one (the push gets UNIQUE_VIOLATION). Said at generate time.
+ */
+function uniqueWarnings(e: EntityIR, pos: ModelPos, model: DmmfModel): Diagnostic[] {
+  const column = (name: string) => model.fields.find((f) => f.name === name)?.dbName ?? name;
+  return e.uniques.map((key) => {
+    const block = pos.blockAttributes.find((b) => b.text.startsWith('@@unique') && key.every((k) => new RegExp(`\\b${k}\\b`).test(b.text)));
+    const field = key.length === 1 ? pos.fields.get(key[0]) : undefined;
+    const at = block ?? field ?? pos;
+    const cols = key.map((k) => `"${column(k)}"`).join(', ');
+    const table = model.dbName ?? e.name;
+    const tomb = column(e.fields.find((f) => f.role === 'deletedAt')?.name ?? 'deletedAt');
+    return {
+      location: { file: pos.file, line: at.line, col: at.col },
+      rule: 'sync/unique-keeps-deleted',
+      message: `unique (${key.join(', ')}) of ${e.name} also holds for soft-deleted records: a deleted ${e.name} keeps its values, so a new one cannot reuse them (the push gets UNIQUE_VIOLATION)`,
+      fix: `if values must be reusable after a delete, replace the unique with a partial index in your migration: CREATE UNIQUE INDEX ON "${table}" (${cols}) WHERE "${tomb}" IS NULL`,
+    };
+  });
 }
 
 function topoSort(entities: EntityIR[], diagnostics: Diagnostic[]): EntityIR[] {
@@ -338,6 +362,8 @@ function buildEntity(
       err(at(f.name), 'sync/reserved-name', `${model.name}.${f.name} maps to the device column "${column}", which the sync runtime owns`, 'rename the field');
     const relation = access === 'ignore' ? undefined : fkTargets.get(f.name);
     const reference = access === 'ignore' ? undefined : references.get(f.name);
+    const native = f.nativeType ?? null;
+    const maxLength = native && ['VarChar', 'Char'].includes(native[0]) && native[1][0] ? Number(native[1][0]) : undefined;
     const literal = typeof f.default === 'string' || typeof f.default === 'number' || typeof f.default === 'boolean' ? f.default : undefined;
     fields.push({
       name: f.name,
@@ -351,6 +377,8 @@ function buildEntity(
       access,
       ...(relation ? { relation } : {}),
       ...(reference ? { reference } : {}),
+      ...(maxLength !== undefined && Number.isSafeInteger(maxLength) ? { maxLength } : {}),
+      ...(native?.[0] === 'Uuid' ? { format: 'uuid' as const } : {}),
       location: fpos ? { file, line: fpos.line, col: fpos.col } : modelLoc,
     });
   }
@@ -373,6 +401,9 @@ function buildEntity(
     conflict,
     fields,
     dataFields,
+    uniques: model.uniqueFields
+      .concat(model.fields.filter((f) => f.isUnique).map((f) => [f.name]))
+      .filter((u) => !u.includes('clientId') && !(u.length === 1 && u[0] === 'id')),
     parents,
     tombstone,
     location: modelLoc,

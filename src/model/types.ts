@@ -47,6 +47,9 @@ export interface FieldIR {
   optional: boolean;
   /** Prisma has a default for it (so a create may omit it). */
   hasDefault: boolean;
+  /** From the column's native type: `@db.VarChar(n)` / `@db.Char(n)` length, `@db.Uuid` format. Checked before writing. */
+  maxLength?: number;
+  format?: 'uuid';
   /** Literal default (string, number, boolean) when Prisma's default is a literal. */
   defaultValue?: string | number | boolean;
   role: FieldRole;
@@ -113,6 +116,8 @@ export interface EntityIR {
    * role `data` with access synced | readonly | media, in schema order.
    */
   dataFields: FieldIR[];
+  /** The model's own @@unique / @unique keys besides the convention ones (field names), in schema order. */
+  uniques: string[][];
   /** Names of @sync entities this one references (its parents), sorted. */
   parents: string[];
   /** Whether the deletion marker is `deletedAt DateTime?` (default) or `isDeleted Boolean`. */
@@ -131,4 +136,6 @@ export interface ProjectIR {
   entities: EntityIR[];
   /** Enums used by @sync entities, sorted by name. */
   enums: EnumIR[];
+  /** Things that generate but deserve a look (printed as warnings), e.g. a @@unique that soft-deleted records keep holding. */
+  warnings?: Array<{ location: SourceLocation; rule: string; message: string; fix: string }>;
 }

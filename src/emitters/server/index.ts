@@ -30,7 +30,10 @@ export interface DescriptorView {
     access: FieldIR['access'];
     relation?: { entity: string; delegate: string; tenantField: string | null; tenantKind?: 'Int' };
     reference?: { model: string; delegate: string; key: string; tenantField: string | null; tenantKind?: 'Int' };
+    maxLength?: number;
+    format?: 'uuid';
   }>;
+  uniques?: string[][];
 }
 
 export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorView {
@@ -48,6 +51,7 @@ export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorVi
     tombstone: entity.tombstone,
     tombstoneField,
     serverFields: entity.fields.filter((f) => f.role === 'createdAt').map((f) => f.name),
+    ...(entity.uniques.length ? { uniques: entity.uniques } : {}),
     fields: entity.fields
       .filter((f) => f.role === 'data')
       .map((f) => {
@@ -60,6 +64,8 @@ export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorVi
           optional: f.optional,
           hasDefault: f.hasDefault,
           access: f.access,
+          ...(f.maxLength !== undefined ? { maxLength: f.maxLength } : {}),
+          ...(f.format ? { format: f.format } : {}),
           ...(target
             ? { relation: { entity: target.name, delegate: prismaDelegate(target.name), tenantField: target.tenantField, ...(target.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}) } }
             : {}),
@@ -97,6 +103,7 @@ function descriptorLiteral(d: DescriptorView) {
     tombstone: lit(d.tombstone),
     tombstoneField: lit(d.tombstoneField),
     serverFields: lit(d.serverFields),
+    ...(d.uniques ? { uniques: lit(d.uniques) } : {}),
     fields: d.fields.map((f) => lit(f)),
   };
 }

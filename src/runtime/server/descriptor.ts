@@ -53,6 +53,10 @@ export interface FieldDescriptor {
   access: FieldAccess;
   /** Set when the field is the foreign key of a relation to another @sync entity. */
   relation?: RelationDescriptor;
+  /** `@db.VarChar(n)` / `@db.Char(n)`: longer values are refused (VALUE_TOO_LONG) before writing. */
+  maxLength?: number;
+  /** `@db.Uuid`: other values are refused (INVALID_VALUE) before writing. */
+  format?: 'uuid';
   /** Set when the field is the foreign key of a relation to a model without @sync. */
   reference?: ReferenceDescriptor;
 }
@@ -79,6 +83,8 @@ export interface EntityDescriptor {
   serverFields: readonly string[];
   /** Every data field (convention fields excluded), `@sync.ignore` ones included, in schema order. */
   fields: readonly FieldDescriptor[];
+  /** The model's own unique keys (besides (tenant, clientId)): a hit is UNIQUE_VIOLATION naming them. */
+  uniques?: readonly (readonly string[])[];
   /** The entity's user-owned hooks (validate, afterPull). */
   hooks?: EntityHooks;
 }

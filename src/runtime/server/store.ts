@@ -65,7 +65,7 @@ export async function resolveRelations(client: unknown, d: EntityDescriptor, pri
     if (field.reference && value !== null && value !== undefined) {
       const ref = field.reference;
       const found = await delegateOf(client, ref.delegate).findFirst({ where: { ...tenantScope(ref, principal), [ref.key]: value }, select: { [ref.key]: true } });
-      if (!found) throw new ItemError(SyncErrorCode.VALIDATION_FAILED, `${field.name}: no ${ref.model} with ${ref.key} ${JSON.stringify(value)}${ref.tenantField ? ' in your tenant' : ''}`);
+      if (!found) throw new ItemError(SyncErrorCode.REFERENCE_NOT_FOUND, `${field.name}: no ${ref.model} with ${ref.key} ${JSON.stringify(value)}${ref.tenantField ? ' in your tenant' : ''}`);
       continue;
     }
     if (!relation || typeof value !== 'string') continue;

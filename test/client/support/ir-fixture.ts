@@ -47,6 +47,7 @@ const folder: EntityIR = {
   plural: 'folders',
   tenantField: 'tenantId',
   tenantKind: 'String',
+  uniques: [],
   serverMintsId: false,
   conflict: 'manual',
   fields: [...conventions('tenantId'), ...folderData],
@@ -74,6 +75,7 @@ const entity: EntityIR = {
   plural: 'entities',
   tenantField: null,
   tenantKind: 'String',
+  uniques: [],
   serverMintsId: false,
   conflict: 'timestamp',
   fields: [
