@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { loadProject, projectFromText } from '../../src/model/build.js';
+import { tenantScope } from '../../src/runtime/server/store.js';
 import { SchemaError, formatDiagnostic } from '../../src/schema/diagnostics.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'trackhub-real-'));
@@ -150,5 +151,14 @@ ${CONVENTIONS}
     const project = projectFromText(`datasource db {\n  provider = "sqlite"\n}\n/// @sync(tenant: "id")\nmodel Team {\n${CONVENTIONS}\n  name String\n  @@unique([clientId])\n  @@index([updatedAt, id])\n}\n`);
     expect(project.entities[0]).toMatchObject({ tenantField: 'id', serverMintsId: false });
     expect(project.entities[0].fields.find((f) => f.name === 'id')!.role).toBe('id');
+  });
+
+  it('an optional tenant field is accepted; an Int tenant matches the token converted, and nothing for a non-integer token', () => {
+    const project = projectFromText(`datasource db {\n  provider = "sqlite"\n}\n/// @sync(tenant: "orgId")\nmodel Note {\n${CONVENTIONS}\n  orgId Int?\n  @@unique([orgId, clientId])\n  @@index([orgId, updatedAt, id])\n}\n`);
+    expect(project.entities[0]).toMatchObject({ tenantField: 'orgId', tenantKind: 'Int' });
+    const d = { tenantField: 'orgId', tenantKind: 'Int' as const };
+    expect(tenantScope(d, { tenantId: '42', userId: 'u' })).toEqual({ orgId: 42 });
+    expect(tenantScope(d, { tenantId: '42abc', userId: 'u' })).toEqual({ orgId: -2147483648 });
+    expect(tenantScope({ tenantField: 'orgId' }, { tenantId: '42', userId: 'u' })).toEqual({ orgId: '42' });
   });
 });

@@ -10,12 +10,16 @@ import { batchLookupsOf } from './batch.js';
 import { ItemError, SyncErrorCode } from './errors.js';
 import { delegateOf, type Row } from './prisma.js';
 
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
 /** The caller's tenant as the tenant field stores it (an `Int` tenant field gets a number). */
 export function tenantValue(d: { tenantKind?: 'String' | 'Int' }, principal: Principal): string | number {
   if (d.tenantKind !== 'Int') return principal.tenantId;
   const n = Number(principal.tenantId);
-  // A token whose tenant is not an integer matches no row of an Int-tenant table.
-  return Number.isSafeInteger(n) && /^-?\d+$/.test(principal.tenantId) ? n : Number.MIN_SAFE_INTEGER;
+  // A token whose tenant is not a 32-bit integer matches no row of an Int-tenant table
+  // (the smallest Int, which no tenant id is: Prisma's Int is 32-bit, so any other out-of-range value would fail the query).
+  return /^-?\d+$/.test(principal.tenantId) && n > INT32_MIN && n <= INT32_MAX ? n : INT32_MIN;
 }
 
 /** `where` scoping a query to the caller's tenant (nothing for a global entity). */
