@@ -22,8 +22,19 @@ export function tenantValue(d: { tenantKind?: 'String' | 'Int' }, principal: Pri
   return /^-?\d+$/.test(principal.tenantId) && n > INT32_MIN && n <= INT32_MAX ? n : INT32_MIN;
 }
 
-/** `where` scoping a query to the caller's tenant (nothing for a global entity). */
+/**
+ * `where` scoping a query to the caller's tenant (nothing for a global entity).
+ * A model that is its own tenant (`tenantField: 'id'`) is scoped under `AND`, so that
+ * a query's own `id` condition (`{ ...scope, id }`) narrows it instead of replacing it.
+ */
 export function tenantScope(d: { tenantField: string | null; tenantKind?: 'String' | 'Int' }, principal: Principal): Row {
+  if (!d.tenantField) return {};
+  const own = { [d.tenantField]: tenantValue(d, principal) };
+  return d.tenantField === 'id' ? { AND: [own] } : own;
+}
+
+/** The tenant column's value of a new record (`data` of a create). */
+function tenantData(d: { tenantField: string | null; tenantKind?: 'String' | 'Int' }, principal: Principal): Row {
   return d.tenantField ? { [d.tenantField]: tenantValue(d, principal) } : {};
 }
 
@@ -107,7 +118,7 @@ export async function insertRecord(
   clientId: string | null,
   data: Row,
 ): Promise<Row> {
-  const values = { ...(d.mintId ? { id: randomUUID() } : {}), ...data, ...tenantScope(d, principal), clientId, version: 1, updatedAt: stamp };
+  const values = { ...(d.mintId ? { id: randomUUID() } : {}), ...data, ...tenantData(d, principal), clientId, version: 1, updatedAt: stamp };
   const batch = batchLookupsOf(client);
   // Batched push: the insert is written with the next ones in one query (see batch.ts).
   if (batch && typeof clientId === 'string' && batch.canDefer(client, d)) return batch.defer(d, values);
