@@ -7,15 +7,14 @@ import { createTwoFilesPatch } from 'diff';
 import { ConfigError, loadConfig, type TrackhubConfig } from '../config.js';
 import { emitOptionsFor, planProject } from '../generate.js';
 import { ClientMigrationError } from '../emitters/client/schema-snapshot.js';
-import { loadProject, projectFromText } from '../model/build.js';
-import { SchemaError, formatDiagnostic } from '../schema/diagnostics.js';
+import { buildProject, loadProject } from '../model/build.js';
+import { SchemaError, formatDiagnostic, formatWarning, type Diagnostic } from '../schema/diagnostics.js';
 import { applyChanges, comparePlan, drifted, OutputWriteError, recoverInterrupted, unifiedDiff, type FileChange } from '../plan/apply.js';
-import { locate } from '../schema/locate.js';
 import { strandedRuntimeImports } from '../plan/runtime-imports.js';
 import { writeFileAtomic } from '../plan/atomic-write.js';
 import { InitError, runInit } from './init.js';
 import { DevError, runDev } from './dev.js';
-import { readSchema } from '../schema/read.js';
+import { parseSchemaFiles, readSchema } from '../schema/read.js';
 import { formatInspection, inspectDevice, InspectError } from './inspect.js';
 import { suggest } from './suggest.js';
 
@@ -71,10 +70,16 @@ function printPlan(changes: FileChange[], io: Io, dryRun: boolean): void {
   );
 }
 
+/** Schema warnings (generation goes on): on stderr, after the errors' format. */
+function printWarnings(project: { warnings?: Diagnostic[] }, io: Io): void {
+  for (const w of project.warnings ?? []) io.err(formatWarning(w));
+}
+
 async function runGenerate(opts: CommonOptions, io: Io, entityName?: string): Promise<number> {
   const config = await resolveConfig(opts, io);
   const schemaPath = path.resolve(io.cwd, config.schema);
   const project = await loadProject(schemaPath);
+  printWarnings(project, io);
   const outDir = path.resolve(io.cwd, config.out);
   let plan = await planProject(project, await emitOptionsFor(outDir, config));
   if (entityName) {
@@ -152,31 +157,39 @@ async function runFixSchema(opts: CommonOptions, io: Io, name?: string): Promise
       throw new UsageError(`no model named "${name}" in ${config.schema}.${hint ? ` Did you mean "${hint}"?` : ''}`);
     }
   }
-  // Loaded on demand: prisma-ast is only needed here (keeps generate/check start-up small).
-  const { fixSchemaText } = await import('../schema/fix.js');
-  const { text, fixes } = fixSchemaText(read.text, read.file, name);
+  const { fixSchema } = await import('../schema/fix.js');
+  const { files, fixes } = fixSchema(read, name);
+  const changed = files.filter((f, i) => f.text !== read.files[i].text);
   if (fixes.length === 0) {
     io.out(`fix-schema: nothing to add in ${config.schema}`);
   } else {
-    io.out(createTwoFilesPatch(`a/${read.file}`, `b/${read.file}`, read.text, text));
+    for (const [i, f] of files.entries()) if (f.text !== read.files[i].text) io.out(createTwoFilesPatch(`a/${f.file}`, `b/${f.file}`, read.files[i].text, f.text));
     for (const fix of fixes) io.out(`  ${fix.model}: + ${fix.added.join(', ')}`);
+    for (const fix of fixes)
+      if (fix.backfill)
+        io.out(`\n${fix.model} gets a required tenant field: on a table that already has rows, fill it before it becomes required:\n${fix.backfill}`);
     if (opts.dryRun) io.out('dry run, nothing written');
     else {
-      await writeFileAtomic(schemaPath, text);
-      io.out(`fix-schema: updated ${config.schema}; run your Prisma migration, then \`trackhub-gen generate\``);
+      for (const f of changed) await writeFileAtomic(f.path ?? schemaPath, f.text);
+      io.out(`fix-schema: updated ${changed.map((f) => f.file).join(', ')}; run your Prisma migration, then \`trackhub-gen generate\``);
     }
   }
   // Whatever an addition cannot fix (a field of the wrong shape) is still reported.
   try {
-    projectFromText(text, read.file);
+    buildProject(parseSchemaFiles(files, read.file));
   } catch (err) {
     if (!(err instanceof SchemaError)) throw err;
     // With a Name, only that model's problems are this command's business.
-    const range = name ? locate(text).models.get(name) : undefined;
-    const left = range ? err.diagnostics.filter((d) => d.location.line >= range.line && d.location.line <= range.endLine) : err.diagnostics;
+    const range = name ? parseSchemaFiles(files, read.file).positions.models.get(name) : undefined;
+    const left = range
+      ? err.diagnostics.filter((d) => d.location.file === range.file && d.location.line >= range.line && d.location.line <= range.endLine)
+      : err.diagnostics;
     if (left.length) {
-      io.err('fix-schema: what is left needs a manual change:');
-      throw new SchemaError(left);
+      for (const d of left) io.err(formatDiagnostic(d));
+      io.err(
+        `fix-schema: ${left.length} problem(s) need a manual change${fixes.length && !opts.dryRun ? ` (the additions above were written to ${changed.map((f) => f.file).join(', ')})` : ''}`,
+      );
+      return EXIT.usage;
     }
   }
   return EXIT.ok;

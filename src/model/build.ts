@@ -11,8 +11,8 @@ import { SchemaError, sortDiagnostics, type Diagnostic } from '../schema/diagnos
 import type { ModelPos } from '../schema/locate.js';
 import type { DmmfField, DmmfModel } from '../schema/prisma-wasm.js';
 import { readSchema, parseSchemaText, type ReadSchema } from '../schema/read.js';
-import { clientUniqueKey, hasClientUnique, hasPullIndex, pullIndexPrefix } from './conventions.js';
-import { camelCase, kebabCase, pluralize, snakeCase } from './naming.js';
+import { clientUniqueKey, hasClientUnique, hasPullIndex, pullIndexPrefix, SELF_TENANT } from './conventions.js';
+import { camelCase, kebabCase, pluralize, prismaDelegate, snakeCase, typeNameOf } from './naming.js';
 import type { EntityIR, EnumIR, FieldIR, FieldRole, ProjectIR, ScalarKind, SourceLocation, SyncAccess } from './types.js';
 
 /** Device column names WatermelonDB and the sync runtime own on every entity table. */
@@ -39,14 +39,25 @@ export function projectFromText(text: string, file = 'schema.prisma'): ProjectIR
 
 export function buildProject(schema: ReadSchema): ProjectIR {
   const diagnostics: Diagnostic[] = [];
-  const { file } = schema;
   const models = schema.datamodel.models;
   const synced = new Map<string, { model: DmmfModel; pos: ModelPos; tenant?: string; conflict?: EntityIR['conflict'] }>();
 
   for (const model of models) {
     const pos = schema.positions.models.get(model.name);
     if (!pos) continue;
+    const file = pos.file;
     const annotation = parseModelAnnotation(file, model.name, pos.docs, diagnostics);
+    if (pos.kind === 'view') {
+      // A view has no table to write to: an annotation on one would otherwise mean nothing.
+      if (annotation)
+        diagnostics.push({
+          location: { file, line: annotation.line.line, col: annotation.line.textCol },
+          rule: 'sync/view',
+          message: `view ${model.name} is annotated with @sync, but a view cannot be written to, so devices could never push to it`,
+          fix: `remove the @sync line from view ${model.name} and annotate the model(s) it reads from instead`,
+        });
+      continue;
+    }
     if (annotation) synced.set(model.name, { model, pos, tenant: annotation.tenant, conflict: annotation.conflict });
     else {
       // Field annotations on a model without @sync would silently do nothing.
@@ -65,6 +76,23 @@ export function buildProject(schema: ReadSchema): ProjectIR {
         }
       }
     }
+  }
+
+  // The tenant model (the target of a tenant field's relation) as a global entity would send every tenant to every tenant.
+  const globalTenantModels = new Set<string>();
+  for (const { model, tenant } of synced.values()) {
+    const t = tenant ?? 'tenantId';
+    const toTenant = model.fields.find((f) => f.kind === 'object' && f.relationFromFields?.length === 1 && f.relationFromFields[0] === t);
+    const target = toTenant ? synced.get(toTenant.type) : undefined;
+    if (!target || target.tenant !== 'none' || !toTenant || globalTenantModels.has(toTenant.type)) continue;
+    globalTenantModels.add(toTenant.type);
+    const line = parseModelAnnotation(target.pos.file, target.model.name, target.pos.docs, [])!.line;
+    diagnostics.push({
+      location: { file: target.pos.file, line: line.line, col: line.textCol },
+      rule: 'sync/tenant-model-global',
+      message: `${target.model.name} is the tenant of ${model.name} (${model.name}.${t}), so tenant: "none" would send every ${target.model.name} to every tenant`,
+      fix: `use @sync(tenant: "id"): ${target.model.name} is its own tenant, so each tenant receives only its own row`,
+    });
   }
 
   const entities: EntityIR[] = [];
@@ -99,7 +127,31 @@ export function buildProject(schema: ReadSchema): ProjectIR {
     .map((en) => ({ name: en.name, values: en.values.map((v) => v.name) }))
     .sort((a, b) => a.name.localeCompare(b.name));
 
-  return { schemaPath: file.split(path.sep).join('/'), provider: schema.provider, entities: ordered, enums };
+  const warnings = sortDiagnostics(ordered.flatMap((e) => uniqueWarnings(e, synced.get(e.name)!.pos, synced.get(e.name)!.model)));
+  return { schemaPath: schema.file.split(path.sep).join('/'), provider: schema.provider, entities: ordered, enums, ...(warnings.length ? { warnings } : {}) };
+}
+
+/**
+ * The rule for a model's own unique keys on a soft-deleted entity: tombstones stay
+ * in the table and keep their values, so a new record cannot take the values of a
+ * deleted one (the push gets UNIQUE_VIOLATION). Said at generate time.
+ */
+function uniqueWarnings(e: EntityIR, pos: ModelPos, model: DmmfModel): Diagnostic[] {
+  const column = (name: string) => model.fields.find((f) => f.name === name)?.dbName ?? name;
+  return e.uniques.map((key) => {
+    const block = pos.blockAttributes.find((b) => b.text.startsWith('@@unique') && key.every((k) => new RegExp(`\\b${k}\\b`).test(b.text)));
+    const field = key.length === 1 ? pos.fields.get(key[0]) : undefined;
+    const at = block ?? field ?? pos;
+    const cols = key.map((k) => `"${column(k)}"`).join(', ');
+    const table = model.dbName ?? e.name;
+    const tomb = column(e.fields.find((f) => f.role === 'deletedAt')?.name ?? 'deletedAt');
+    return {
+      location: { file: pos.file, line: at.line, col: at.col },
+      rule: 'sync/unique-keeps-deleted',
+      message: `unique (${key.join(', ')}) of ${e.name} also holds for soft-deleted records: a deleted ${e.name} keeps its values, so a new one cannot reuse them (the push gets UNIQUE_VIOLATION)`,
+      fix: `if values must be reusable after a delete, replace the unique with a partial index in your migration: CREATE UNIQUE INDEX ON "${table}" (${cols}) WHERE "${tomb}" IS NULL`,
+    };
+  });
 }
 
 function topoSort(entities: EntityIR[], diagnostics: Diagnostic[]): EntityIR[] {
@@ -137,7 +189,7 @@ function buildEntity(
   synced: Map<string, unknown>,
   diagnostics: Diagnostic[],
 ): EntityIR | undefined {
-  const { file } = schema;
+  const file = pos.file;
   const before = diagnostics.length;
   const modelLoc: SourceLocation = { file, line: pos.line, col: pos.col };
   const at = (fieldName?: string, typeCol = false): SourceLocation => {
@@ -151,23 +203,30 @@ function buildEntity(
 
   // --- convention fields -------------------------------------------------
   const id = byName.get('id');
-  if (!id) err(modelLoc, 'sync/missing-id', `model ${model.name} has no "id" field`, 'add `id String @id @default(uuid())`');
-  else if (id.type !== 'String' || !id.isId || !id.hasDefaultValue)
-    err(at('id', true), 'sync/id-shape', `${model.name}.id must be \`String @id @default(uuid())\``, 'declare it as `id String @id @default(uuid())`');
+  if (!id) err(modelLoc, 'sync/missing-id', `model ${model.name} has no "id" field`, `add \`id String @id @default(uuid())\` (or run \`trackhub-gen fix-schema ${model.name}\`)`);
+  else if (id.type === 'Int' && id.isId)
+    err(at('id', true), 'sync/int-id', `${model.name}.id is an Int id; this version of trackhub-gen syncs String ids only`, `give ${model.name} a String id and keep the Int key as a unique: \`id String @id @default(cuid())\` and \`legacyId Int @unique\` (on PostgreSQL it may keep \`@default(autoincrement())\`), or leave ${model.name} without @sync`);
+  else if (id.type !== 'String' || !id.isId)
+    err(at('id', true), 'sync/id-shape', `${model.name}.id must be the String @id (\`@default(uuid())\`, \`@default(cuid())\` or no default)`, 'declare it as `id String @id @default(uuid())`');
   if (model.primaryKey)
     err(modelLoc, 'sync/composite-id', `model ${model.name} has a composite @@id; sync needs one String id`, 'replace @@id with `id String @id @default(uuid())` and a @@unique over the old key');
   const clientId = byName.get('clientId');
-  if (!clientId) err(modelLoc, 'sync/missing-client-id', `model ${model.name} has no "clientId" field`, 'add `clientId String?` (the UUID v7 minted on the device)');
+  if (!clientId) err(modelLoc, 'sync/missing-client-id', `model ${model.name} has no "clientId" field`, `add \`clientId String?\` (the UUID v7 minted on the device), or run \`trackhub-gen fix-schema ${model.name}\``);
   else if (clientId.type !== 'String' || clientId.isList)
     err(at('clientId', true), 'sync/client-id-shape', `${model.name}.clientId must be \`String?\``, 'declare it as `clientId String?`');
   const version = byName.get('version');
-  if (!version) err(modelLoc, 'sync/missing-version', `model ${model.name} has no "version" field`, 'add `version Int @default(1)`');
+  if (!version) err(modelLoc, 'sync/missing-version', `model ${model.name} has no "version" field`, `add \`version Int @default(1)\`, or run \`trackhub-gen fix-schema ${model.name}\``);
   else if (version.type !== 'Int' || !version.isRequired || version.default !== 1)
     err(at('version', true), 'sync/version-shape', `${model.name}.version must be \`Int @default(1)\``, 'declare it as `version Int @default(1)`');
   const updatedAt = byName.get('updatedAt');
-  if (!updatedAt) err(modelLoc, 'sync/missing-updated-at', `model ${model.name} has no "updatedAt" field`, 'add `updatedAt DateTime @updatedAt`');
+  if (!updatedAt) err(modelLoc, 'sync/missing-updated-at', `model ${model.name} has no "updatedAt" field`, `add \`updatedAt DateTime @default(now()) @updatedAt\` (the default fills existing rows), or run \`trackhub-gen fix-schema ${model.name}\``);
   else if (updatedAt.type !== 'DateTime' || !updatedAt.isUpdatedAt || !updatedAt.isRequired)
-    err(at('updatedAt', true), 'sync/updated-at-shape', `${model.name}.updatedAt must be \`DateTime @updatedAt\``, 'declare it as `updatedAt DateTime @updatedAt`');
+    err(
+      at('updatedAt', true),
+      'sync/updated-at-shape',
+      `${model.name}.updatedAt must be a required \`DateTime @updatedAt\`${updatedAt.type === 'DateTime' && !updatedAt.isRequired ? ': rows where it is null would never be pulled' : ''}`,
+      'declare it as `updatedAt DateTime @default(now()) @updatedAt` (the default fills existing rows)',
+    );
   const deletedAt = byName.get('deletedAt');
   const isDeleted = byName.get('isDeleted');
   let tombstone: EntityIR['tombstone'] = 'deletedAt';
@@ -177,14 +236,19 @@ function buildEntity(
   } else if (isDeleted && isDeleted.type === 'Boolean') {
     tombstone = 'isDeleted';
     err(at('isDeleted'), 'sync/is-deleted-unsupported', `${model.name} uses \`isDeleted Boolean\`; this version of trackhub-gen needs the \`deletedAt DateTime?\` tombstone`, 'replace isDeleted with `deletedAt DateTime?`');
-  } else err(modelLoc, 'sync/missing-deleted-at', `model ${model.name} has no "deletedAt" field (the soft-delete tombstone)`, 'add `deletedAt DateTime?`');
+  } else err(modelLoc, 'sync/missing-deleted-at', `model ${model.name} has no "deletedAt" field (the soft-delete tombstone)`, `add \`deletedAt DateTime?\`, or run \`trackhub-gen fix-schema ${model.name}\``);
 
-  if (tenant) {
+  let tenantKind: EntityIR['tenantKind'] = 'String';
+  if (tenant === SELF_TENANT) {
+    // A model that is its own tenant (a Team scoped to itself): its id is the tenant.
+    if (id && id.type !== 'String') err(at('id', true), 'sync/self-tenant-id', `${model.name} is its own tenant (tenant: "id"), so its id must be the tenant id of the token, a String`, 'declare it as `id String @id` (a String id, as the tenant ids in your tokens)');
+  } else if (tenant) {
     const t = byName.get(tenant);
     if (!t)
-      err(modelLoc, 'sync/missing-tenant', `model ${model.name} has no tenant field "${tenant}"`, tenantField === 'tenantId' ? 'add `tenantId String`, or name another field with @sync(tenant: "..."), or @sync(tenant: "none") for a global entity' : `add \`${tenant} String\` or fix the tenant option`);
-    else if (t.type !== 'String' || !t.isRequired || t.isList)
-      err(at(tenant, true), 'sync/tenant-shape', `tenant field ${model.name}.${tenant} must be a required \`String\``, `declare it as \`${tenant} String\``);
+      err(modelLoc, 'sync/missing-tenant', `model ${model.name} has no tenant field "${tenant}"`, tenantField === 'tenantId' ? `add \`tenantId String\` (or run \`trackhub-gen fix-schema ${model.name}\`), or name another field with @sync(tenant: "..."), or @sync(tenant: "none") for a global entity, or @sync(tenant: "id") for the tenant model itself` : `add \`${tenant} String\` (or run \`trackhub-gen fix-schema ${model.name}\`), or fix the tenant option`);
+    else if ((t.type !== 'String' && t.type !== 'Int') || t.isList || t.kind !== 'scalar')
+      err(at(tenant, true), 'sync/tenant-shape', `tenant field ${model.name}.${tenant} has type ${t.type}${t.isList ? '[]' : ''}; a tenant is a String or an Int`, `declare it as \`${tenant} String\` (or \`${tenant} Int\` when your tenant ids are integers)`);
+    else tenantKind = t.type === 'Int' ? 'Int' : 'String';
   }
   // Keys over a missing field would only repeat the error above.
   const keysCheckable = Boolean(clientId && updatedAt && (!tenant || byName.get(tenant)));
@@ -194,7 +258,7 @@ function buildEntity(
       { file, line: pos.endLine, col: 1 },
       'sync/missing-client-unique',
       `model ${model.name} needs a unique (${uniqueKey.join(', ')}) so that a retried push never duplicates`,
-      `add \`@@unique([${uniqueKey.join(', ')}])\` before the closing brace`,
+      `add \`@@unique([${uniqueKey.join(', ')}])\` before the closing brace, or run \`trackhub-gen fix-schema ${model.name}\``,
     );
   const pullIndex = pullIndexPrefix(tenant);
   if (keysCheckable && !hasPullIndex(schema.datamodel, model, tenant))
@@ -202,27 +266,64 @@ function buildEntity(
       { file, line: pos.endLine, col: 1 },
       'sync/missing-pull-index',
       `model ${model.name} needs an index serving the pull order (${[...pullIndex, 'id'].join(', ')})`,
-      `add \`@@index([${[...pullIndex, 'id'].join(', ')}])\` before the closing brace`,
+      `add \`@@index([${[...pullIndex, 'id'].join(', ')}])\` before the closing brace, or run \`trackhub-gen fix-schema ${model.name}\``,
     );
 
-  // --- every field -------------------------------------------------------
+  // --- relations -------------------------------------------------------
   const fkTargets = new Map<string, { entity: string; navigation: string }>();
+  const references = new Map<string, NonNullable<FieldIR['reference']>>();
+  /** Foreign keys of relations marked @sync.ignore: they stay on the server with the relation. */
+  const ignoredKeys = new Set<string>();
   for (const f of model.fields) {
     if (f.kind !== 'object') continue;
-    if (!synced.has(f.type)) {
-      err(at(f.name, true), 'sync/relation-to-unsynced', `${model.name}.${f.name} relates to ${f.type}, which is not a @sync model`, `annotate model ${f.type} with /// @sync, or remove the relation`);
-      continue;
-    }
+    const fpos = pos.fields.get(f.name);
+    const docs = fpos ? [...fpos.docsAbove, ...(fpos.doc ? [fpos.doc] : [])] : [];
     const from = f.relationFromFields ?? [];
-    if (from.length > 1) {
-      err(at(f.name, true), 'sync/composite-relation', `${model.name}.${f.name} uses a composite foreign key`, 'relate through the target\'s `id` with a single String field');
+    const annotation = parseFieldAnnotations(file, model.name, f.name, docs, diagnostics);
+    if (annotation) {
+      if (annotation.access === 'ignore') for (const k of from) ignoredKeys.add(k);
+      else
+        err({ file, line: annotation.doc.line, col: annotation.doc.textCol + annotation.offset }, 'sync/annotation-on-relation', `@sync.${annotation.access} on the relation field ${model.name}.${f.name} has no effect`, from.length ? `put it on the foreign key ${model.name}.${from[0]}, or use /// @sync.ignore on the relation to keep it server-only` : 'use /// @sync.ignore on the relation to keep it server-only, or remove the annotation');
       continue;
     }
-    if (from.length === 1) {
-      if ((f.relationToFields ?? [])[0] !== 'id')
-        err(at(f.name, true), 'sync/relation-not-to-id', `${model.name}.${f.name} must reference ${f.type}.id`, `use @relation(fields: [${from[0]}], references: [id])`);
-      fkTargets.set(from[0], { entity: f.type, navigation: f.name });
+    const target = schema.datamodel.models.find((m) => m.name === f.type);
+    const opposite = target?.fields.find((o) => o.relationName === f.relationName && o !== f && o.type === model.name);
+    if (f.isList && opposite?.isList) {
+      const [first, second] = [model.name, f.type].sort();
+      const join = first + second;
+      const side = (m: string) => `${camelCase(m)}Id String  ${camelCase(m)} ${m} @relation(fields: [${camelCase(m)}Id], references: [id])`;
+      err(
+        at(f.name, true),
+        'sync/implicit-many-to-many',
+        `${model.name}.${f.name} is an implicit many-to-many relation with ${f.type}; its hidden join table cannot be synced`,
+        `make the join an explicit model annotated with /// @sync: \`model ${join} { ${side(first)}  ${side(second)} }\` (\`trackhub-gen fix-schema ${join}\` then adds the convention fields), and list it here as \`${f.name} ${join}[]\` and on ${f.type} as \`${opposite.name} ${join}[]\`; or mark ${model.name}.${f.name} /// @sync.ignore to keep it server-only`,
+      );
+      continue;
     }
+    // The other side holds the key (a back-relation list, or the other side of a 1:1): nothing to sync here.
+    if (from.length === 0) continue;
+    if (from.length > 1) {
+      err(at(f.name, true), 'sync/composite-relation', `${model.name}.${f.name} uses a composite foreign key`, `relate through ${f.type}'s \`id\` with a single foreign key field, or mark ${model.name}.${f.name} /// @sync.ignore to keep it server-only`);
+      continue;
+    }
+    const key = from[0];
+    const references_ = (f.relationToFields ?? [])[0] ?? 'id';
+    // A relation to the tenant model is the tenant scope itself (set from the token).
+    if (key === tenant) continue;
+    if (!synced.has(f.type)) {
+      // A server-side value: no navigation on devices, checked on the server (in the caller's tenant when the target has one).
+      const scoped = Boolean(tenant && tenant !== SELF_TENANT && target?.fields.some((t) => t.name === tenant && t.kind === 'scalar'));
+      references.set(key, { model: f.type, delegate: prismaDelegate(f.type), key: references_, tenantField: scoped ? tenant : null });
+      continue;
+    }
+    if (references_ !== 'id')
+      err(
+        at(f.name, true),
+        'sync/relation-not-to-id',
+        `${model.name}.${f.name} references ${f.type}.${references_}; devices know ${f.type} records by their id`,
+        `relate through the id: add \`${f.name}Id String\` with \`@relation(fields: [${f.name}Id], references: [id])\` and fill it from ${f.type}.id (the ${references_} values in ${key} are not ids), or mark ${model.name}.${f.name} /// @sync.ignore`,
+      );
+    fkTargets.set(key, { entity: f.type, navigation: f.name });
   }
 
   const fields: FieldIR[] = [];
@@ -231,11 +332,14 @@ function buildEntity(
     const fpos = pos.fields.get(f.name);
     const docs = fpos ? [...fpos.docsAbove, ...(fpos.doc ? [fpos.doc] : [])] : [];
     const annotation = parseFieldAnnotations(file, model.name, f.name, docs, diagnostics);
-    const role = roleOf(f.name, tenant);
-    if (role !== 'data' && annotation) {
+    const serverStamped = f.isUpdatedAt || (isFunctionDefault(f.default, 'now') && f.type === 'DateTime');
+    let role = roleOf(f.name, tenant);
+    // @updatedAt / @default(now()) under any name (updatedOn, createdOn, lastEdited): the server stamps it, devices never write it.
+    if (role === 'data' && serverStamped && !annotation) role = 'createdAt';
+    if (role !== 'data' && role !== 'createdAt' && annotation) {
       err({ file, line: annotation.doc.line, col: annotation.doc.textCol + annotation.offset }, 'sync/annotation-on-convention-field', `${model.name}.${f.name} is a convention field; @sync.${annotation.access} does not apply to it`, 'remove the annotation');
     }
-    const access: SyncAccess = role === 'data' ? annotation?.access ?? 'synced' : 'synced';
+    const access: SyncAccess = role === 'data' ? annotation?.access ?? (ignoredKeys.has(f.name) ? 'ignore' : 'synced') : 'synced';
     const kind = kindOf(f);
     if (!kind) {
       if (access !== 'ignore')
@@ -250,11 +354,16 @@ function buildEntity(
     if (access === 'media' && kind !== 'String')
       err(at(f.name, true), 'sync/media-type', `${model.name}.${f.name} is @sync.media but has type ${f.type}`, 'declare media fields as `String?` (they hold the uploaded file\'s URL)');
     if (access === 'ignore' && f.isRequired && !f.hasDefaultValue && !f.isUpdatedAt)
-      err(at(f.name, true), 'sync/ignored-required', `${model.name}.${f.name} is @sync.ignore but required with no default, so a device could never create a ${model.name}`, 'make it optional (`?`) or give it a @default');
+      err(at(f.name, true), 'sync/ignored-required', `${model.name}.${f.name} is ${annotation ? '@sync.ignore' : 'the foreign key of a @sync.ignore relation'} but required with no default, so a device could never create a ${model.name}`, 'make it optional (`?`) or give it a @default');
+    if (f.name === 'constructor' && access !== 'ignore')
+      err(at(f.name), 'sync/field-name', `${model.name}.constructor cannot be a property of a generated class (JavaScript reserves it)`, `rename the field and keep its column: \`${f.name}Value ${f.type}${f.isRequired ? '' : '?'} @map("${f.dbName ?? f.name}")\`, or mark it /// @sync.ignore`);
     const column = snakeCase(f.name);
     if (role === 'data' && access !== 'ignore' && RESERVED_COLUMNS.includes(column))
       err(at(f.name), 'sync/reserved-name', `${model.name}.${f.name} maps to the device column "${column}", which the sync runtime owns`, 'rename the field');
-    const relation = fkTargets.get(f.name);
+    const relation = access === 'ignore' ? undefined : fkTargets.get(f.name);
+    const reference = access === 'ignore' ? undefined : references.get(f.name);
+    const native = f.nativeType ?? null;
+    const maxLength = native && ['VarChar', 'Char'].includes(native[0]) && native[1][0] ? Number(native[1][0]) : undefined;
     const literal = typeof f.default === 'string' || typeof f.default === 'number' || typeof f.default === 'boolean' ? f.default : undefined;
     fields.push({
       name: f.name,
@@ -267,6 +376,9 @@ function buildEntity(
       role,
       access,
       ...(relation ? { relation } : {}),
+      ...(reference ? { reference } : {}),
+      ...(maxLength !== undefined && Number.isSafeInteger(maxLength) ? { maxLength } : {}),
+      ...(native?.[0] === 'Uuid' ? { format: 'uuid' as const } : {}),
       location: fpos ? { file, line: fpos.line, col: fpos.col } : modelLoc,
     });
   }
@@ -278,19 +390,29 @@ function buildEntity(
   const description = descriptionOf(pos.docs);
   return {
     name: model.name,
+    typeName: typeNameOf(model.name),
     camel,
     kebab: kebabCase(model.name),
     table: pluralize(snakeCase(model.name)),
     plural: pluralize(camel),
     tenantField: tenant,
+    tenantKind,
+    serverMintsId: Boolean(id && !id.hasDefaultValue),
     conflict,
     fields,
     dataFields,
+    uniques: model.uniqueFields
+      .concat(model.fields.filter((f) => f.isUnique).map((f) => [f.name]))
+      .filter((u) => !u.includes('clientId') && !(u.length === 1 && u[0] === 'id')),
     parents,
     tombstone,
     location: modelLoc,
     ...(description ? { description } : {}),
   };
+}
+
+function isFunctionDefault(value: unknown, name: string): boolean {
+  return typeof value === 'object' && value !== null && (value as { name?: unknown }).name === name;
 }
 
 function roleOf(name: string, tenant: string | null): FieldRole {
@@ -316,7 +438,7 @@ function kindOf(f: DmmfField): ScalarKind | undefined {
 function unsupportedFix(f: DmmfField): string {
   switch (f.type) {
     case 'Decimal':
-      return 'store money as Int minor units (cents) or as a String, or mark the field /// @sync.ignore';
+      return 'use Float where binary floating point is precise enough (coordinates, measurements), Int minor units or a String for exact amounts (money), or mark the field /// @sync.ignore';
     case 'BigInt':
       return 'use Int if values fit in 53 bits, or String, or mark the field /// @sync.ignore';
     case 'Bytes':

@@ -4,21 +4,29 @@
  */
 import type { Datamodel, DmmfModel } from '../schema/prisma-wasm.js';
 
-/** The unique that makes creates idempotent: (tenant, clientId), or (clientId) for a global entity. */
+/** `tenant: "id"`: the model is its own tenant (a Team scoped to itself: each tenant sees its own row). */
+export const SELF_TENANT = 'id';
+
+/** The tenant field that scopes a table by a column of its own (not for a global or self-tenant model). */
+const scopingColumn = (tenant: string | null): string | null => (tenant && tenant !== SELF_TENANT ? tenant : null);
+
+/** The unique that makes creates idempotent: (tenant, clientId), or (clientId) for a global or self-tenant entity. */
 export function clientUniqueKey(tenant: string | null): string[] {
-  return tenant ? [tenant, 'clientId'] : ['clientId'];
+  const t = scopingColumn(tenant);
+  return t ? [t, 'clientId'] : ['clientId'];
 }
 
 /** Leading columns of the index serving the pull order (then `id`). */
 export function pullIndexPrefix(tenant: string | null): string[] {
-  return tenant ? [tenant, 'updatedAt'] : ['updatedAt'];
+  const t = scopingColumn(tenant);
+  return t ? [t, 'updatedAt'] : ['updatedAt'];
 }
 
 export function hasClientUnique(model: DmmfModel, tenant: string | null): boolean {
   const key = clientUniqueKey(tenant);
   const sameSet = (u: string[]) => u.length === key.length && u.every((x) => key.includes(x));
   const clientIdUnique = model.fields.find((f) => f.name === 'clientId')?.isUnique === true;
-  return model.uniqueFields.some(sameSet) || (!tenant && clientIdUnique);
+  return model.uniqueFields.some(sameSet) || (key.length === 1 && clientIdUnique);
 }
 
 export function hasPullIndex(datamodel: Datamodel, model: DmmfModel, tenant: string | null): boolean {

@@ -29,3 +29,43 @@ export function pluralize(word: string): string {
   if (/(s|x|z|ch|sh)$/i.test(word)) return word + 'es';
   return word + 's';
 }
+
+/**
+ * Identifiers a generated file may import or rely on (NestJS, WatermelonDB, the
+ * runtime, TypeScript's globals) and GraphQL's own type names. An entity whose
+ * class names (`<Name>`, `<Name>Page`, `<Name>CreateInput`, ...) would be one of
+ * them gets the class and GraphQL type name `<Name>Item` instead; its entity name on
+ * the wire, its table and its Prisma delegate do not change.
+ * test/emitters/names.test.ts checks that every template import is listed here.
+ */
+export const RESERVED_IDENTIFIERS: ReadonlySet<string> = new Set([
+  // @nestjs/common, @nestjs/graphql, @nestjs/apollo, @nestjs/core
+  'APP_FILTER', 'ApolloDriver', 'ApolloDriverConfig', 'Args', 'Context', 'DynamicModule', 'Field', 'Float', 'GraphQLModule', 'ID', 'Inject',
+  'Injectable', 'InputType', 'Int', 'Module', 'Mutation', 'ObjectType', 'Query', 'Resolver', 'registerEnumType',
+  // @nozbe/watermelondb
+  'Database', 'Model', 'Relation', 'appSchema', 'associations', 'tableSchema', 'schemaMigrations', 'createTable', 'addColumns',
+  // trackhub-gen runtime (server and client)
+  'AppModule', 'CrudService', 'EntityDescriptor', 'EntityHooks', 'GraphQLDateTime', 'GraphQLJSON', 'JsonValue', 'MediaOptions', 'ModelClass',
+  'OfflineFirstClient', 'OfflineFirstService', 'Principal', 'PrismaLike', 'SyncedRecord', 'TenantDatabaseOptions', 'TokenVerifier', 'TrackhubClient',
+  'TrackhubConnectionOptions', 'TrackhubContext', 'TrackhubCore', 'TrackhubErrorFilter', 'createTrackhubContext', 'TrackhubModule', 'TrackhubModuleOptions', 'DatabaseOptions',
+  'createDatabase', 'createClient', 'createTenantDatabase', 'entityDescriptors', 'migrations', 'modelClasses', 'pathToFileURL', 'schema',
+  'startTrackhubServer', 'syncDescriptors', 'verifyToken', 'date', 'field', 'json', 'jsonValue', 'relation', 'readonly', 'text',
+  // TypeScript / JavaScript globals the generated code uses
+  'Array', 'BigInt', 'Boolean', 'Date', 'Error', 'Function', 'JSON', 'Map', 'Math', 'Number', 'Object', 'Omit', 'Partial', 'Pick', 'Promise',
+  'Readonly', 'Record', 'RegExp', 'Required', 'Set', 'String', 'Symbol', 'NonNullable',
+  // GraphQL's own and the contract's type names
+  'Subscription', 'DateTime', 'ConflictPayload', 'SyncPullResponse', 'SyncResultItem',
+]);
+
+/** Suffixes generated code appends to an entity's class name. */
+const CLASS_SUFFIXES = ['', 'Page', 'CreateInput', 'UpdateInput', 'Service', 'Resolver', 'Module', 'Record'];
+
+/** The TypeScript class and GraphQL type name of an entity (see RESERVED_IDENTIFIERS). */
+export function typeNameOf(model: string): string {
+  return CLASS_SUFFIXES.some((s) => RESERVED_IDENTIFIERS.has(model + s)) ? `${model}Item` : model;
+}
+
+/** The Prisma client's delegate of a model: its name with a lower-case first letter (`APIKey` -> `aPIKey`). */
+export function prismaDelegate(model: string): string {
+  return model[0].toLowerCase() + model.slice(1);
+}

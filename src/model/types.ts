@@ -18,6 +18,7 @@ export type FieldRole =
   | 'updatedAt'
   | 'deletedAt'
   | 'tenant'
+  /** A server-stamped timestamp: `createdAt`, or any `@updatedAt` / `@default(now())` DateTime. */
   | 'createdAt'
   | 'data';
 
@@ -46,6 +47,9 @@ export interface FieldIR {
   optional: boolean;
   /** Prisma has a default for it (so a create may omit it). */
   hasDefault: boolean;
+  /** From the column's native type: `@db.VarChar(n)` / `@db.Char(n)` length, `@db.Uuid` format. Checked before writing. */
+  maxLength?: number;
+  format?: 'uuid';
   /** Literal default (string, number, boolean) when Prisma's default is a literal. */
   defaultValue?: string | number | boolean;
   role: FieldRole;
@@ -56,6 +60,22 @@ export interface FieldIR {
     entity: string;
     /** The Prisma relation (navigation) field on this model, e.g. `space`. */
     navigation: string;
+  };
+  /**
+   * Set when this scalar is the foreign key of a relation to a model WITHOUT @sync
+   * (a user, a team): it travels as a plain value, devices have no navigation for it,
+   * and the server checks that the record exists (in the caller's tenant when the
+   * target has the tenant field).
+   */
+  reference?: {
+    /** Target model name, e.g. `User`. */
+    model: string;
+    /** Its Prisma client delegate, e.g. `user`. */
+    delegate: string;
+    /** The referenced field (`id`, or a unique such as `slug`). */
+    key: string;
+    /** The target's tenant field when it has the entity's one, else null. */
+    tenantField: string | null;
   };
   location: SourceLocation;
 }
@@ -68,6 +88,11 @@ export interface EnumIR {
 export interface EntityIR {
   /** Prisma model name, PascalCase, e.g. `ChecklistItem`. */
   name: string;
+  /**
+   * Class and GraphQL type name in generated code: the model name, or `<Name>Item`
+   * when the name is one generated code already uses (`Field`, `Query`, `Model`, ...).
+   */
+  typeName: string;
   /** camelCase, e.g. `checklistItem`; also the Prisma client delegate name. */
   camel: string;
   /** kebab-case, e.g. `checklist-item`; used for file names. */
@@ -76,8 +101,12 @@ export interface EntityIR {
   table: string;
   /** GraphQL plural for list queries, camelCase, e.g. `checklistItems`. */
   plural: string;
-  /** The tenant scope field, or null for `tenant: "none"` (a global entity). */
+  /** The tenant scope field, or null for `tenant: "none"` (a global entity); `id` for a model that is its own tenant. */
   tenantField: string | null;
+  /** The String id has no Prisma default: the server mints a UUID for each create. */
+  serverMintsId: boolean;
+  /** Type of the tenant field: the token's tenant id is converted to it (`Int` tenants). */
+  tenantKind: 'String' | 'Int';
   conflict: ConflictStrategy;
   /** Every scalar field of the model, in schema order (convention fields included). */
   fields: FieldIR[];
@@ -87,6 +116,8 @@ export interface EntityIR {
    * role `data` with access synced | readonly | media, in schema order.
    */
   dataFields: FieldIR[];
+  /** The model's own @@unique / @unique keys besides the convention ones (field names), in schema order. */
+  uniques: string[][];
   /** Names of @sync entities this one references (its parents), sorted. */
   parents: string[];
   /** Whether the deletion marker is `deletedAt DateTime?` (default) or `isDeleted Boolean`. */
@@ -105,4 +136,6 @@ export interface ProjectIR {
   entities: EntityIR[];
   /** Enums used by @sync entities, sorted by name. */
   enums: EnumIR[];
+  /** Things that generate but deserve a look (printed as warnings), e.g. a @@unique that soft-deleted records keep holding. */
+  warnings?: Array<{ location: SourceLocation; rule: string; message: string; fix: string }>;
 }

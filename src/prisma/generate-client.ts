@@ -168,7 +168,8 @@ const FORCED_KEYS = ['provider', 'output', 'moduleFormat', 'importFileExtension'
 const KEY_RE = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=/;
 
 /**
- * Keeps one `prisma-client` generator (creating one if there is none), forces its
+ * Keeps one `prisma-client` generator (else the `prisma-client-js` one, as a
+ * `prisma-client`; else a new one), forces its
  * output (`"./client"`, relative to the staged schema file, see the module doc)
  * and module settings, and removes every other generator block.
  *
@@ -178,7 +179,10 @@ const KEY_RE = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=/;
  */
 export function rewriteGeneratorBlock(schemaText: string): string {
   const generators = findBlocks(schemaText).filter((b) => b.kind === 'generator');
-  const keep: SchemaBlock | undefined = generators.find((b) => blockProvider(schemaText, b) === 'prisma-client');
+  // A Prisma 6 schema has `prisma-client-js`: keep its settings (previewFeatures, ...) too.
+  const keep: SchemaBlock | undefined =
+    generators.find((b) => blockProvider(schemaText, b) === 'prisma-client') ??
+    generators.find((b) => blockProvider(schemaText, b) === 'prisma-client-js');
 
   let out = '';
   let pos = 0;

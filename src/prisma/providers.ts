@@ -8,6 +8,8 @@
  * literals and `//` comments.
  */
 
+import { withoutConnectionUrls } from '../schema/datasource.js';
+
 export type PrismaProvider = 'sqlite' | 'postgresql';
 
 export const PRISMA_PROVIDERS: readonly PrismaProvider[] = ['sqlite', 'postgresql'];
@@ -163,6 +165,8 @@ export const POSTGRES_DATETIME_NATIVE_TYPE = '@db.Timestamptz(3)';
  *   schema written for PostgreSQL would not validate otherwise);
  * - with `opts.output`, the `output` of every `prisma-client`/`prisma-client-js` generator
  *   is set to that path (inserted after `provider` when missing).
+ * - Prisma 6 connection URLs (`url`, `directUrl`, `shadowDatabaseUrl`) in the datasource
+ *   are blanked out (Prisma 7 refuses them; see src/schema/datasource.ts).
  * Everything else stays byte-identical; the function is idempotent.
  */
 export function toProviderSchema(
@@ -171,6 +175,7 @@ export function toProviderSchema(
   opts: { output?: string } = {},
 ): string {
   if (!PRISMA_PROVIDERS.includes(provider)) throw new Error(`Unsupported provider "${String(provider)}"`);
+  schemaText = withoutConnectionUrls(schemaText);
   const blocks = findBlocks(schemaText);
   if (!blocks.some((b) => b.kind === 'datasource')) throw new Error('Prisma schema has no datasource block');
 

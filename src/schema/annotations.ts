@@ -35,13 +35,15 @@ function diag(file: string, doc: DocLine, offset: number, rule: string, message:
   return { location: { file, line: doc.line, col: doc.textCol + offset }, rule, message, fix };
 }
 
-/** Annotation-looking tokens (`@sync...` or any `@word` that starts a doc line). */
+/**
+ * Our annotation tokens: `@sync` and `@sync.<word>`. Everything else in a doc
+ * comment (`@zod.import(...)`, `@HideField()`, `@TypeGraphQL.omit`, prose) belongs
+ * to other tools or to people and is left alone.
+ */
 function annotationTokens(doc: DocLine): { token: string; offset: number }[] {
   const out: { token: string; offset: number }[] = [];
-  const re = /@[A-Za-z_][\w.]*/g;
-  for (let m = re.exec(doc.text); m; m = re.exec(doc.text)) {
-    if (m[0].startsWith('@sync') || m.index === 0) out.push({ token: m[0], offset: m.index });
-  }
+  const re = /(?<![\w.@])@sync(?:\.[\w.]*)?(?![\w])/g;
+  for (let m = re.exec(doc.text); m; m = re.exec(doc.text)) out.push({ token: m[0], offset: m.index });
   return out;
 }
 
@@ -138,7 +140,6 @@ export function parseFieldAnnotations(
     for (const { token, offset } of annotationTokens(doc)) {
       const access = FIELD_ANNOTATIONS[token];
       if (!access) {
-        if (!token.startsWith('@sync')) continue; // a doc line starting with another @word is prose
         diagnostics.push(
           diag(file, doc, offset, 'sync/unknown-annotation', `unknown annotation ${token} on field ${modelName}.${fieldName}`, `use one of: ${Object.keys(FIELD_ANNOTATIONS).join(', ')}`),
         );

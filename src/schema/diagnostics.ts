@@ -23,6 +23,11 @@ export function formatDiagnostic(d: Diagnostic): string {
   return `${file}:${line}:${col} error [${d.rule}] ${d.message}\n  fix: ${d.fix}`;
 }
 
+export function formatWarning(d: Diagnostic): string {
+  const { file, line, col } = d.location;
+  return `${file}:${line}:${col} warning [${d.rule}] ${d.message}\n  fix: ${d.fix}`;
+}
+
 export function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
   return [...list].sort(
     (a, b) =>

@@ -32,6 +32,10 @@ export interface BlockAttrPos extends Position {
 }
 
 export interface ModelPos extends Position {
+  /** The schema file the block is in (display path). */
+  file: string;
+  /** A `view` block is located too, so that an annotation on it can be refused. */
+  kind: 'model' | 'view';
   /** Line of the closing brace, for "add this before" hints. */
   endLine: number;
   docs: DocLine[];
@@ -52,7 +56,7 @@ function docOf(line: string, lineNo: number): DocLine | undefined {
   return { line: lineNo, col: idx + 1, text: rest.trim(), textCol: idx + 4 + lead };
 }
 
-export function locate(text: string): SchemaPositions {
+export function locate(text: string, file = 'schema.prisma'): SchemaPositions {
   const lines = text.split(/\r?\n/);
   const models = new Map<string, ModelPos>();
   let pendingDocs: DocLine[] = [];
@@ -66,9 +70,11 @@ export function locate(text: string): SchemaPositions {
     const lineNo = i + 1;
     const trimmed = raw.trim();
     if (!current) {
-      const m = /^(\s*)model\s+([A-Za-z_][A-Za-z0-9_]*)\s*\{/.exec(raw);
+      const m = /^(\s*)(model|view)\s+([A-Za-z_][A-Za-z0-9_]*)\s*\{/.exec(raw);
       if (m) {
         current = {
+          file,
+          kind: m[2] as 'model' | 'view',
           line: lineNo,
           col: m[1].length + 1,
           endLine: lineNo,
@@ -76,7 +82,7 @@ export function locate(text: string): SchemaPositions {
           fields: new Map(),
           blockAttributes: [],
         };
-        currentName = m[2];
+        currentName = m[3];
         pendingDocs = [];
         fieldDocs = [];
         return;

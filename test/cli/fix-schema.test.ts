@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -86,5 +86,85 @@ describe('trackhub-gen fix-schema', () => {
     const run = await runCli(['fix-schema', 'Note2', '--schema', schema]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/Did you mean "Note"\?/);
+  });
+
+  it('keeps every other byte of the file, adds columns that suit tables with rows, and prints the tenant backfill SQL', async () => {
+    const schema = path.join(tmp, 'rows.prisma');
+    const original = `datasource db {
+    provider = "postgresql"
+    url = env("DATABASE_URL")
+}
+
+// odd   spacing   stays
+model Team {
+  id Int @id @default(autoincrement())
+  name    String   // a comment
+  users User[]
+}
+model User {
+  id String @id @default(cuid())
+  teamId Int
+  team Team @relation(fields: [teamId], references: [id])
+}
+
+/// @sync(tenant: "teamId")
+model Link {
+  id        String   @id @default(cuid())
+  url       String
+  createdOn DateTime @default(now())
+}
+`;
+    writeFileSync(schema, original);
+    const run = await runCli(['fix-schema', '--schema', schema]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const fixed = readFileSync(schema, 'utf8');
+    // Only lines were added: dropping them gives back the original byte for byte.
+    const added = ['  clientId  String?', '  version   Int      @default(1)', '  updatedAt DateTime @default(now()) @updatedAt', '  deletedAt DateTime?', '  teamId    Int', '', '  @@unique([teamId, clientId])', '  @@index([teamId, updatedAt, id])'];
+    const lines = fixed.split('\n');
+    const at = lines.indexOf(added[0]);
+    expect(lines.slice(at, at + added.length)).toEqual(added);
+    expect([...lines.slice(0, at), ...lines.slice(at + added.length)].join('\n')).toBe(original);
+    // The tenant's type follows the other models' teamId (Int), and the SQL to fill existing rows is printed.
+    expect(run.stdout).toContain('UPDATE "Link" SET "teamId" = <tenant id of these rows> WHERE "teamId" IS NULL;');
+    expect(run.stdout).toContain('ALTER TABLE "Link" ALTER COLUMN "teamId" SET NOT NULL;');
+    expect(run.stdout).not.toMatch(/nothing (was )?written/);
+    // And the result generates.
+    expect((await loadProject(schema)).entities.map((e) => [e.name, e.tenantField, e.tenantKind])).toEqual([['Link', 'teamId', 'Int']]);
+  });
+
+  it('what is left after writing is reported without claiming nothing was written', async () => {
+    const schema = path.join(tmp, 'left.prisma');
+    writeFileSync(schema, BARE);
+    const run = await runCli(['fix-schema', '--schema', schema]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).not.toMatch(/nothing was written/);
+    expect(run.stderr).toMatch(/fix-schema: 1 problem\(s\) need a manual change \(the additions above were written to .*left\.prisma\)/);
+    expect(readFileSync(schema, 'utf8')).not.toBe(BARE);
+  });
+
+  it('a model that is its own tenant (tenant: "id") gets a schema Prisma accepts', async () => {
+    const schema = path.join(tmp, 'self.prisma');
+    writeFileSync(schema, `datasource db {\n  provider = "sqlite"\n}\n\n/// @sync(tenant: "id")\nmodel Team {\n  id   String @id\n  name String\n}\n`);
+    const run = await runCli(['fix-schema', '--schema', schema]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const fixed = readFileSync(schema, 'utf8');
+    expect(fixed).toMatch(/@@unique\(\[clientId\]\)/);
+    expect(fixed).toMatch(/@@index\(\[updatedAt, id\]\)/);
+    const project = await loadProject(schema);
+    expect(project.entities[0]).toMatchObject({ name: 'Team', tenantField: 'id', serverMintsId: true });
+  });
+
+  it('a schema folder: each model is fixed in its own file', async () => {
+    const dir = path.join(tmp, 'folder');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'schema.prisma'), 'datasource db {\n  provider = "sqlite"\n}\n');
+    writeFileSync(path.join(dir, 'note.prisma'), '/// @sync\nmodel Note {\n  id   String @id @default(uuid())\n  body String\n}\n');
+    const run = await runCli(['fix-schema', '--schema', dir]);
+    expect(run.stderr).toBe('');
+    expect(readFileSync(path.join(dir, 'schema.prisma'), 'utf8')).toBe('datasource db {\n  provider = "sqlite"\n}\n');
+    expect(readFileSync(path.join(dir, 'note.prisma'), 'utf8')).toMatch(/tenantId +String\n\n {2}@@unique\(\[tenantId, clientId\]\)/);
+    expect((await loadProject(dir)).entities.map((e) => e.name)).toEqual(['Note']);
   });
 });

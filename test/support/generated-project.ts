@@ -18,9 +18,17 @@ export interface GeneratedServer {
   stop(): Promise<void>;
 }
 
-/** Boots `<outDir>/server/app.module.ts` over HTTP on a fresh SQLite file with `schemaText`'s tables. */
-export async function bootGeneratedServer(outDir: string, schemaText: string, dbFile: string): Promise<GeneratedServer> {
-  const { prisma, disconnect } = await createPrismaClientFor(schemaText, 'sqlite', dbFile, { reset: true });
+/**
+ * Boots `<outDir>/server/app.module.ts` over HTTP on a fresh database with `schemaText`'s
+ * tables: a SQLite file (default), or the PostgreSQL database at `connection`.
+ */
+export async function bootGeneratedServer(
+  outDir: string,
+  schemaText: string,
+  connection: string,
+  provider: 'sqlite' | 'postgresql' = 'sqlite',
+): Promise<GeneratedServer> {
+  const { prisma, disconnect } = await createPrismaClientFor(schemaText, provider, connection, { reset: true });
   const { AppModule } = await import(path.join(outDir, 'server/app.module.ts'));
   const app = await createTrackhubServer(AppModule.forRoot({ prisma }), { logger: ['error'] });
   await app.listen(0, '127.0.0.1');

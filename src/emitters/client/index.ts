@@ -211,6 +211,8 @@ function fieldView(project: ProjectIR, field: FieldIR): FieldView {
 
 interface EntityView {
   name: string;
+  /** Class name (EntityIR.typeName). */
+  className: string;
   camel: string;
   table: string;
   service: string;
@@ -249,7 +251,7 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
       prop: property(f.relation!.navigation),
       table: byName.get(f.relation!.entity)!.table,
       column: f.column,
-      target: f.relation!.entity,
+      target: byName.get(f.relation!.entity)!.typeName,
     }));
   // WatermelonDB keys associations by table: the first foreign key to a table wins.
   const associations = new Map<string, string>();
@@ -263,10 +265,11 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
     }
   }
   const enums = [...new Set(entity.dataFields.filter((f) => f.kind === 'Enum').map((f) => f.enumName!))].sort();
-  const relationTargets = [...new Set(relations.map((r) => r.target).filter((t) => t !== entity.name))].sort();
+  const relationTargets = [...new Set(relations.map((r) => r.target).filter((t) => t !== entity.typeName))].sort();
   const plural = CLIENT_RESERVED.has(entity.plural) ? `${entity.plural}Service` : entity.plural;
   return {
     name: entity.name,
+    className: entity.typeName,
     camel: entity.camel,
     table: entity.table,
     service: plural,
@@ -350,7 +353,7 @@ export const emitClient: Emitter = (project, options) => {
     });
   }
   for (const entity of entities) {
-    emit(`models/${entity.name}.ts`, 'model.ts.hbs', { entity, decorators: decoratorImports(entity) });
+    emit(`models/${entity.className}.ts`, 'model.ts.hbs', { entity, decorators: decoratorImports(entity) });
     emit(`services/${entity.serviceClass}.ts`, 'service.ts.hbs', { entity });
   }
   emit('descriptors.ts', 'descriptors.ts.hbs', { entities });

@@ -25,7 +25,8 @@ function gqlType(f: FieldIR, required: boolean): string {
 
 export const emitGraphql: Emitter = (project) => {
   const entities = project.entities.map((e) => ({
-    name: e.name,
+    name: e.typeName,
+    opName: e.name,
     camel: e.camel,
     plural: e.plural,
     outputFields: e.dataFields.map((f) => ({ name: f.name, type: gqlType(f, !f.optional) })),

@@ -4,6 +4,7 @@
  * plus the sync registry, enums, the root TrackhubModule and user-owned
  * scaffolding (token verifier, AppModule, main).
  */
+import { prismaDelegate } from '../../model/naming.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
 import { renderTemplate } from '../render.js';
 import type { EmitOptions, EmittedFile, Emitter } from '../types.js';
@@ -17,6 +18,8 @@ export interface DescriptorView {
   delegate: string;
   table: string;
   tenantField: string | null;
+  tenantKind?: 'Int';
+  mintId?: true;
   conflict: EntityIR['conflict'];
   tombstone: EntityIR['tombstone'];
   tombstoneField: string;
@@ -28,8 +31,12 @@ export interface DescriptorView {
     optional: boolean;
     hasDefault: boolean;
     access: FieldIR['access'];
-    relation?: { entity: string; delegate: string; tenantField: string | null };
+    relation?: { entity: string; delegate: string; tenantField: string | null; tenantKind?: 'Int' };
+    reference?: { model: string; delegate: string; key: string; tenantField: string | null; tenantKind?: 'Int' };
+    maxLength?: number;
+    format?: 'uuid';
   }>;
+  uniques?: string[][];
 }
 
 export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorView {
@@ -38,13 +45,16 @@ export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorVi
     entity.fields.find((f) => f.role === 'deletedAt')?.name ?? (entity.tombstone === 'isDeleted' ? 'isDeleted' : 'deletedAt');
   return {
     name: entity.name,
-    delegate: entity.camel,
+    delegate: prismaDelegate(entity.name),
     table: entity.table,
     tenantField: entity.tenantField,
+    ...(entity.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}),
+    ...(entity.serverMintsId ? { mintId: true as const } : {}),
     conflict: entity.conflict,
     tombstone: entity.tombstone,
     tombstoneField,
     serverFields: entity.fields.filter((f) => f.role === 'createdAt').map((f) => f.name),
+    ...(entity.uniques.length ? { uniques: entity.uniques } : {}),
     fields: entity.fields
       .filter((f) => f.role === 'data')
       .map((f) => {
@@ -57,7 +67,12 @@ export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorVi
           optional: f.optional,
           hasDefault: f.hasDefault,
           access: f.access,
-          ...(target ? { relation: { entity: target.name, delegate: target.camel, tenantField: target.tenantField } } : {}),
+          ...(f.maxLength !== undefined ? { maxLength: f.maxLength } : {}),
+          ...(f.format ? { format: f.format } : {}),
+          ...(target
+            ? { relation: { entity: target.name, delegate: prismaDelegate(target.name), tenantField: target.tenantField, ...(target.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}) } }
+            : {}),
+          ...(f.reference ? { reference: { ...f.reference, ...(f.reference.tenantField && entity.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}) } } : {}),
         };
       }),
   };
@@ -85,10 +100,13 @@ function descriptorLiteral(d: DescriptorView) {
     delegate: lit(d.delegate),
     table: lit(d.table),
     tenantField: lit(d.tenantField),
+    ...(d.tenantKind ? { tenantKind: lit(d.tenantKind) } : {}),
+    ...(d.mintId ? { mintId: 'true' } : {}),
     conflict: lit(d.conflict),
     tombstone: lit(d.tombstone),
     tombstoneField: lit(d.tombstoneField),
     serverFields: lit(d.serverFields),
+    ...(d.uniques ? { uniques: lit(d.uniques) } : {}),
     fields: d.fields.map((f) => lit(f)),
   };
 }
@@ -177,6 +195,7 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
     const view = {
       runtime,
       name: entity.name,
+      typeName: entity.typeName,
       camel: entity.camel,
       kebab: entity.kebab,
       plural: entity.plural,
@@ -206,6 +225,7 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
 
   const entities = project.entities.map((e) => ({
     name: e.name,
+    typeName: e.typeName,
     camel: e.camel,
     kebab: e.kebab,
     descriptorImport: js(`../${e.kebab}/${e.kebab}.descriptor`),

@@ -220,6 +220,7 @@ export function parseItem(d: EntityDescriptor, raw: unknown): ParsedItem {
   if (!isPlainObject(raw)) throw new ItemError(SyncErrorCode.VALIDATION_FAILED, 'item must be a JSON object');
   const problems: string[] = [];
   const forbidden: string[] = [];
+  const columnProblems: ItemError[] = [];
   const item: ParsedItem = { deleted: false, data: {}, readonlyData: {}, wire: {} };
   const byName = new Map(d.fields.map((f) => [f.name, f]));
 
@@ -239,6 +240,11 @@ export function parseItem(d: EntityDescriptor, raw: unknown): ParsedItem {
     const parsed = parseValue(field, value);
     if (!parsed.ok) {
       problems.push(parsed.message);
+      continue;
+    }
+    const native = nativeTypeProblem(field, parsed.value);
+    if (native) {
+      columnProblems.push(native);
       continue;
     }
     if (field.access === 'readonly') item.readonlyData[key] = parsed.value;
@@ -289,7 +295,24 @@ export function parseItem(d: EntityDescriptor, raw: unknown): ParsedItem {
   }
   if (forbidden.length) problems.push(`server-only field(s): ${forbidden.join(', ')}`);
   if (problems.length) throw new ItemError(SyncErrorCode.VALIDATION_FAILED, problems.join('; '));
+  // Values of the right type that their column cannot hold: a code of their own, before any write.
+  if (columnProblems.length) throw new ItemError(columnProblems[0].code, columnProblems.map((e) => e.message).join('; '));
   return item;
+}
+
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A value its column's native type (`@db.VarChar(n)`, `@db.Uuid`) cannot hold, or undefined. */
+export function nativeTypeProblem(field: FieldDescriptor, value: unknown): ItemError | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (field.maxLength !== undefined) {
+    const length = [...value].length;
+    if (length > field.maxLength)
+      return new ItemError(SyncErrorCode.VALUE_TOO_LONG, `${field.name}: ${length} characters, at most ${field.maxLength} fit (@db.VarChar(${field.maxLength}))`);
+  }
+  if (field.format === 'uuid' && !UUID_TEXT.test(value))
+    return new ItemError(SyncErrorCode.INVALID_VALUE, `${field.name}: "${value.slice(0, 64)}" is not a UUID (@db.Uuid)`);
+  return undefined;
 }
 
 /** Required on create: non-nullable, no default, not server-only. */

@@ -20,6 +20,7 @@ import {
   resolveRelations,
   tenantScope,
 } from './store.js';
+import { constraintError } from './constraints.js';
 
 export interface CrudListArgs {
   limit?: number | null;
@@ -105,7 +106,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
           await validateInput(d.hooks, data, { principal, entity: d.name, operation: 'create', existing: null });
           await resolveRelations(tx, d, principal, data);
           return insertRecord(tx, d, principal, stamp, clientId, data);
-        });
+        }, principal, { ...item.readonlyData, ...item.data });
         return this.toObject(row);
       } catch (error) {
         if (attempt === 0 && clientId && isUniqueViolation(error)) continue;
@@ -127,7 +128,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
         await validateInput(d.hooks, data, { principal, entity: d.name, operation: 'update', existing: serializeRecord(d, existing) });
         await resolveRelations(tx, d, principal, data);
         return this.guarded(tx, principal, existing, data, stamp);
-      }),
+      }, principal, { ...item.data }),
     );
   }
 
@@ -163,11 +164,13 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
     }
   }
 
-  private async write(fn: (tx: unknown, stamp: Date) => Promise<Row>): Promise<Row> {
+  private async write(fn: (tx: unknown, stamp: Date) => Promise<Row>, principal?: Principal, data: Row = {}): Promise<Row> {
     try {
       return await this.core.writes.run((stamp) => this.core.prisma.$transaction((tx) => fn(tx, stamp), this.core.transactionOptions));
     } catch (error) {
       if (error instanceof ItemError) throw new TrackhubError(error.code, error.message);
+      const constraint = principal ? await constraintError(this.core.prisma, this.descriptor, principal, error, data) : undefined;
+      if (constraint) throw new TrackhubError(constraint.code, constraint.message);
       throw error;
     }
   }

@@ -19,6 +19,25 @@ export interface RelationDescriptor {
   delegate: string;
   /** Target's tenant field, or null for a global entity. */
   tenantField: string | null;
+  /** `Int` when the target's tenant field is an Int (default String). */
+  tenantKind?: 'String' | 'Int';
+}
+
+/**
+ * The foreign key of a relation to a model without @sync (a user, a team): a plain
+ * value on the wire, checked to name an existing record (in the caller's tenant
+ * when `tenantField` is set) before it is written.
+ */
+export interface ReferenceDescriptor {
+  /** Target model name, e.g. `User`. */
+  model: string;
+  /** Target's Prisma delegate, e.g. `user`. */
+  delegate: string;
+  /** The referenced field (`id` or another unique, e.g. `slug`). */
+  key: string;
+  /** The target's tenant field, when it has the entity's one. */
+  tenantField: string | null;
+  tenantKind?: 'String' | 'Int';
 }
 
 export interface FieldDescriptor {
@@ -34,6 +53,12 @@ export interface FieldDescriptor {
   access: FieldAccess;
   /** Set when the field is the foreign key of a relation to another @sync entity. */
   relation?: RelationDescriptor;
+  /** `@db.VarChar(n)` / `@db.Char(n)`: longer values are refused (VALUE_TOO_LONG) before writing. */
+  maxLength?: number;
+  /** `@db.Uuid`: other values are refused (INVALID_VALUE) before writing. */
+  format?: 'uuid';
+  /** Set when the field is the foreign key of a relation to a model without @sync. */
+  reference?: ReferenceDescriptor;
 }
 
 export interface EntityDescriptor {
@@ -43,9 +68,13 @@ export interface EntityDescriptor {
   delegate: string;
   /** Device table name; accepted as an alias of `name` by syncPull / syncPush. */
   table: string;
-  /** Tenant scope field, or null for a global entity. */
+  /** Tenant scope field, or null for a global entity; `id` for a model that is its own tenant. */
   tenantField: string | null;
+  /** `Int` when the tenant field is an Int: the token's tenant id is converted (default String). */
+  tenantKind?: 'String' | 'Int';
   conflict: ConflictStrategy;
+  /** The id has no database default (`id String @id`): the server mints a UUID on create. */
+  mintId?: boolean;
   /** `deletedAt DateTime?` (default) or an `isDeleted Boolean` marker. */
   tombstone: 'deletedAt' | 'isDeleted';
   /** Name of the tombstone field (`deletedAt` or `isDeleted`). */
@@ -54,6 +83,8 @@ export interface EntityDescriptor {
   serverFields: readonly string[];
   /** Every data field (convention fields excluded), `@sync.ignore` ones included, in schema order. */
   fields: readonly FieldDescriptor[];
+  /** The model's own unique keys (besides (tenant, clientId)): a hit is UNIQUE_VIOLATION naming them. */
+  uniques?: readonly (readonly string[])[];
   /** The entity's user-owned hooks (validate, afterPull). */
   hooks?: EntityHooks;
 }

@@ -26,6 +26,14 @@ export const SyncErrorCode = {
   CONFLICT: 'CONFLICT',
   /** The item carries a server-only (`@sync.ignore`) field. */
   FORBIDDEN_FIELD: 'FORBIDDEN_FIELD',
+  /** The item would repeat a value of one of the model's own @@unique keys (also one held by a deleted record). */
+  UNIQUE_VIOLATION: 'UNIQUE_VIOLATION',
+  /** A value longer than its column allows (`@db.VarChar(n)`). */
+  VALUE_TOO_LONG: 'VALUE_TOO_LONG',
+  /** A value its column type cannot hold (a non-UUID in a `@db.Uuid` column). */
+  INVALID_VALUE: 'INVALID_VALUE',
+  /** A foreign key naming no record (in the caller's tenant). */
+  REFERENCE_NOT_FOUND: 'REFERENCE_NOT_FOUND',
   /** Anything unexpected; details are logged on the server, not sent. */
   INTERNAL: 'INTERNAL',
 } as const;

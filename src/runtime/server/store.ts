@@ -2,15 +2,40 @@
  * Tenant-scoped record access shared by the sync service and the online CRUD
  * services. Every function takes the client or the transaction client to use.
  */
+import { randomUUID } from 'node:crypto';
+
 import type { Principal } from './auth.js';
 import type { EntityDescriptor } from './descriptor.js';
 import { batchLookupsOf } from './batch.js';
 import { ItemError, SyncErrorCode } from './errors.js';
 import { delegateOf, type Row } from './prisma.js';
 
-/** `where` scoping a query to the caller's tenant (nothing for a global entity). */
-export function tenantScope(d: { tenantField: string | null }, principal: Principal): Row {
-  return d.tenantField ? { [d.tenantField]: principal.tenantId } : {};
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+/** The caller's tenant as the tenant field stores it (an `Int` tenant field gets a number). */
+export function tenantValue(d: { tenantKind?: 'String' | 'Int' }, principal: Principal): string | number {
+  if (d.tenantKind !== 'Int') return principal.tenantId;
+  const n = Number(principal.tenantId);
+  // A token whose tenant is not a 32-bit integer matches no row of an Int-tenant table
+  // (the smallest Int, which no tenant id is: Prisma's Int is 32-bit, so any other out-of-range value would fail the query).
+  return /^-?\d+$/.test(principal.tenantId) && n > INT32_MIN && n <= INT32_MAX ? n : INT32_MIN;
+}
+
+/**
+ * `where` scoping a query to the caller's tenant (nothing for a global entity).
+ * A model that is its own tenant (`tenantField: 'id'`) is scoped under `AND`, so that
+ * a query's own `id` condition (`{ ...scope, id }`) narrows it instead of replacing it.
+ */
+export function tenantScope(d: { tenantField: string | null; tenantKind?: 'String' | 'Int' }, principal: Principal): Row {
+  if (!d.tenantField) return {};
+  const own = { [d.tenantField]: tenantValue(d, principal) };
+  return d.tenantField === 'id' ? { AND: [own] } : own;
+}
+
+/** The tenant column's value of a new record (`data` of a create). */
+function tenantData(d: { tenantField: string | null; tenantKind?: 'String' | 'Int' }, principal: Principal): Row {
+  return d.tenantField ? { [d.tenantField]: tenantValue(d, principal) } : {};
 }
 
 /** `where` selecting live (not soft-deleted) records. */
@@ -52,6 +77,12 @@ export async function resolveRelations(client: unknown, d: EntityDescriptor, pri
   for (const field of d.fields) {
     const relation = field.relation;
     const value = data[field.name];
+    if (field.reference && value !== null && value !== undefined) {
+      const ref = field.reference;
+      const found = await delegateOf(client, ref.delegate).findFirst({ where: { ...tenantScope(ref, principal), [ref.key]: value }, select: { [ref.key]: true } });
+      if (!found) throw new ItemError(SyncErrorCode.REFERENCE_NOT_FOUND, `${field.name}: no ${ref.model} with ${ref.key} ${JSON.stringify(value)}${ref.tenantField ? ' in your tenant' : ''}`);
+      continue;
+    }
     if (!relation || typeof value !== 'string') continue;
     const known = batch?.relationTarget(relation.delegate, principal, value);
     if (known !== undefined) {
@@ -87,7 +118,7 @@ export async function insertRecord(
   clientId: string | null,
   data: Row,
 ): Promise<Row> {
-  const values = { ...data, ...tenantScope(d, principal), clientId, version: 1, updatedAt: stamp };
+  const values = { ...(d.mintId ? { id: randomUUID() } : {}), ...data, ...tenantData(d, principal), clientId, version: 1, updatedAt: stamp };
   const batch = batchLookupsOf(client);
   // Batched push: the insert is written with the next ones in one query (see batch.ts).
   if (batch && typeof clientId === 'string' && batch.canDefer(client, d)) return batch.defer(d, values);

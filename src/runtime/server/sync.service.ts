@@ -27,6 +27,7 @@ import {
   resolveRelations,
   tenantScope,
 } from './store.js';
+import { constraintError } from './constraints.js';
 import type { WriteTracker } from './write-tracker.js';
 
 export interface SyncPullArgs {
@@ -255,8 +256,10 @@ export class SyncService {
 
   private async pushItem(principal: Principal, d: EntityDescriptor, raw: unknown): Promise<SyncResult> {
     const { echoClientId, echoId } = echoOf(raw);
+    let data: Row = {};
     try {
       const item = parseItem(d, raw);
+      data = { ...item.readonlyData, ...item.data };
       for (let attempt = 0; ; attempt++) {
         try {
           return await this.options.writes.run((stamp) =>
@@ -277,6 +280,8 @@ export class SyncService {
       }
     } catch (error) {
       if (error instanceof ItemError) return failure(echoClientId, echoId, error.code, error.message);
+      const constraint = await constraintError(this.options.prisma, d, principal, error, data);
+      if (constraint) return failure(echoClientId, echoId, constraint.code, constraint.message);
       this.options.logger.error(`syncPush ${d.name}: item failed`, error);
       return failure(echoClientId, echoId, SyncErrorCode.INTERNAL, 'Internal error while applying the item');
     }

@@ -40,11 +40,15 @@ const folderData: FieldIR[] = [
 
 const folder: EntityIR = {
   name: 'Folder',
+  typeName: 'Folder',
   camel: 'folder',
   kebab: 'folder',
   table: 'folders',
   plural: 'folders',
   tenantField: 'tenantId',
+  tenantKind: 'String',
+  uniques: [],
+  serverMintsId: false,
   conflict: 'manual',
   fields: [...conventions('tenantId'), ...folderData],
   dataFields: folderData.filter((x) => x.role === 'data'),
@@ -64,11 +68,15 @@ const entityData: FieldIR[] = [
 /** Named `Entity` so its plural `entities` clashes with TrackhubClient#entities. */
 const entity: EntityIR = {
   name: 'Entity',
+  typeName: 'Entity',
   camel: 'entity',
   kebab: 'entity',
   table: 'entities',
   plural: 'entities',
   tenantField: null,
+  tenantKind: 'String',
+  uniques: [],
+  serverMintsId: false,
   conflict: 'timestamp',
   fields: [
     ...conventions(null),
