@@ -34,6 +34,8 @@ export interface TrackhubOptions {
   metrics?: TrackhubMetricsOptions | false;
   /** One structured log line per sync request: `true` = JSON on stdout, or your own sink. Default off. */
   syncLog?: boolean | SyncLogSink;
+  /** The server's wall clock in epoch ms (default `Date.now`); injected by tests to skew a replica. */
+  clock?: () => number;
 }
 
 export class TrackhubCore {
@@ -57,6 +59,7 @@ export class TrackhubCore {
     this.verifyToken = options.verifyToken;
     this.registry = new EntityRegistry(descriptors);
     this.writes = WriteTracker.for(options.prisma);
+    if (options.clock) this.writes.clock = options.clock;
     this.maxBatchSize = positive(options.maxBatchSize, DEFAULT_MAX_BATCH_SIZE, 'maxBatchSize');
     this.maxPullLimit = positive(options.maxPullLimit, DEFAULT_MAX_PULL_LIMIT, 'maxPullLimit');
     this.transactionOptions = { maxWait: 10_000, timeout: 30_000, ...options.transactionOptions };

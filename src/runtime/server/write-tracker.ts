@@ -31,6 +31,7 @@ export class WriteTracker {
   private readonly inFlight = new Map<number, number>();
   private lastIssued = 0;
   private nextToken = 1;
+  clock: () => number = Date.now;
 
   private static readonly byClient = new WeakMap<object, WriteTracker>();
 
@@ -46,7 +47,7 @@ export class WriteTracker {
 
   /** Monotonic wall-clock milliseconds. */
   now(): number {
-    const t = Math.max(Date.now(), this.lastIssued);
+    const t = Math.max(this.clock(), this.lastIssued);
     this.lastIssued = t;
     return t;
   }
