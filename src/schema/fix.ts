@@ -1,6 +1,7 @@
 /**
  * `fix-schema`: add what a @sync model is missing by the data conventions
- * (convention fields, the unique (tenant, clientId), the pull index), editing the
+ * (convention fields, the unique (tenant, clientId), the pull index) and the
+ * server's `TrackhubSyncClock` model (runtime/server/sync-clock.ts), editing the
  * schema with prisma-ast and formatting it with Prisma's own formatter.
  *
  * Only additions: a field that exists with the wrong shape is left for the user
@@ -9,6 +10,7 @@
 import { createPrismaSchemaBuilder } from '@mrleebo/prisma-ast';
 
 import { clientUniqueKey, hasClientUnique, hasPullIndex, pullIndexPrefix } from '../model/conventions.js';
+import { SYNC_CLOCK_MODEL, SYNC_CLOCK_PRISMA } from '../runtime/server/sync-clock.js';
 import { parseModelAnnotation } from './annotations.js';
 import { SchemaError, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { prismaSchemaWasm } from './prisma-wasm.js';
@@ -100,12 +102,16 @@ export function fixSchemaText(text: string, file: string, only?: string): FixRes
     }
     if (added.length) fixes.push({ model: name, added });
   }
+  // The server's pull order (one row per entity and tenant), shared by every replica.
+  const needsClock = targets.length > 0 && !schema.datamodel.models.some((m) => m.name === SYNC_CLOCK_MODEL);
+  if (needsClock) fixes.push({ model: SYNC_CLOCK_MODEL, added: [`model ${SYNC_CLOCK_MODEL} (the pull order every server replica shares)`] });
   if (fixes.length === 0) return { text, fixes };
 
   // prisma-ast's printer separates a `///` doc comment from its model with a blank
   // line, which would detach the annotation: put them back together, then let
   // Prisma's formatter align everything.
-  const printed = builder.print().replace(/^(\s*\/\/\/[^\n]*\n)\n+(?=(model|enum|view|type)\s)/gm, '$1');
+  const source = builder.print().replace(/\n*$/, '\n') + (needsClock ? `\n${SYNC_CLOCK_PRISMA}` : '');
+  const printed = source.replace(/^(\s*\/\/\/[^\n]*\n)\n+(?=(model|enum|view|type)\s)/gm, '$1');
   const formatted = prismaSchemaWasm().format(
     printed,
     JSON.stringify({ textDocument: { uri: 'file:/schema.prisma' }, options: { tabSize: 2, insertSpaces: true } }),

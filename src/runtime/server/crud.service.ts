@@ -96,7 +96,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
     if (missing.length) throw new TrackhubError(SyncErrorCode.VALIDATION_FAILED, `missing required field(s): ${missing.join(', ')}`);
     for (let attempt = 0; ; attempt++) {
       try {
-        const row = await this.write(async (tx, stamp) => {
+        const row = await this.write(principal, async (tx, stamp) => {
           if (clientId) {
             const existing = await findByClientId(tx, d, principal, clientId);
             if (existing) return existing;
@@ -119,7 +119,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
     const principal = await this.principal(context);
     const item = this.parse(input);
     return this.toObject(
-      await this.write(async (tx, stamp) => {
+      await this.write(principal, async (tx, stamp) => {
         const existing = await this.live(tx, principal, id);
         this.expect(existing, expectedVersion);
         const data: Row = { ...item.data }; // readonly fields cannot change after create
@@ -135,7 +135,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
   async delete(context: TrackhubContext | undefined, id: string, expectedVersion: number): Promise<TObject> {
     const principal = await this.principal(context);
     return this.toObject(
-      await this.write(async (tx, stamp) => {
+      await this.write(principal, async (tx, stamp) => {
         const existing = await this.live(tx, principal, id);
         this.expect(existing, expectedVersion);
         const d = this.descriptor;
@@ -163,9 +163,10 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
     }
   }
 
-  private async write(fn: (tx: unknown, stamp: Date) => Promise<Row>): Promise<Row> {
+  /** One write transaction holding the scope's sync clock (see sync-clock.ts); `stamp` is its updatedAt. */
+  private async write(principal: Principal, fn: (tx: unknown, stamp: Date) => Promise<Row>): Promise<Row> {
     try {
-      return await this.core.writes.run((stamp) => this.core.prisma.$transaction((tx) => fn(tx, stamp), this.core.transactionOptions));
+      return await this.core.clock.write(this.descriptor, principal, 1, (tx, stamp) => fn(tx, new Date(stamp)));
     } catch (error) {
       if (error instanceof ItemError) throw new TrackhubError(error.code, error.message);
       throw error;

@@ -39,7 +39,8 @@ export { EntityRegistry } from './registry.js';
 export { SyncService } from './sync.service.js';
 export type { ConflictPayload as SyncConflict, SyncPullArgs, SyncPullResult, SyncResult } from './sync.service.js';
 export { TrackhubSyncResolver } from './sync.resolver.js';
-export { WriteTracker } from './write-tracker.js';
+export { SYNC_CLOCK_MODEL, SYNC_CLOCK_PRISMA, SyncClock, syncScope } from './sync-clock.js';
+export type { BeforeCommitHook, SyncClockOptions } from './sync-clock.js';
 export {
   DEFAULT_MEDIA_CONTENT_TYPES,
   DEFAULT_MEDIA_MAX_BYTES,
