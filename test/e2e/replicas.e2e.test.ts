@@ -13,12 +13,14 @@
  * PostgreSQL database, two replicas with their own PrismaClient. The only fakes
  * are the injected clocks and the row lock a separate connection holds.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { postGraphql } from '../support/example-server.js';
 import { SYNC_PULL, SYNC_PUSH } from '../support/operations.js';
-import { postgresAvailability } from '../support/postgres.js';
+import { dropPostgresDatabase, freshPostgresDatabase, postgresAvailability } from '../support/postgres.js';
 import { startReplicas, type ReplicaSet } from '../support/replicas.js';
 
 const pgAvailable = await postgresAvailability();
@@ -174,3 +176,56 @@ async function waitForLockWaiters(client: pg.Client, count: number): Promise<voi
   }
   throw new Error('the held write never waited on the lock');
 }
+
+describe.skipIf(pgAvailable.url === null)('npm run example:server -- --database-url: replicas as a user starts them', () => {
+  const children: ChildProcess[] = [];
+  let url = '';
+  afterAll(async () => {
+    for (const child of children) child.kill('SIGTERM');
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    if (url) await dropPostgresDatabase(url);
+  });
+
+  /** Starts `npm run example:server` (the same command) and resolves with its GraphQL URL. */
+  function startExample(databaseUrl: string): Promise<{ graphql: string; output: () => string }> {
+    const child = spawn(
+      process.execPath,
+      ['--import', '@swc-node/register/esm-register', 'scripts/example-server.ts', '--port', '0', '--database-url', databaseUrl],
+      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    children.push(child);
+    let out = '';
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`example server did not start:\n${out}`)), 90_000);
+      const onData = (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /GraphQL: (http:\/\/\S+)/.exec(out);
+        if (match) {
+          clearTimeout(timer);
+          resolve({ graphql: match[1]!, output: () => out });
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.stderr!.on('data', onData);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`example server exited with ${code}:\n${out}`));
+      });
+    });
+  }
+
+  it('two replicas started at once on one empty database: one creates the tables, a write through one is pulled through the other', async () => {
+    url = await freshPostgresDatabase(`replicas_example_${process.pid}`);
+    const [a, b] = await Promise.all([startExample(url), startExample(url)]);
+    const created = [a!, b!].filter((r) => r.output().includes('tables created'));
+    expect(created.length, a!.output() + b!.output()).toBe(1);
+    expect([a!, b!].filter((r) => r.output().includes('tables already in place')).length).toBe(1);
+    expect(a!.output()).toContain(':***@'); // the password is not printed
+
+    const t = tenant();
+    const pushed = await postGraphql(a!.graphql, SYNC_PUSH, { entity: 'Space', items: [{ clientId: uuid(), name: 'via A', ownerId: 'o' }] }, `dev:${t}:u`);
+    expect(pushed.data.syncPush[0]).toMatchObject({ success: true });
+    const pulled = await postGraphql(b!.graphql, SYNC_PULL, { entity: 'Space' }, `dev:${t}:u`);
+    expect(pulled.data.syncPull.items.map((i: { name: string }) => i.name)).toEqual(['via A']);
+  }, 120_000);
+});
