@@ -52,6 +52,7 @@ export {
   tenantDirName,
   DEFAULT_UPLOAD_SESSION_TTL_MS,
   UploadSessionStore,
+  receiveChunk,
 } from './media/index.js';
-export type { UploadSession, UploadSessionResult } from './media/index.js';
+export type { AppendOutcome, ChunkSource, UploadSession, UploadSessionBackend, UploadSessionResult } from './media/index.js';
 export type { MediaErrorCode, MediaInfo, MediaLimits, MediaOptions, MediaStorage, StoredMedia, UploadResult } from './media/index.js';
