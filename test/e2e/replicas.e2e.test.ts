@@ -139,6 +139,21 @@ describe.skipIf(pgAvailable.url === null)('two replicas on one PostgreSQL', () =
     }
   });
 
+  it('concurrent first writes of a new tenant through both replicas all land, each with its own stamp, all pulled once', async () => {
+    for (let round = 0; round < 3; round++) {
+      const t = tenant();
+      const results = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => push(i % 2, t, i % 3 === 0 ? [create(`a${i}`), create(`b${i}`)] : [create(`c${i}`)])),
+      );
+      const ok = results.flat();
+      expect(ok.every((r) => r.success), JSON.stringify(ok.filter((r) => !r.success))).toBe(true);
+      const rows = await set.replicas[0]!.prisma.space.findMany({ where: { tenantId: t } });
+      expect(new Set(rows.map((r: { updatedAt: Date }) => r.updatedAt.getTime())).size).toBe(rows.length);
+      const pulled = await pullAll(round % 2, t, {});
+      expect(pulled.items.map((i) => i.id).sort()).toEqual(ok.map((r) => r.id).sort());
+    }
+  });
+
   it('writes through a fast and a slow replica, alternating, are all pulled once, in a stable order', async () => {
     set.replicas[0]!.skewMs = 2000;
     set.replicas[1]!.skewMs = -2000;
