@@ -27,12 +27,20 @@
  *   - no duplicate: one server row per (tenant, clientId), and no row no device created
  *   - no cross-tenant row, on the server or on a device
  *
+ * Replica mode (PostgreSQL): the same schedules against 3 server replicas on one
+ * database (TRACKHUB_FUZZ_REPLICAS); every request goes to a random replica, each
+ * replica's clock is skewed by up to ±2 s and writes are held open 1-40 ms before
+ * their commit at random (seeded per schedule); no restarts. Same checks.
+ *
  * Runs: TRACKHUB_FUZZ_RUNS (default 500 on SQLite, a tenth of it on PostgreSQL),
+ * TRACKHUB_FUZZ_REPLICA_RUNS (default 200; 2000 in long mode; 0 = off),
  * TRACKHUB_FUZZ_LONG=1 (5000 / 500), TRACKHUB_FUZZ_SEED to replay a seed
  * (fast-check prints the seed, the path and the shrunk schedule on failure;
  * TRACKHUB_FUZZ_PATH replays exactly that counterexample).
  * A seed fixes the schedule and the faults; thread timing may still differ.
  */
+// Over 500 lines on purpose: the schedule model, its executor and the checks share one
+// state (devices, writes, the server) and read best together.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
