@@ -121,17 +121,20 @@ export class SyncService {
     const delegate = delegateOf(this.options.prisma, d.delegate);
     const scope = tenantScope(d, principal);
     // Read before the rows: every write that commits after this read stamps above it.
-    const horizon = this.options.clock.localHorizon(d, principal);
+    const before = this.options.clock.localHorizon(d, principal);
     let watermark = await this.options.clock.watermark(this.options.prisma, d, principal);
-    if (watermark !== null && watermark >= horizon) watermark = horizon - 1;
-    const below = Number.isFinite(horizon) ? [{ updatedAt: { lt: new Date(horizon) } }] : [];
+    const below = Number.isFinite(before) ? [{ updatedAt: { lt: new Date(before) } }] : [];
     const orderBy = [{ updatedAt: 'asc' }, { id: 'asc' }];
 
-    const rows = await delegate.findMany({
+    let rows = await delegate.findMany({
       where: { AND: [scope, ...below, ...(start ? [after(start)] : [])] },
       orderBy,
       take: limit + 1,
     });
+    // A write of this process that began meanwhile may show through a shared connection (SQLite).
+    const horizon = Math.min(before, this.options.clock.localHorizon(d, principal));
+    if (Number.isFinite(horizon)) rows = rows.filter((row) => ms(row) < horizon);
+    if (watermark !== null && watermark >= horizon) watermark = horizon - 1;
     let page = rows.slice(0, limit);
     const hasMore = rows.length > limit;
     let next: Row | undefined = rows[limit];
