@@ -3,7 +3,7 @@
  *
  *   npm run bench                 full mode
  *   npm run bench -- --quick      quick mode (also BENCH_QUICK=1 or npm run bench:quick), < 5 min
- *   npm run bench -- --only gen,push,pull,load
+ *   npm run bench -- --only gen,push,pull,load,replicas
  *
  * Every measured task runs in its own child process (peak RSS per task); ratios are
  * measured side by side in the same run. Prints a table and writes
@@ -15,13 +15,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { syntheticSchema } from './schema-gen.js';
+import { startRoundRobinProxy } from './proxy.js';
 import { REPO, SWC, TSX, dropBenchDatabase, freshBenchDatabase, pgUnavailable, runWorker, startServerProcess } from './lib.js';
 
 const { values } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
 });
 const QUICK = values.quick || ['1', 'true'].includes((process.env.BENCH_QUICK ?? '').toLowerCase());
-const ONLY = new Set((values.only ?? 'gen,push,pull,load').split(','));
+const ONLY = new Set((values.only ?? 'gen,push,pull,load,replicas').split(','));
 const cfg = QUICK
   ? { models: [10, 100, 400], push: 2_000, pull: 20_000, devices: 10, seconds: 8 }
   : { models: [10, 100, 400], push: 10_000, pull: 100_000, devices: 50, seconds: 30 };
@@ -53,7 +54,7 @@ function add(r: Row): void {
 const skip = (section: string, name: string, reason: string) => add({ section, name, value: '-', status: 'skipped', target: `skipped: ${reason}` });
 const check = (ok: boolean): Row['status'] => (ok ? 'met' : 'MISSED');
 
-const pgReason = ONLY.has('push') || ONLY.has('load') ? await pgUnavailable() : null;
+const pgReason = ONLY.has('push') || ONLY.has('load') || ONLY.has('replicas') ? await pgUnavailable() : null;
 if (pgReason) log(`!! PostgreSQL rows will be skipped: ${pgReason}`);
 log(`trackhub-gen bench (${QUICK ? 'quick' : 'full'} mode), ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 
@@ -209,6 +210,48 @@ if (ONLY.has('load')) {
       }
     }
     await dropBenchDatabase(url).catch(() => undefined);
+  }
+}
+
+// ---------------------------------------------------------------- 5. replicas
+if (ONLY.has('replicas')) {
+  log(`\n5. replicas: ${cfg.devices} devices for ${cfg.seconds} s through a round-robin proxy to 1, then 2 server replicas on one PostgreSQL database`);
+  if (pgReason) {
+    skip('replicas', `${cfg.devices} devices`, pgReason);
+    json.results.replicas = { skipped: pgReason };
+  } else {
+    const measured: Record<number, { requestsPerSec: number; p50: number; p99: number; errors: number }> = {};
+    json.results.replicas = {};
+    for (const count of [1, 2]) {
+      const url = await freshBenchDatabase(`replicas_${count}`);
+      const servers: Awaited<ReturnType<typeof startServerProcess>>[] = [];
+      try {
+        // The first replica creates the tables; the next ones find them.
+        for (let i = 0; i < count; i++) servers.push(await startServerProcess(['postgresql', url, ...(i > 0 ? ['--replica'] : [])]));
+        const proxy = await startRoundRobinProxy(servers.map((s) => new URL(s.url).origin));
+        const r = await runWorker(SWC, 'load-worker.ts', [`${proxy.url}/graphql`, String(cfg.devices), String(cfg.seconds)], { timeoutMs: 600_000 });
+        await proxy.stop();
+        json.results.replicas[count] = { ...r, perReplica: proxy.counts };
+        if (!r.ok) add({ section: 'repl', name: `${count} replica(s)`, value: 'error', status: 'error', target: r.error });
+        else {
+          const v = r.value;
+          measured[count] = v;
+          const tag = `${count} replica${count > 1 ? 's' : ''}`;
+          add({ section: 'repl', name: `${tag}: throughput (${v.requests} req, split ${proxy.counts.join('/')})`, value: `${v.requestsPerSec.toFixed(0)} req/s`, ratio: `${v.cyclesPerSec.toFixed(1)} cycles/s` });
+          add({ section: 'repl', name: `${tag}: request latency p50 / p99`, value: `${Math.round(v.p50)} / ${Math.round(v.p99)} ms`, target: 'p99 < 200 ms', status: check(v.p99 < 200) });
+          add({ section: 'repl', name: `${tag}: errors (requests, cycles, items)`, value: String(v.errors), ratio: `${v.requestErrors}/${v.cycleErrors}/${v.itemErrors}`, status: v.errors === 0 ? 'met' : 'MISSED' });
+        }
+      } catch (error) {
+        add({ section: 'repl', name: `${count} replica(s)`, value: 'error', status: 'error', target: String(error) });
+      } finally {
+        for (const s of servers) await s.stop();
+        await dropBenchDatabase(url).catch(() => undefined);
+      }
+    }
+    if (measured[1] && measured[2]) {
+      const ratio = measured[2].requestsPerSec / measured[1].requestsPerSec;
+      add({ section: 'repl', name: 'throughput 2 replicas / 1 replica', value: `${ratio.toFixed(2)}x`, target: '>= 1x', status: check(ratio >= 1) });
+    }
   }
 }
 

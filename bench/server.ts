@@ -25,10 +25,11 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-export async function connectPrisma(db: Db): Promise<{ prisma: any; disconnect(): Promise<void>; dir: string }> {
+/** `reset: false` keeps the tables another process created (a second replica on one database). */
+export async function connectPrisma(db: Db, reset = true): Promise<{ prisma: any; disconnect(): Promise<void>; dir: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'trackhub-bench-server-'));
   const conn = db.provider === 'sqlite' ? ({ provider: 'sqlite', file: path.join(dir, 'server.db') } as const) : db;
-  const { prisma, disconnect } = await createExamplePrismaClient({ ...conn, reset: true });
+  const { prisma, disconnect } = await createExamplePrismaClient({ ...conn, reset });
   return {
     prisma,
     dir,
@@ -39,8 +40,8 @@ export async function connectPrisma(db: Db): Promise<{ prisma: any; disconnect()
   };
 }
 
-export async function startServer(db: Db): Promise<BenchServer> {
-  const { prisma, disconnect } = await connectPrisma(db);
+export async function startServer(db: Db, reset = true): Promise<BenchServer> {
+  const { prisma, disconnect } = await connectPrisma(db, reset);
   const app = await createTrackhubServer(AppModule.forRoot({ prisma }), { logger: ['error'] });
   // Server-side latency of every request (arrival to response finished), for the load bench.
   const serverMs: number[] = [];

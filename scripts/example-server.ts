@@ -1,8 +1,11 @@
 /**
- * npm run example:server -- [--port <p>] [--db <file>]
+ * npm run example:server -- [--port <p>] [--db <file>] [--database-url postgresql://...]
  *
  * Starts the generated example server (generated-example/server) on a fresh
- * embedded SQLite database and prints its GraphQL URL.
+ * embedded SQLite database and prints its GraphQL URL. With `--database-url`
+ * (or $DATABASE_URL) it starts a replica on that PostgreSQL database instead:
+ * several replicas can share it (one creates the fixture's tables, the others
+ * wait for it and find them; a database holding another schema is replaced).
  */
 import 'reflect-metadata';
 
@@ -21,6 +24,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: process.env.PORT ?? '4000' },
     host: { type: 'string', default: '127.0.0.1' },
     db: { type: 'string' },
+    'database-url': { type: 'string', default: process.env.DATABASE_URL },
   },
 });
 const port = Number(values.port);
@@ -28,15 +32,26 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`error: --port must be a port number, got "${values.port}"`);
   process.exit(2);
 }
+const databaseUrl = values['database-url'];
+if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+  console.error(`error: --database-url must be a postgresql:// URL, got "${databaseUrl}" (for SQLite use --db <file>)`);
+  process.exit(2);
+}
 const file = values.db
   ? path.resolve(values.db)
   : path.join(mkdtempSync(path.join(tmpdir(), 'trackhub-example-')), 'trackhub.db');
-const { prisma, disconnect } = await createExamplePrismaClient({ provider: 'sqlite', file }, { reset: !values.db });
+const { prisma, disconnect, pushed } = databaseUrl
+  ? await createExamplePrismaClient({ provider: 'postgresql', url: databaseUrl })
+  : await createExamplePrismaClient({ provider: 'sqlite', file }, { reset: !values.db });
 const mediaDir = process.env.TRACKHUB_MEDIA_DIR ?? path.join(path.dirname(file), 'media');
 const app = await startTrackhubServer(AppModule.forRoot({ prisma, media: { directory: mediaDir } }), { port, host: values.host });
 const address = app.getHttpServer().address();
 const actualPort = typeof address === 'object' && address ? address.port : port;
-console.log(`trackhub example server (SQLite ${file})`);
+console.log(
+  databaseUrl
+    ? `trackhub example server (PostgreSQL ${redact(databaseUrl)}, ${pushed ? 'tables created' : 'tables already in place'})`
+    : `trackhub example server (SQLite ${file})`,
+);
 console.log(`GraphQL: http://${values.host}:${actualPort}/graphql`);
 console.log(`Uploads: http://${values.host}:${actualPort}/uploads (files in ${mediaDir})`);
 console.log(`Metrics: http://${values.host}:${actualPort}/metrics`);
@@ -49,3 +64,9 @@ const shutdown = async (): Promise<void> => {
 };
 process.once('SIGINT', () => void shutdown());
 process.once('SIGTERM', () => void shutdown());
+
+function redact(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}

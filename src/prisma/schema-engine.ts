@@ -324,7 +324,11 @@ export async function postgresDdl(schemaText: string, connectionString: string):
  * `connectionString`: drops and recreates the `public` schema (ALL data in it is
  * lost), then runs the engine's DDL, in one transaction. Only `public` is handled.
  */
-export async function pushSchemaPostgres(schemaText: string, connectionString: string): Promise<void> {
+export async function pushSchemaPostgres(
+  schemaText: string,
+  connectionString: string,
+  options: { unlessCurrent?: boolean } = {},
+): Promise<boolean> {
   const ddl = await postgresDdl(schemaText, connectionString);
   const pg = require('pg') as typeof import('pg');
   const client = new pg.Client({ connectionString });
@@ -333,11 +337,19 @@ export async function pushSchemaPostgres(schemaText: string, connectionString: s
     const marker = `${PG_MARKER_PREFIX}${schemaFingerprint(schemaText)}`;
     await client.query('BEGIN');
     try {
+      // Several processes starting on one database (server replicas): one pushes, the
+      // others wait here and then find the schema in place.
+      await client.query('SELECT pg_advisory_xact_lock(7274013)');
+      if (options.unlessCurrent && (await schemaMarker(client)) === marker) {
+        await client.query('COMMIT');
+        return false;
+      }
       await client.query('DROP SCHEMA IF EXISTS public CASCADE');
       await client.query('CREATE SCHEMA public');
       await client.query(ddl);
       await client.query(`COMMENT ON SCHEMA public IS '${marker}'`);
       await client.query('COMMIT');
+      return true;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
       throw error;
@@ -353,15 +365,19 @@ export async function postgresSchemaIsCurrent(schemaText: string, connectionStri
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
-    const { rows } = await client.query<{ description: string | null }>(
-      `SELECT d.description FROM pg_namespace n
-         LEFT JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass
-        WHERE n.nspname = 'public'`,
-    );
-    return rows[0]?.description === `${PG_MARKER_PREFIX}${schemaFingerprint(schemaText)}`;
+    return (await schemaMarker(client)) === `${PG_MARKER_PREFIX}${schemaFingerprint(schemaText)}`;
   } finally {
     await client.end();
   }
+}
+
+async function schemaMarker(client: import('pg').Client): Promise<string | null> {
+  const { rows } = await client.query<{ description: string | null }>(
+    `SELECT d.description FROM pg_namespace n
+       LEFT JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass
+      WHERE n.nspname = 'public'`,
+  );
+  return rows[0]?.description ?? null;
 }
 
 /**
@@ -373,14 +389,8 @@ export async function postgresHasForeignTables(connectionString: string): Promis
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
-    const { rows } = await client.query<{ tables: number; description: string | null }>(
-      `SELECT (SELECT count(*)::int FROM pg_tables WHERE schemaname = 'public') AS tables, d.description
-         FROM pg_namespace n
-         LEFT JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass
-        WHERE n.nspname = 'public'`,
-    );
-    const row = rows[0];
-    return Boolean(row && row.tables > 0 && !row.description?.startsWith(PG_MARKER_PREFIX));
+    const { rows } = await client.query<{ tables: number }>(`SELECT count(*)::int AS tables FROM pg_tables WHERE schemaname = 'public'`);
+    return (rows[0]?.tables ?? 0) > 0 && !(await schemaMarker(client))?.startsWith(PG_MARKER_PREFIX);
   } finally {
     await client.end();
   }
@@ -389,6 +399,5 @@ export async function postgresHasForeignTables(connectionString: string): Promis
 /** Pushes the schema unless the database already has exactly this schema. Returns whether it pushed. */
 export async function ensureSchemaPostgres(schemaText: string, connectionString: string): Promise<boolean> {
   if (await postgresSchemaIsCurrent(schemaText, connectionString)) return false;
-  await pushSchemaPostgres(schemaText, connectionString);
-  return true;
+  return pushSchemaPostgres(schemaText, connectionString, { unlessCurrent: true });
 }

@@ -1,6 +1,7 @@
 /**
  * `fix-schema`: add what a @sync model is missing by the data conventions
- * (convention fields, the unique (tenant, clientId), the pull index).
+ * (convention fields, the unique (tenant, clientId), the pull index) and the
+ * server's `TrackhubSyncClock` model (runtime/sync-clock-model.ts).
  *
  * Only additions, as new lines inside the model (aligned with its fields); every
  * other byte of every file stays as it was. A field that exists with the wrong
@@ -9,6 +10,7 @@
  * new required tenant field comes with the SQL that backfills it.
  */
 import { clientUniqueKey, hasClientUnique, hasPullIndex, pullIndexPrefix, SELF_TENANT } from '../model/conventions.js';
+import { SYNC_CLOCK_MODEL, SYNC_CLOCK_PRISMA } from '../runtime/sync-clock-model.js';
 import { parseModelAnnotation } from './annotations.js';
 import { SchemaError, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import type { ModelPos } from './locate.js';
@@ -156,6 +158,15 @@ export function fixSchema(schema: ReadSchema, only?: string): FixResult {
     if (fieldLines.length) out.splice(lastField, 0, ...fieldLines);
     texts.set(pos.file, out.join(eol));
     fixes.push({ model: name, file: pos.file, added, ...(backfill ? { backfill } : {}) });
+  }
+  // The server's pull order (one row per entity and tenant), shared by every replica:
+  // added once, at the end of the file of the first synced model.
+  if (targets.length > 0 && !schema.datamodel.models.some((m) => m.name === SYNC_CLOCK_MODEL)) {
+    const file = [...targets].sort((a, b) => a.pos.line - b.pos.line)[0]!.pos.file;
+    const text = texts.get(file)!;
+    const eol = text.includes('\r\n') ? '\r\n' : '\n';
+    texts.set(file, `${text.replace(/(\r?\n)*$/, '')}${eol}${eol}${SYNC_CLOCK_PRISMA.replace(/\n/g, eol)}`);
+    fixes.push({ model: SYNC_CLOCK_MODEL, file, added: [`model ${SYNC_CLOCK_MODEL} (the pull order every server replica shares)`] });
   }
   fixes.sort((x, y) => x.file.localeCompare(y.file) || x.model.localeCompare(y.model));
   return { files: schema.files.map((f) => ({ ...f, text: texts.get(f.file)! })), fixes };

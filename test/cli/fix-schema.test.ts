@@ -55,6 +55,9 @@ describe('trackhub-gen fix-schema', () => {
     expect(fixed).toMatch(/model Untouched \{\n {2}id String @id\n\}/);
     // Tag was not asked for: unchanged.
     expect(fixed).toContain('model Tag {\n  label String @id\n}');
+    // The server's pull order, shared by every replica, added once at the end.
+    expect(fixed).toMatch(/model TrackhubSyncClock \{\n {2}scope String {3}@id\n {2}stamp DateTime\n\n {2}@@map\("trackhub_sync_clock"\)\n\}\n$/);
+    expect(run.stdout).toMatch(/TrackhubSyncClock/);
 
     // Idempotent: a second run adds nothing.
     const again = await runCli(['fix-schema', 'Note', '--schema', schema]);

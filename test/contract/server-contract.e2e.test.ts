@@ -404,8 +404,8 @@ describe.each(databases)('server contract over HTTP on $name', ({ provider, star
       let held: Promise<unknown>;
       if (provider === 'postgresql') {
         // Over HTTP through the server's own write path: another transaction holds the
-        // row lock, so the server's push (already registered as in flight, its row
-        // stamped) blocks in its UPDATE until we let go.
+        // row lock, so the server's push (inside its transaction, holding the scope's
+        // sync clock, its stamp taken) blocks in its UPDATE until we let go.
         let locked!: () => void;
         const isLocked = new Promise<void>((resolve) => (locked = resolve));
         const lock = server.prisma.$transaction(
@@ -420,22 +420,25 @@ describe.each(databases)('server contract over HTTP on $name', ({ provider, star
         held = pushOne(t, 'Space', { id: target.id, version: 1, name: 'held' });
         // Wait until the push is in flight.
         const core = server.app.get(TrackhubCore);
-        for (let i = 0; core.writes.pending === 0 && i < 200; i++) await new Promise((r) => setTimeout(r, 10));
-        expect(core.writes.pending).toBe(1);
+        for (let i = 0; core.clock.pending === 0 && i < 200; i++) await new Promise((r) => setTimeout(r, 10));
+        expect(core.clock.pending).toBe(1);
         held = Promise.all([held, lock]).then(([r]) => r);
       } else {
-        // SQLite serialises writers, so the in-flight write is held through the
-        // app's own TrackhubCore: registered in its WriteTracker, row stamped, not finished.
+        // SQLite serialises writers, so the write is held open through the app's own
+        // TrackhubCore: inside its transaction, holding the scope's clock, row stamped.
         const core = server.app.get(TrackhubCore);
-        held = core.writes.run(async (stamp) => {
-          await server.prisma.space.update({ where: { id: target.id }, data: { name: 'held', version: 2, updatedAt: stamp } });
+        const space = core.registry.get('Space');
+        held = core.clock.write(space, { tenantId: t, userId: 'u' }, 1, async (tx: any, stamp) => {
+          await tx.space.update({ where: { id: target.id }, data: { name: 'held', version: 2, updatedAt: new Date(stamp) } });
           await gate;
           return { success: true, version: 2 };
         });
       }
       await new Promise((r) => setTimeout(r, 20));
-      // A later write that finishes while the first is still open.
-      const fast = await create(t, 'Space', { name: 'fast', ownerId: 'o' });
+      // A later write of the same tenant and entity: it waits for the held one (the
+      // scope's clock), so it cannot commit before it and be pulled past it.
+      const fastWrite = create(t, 'Space', { name: 'fast', ownerId: 'o' });
+      expect(await Promise.race([fastWrite.then(() => 'committed'), new Promise((r) => setTimeout(() => r('waiting'), 150))])).toBe('waiting');
 
       const during = await pull(t, 'Space', { cursor: first.cursor });
       // Neither the held write nor the later one may be served: either would carry the
@@ -445,6 +448,7 @@ describe.each(databases)('server contract over HTTP on $name', ({ provider, star
 
       release();
       expect(await held).toMatchObject({ success: true, version: 2 });
+      const fast = await fastWrite;
       const heldRow = await row('space', target.id!);
       expect(heldRow).toMatchObject({ name: 'held', version: 2 });
       expect(Date.parse(during.lastSyncAt)).toBeLessThan(heldRow.updatedAt.getTime());
@@ -738,8 +742,8 @@ describe.each(databases)('server contract over HTTP on $name', ({ provider, star
     }
 
     if (provider === 'postgresql') {
-      // Forced overlap: both pushes have read the record (same version) and wait on its row
-      // lock in their guarded UPDATE; whichever goes second matches 0 rows, re-reads and conflicts.
+      // Forced overlap: both pushes started from the same base version; the first waits on the
+      // row lock, the second on the scope's clock; the second then reads the new version and conflicts.
       const core = server.app.get(TrackhubCore);
       for (const [entity, table] of [
         ['Space', 'Space'],
@@ -760,9 +764,9 @@ describe.each(databases)('server contract over HTTP on $name', ({ provider, star
         );
         await isLocked;
         const both = Promise.all(['x', 'y'].map((dev) => pushOne(t, entity, { id: c.id, version: 1, name: dev, updatedAt: '2000-01-01T00:00:00.000Z' })));
-        for (let i = 0; core.writes.pending < 2 && i < 300; i++) await new Promise((r) => setTimeout(r, 10));
-        expect(core.writes.pending).toBe(2);
-        await new Promise((r) => setTimeout(r, 50)); // both reach their UPDATE
+        for (let i = 0; core.clock.pending < 2 && i < 300; i++) await new Promise((r) => setTimeout(r, 10));
+        expect(core.clock.pending).toBe(2);
+        await new Promise((r) => setTimeout(r, 50)); // one waits in its UPDATE, the other for the scope's clock
         release();
         const [results] = await Promise.all([both, lock]);
         expect(results.map((r) => r.errorCode).sort()).toEqual(['CONFLICT', null].sort());

@@ -27,12 +27,20 @@
  *   - no duplicate: one server row per (tenant, clientId), and no row no device created
  *   - no cross-tenant row, on the server or on a device
  *
+ * Replica mode (PostgreSQL): the same schedules against 3 server replicas on one
+ * database (TRACKHUB_FUZZ_REPLICAS); every request goes to a random replica, each
+ * replica's clock is skewed by up to ±2 s and writes are held open 1-40 ms before
+ * their commit at random (seeded per schedule); no restarts. Same checks.
+ *
  * Runs: TRACKHUB_FUZZ_RUNS (default 500 on SQLite, a tenth of it on PostgreSQL),
+ * TRACKHUB_FUZZ_REPLICA_RUNS (default 200; 2000 in long mode; 0 = off),
  * TRACKHUB_FUZZ_LONG=1 (5000 / 500), TRACKHUB_FUZZ_SEED to replay a seed
  * (fast-check prints the seed, the path and the shrunk schedule on failure;
  * TRACKHUB_FUZZ_PATH replays exactly that counterexample).
  * A seed fixes the schedule and the faults; thread timing may still differ.
  */
+// Over 500 lines on purpose: the schedule model, its executor and the checks share one
+// state (devices, writes, the server) and read best together.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,6 +52,7 @@ import { createClient, type OfflineFirstClient } from '../../generated-example/c
 import type { FetchLike } from '../../src/runtime/client/node.js';
 import { closeNodeDatabase } from '../client/support/helpers.js';
 import { postgresAvailability } from '../support/postgres.js';
+import { startReplicas } from '../support/replicas.js';
 import { startRestartableServer, type RestartableServer } from '../support/restartable-server.js';
 
 // ------------------------------------------------------------------ configuration
@@ -51,6 +60,9 @@ import { startRestartableServer, type RestartableServer } from '../support/resta
 const LONG = process.env.TRACKHUB_FUZZ_LONG === '1';
 const RUNS = Number(process.env.TRACKHUB_FUZZ_RUNS ?? (LONG ? 5000 : 500));
 const PG_RUNS = Math.max(1, Math.round(RUNS / 10));
+/** Replica mode: schedules on REPLICAS server replicas sharing one PostgreSQL database (0 turns it off). */
+const REPLICA_RUNS = Number(process.env.TRACKHUB_FUZZ_REPLICA_RUNS ?? (LONG ? 2000 : 200));
+const REPLICAS = Number(process.env.TRACKHUB_FUZZ_REPLICAS ?? 3);
 const SEED = process.env.TRACKHUB_FUZZ_SEED !== undefined ? Number(process.env.TRACKHUB_FUZZ_SEED) : undefined;
 const PATH = process.env.TRACKHUB_FUZZ_PATH;
 
@@ -73,11 +85,21 @@ interface Schedule {
   /** Tenant (0 or 1) of each device: 2 to 5 devices; device 0 is in tenant 0, the last one in tenant 1. */
   devices: number[];
   cmds: Cmd[];
+  /** Replica mode: each replica's clock skew (ms), and the seed routing requests and holding writes. */
+  cluster?: { skewsMs: number[]; seed: number; holdPercent: number };
 }
 
 // ------------------------------------------------------------------ arbitraries
 
-function scheduleArb(withRestart: boolean): fc.Arbitrary<Schedule> {
+function scheduleArb(withRestart: boolean, replicas = 0): fc.Arbitrary<Schedule> {
+  if (replicas > 0) {
+    const cluster = fc.record({
+      skewsMs: fc.array(fc.integer({ min: -2000, max: 2000 }), { minLength: replicas, maxLength: replicas }),
+      seed: fc.integer(),
+      holdPercent: fc.constantFrom(10, 30, 60),
+    });
+    return fc.tuple(scheduleArb(withRestart), cluster).map(([schedule, c]) => ({ ...schedule, cluster: c }));
+  }
   // Mostly several devices of tenant 0 (so they edit the same records and conflict), sometimes one per tenant.
   const layout = fc.oneof(
     { weight: 1, arbitrary: fc.constant<number[]>([0, 1]) },
@@ -570,6 +592,7 @@ class Run {
 async function runSchedule(server: RestartableServer, schedule: Schedule, stats: FuzzStats): Promise<void> {
   const run = new Run(server, schedule, stats);
   stats.schedules += 1;
+  if (schedule.cluster) (server as ClusterServer).configure(schedule.cluster, stats);
   try {
     await run.setup();
     for (const [step, cmd] of schedule.cmds.entries()) await run.exec(cmd, step);
@@ -580,21 +603,83 @@ async function runSchedule(server: RestartableServer, schedule: Schedule, stats:
   }
 }
 
+// ------------------------------------------------------------------ replica mode
+
+/**
+ * Several replicas on one PostgreSQL database behind a "load balancer": each request
+ * (every `url` read by the fault wrapper) goes to a random replica; each replica's
+ * clock is skewed; a write is held open before its commit at random (1-40 ms).
+ */
+interface ClusterServer extends RestartableServer {
+  configure(cluster: NonNullable<Schedule['cluster']>, stats: FuzzStats): void;
+}
+
+/** mulberry32: a small seeded PRNG (the schedule's seed fixes routes and holds). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function startCluster(count: number): Promise<ClusterServer> {
+  let random = Math.random;
+  let holdPercent = 0;
+  let stats: FuzzStats | null = null;
+  const set = await startReplicas('fuzz_replicas', count, {
+    extra: () => ({
+      async beforeCommit() {
+        if (random() * 100 >= holdPercent) return;
+        if (stats) stats.faults.heldWrite = (stats.faults.heldWrite ?? 0) + 1;
+        await sleep(1 + Math.floor(random() * 40));
+      },
+    }),
+  });
+  return {
+    get url() {
+      const replica = set.any(random);
+      if (stats) stats.faults[`replica${replica.index}`] = (stats.faults[`replica${replica.index}`] ?? 0) + 1;
+      return replica.url;
+    },
+    get prisma() {
+      return set.replicas[0]!.prisma;
+    },
+    restarts: 0,
+    async restart() {
+      throw new Error('replica mode does not restart');
+    },
+    configure(cluster, s) {
+      random = prng(cluster.seed);
+      holdPercent = cluster.holdPercent;
+      stats = s;
+      for (const [i, replica] of set.replicas.entries()) replica.skewMs = cluster.skewsMs[i] ?? 0;
+    },
+    stop: () => set.stop(),
+  };
+}
+
 // ------------------------------------------------------------------ suites
 
 const pg = await postgresAvailability();
 if (pg.url === null) console.warn(`[convergence fuzz] PostgreSQL variant SKIPPED: ${pg.reason}`);
 
 const variants = [
-  { name: 'SQLite', provider: 'sqlite' as const, runs: RUNS, restart: true },
-  ...(pg.url === null ? [] : [{ name: 'PostgreSQL', provider: 'postgresql' as const, runs: PG_RUNS, restart: true }]),
+  { name: 'SQLite', provider: 'sqlite' as const, runs: RUNS, restart: true, replicas: 0 },
+  ...(pg.url === null ? [] : [{ name: 'PostgreSQL', provider: 'postgresql' as const, runs: PG_RUNS, restart: true, replicas: 0 }]),
+  ...(pg.url === null || REPLICA_RUNS === 0
+    ? []
+    : [{ name: `PostgreSQL with ${REPLICAS} replicas`, provider: 'postgresql' as const, runs: REPLICA_RUNS, restart: false, replicas: REPLICAS }]),
 ];
 
 for (const variant of variants) {
   describe(`convergence under faults on ${variant.name}`, () => {
     let server: RestartableServer;
     beforeAll(async () => {
-      server = await startRestartableServer(variant.provider, 'fuzz');
+      server = variant.replicas > 0 ? await startCluster(variant.replicas) : await startRestartableServer(variant.provider, 'fuzz');
     });
     afterAll(async () => {
       await server?.stop();
@@ -670,7 +755,7 @@ for (const variant of variants) {
       const stats = newStats();
       const started = Date.now();
       await fc.assert(
-        fc.asyncProperty(scheduleArb(variant.restart), (schedule) => runSchedule(server, schedule, stats)),
+        fc.asyncProperty(scheduleArb(variant.restart, variant.replicas), (schedule) => runSchedule(server, schedule, stats)),
         {
           numRuns: variant.runs,
           ...(SEED !== undefined ? { seed: SEED } : {}),

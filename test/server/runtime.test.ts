@@ -141,36 +141,73 @@ describe.each([
       expect(rest.lastSyncAt.getTime()).toBeGreaterThanOrEqual(at);
     });
 
-    it('serves only rows below the oldest in-flight write, and the next pull gets the late commit', async () => {
+    it('a write held open (inside its transaction, row stamped) is pulled once it commits; a later write waits for it', async () => {
       const tenant: Principal = { tenantId: 'horizon', userId: 'u' };
       const before = await core.sync.pull(tenant, 'Hero', {});
       expect(before.items).toEqual([]);
 
       let release!: () => void;
       const gate = new Promise<void>((resolve) => (release = resolve));
-      let slowId = '';
-      // A write that has stamped its row but not "committed" (still registered as in flight).
-      const slow = core.writes.run(async (stamp) => {
-        const row = await db.prisma.hero.create({ data: { tenantId: tenant.tenantId, name: 'slow', updatedAt: stamp } });
-        slowId = row.id;
+      let stamped!: () => void;
+      const isStamped = new Promise<void>((resolve) => (stamped = resolve));
+      const hero = descriptors.find((x) => x.name === 'Hero')!;
+      // A write that has stamped its row but not committed: it holds the scope's clock.
+      const slow = core.clock.write(hero, tenant, 1, async (tx: any, stamp) => {
+        await tx.hero.create({ data: { tenantId: tenant.tenantId, name: 'slow', updatedAt: new Date(stamp) } });
+        stamped();
         await gate;
       });
-      await new Promise((r) => setTimeout(r, 5));
-      // A later write that commits first.
-      const fast = await pushOne('Hero', { clientId: randomUUID(), name: 'fast' }, tenant);
-      expect(fast.success).toBe(true);
+      await isStamped;
+      // A later write of the same scope waits for the clock (it cannot commit first).
+      const fast = pushOne('Hero', { clientId: randomUUID(), name: 'fast' }, tenant);
+      const raced = await Promise.race([fast.then(() => 'committed'), new Promise((r) => setTimeout(() => r('waiting'), 100))]);
+      expect(raced).toBe('waiting');
 
       const during = await core.sync.pull(tenant, 'Hero', { since: before.lastSyncAt });
-      expect(during.items).toEqual([]); // 'fast' is above the horizon too: it would move lastSyncAt past 'slow'
-      const slowRow = await db.prisma.hero.findFirst({ where: { id: slowId } });
-      expect(during.lastSyncAt.getTime()).toBeLessThan(slowRow.updatedAt.getTime());
+      expect(during.items).toEqual([]);
 
       release();
       await slow;
+      expect((await fast).success).toBe(true);
+      const slowRow = await db.prisma.hero.findFirst({ where: { tenantId: tenant.tenantId, name: 'slow' } });
+      const fastRow = await db.prisma.hero.findFirst({ where: { tenantId: tenant.tenantId, name: 'fast' } });
+      expect(fastRow.updatedAt.getTime()).toBeGreaterThan(slowRow.updatedAt.getTime());
+      expect(during.lastSyncAt.getTime()).toBeLessThan(slowRow.updatedAt.getTime());
       const after = await core.sync.pull(tenant, 'Hero', { since: during.lastSyncAt });
-      expect(after.items.map((i) => i.name).sort()).toEqual(['fast', 'slow']);
+      expect(after.items.map((i) => i.name)).toEqual(['slow', 'fast']);
       const viaCursor = await core.sync.pull(tenant, 'Hero', { cursor: during.cursor });
-      expect(viaCursor.items.map((i) => i.name).sort()).toEqual(['fast', 'slow']);
+      expect(viaCursor.items.map((i) => i.name)).toEqual(['slow', 'fast']);
+    });
+
+    it('stamps follow commit order per scope whatever the clock says: a clock 10 s behind still stamps after the last write', async () => {
+      let skew = 0;
+      const skewed = new TrackhubCore({ prisma: db.prisma, verifyToken: devTokenVerifier, logger: silent, clock: () => Date.now() + skew }, descriptors);
+      const tenant: Principal = { tenantId: 'skewed-clock', userId: 'u' };
+      const push = async (name: string) =>
+        (await skewed.sync.push(tenant, 'Hero', [{ clientId: randomUUID(), name }]))[0]!;
+      skew = 10_000;
+      const ahead = await push('ahead');
+      skew = -10_000;
+      const behind = await push('behind');
+      expect(behind.updatedAt!.getTime()).toBe(ahead.updatedAt!.getTime() + 1);
+      // A chunk of items gets one ms each, still after the last stamp.
+      const chunk = await skewed.sync.push(tenant, 'Hero', [1, 2, 3].map((i) => ({ clientId: randomUUID(), name: `c${i}` })));
+      expect(chunk.map((r) => r.updatedAt!.getTime() - behind.updatedAt!.getTime())).toEqual([1, 2, 3]);
+      const first = await skewed.sync.pull(tenant, 'Hero', { limit: 2 });
+      const rest = await skewed.sync.pull(tenant, 'Hero', { since: first.lastSyncAt });
+      expect([...first.items, ...rest.items].map((i) => i.name)).toEqual(['ahead', 'behind', 'c1', 'c2', 'c3']);
+    });
+
+    it('the first write of a scope continues after rows stamped before the clock existed (an upgraded database)', async () => {
+      const tenant: Principal = { tenantId: 'upgraded', userId: 'u' };
+      const future = new Date(Date.now() + 60_000);
+      await db.prisma.hero.create({ data: { tenantId: tenant.tenantId, name: 'old', updatedAt: future } });
+      const first = await core.sync.pull(tenant, 'Hero', {});
+      expect(first.items.map((i) => i.name)).toEqual(['old']);
+      const [created] = await core.sync.push(tenant, 'Hero', [{ clientId: randomUUID(), name: 'new' }]);
+      expect(created!.updatedAt!.getTime()).toBe(future.getTime() + 1);
+      const next = await core.sync.pull(tenant, 'Hero', { since: first.lastSyncAt });
+      expect(next.items.map((i) => i.name)).toEqual(['new']);
     });
 
     it('returns the wire shape: synced fields + conventions, ISO dates, JSON values; never ignored or tenant fields', async () => {

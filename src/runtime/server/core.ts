@@ -1,6 +1,6 @@
 /**
  * TrackhubCore: the one object the generated NestJS code injects. It holds the
- * Prisma client, the token verifier, the entity registry, the write tracker and
+ * Prisma client, the token verifier, the entity registry, the sync clock and
  * the sync service. It is plain TypeScript, usable without NestJS (tests, jobs).
  */
 import { Logger } from '@nestjs/common';
@@ -14,7 +14,7 @@ import { stdoutSyncLog, SyncObserver, type SyncLogSink } from './observe.js';
 import { EntityRegistry } from './registry.js';
 import { SyncService, type SyncLogger } from './sync.service.js';
 import { INTERNAL_MESSAGE, SyncErrorCode, type FaultSink } from './errors.js';
-import { WriteTracker } from './write-tracker.js';
+import { SyncClock, type BeforeCommitHook } from './sync-clock.js';
 
 export const DEFAULT_MAX_BATCH_SIZE = 1000;
 export const DEFAULT_MAX_PULL_LIMIT = 1000;
@@ -36,13 +36,21 @@ export interface TrackhubOptions {
   metrics?: TrackhubMetricsOptions | false;
   /** One structured log line per sync request: `true` = JSON on stdout, or your own sink. Default off. */
   syncLog?: boolean | SyncLogSink;
+  /**
+   * The server's wall clock in epoch ms (default `Date.now`). Only a starting value
+   * for stamps, which follow commit order whatever it says (tests skew it per replica).
+   */
+  clock?: () => number;
+  /** Fault injection for tests: awaited inside every write transaction, after its writes, before it commits. */
+  beforeCommit?: BeforeCommitHook;
 }
 
 export class TrackhubCore {
   readonly prisma: PrismaLike;
   readonly verifyToken: TokenVerifier;
   readonly registry: EntityRegistry;
-  readonly writes: WriteTracker;
+  /** The database-side pull order every write goes through (sync-clock.ts). */
+  readonly clock: SyncClock;
   readonly sync: SyncService;
   readonly maxBatchSize: number;
   readonly maxPullLimit: number;
@@ -58,18 +66,21 @@ export class TrackhubCore {
     this.prisma = options.prisma;
     this.verifyToken = options.verifyToken;
     this.registry = new EntityRegistry(descriptors);
-    this.writes = WriteTracker.for(options.prisma);
     this.maxBatchSize = positive(options.maxBatchSize, DEFAULT_MAX_BATCH_SIZE, 'maxBatchSize');
     this.maxPullLimit = positive(options.maxPullLimit, DEFAULT_MAX_PULL_LIMIT, 'maxPullLimit');
     this.transactionOptions = { maxWait: 10_000, timeout: 30_000, ...options.transactionOptions };
+    this.clock = new SyncClock(this.prisma, {
+      transactionOptions: this.transactionOptions,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.beforeCommit ? { beforeCommit: options.beforeCommit } : {}),
+    });
     const logger = options.logger ?? new Logger('Trackhub');
     this.sync = new SyncService({
       prisma: this.prisma,
       registry: this.registry,
-      writes: this.writes,
+      clock: this.clock,
       maxBatchSize: this.maxBatchSize,
       maxPullLimit: this.maxPullLimit,
-      transactionOptions: this.transactionOptions,
       logger,
     });
     this.metrics = options.metrics === false ? null : new TrackhubMetrics(this.registry.names(), options.metrics ?? {});

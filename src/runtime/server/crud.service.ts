@@ -97,7 +97,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
     if (missing.length) throw new TrackhubError(SyncErrorCode.VALIDATION_FAILED, `missing required field(s): ${missing.join(', ')}`);
     for (let attempt = 0; ; attempt++) {
       try {
-        const row = await this.write(async (tx, stamp) => {
+        const row = await this.write(principal, async (tx, stamp) => {
           if (clientId) {
             const existing = await findByClientId(tx, d, principal, clientId);
             if (existing) return existing;
@@ -106,7 +106,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
           await validateInput(d.hooks, data, { principal, entity: d.name, operation: 'create', existing: null });
           await resolveRelations(tx, d, principal, data);
           return insertRecord(tx, d, principal, stamp, clientId, data);
-        }, principal, { ...item.readonlyData, ...item.data });
+        }, { ...item.readonlyData, ...item.data });
         return this.toObject(row);
       } catch (error) {
         if (attempt === 0 && clientId && isUniqueViolation(error)) continue;
@@ -120,7 +120,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
     const principal = await this.principal(context);
     const item = this.parse(input);
     return this.toObject(
-      await this.write(async (tx, stamp) => {
+      await this.write(principal, async (tx, stamp) => {
         const existing = await this.live(tx, principal, id);
         this.expect(existing, expectedVersion);
         const data: Row = { ...item.data }; // readonly fields cannot change after create
@@ -128,7 +128,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
         await validateInput(d.hooks, data, { principal, entity: d.name, operation: 'update', existing: serializeRecord(d, existing) });
         await resolveRelations(tx, d, principal, data);
         return this.guarded(tx, principal, existing, data, stamp);
-      }, principal, { ...item.data }),
+      }, { ...item.data }),
     );
   }
 
@@ -136,7 +136,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
   async delete(context: TrackhubContext | undefined, id: string, expectedVersion: number): Promise<TObject> {
     const principal = await this.principal(context);
     return this.toObject(
-      await this.write(async (tx, stamp) => {
+      await this.write(principal, async (tx, stamp) => {
         const existing = await this.live(tx, principal, id);
         this.expect(existing, expectedVersion);
         const d = this.descriptor;
@@ -164,12 +164,16 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
     }
   }
 
-  private async write(fn: (tx: unknown, stamp: Date) => Promise<Row>, principal?: Principal, data: Row = {}): Promise<Row> {
+  /**
+   * One write transaction holding the scope's sync clock (see sync-clock.ts); `stamp` is its updatedAt.
+   * A database constraint it hits becomes a per-field error (constraints.ts); `data` is what it wrote.
+   */
+  private async write(principal: Principal, fn: (tx: unknown, stamp: Date) => Promise<Row>, data: Row = {}): Promise<Row> {
     try {
-      return await this.core.writes.run((stamp) => this.core.prisma.$transaction((tx) => fn(tx, stamp), this.core.transactionOptions));
+      return await this.core.clock.write(this.descriptor, principal, 1, (tx, stamp) => fn(tx, new Date(stamp)));
     } catch (error) {
       if (error instanceof ItemError) throw new TrackhubError(error.code, error.message);
-      const constraint = principal ? await constraintError(this.core.prisma, this.descriptor, principal, error, data) : undefined;
+      const constraint = await constraintError(this.core.prisma, this.descriptor, principal, error, data);
       if (constraint) throw new TrackhubError(constraint.code, constraint.message);
       throw error;
     }

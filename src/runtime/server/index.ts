@@ -39,7 +39,8 @@ export { EntityRegistry } from './registry.js';
 export { SyncService } from './sync.service.js';
 export type { ConflictPayload as SyncConflict, SyncPullArgs, SyncPullResult, SyncResult } from './sync.service.js';
 export { TrackhubSyncResolver } from './sync.resolver.js';
-export { WriteTracker } from './write-tracker.js';
+export { SYNC_CLOCK_MODEL, SYNC_CLOCK_PRISMA, SyncClock, syncScope } from './sync-clock.js';
+export type { BeforeCommitHook, SyncClockOptions } from './sync-clock.js';
 export {
   DEFAULT_MEDIA_CONTENT_TYPES,
   DEFAULT_MEDIA_MAX_BYTES,
@@ -51,6 +52,7 @@ export {
   tenantDirName,
   DEFAULT_UPLOAD_SESSION_TTL_MS,
   UploadSessionStore,
+  receiveChunk,
 } from './media/index.js';
-export type { UploadSession, UploadSessionResult } from './media/index.js';
+export type { AppendOutcome, ChunkSource, UploadSession, UploadSessionBackend, UploadSessionResult } from './media/index.js';
 export type { MediaErrorCode, MediaInfo, MediaLimits, MediaOptions, MediaStorage, StoredMedia, UploadResult } from './media/index.js';

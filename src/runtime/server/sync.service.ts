@@ -16,7 +16,7 @@ import type { EntityDescriptor } from './descriptor.js';
 import { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
 import { BatchLookups } from './batch.js';
 import { afterPull, validateItem } from './hooks.js';
-import { delegateOf, isUniqueViolation, type PrismaLike, type PrismaTransactionOptions, type Row } from './prisma.js';
+import { delegateOf, isUniqueViolation, type PrismaLike, type Row } from './prisma.js';
 import type { EntityRegistry } from './registry.js';
 import {
   deletionData,
@@ -28,7 +28,7 @@ import {
   tenantScope,
 } from './store.js';
 import { constraintError } from './constraints.js';
-import type { WriteTracker } from './write-tracker.js';
+import type { SyncClock } from './sync-clock.js';
 
 export interface SyncPullArgs {
   since?: Date | null;
@@ -70,12 +70,11 @@ export interface SyncLogger {
 export interface SyncServiceOptions {
   prisma: PrismaLike;
   registry: EntityRegistry;
-  writes: WriteTracker;
+  clock: SyncClock;
   /** Largest syncPush batch (default 1000). */
   maxBatchSize: number;
   /** Largest syncPull limit (default 1000). */
   maxPullLimit: number;
-  transactionOptions: PrismaTransactionOptions;
   logger: SyncLogger;
 }
 
@@ -88,8 +87,9 @@ export class SyncService {
 
   /**
    * Items of one entity changed after `since` / `cursor`, oldest first, in
-   * (updatedAt, id) order, tombstones included, tenant-scoped, never past the
-   * write horizon (see write-tracker.ts).
+   * (updatedAt, id) order, tombstones included, tenant-scoped. Stamps follow
+   * commit order per scope (see sync-clock.ts), so whatever is visible is
+   * served and a later commit always sorts after it.
    *
    * - `limit` is a hard cap on the page size.
    * - `cursor` (our addition) is exact: send back the returned `cursor` and no
@@ -119,19 +119,25 @@ export class SyncService {
         ? { updatedAt: args.since.getTime(), id: null }
         : null;
 
-    const horizon = this.options.writes.horizon();
     const delegate = delegateOf(this.options.prisma, d.delegate);
     const scope = tenantScope(d, principal);
-    const below = { updatedAt: { lt: new Date(horizon) } };
+    // Read before the rows: every write that commits after this read stamps above it.
+    const before = this.options.clock.localHorizon(d, principal);
+    let watermark = await this.options.clock.watermark(this.options.prisma, d, principal);
+    const below = Number.isFinite(before) ? [{ updatedAt: { lt: new Date(before) } }] : [];
     const orderBy = [{ updatedAt: 'asc' }, { id: 'asc' }];
 
-    const rows = await delegate.findMany({
-      where: { AND: [scope, below, ...(start ? [after(start)] : [])] },
+    let rows = await delegate.findMany({
+      where: { AND: [scope, ...below, ...(start ? [after(start)] : [])] },
       orderBy,
       take: limit + 1,
     });
+    // A write of this process that began meanwhile may show through a shared connection (SQLite).
+    const horizon = Math.min(before, this.options.clock.localHorizon(d, principal));
+    if (Number.isFinite(horizon)) rows = rows.filter((row) => ms(row) < horizon);
+    if (watermark !== null && watermark >= horizon) watermark = horizon - 1;
     let page = rows.slice(0, limit);
-    let hasMore = rows.length > limit;
+    const hasMore = rows.length > limit;
     let next: Row | undefined = rows[limit];
 
     if (hasMore && !args.cursor && next && ms(next) === ms(page[page.length - 1])) {
@@ -149,8 +155,10 @@ export class SyncService {
       const last = page[page.length - 1];
       end = { updatedAt: ms(last), id: last.id as string };
     } else {
-      // Everything below the horizon has been delivered.
-      end = { updatedAt: horizon - 1, id: null };
+      // Every visible row after `start` was delivered, so every stamp up to the last one
+      // delivered, or up to the watermark, is complete: later commits stamp above both.
+      const lastAt = page.length ? ms(page[page.length - 1]) : 0;
+      end = { updatedAt: Math.max(lastAt, watermark ?? 0), id: null };
       if (start && comparePositions(start, end) > 0) end = start;
     }
     const lastSyncAt =
@@ -195,7 +203,7 @@ export class SyncService {
   /**
    * Applies a chunk of items in one transaction with batched look-ups (see batch.ts):
    * the same per-item decisions as `pushItem`, each item with its own `updatedAt`
-   * stamp, all under one write-tracker entry. Returns null (after rolling everything
+   * stamp, all under one hold of the scope's clock. Returns null (after rolling everything
    * back) when anything but a per-item error happens; the caller then applies the
    * chunk item by item.
    */
@@ -215,39 +223,36 @@ export class SyncService {
       if (p.item.id) keys.ids.push(p.item.id);
       if (p.item.clientId) keys.clientIds.push(p.item.clientId);
     }
-    const { writes } = this.options;
     try {
-      return await writes.run(() =>
-        this.options.prisma.$transaction(async (tx) => {
-          const lookups = await BatchLookups.prefetch(tx, d, principal, tenantScope(d, principal), keys);
-          const out: SyncResult[] = [];
-          const deferred: Array<[number, Row]> = [];
-          for (const p of parsed) {
-            const { echoClientId, echoId } = echoOf(p.raw);
-            if ('error' in p) {
-              out.push(failure(echoClientId, echoId, p.error.code, p.error.message));
-              continue;
-            }
-            try {
-              // Every stamp is >= the tracker entry's start, which stays in flight until commit.
-              const before = lookups.lastDeferred;
-              out.push(await this.applyItem(tx, principal, d, p.item, p.raw, new Date(writes.now())));
-              if (lookups.lastDeferred !== before) deferred.push([out.length - 1, lookups.lastDeferred!]);
-            } catch (error) {
-              if (!(error instanceof ItemError)) throw new BatchAborted(error);
-              out.push(failure(echoClientId, echoId, error.code, error.message));
-            }
+      return await this.options.clock.write(d, principal, parsed.length, async (tx, firstStamp) => {
+        const lookups = await BatchLookups.prefetch(tx, d, principal, tenantScope(d, principal), keys);
+        const out: SyncResult[] = [];
+        const deferred: Array<[number, Row]> = [];
+        for (const [i, p] of parsed.entries()) {
+          const { echoClientId, echoId } = echoOf(p.raw);
+          if ('error' in p) {
+            out.push(failure(echoClientId, echoId, p.error.code, p.error.message));
+            continue;
           }
           try {
-            await lookups.flush(tx);
+            // Item i of the chunk has the i-th of the stamps the clock reserved.
+            const before = lookups.lastDeferred;
+            out.push(await this.applyItem(tx, principal, d, p.item, p.raw, new Date(firstStamp + i)));
+            if (lookups.lastDeferred !== before) deferred.push([out.length - 1, lookups.lastDeferred!]);
           } catch (error) {
-            throw new BatchAborted(error);
+            if (!(error instanceof ItemError)) throw new BatchAborted(error);
+            out.push(failure(echoClientId, echoId, error.code, error.message));
           }
-          // Deferred creates: their rows are complete now (id and defaults).
-          for (const [i, row] of deferred) out[i] = success(row);
-          return out;
-        }, this.options.transactionOptions),
-      );
+        }
+        try {
+          await lookups.flush(tx);
+        } catch (error) {
+          throw new BatchAborted(error);
+        }
+        // Deferred creates: their rows are complete now (id and defaults).
+        for (const [k, row] of deferred) out[k] = success(row);
+        return out;
+      });
     } catch (error) {
       if (!(error instanceof BatchAborted)) this.options.logger.error(`syncPush ${d.name}: batch failed, applying item by item`, error);
       return null;
@@ -262,9 +267,7 @@ export class SyncService {
       data = { ...item.readonlyData, ...item.data };
       for (let attempt = 0; ; attempt++) {
         try {
-          return await this.options.writes.run((stamp) =>
-            this.options.prisma.$transaction((tx) => this.applyItem(tx, principal, d, item, raw, stamp), this.options.transactionOptions),
-          );
+          return await this.options.clock.write(d, principal, 1, (tx, stamp) => this.applyItem(tx, principal, d, item, raw, new Date(stamp)));
         } catch (error) {
           // A concurrent create with the same clientId won the race: the retry replays it.
           if (attempt === 0 && isUniqueViolation(error) && item.version === undefined) continue;

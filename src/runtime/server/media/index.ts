@@ -4,5 +4,5 @@ export { DEFAULT_MEDIA_CONTENT_TYPES, DEFAULT_MEDIA_MAX_BYTES, MediaError, Track
 export type { MediaErrorCode, MediaLimits, MediaOptions, UploadResult } from './media.js';
 export { TrackhubMediaController } from './media.controller.js';
 export { ResumableUploads } from './resumable.js';
-export { DEFAULT_UPLOAD_SESSION_TTL_MS, UploadSessionStore } from './sessions.js';
-export type { UploadSession, UploadSessionResult } from './sessions.js';
+export { DEFAULT_UPLOAD_SESSION_TTL_MS, receiveChunk, UploadSessionStore } from './sessions.js';
+export type { AppendOutcome, ChunkSource, UploadSession, UploadSessionBackend, UploadSessionResult } from './sessions.js';

@@ -29,6 +29,7 @@ import { authenticate, type Principal } from '../auth.js';
 import type { TrackhubCore } from '../core.js';
 import type { FieldDescriptor } from '../descriptor.js';
 import { ResumableUploads } from './resumable.js';
+import type { UploadSessionBackend } from './sessions.js';
 import { LocalDiskStorage, type MediaStorage } from './storage.js';
 
 /** 10 MiB. */
@@ -65,6 +66,12 @@ export interface MediaOptions extends MediaLimits {
   publicUrl?: string;
   /** Directory for in-flight uploads (default: the OS temp directory). */
   tempDirectory?: string;
+  /**
+   * Where resumable upload sessions live (default: `UploadSessionStore` on local disk in
+   * `sessionDirectory`). Several replicas: keep them where every replica reaches them
+   * (`s3Media(...)` from `trackhub-gen/runtime/server/s3` keeps them in the bucket).
+   */
+  sessions?: UploadSessionBackend;
   /** Directory of resumable upload sessions (default: `<tempDirectory>/trackhub-upload-sessions`). */
   sessionDirectory?: string;
   /** How long a resumable upload session lives after its creation (default 24 h). */

@@ -18,7 +18,7 @@
  * connection of the same device) ends the older one first.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -36,7 +36,7 @@ import {
   type TrackhubMedia,
   type UploadResult,
 } from './media.js';
-import { DEFAULT_UPLOAD_SESSION_TTL_MS, UploadSessionStore, type UploadSession } from './sessions.js';
+import { DEFAULT_UPLOAD_SESSION_TTL_MS, UploadSessionStore, type UploadSession, type UploadSessionBackend } from './sessions.js';
 
 type Request = IncomingMessage & { protocol?: string };
 
@@ -59,7 +59,7 @@ function integerHeader(req: Request, name: string): number {
 }
 
 export class ResumableUploads {
-  readonly store: UploadSessionStore;
+  readonly store: UploadSessionBackend;
   /** Sessions receiving a PATCH right now: the request and a promise settled once its bytes are on disk. */
   private readonly active = new Map<string, { req: Request; done: Promise<void> }>();
 
@@ -70,7 +70,8 @@ export class ResumableUploads {
   ) {
     const directory =
       options.sessionDirectory ?? path.join(options.tempDirectory ?? tmpdir(), 'trackhub-upload-sessions');
-    this.store = new UploadSessionStore(directory, options.sessionTtlMs ?? DEFAULT_UPLOAD_SESSION_TTL_MS, options.now);
+    this.store =
+      options.sessions ?? new UploadSessionStore(directory, options.sessionTtlMs ?? DEFAULT_UPLOAD_SESSION_TTL_MS, options.now);
   }
 
   private fail(req: Request, res: ServerResponse, error: unknown, entity?: string): void {
@@ -162,16 +163,13 @@ export class ResumableUploads {
       const declared = Number(header(req, 'content-length'));
       if (Number.isFinite(declared) && offset + declared > session.length) throw beyondLength(session);
 
-      const received = await this.append(req, session, offset);
+      const received = await this.store.append(session, offset, req);
       if (received === 'interrupted') {
         this.core.metrics?.observeUpload(session.entity, 'INTERRUPTED');
         res.destroy();
         return;
       }
-      if (received === 'overflow') {
-        await this.store.truncate(session.id, offset);
-        throw beyondLength(session);
-      }
+      if (received === 'overflow') throw beyondLength(session);
       const now = await this.store.offset(session);
       res.setHeader('upload-offset', String(now));
       if (now < session.length) {
@@ -191,43 +189,19 @@ export class ResumableUploads {
     }
   }
 
-  /**
-   * Appends the request body to the session's file; what reached the disk stays
-   * even when the request is cut. Stops (without appending more) past the declared length.
-   */
-  private async append(req: Request, session: UploadSession, offset: number): Promise<'ok' | 'interrupted' | 'overflow'> {
-    const out = createWriteStream(this.store.partPath(session.id), { flags: 'a' });
-    const closed = new Promise<void>((resolve) => out.once('close', resolve));
-    let written = offset;
-    let outcome: 'ok' | 'interrupted' | 'overflow' = 'ok';
-    try {
-      for await (const chunk of req as AsyncIterable<Buffer>) {
-        if (outcome === 'overflow' || written + chunk.length > session.length) {
-          outcome = 'overflow'; // read on (not written), so the client gets the answer
-          continue;
-        }
-        written += chunk.length;
-        if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', resolve));
-      }
-      if (!req.complete) outcome = 'interrupted';
-    } catch {
-      outcome = 'interrupted';
-    } finally {
-      out.end();
-      await closed;
-    }
-    return outcome;
-  }
-
   /** Hashes the complete file, stores it unless the tenant holds those bytes, and closes the session. */
   private async finish(req: Request, session: UploadSession): Promise<{ created: boolean; body: UploadResult }> {
-    const file = this.store.partPath(session.id);
-    const hash = createHash('sha256');
-    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-    const info = { sha256: hash.digest('hex'), size: session.length, contentType: session.contentType };
-    const kept = await this.media.keep(req, session.tenantId, info, file);
-    await this.store.complete(session, kept.body);
-    return kept;
+    const { file, release } = await this.store.open(session);
+    try {
+      const hash = createHash('sha256');
+      for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+      const info = { sha256: hash.digest('hex'), size: session.length, contentType: session.contentType };
+      const kept = await this.media.keep(req, session.tenantId, info, file);
+      await this.store.complete(session, kept.body);
+      return kept;
+    } finally {
+      await release();
+    }
   }
 }
 

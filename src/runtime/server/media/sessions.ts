@@ -1,5 +1,10 @@
 /**
- * Resumable upload sessions on local disk (see resumable.ts): each session is
+ * Where resumable upload sessions live (see resumable.ts): `UploadSessionBackend`
+ * is what the routes need; `UploadSessionStore` keeps them on local disk (one
+ * server process, or a directory every replica shares), and the S3 entry
+ * (`s3.ts`) keeps them in the bucket so any replica can continue them.
+ *
+ * On local disk each session is
  * `<directory>/<id>.json` (tenant, media field, declared length and type, expiry,
  * and once complete its result) plus `<id>.part`, the bytes received so far.
  * The offset is the size of the `.part` file, so bytes that reached the disk
@@ -8,6 +13,7 @@
  * and by a sweep at most once a minute when a session is created).
  */
 import { randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -32,12 +38,59 @@ export interface UploadSession {
   result?: UploadSessionResult;
 }
 
+/** The bytes of a PATCH: the request (iterable; `complete` false when it was cut). */
+export type ChunkSource = AsyncIterable<Buffer> & { complete?: boolean };
+
+/** How a PATCH ended: every byte received, cut (what arrived is kept), or past the declared length (nothing kept). */
+export type AppendOutcome = 'ok' | 'interrupted' | 'overflow';
+
+/** What the resumable upload routes need from a session store. */
+export interface UploadSessionBackend {
+  readonly ttlMs: number;
+  create(init: Pick<UploadSession, 'tenantId' | 'entity' | 'field' | 'length' | 'contentType'>): Promise<UploadSession>;
+  /** The tenant's live session, or null (unknown id, another tenant's, expired). */
+  get(tenantId: string, id: string): Promise<UploadSession | null>;
+  /** Bytes received so far (the declared length once complete). */
+  offset(session: UploadSession): Promise<number>;
+  /** Appends the body at `offset` (the current offset); bytes that arrived before a cut are kept. */
+  append(session: UploadSession, offset: number, body: ChunkSource): Promise<AppendOutcome>;
+  /** A local file with every received byte (to hash and store), and its clean-up. */
+  open(session: UploadSession): Promise<{ file: string; release(): Promise<void> }>;
+  /** Marks the session complete with its answer and drops its bytes. */
+  complete(session: UploadSession, result: UploadSessionResult): Promise<UploadSession>;
+}
+
+/** Reads `body` into `out` from `offset`, stopping (reading on, writing nothing) past `length`. */
+export async function receiveChunk(
+  body: ChunkSource,
+  out: NodeJS.WritableStream,
+  offset: number,
+  length: number,
+): Promise<{ outcome: AppendOutcome; written: number }> {
+  let written = offset;
+  let outcome: AppendOutcome = 'ok';
+  try {
+    for await (const chunk of body) {
+      if (outcome === 'overflow' || written + chunk.length > length) {
+        outcome = 'overflow'; // read on (not written), so the client gets the answer
+        continue;
+      }
+      written += chunk.length;
+      if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
+    }
+    if (body.complete === false) outcome = 'interrupted';
+  } catch {
+    outcome = 'interrupted';
+  }
+  return { outcome, written: written - offset };
+}
+
 /** 24 hours. */
 export const DEFAULT_UPLOAD_SESSION_TTL_MS = 24 * 60 * 60 * 1000;
 const SWEEP_EVERY_MS = 60_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export class UploadSessionStore {
+export class UploadSessionStore implements UploadSessionBackend {
   private lastSweep = -Infinity;
 
   constructor(
@@ -91,6 +144,24 @@ export class UploadSessionStore {
     } catch {
       return 0;
     }
+  }
+
+  async append(session: UploadSession, offset: number, body: ChunkSource): Promise<AppendOutcome> {
+    const out = createWriteStream(this.partPath(session.id), { flags: 'a' });
+    const closed = new Promise<void>((resolve) => out.once('close', resolve));
+    let outcome: AppendOutcome;
+    try {
+      ({ outcome } = await receiveChunk(body, out, offset, session.length));
+    } finally {
+      out.end();
+      await closed;
+    }
+    if (outcome === 'overflow') await this.truncate(session.id, offset);
+    return outcome;
+  }
+
+  async open(session: UploadSession): Promise<{ file: string; release(): Promise<void> }> {
+    return { file: this.partPath(session.id), release: async () => undefined };
   }
 
   /** Cuts the received bytes back to `offset` (after a refused chunk). */

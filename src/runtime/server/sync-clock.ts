@@ -1,0 +1,168 @@
+/**
+ * The pull order, kept by the database: every server replica, whatever its
+ * clock says, stamps writes in the order they commit.
+ *
+ * The problem: a pull hands out a position ("everything up to here was
+ * delivered"). A write that commits later with a stamp at or before that
+ * position is never pulled. Stamps from a process clock go wrong twice: a write
+ * held open (waiting on a lock) commits after later writes that a pull already
+ * served, and replicas' clocks differ, so one replica's "now" is behind a
+ * position another replica handed out.
+ *
+ * The mechanism: one row per sync scope (entity x tenant; entity alone for a
+ * `tenant: "none"` entity) in the `TrackhubSyncClock` model, holding the last
+ * `updatedAt` stamped in that scope. Every write transaction of the runtime
+ * (syncPush chunks and items, online CRUD) first upserts its scope's row, which
+ * takes the row's lock until the transaction ends, then stamps its rows with
+ * `max(replica clock, last stamp + 1 ms)` (one ms per item of a chunk) and stores
+ * the last one. So, per scope:
+ *
+ *   - writes hold the lock one after the other: commit order = stamp order, and
+ *     stamps strictly increase (a replica whose clock is behind just continues
+ *     after the last stamp; correctness never depends on any clock);
+ *   - whatever a pull sees is a prefix of that order: a write not yet committed
+ *     has a stamp above every committed one.
+ *
+ * A pull reads the scope's committed stamp (its watermark) BEFORE it reads the
+ * rows; once a page has no more rows it may move its position up to that
+ * watermark (nothing at or below it can still commit). Keyset cursors stay
+ * (updatedAt, id); `since` / `lastSyncAt` are exact because each stamp belongs
+ * to one transaction and a later commit always stamps above it.
+ *
+ * The cost: writes of one scope are serialised (one tenant's writes to one
+ * entity, across all replicas); different scopes do not wait for each other.
+ * Writes that bypass the runtime (scripts) must go through `SyncClock.write`
+ * too, or they may be missed by devices that pulled meanwhile.
+ */
+import { SYNC_CLOCK_DELEGATE, SYNC_CLOCK_MODEL } from '../sync-clock-model.js';
+import type { Principal } from './auth.js';
+import type { EntityDescriptor } from './descriptor.js';
+import { delegateOf, type PrismaLike, type PrismaTransactionOptions, type Row } from './prisma.js';
+
+/** Prisma model (and client delegate) holding one row per sync scope. */
+export { SYNC_CLOCK_DELEGATE, SYNC_CLOCK_MODEL, SYNC_CLOCK_PRISMA, SYNC_CLOCK_TABLE } from '../sync-clock-model.js';
+
+/** Fault injection for tests: runs inside each write transaction, after its writes, before it commits. */
+export type BeforeCommitHook = (write: { entity: string; tenantId: string | null }) => Promise<void> | void;
+
+interface ClockDelegate {
+  upsert(args: { where: Row; create: Row; update: Row }): Promise<Row>;
+  update(args: { where: Row; data: Row }): Promise<Row>;
+  findFirst(args: { where: Row; select?: Record<string, boolean> }): Promise<Row | null>;
+}
+
+/** `Entity:tenant`, or `Entity` for a global entity (entity names never contain a colon). */
+export function syncScope(d: { name: string; tenantField: string | null }, principal: Principal): string {
+  return d.tenantField ? `${d.name}:${principal.tenantId}` : d.name;
+}
+
+export interface SyncClockOptions {
+  /** The replica's wall clock, epoch ms (default `Date.now`). Only a starting value: stamps never go back. */
+  clock?: () => number;
+  transactionOptions: PrismaTransactionOptions;
+  beforeCommit?: BeforeCommitHook;
+}
+
+export class SyncClock {
+  private inFlight = 0;
+  /** First stamp of each write of this process still inside its transaction, by scope. */
+  private readonly held = new Map<string, Map<number, number>>();
+  private nextToken = 1;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly prisma: PrismaLike,
+    private readonly options: SyncClockOptions,
+  ) {
+    this.now = options.clock ?? Date.now;
+    const delegate = (prisma as unknown as Record<string, unknown>)[SYNC_CLOCK_DELEGATE] as Partial<ClockDelegate> | undefined;
+    if (!delegate || typeof delegate.upsert !== 'function') {
+      throw new Error(
+        `TrackhubCore: the Prisma client has no ${SYNC_CLOCK_MODEL} model, which keeps the pull order of every server replica. ` +
+          'Add it to schema.prisma with `npx trackhub-gen fix-schema` (or paste the model from the README, "Deployment"), ' +
+          'run your migration and regenerate the Prisma client.',
+      );
+    }
+  }
+
+  /**
+   * Runs `write` in one interactive transaction that holds the scope's clock row.
+   * `stamp` is the first of `count` consecutive millisecond stamps reserved for it
+   * (item i of a chunk uses stamp + i); all are above every stamp committed or in
+   * flight in the scope.
+   */
+  async write<T>(d: EntityDescriptor, principal: Principal, count: number, write: (tx: object, stamp: number) => Promise<T>): Promise<T> {
+    this.inFlight += 1;
+    const token = this.nextToken++;
+    const scope = syncScope(d, principal);
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const stamp = await this.reserve(tx, d, principal, scope, token, Math.max(1, count));
+        const result = await write(tx, stamp);
+        await this.options.beforeCommit?.({ entity: d.name, tenantId: d.tenantField ? principal.tenantId : null });
+        return result;
+      }, this.options.transactionOptions);
+    } finally {
+      this.inFlight -= 1;
+      const held = this.held.get(scope);
+      held?.delete(token);
+      if (held?.size === 0) this.held.delete(scope);
+    }
+  }
+
+  /** Locks the scope's row (upsert = UPDATE / INSERT ... ON CONFLICT) and moves its stamp past `count` new ones. */
+  private async reserve(tx: unknown, d: EntityDescriptor, principal: Principal, scope: string, token: number, count: number): Promise<number> {
+    const clock = clockOf(tx);
+    const row = await clock.upsert({ where: { scope }, create: { scope, stamp: new Date(0) }, update: { scope } });
+    let last = (row.stamp as Date).getTime();
+    if (last === 0) {
+      // First write of the scope through the clock: rows may exist from before it (an
+      // upgraded database, an older server): continue after the newest of them.
+      const [newest] = await delegateOf(tx, d.delegate).findMany({
+        where: d.tenantField ? { [d.tenantField]: principal.tenantId } : {},
+        orderBy: [{ updatedAt: 'desc' }],
+        take: 1,
+        select: { updatedAt: true },
+      });
+      if (newest) last = (newest.updatedAt as Date).getTime();
+    }
+    const first = Math.max(Math.trunc(this.now()), last + 1);
+    let held = this.held.get(scope);
+    if (!held) this.held.set(scope, (held = new Map()));
+    held.set(token, first);
+    await clock.update({ where: { scope }, data: { stamp: new Date(first + count - 1) } });
+    return first;
+  }
+
+  /**
+   * The last stamp committed in the scope (epoch ms), or null before its first
+   * write. Read it BEFORE the rows: every write that commits later stamps above it.
+   */
+  async watermark(client: unknown, d: EntityDescriptor, principal: Principal): Promise<number | null> {
+    const row = await clockOf(client).findFirst({ where: { scope: syncScope(d, principal) }, select: { stamp: true } });
+    const stamp = row ? (row.stamp as Date).getTime() : 0;
+    return stamp === 0 ? null : stamp;
+  }
+
+  /**
+   * Stamps from here on may belong to a write of THIS process that has not
+   * committed yet (Infinity when none is open). Only a driver that shares one
+   * connection between a transaction and other queries (SQLite through one
+   * better-sqlite3 connection) lets a pull see such rows, and the clock row they
+   * moved: a pull serves nothing from here on. On PostgreSQL it changes nothing.
+   */
+  localHorizon(d: EntityDescriptor, principal: Principal): number {
+    let h = Infinity;
+    for (const stamp of this.held.get(syncScope(d, principal))?.values() ?? []) if (stamp < h) h = stamp;
+    return h;
+  }
+
+  /** Writes of this process inside their transaction (for tests and metrics). */
+  get pending(): number {
+    return this.inFlight;
+  }
+}
+
+function clockOf(client: unknown): ClockDelegate {
+  return (client as Record<string, ClockDelegate>)[SYNC_CLOCK_DELEGATE]!;
+}
