@@ -50,6 +50,8 @@ export const RESERVED_IDENTIFIERS: ReadonlySet<string> = new Set([
   'TrackhubConnectionOptions', 'TrackhubContext', 'TrackhubCore', 'TrackhubErrorFilter', 'createTrackhubContext', 'TrackhubModule', 'TrackhubModuleOptions', 'DatabaseOptions',
   'createDatabase', 'createClient', 'createTenantDatabase', 'entityDescriptors', 'migrations', 'modelClasses', 'pathToFileURL', 'schema',
   'startTrackhubServer', 'syncDescriptors', 'verifyToken', 'date', 'field', 'json', 'jsonValue', 'relation', 'readonly', 'text',
+  // the files `init` writes (server/prisma.ts, server/sync.module.ts)
+  'PrismaClient', 'prisma', 'SyncModule',
   // TypeScript / JavaScript globals the generated code uses
   'Array', 'BigInt', 'Boolean', 'Date', 'Error', 'Function', 'JSON', 'Map', 'Math', 'Number', 'Object', 'Omit', 'Partial', 'Pick', 'Promise',
   'Readonly', 'Record', 'RegExp', 'Required', 'Set', 'String', 'Symbol', 'NonNullable',

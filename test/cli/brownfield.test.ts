@@ -4,7 +4,7 @@
  * no hand edit in between.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
@@ -59,6 +59,8 @@ describe('production-style schemas: fix-schema, generate, check, tsc --strict, n
     const check = await runCli(['check', '--schema', schema, '--out', out]);
     expect(check.code).toBe(0);
 
+    // generate writes no tsconfig (init writes the project's): use the example's strict one.
+    copyFileSync(path.resolve('generated-example/tsconfig.json'), path.join(out, 'tsconfig.json'));
     const tsc = spawnSync(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', path.join(out, 'tsconfig.json')], { encoding: 'utf8' });
     expect(tsc.stdout + tsc.stderr).toBe('');
     expect(tsc.status).toBe(0);
