@@ -162,7 +162,8 @@ export function fixSchema(schema: ReadSchema, only?: string): FixResult {
   // The server's pull order (one row per entity and tenant), shared by every replica:
   // added once, at the end of the file of the first synced model.
   if (targets.length > 0 && !schema.datamodel.models.some((m) => m.name === SYNC_CLOCK_MODEL)) {
-    const file = [...targets].sort((a, b) => a.pos.line - b.pos.line)[0]!.pos.file;
+    const order = (file: string): number => schema.files.findIndex((f) => f.file === file);
+    const file = [...targets].sort((a, b) => order(a.pos.file) - order(b.pos.file) || a.pos.line - b.pos.line)[0]!.pos.file;
     const text = texts.get(file)!;
     const eol = text.includes('\r\n') ? '\r\n' : '\n';
     texts.set(file, `${text.replace(/(\r?\n)*$/, '')}${eol}${eol}${SYNC_CLOCK_PRISMA.replace(/\n/g, eol)}`);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { loadProject } from '../../src/model/build.js';
+import { SYNC_CLOCK_PRISMA } from '../../src/runtime/sync-clock-model.js';
 import { runCli } from '../support/cli.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'trackhub-fix-'));
@@ -124,7 +125,9 @@ model Link {
     const fixed = readFileSync(schema, 'utf8');
     // Only lines were added: dropping them gives back the original byte for byte.
     const added = ['  clientId  String?', '  version   Int      @default(1)', '  updatedAt DateTime @default(now()) @updatedAt', '  deletedAt DateTime?', '  teamId    Int', '', '  @@unique([teamId, clientId])', '  @@index([teamId, updatedAt, id])'];
-    const lines = fixed.split('\n');
+    // The server's sync clock model is appended once, after everything else.
+    expect(fixed.endsWith(`\n\n${SYNC_CLOCK_PRISMA}`)).toBe(true);
+    const lines = fixed.slice(0, fixed.length - SYNC_CLOCK_PRISMA.length - 1).split('\n');
     const at = lines.indexOf(added[0]);
     expect(lines.slice(at, at + added.length)).toEqual(added);
     expect([...lines.slice(0, at), ...lines.slice(at + added.length)].join('\n')).toBe(original);

@@ -282,9 +282,11 @@ describe('the packed package in a fresh project', () => {
       /GraphQL API on (http:\/\/\S+\/graphql)/,
     );
     let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
+    const collect = (c: Buffer): void => {
       out += c.toString();
-    });
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
     const schemaFile = path.join(project, 'prisma/schema.prisma');
     const before = readFileSync(schemaFile, 'utf8');
     const after = before.replace(/(\n\s*done\s+Boolean[^\n]*)/, '$1\n  priority Int?');
@@ -292,7 +294,7 @@ describe('the packed package in a fresh project', () => {
     writeFileSync(schemaFile, after);
     const deadline = Date.now() + 120_000;
     while (!/GraphQL API on/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    expect(out).toMatch(/schema changed, regenerating/);
+    expect(out, out).toMatch(/schema changed, regenerating/);
     expect(out).toMatch(/database \.trackhub\/dev\.db updated in place \(no data lost\)/);
     const url = /GraphQL API on (http:\/\/\S+\/graphql)/.exec(out)![1]!;
     expect(url).not.toBe('');
@@ -305,7 +307,7 @@ describe('the packed package in a fresh project', () => {
       ['via watch', 2],
     ]);
     await stopChild(child);
-  });
+  }, 180_000);
 
   it("the consumer's own tsc builds the project against the shipped types", async () => {
     await run(process.execPath, [path.join(project, 'node_modules/prisma/build/index.js'), 'generate'], { env: { PRISMA_SCHEMA_ENGINE_BINARY: '/bin/true' } });

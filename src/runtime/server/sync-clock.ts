@@ -38,6 +38,7 @@ import { SYNC_CLOCK_DELEGATE, SYNC_CLOCK_MODEL } from '../sync-clock-model.js';
 import type { Principal } from './auth.js';
 import type { EntityDescriptor } from './descriptor.js';
 import { delegateOf, type PrismaLike, type PrismaTransactionOptions, type Row } from './prisma.js';
+import { tenantScope } from './store.js';
 
 /** Prisma model (and client delegate) holding one row per sync scope. */
 export { SYNC_CLOCK_DELEGATE, SYNC_CLOCK_MODEL, SYNC_CLOCK_PRISMA, SYNC_CLOCK_TABLE } from '../sync-clock-model.js';
@@ -119,7 +120,7 @@ export class SyncClock {
       // First write of the scope through the clock: rows may exist from before it (an
       // upgraded database, an older server): continue after the newest of them.
       const [newest] = await delegateOf(tx, d.delegate).findMany({
-        where: d.tenantField ? { [d.tenantField]: principal.tenantId } : {},
+        where: tenantScope(d, principal),
         orderBy: [{ updatedAt: 'desc' }],
         take: 1,
         select: { updatedAt: true },
