@@ -424,11 +424,12 @@ export class OfflineFirstService<
   }
 
   /**
-   * Queues a local file for a `@sync.media` field: once uploaded (UploadQueue /
-   * SyncWorker), the field gets the remote URL and the change syncs.
+   * Queues a local file (a path, or a Blob / File in the browser) for a `@sync.media`
+   * field: once uploaded (UploadQueue / SyncWorker), the field gets the remote URL and
+   * the change syncs.
    */
-  attachFile(id: string, field: string, localPath: string, meta?: unknown): Promise<string> {
-    return this.client.uploads.enqueue(this.descriptor.name, id, field, localPath, meta);
+  attachFile(id: string, field: string, file: string | Blob, meta?: unknown): Promise<string> {
+    return this.client.uploads.enqueue(this.descriptor.name, id, field, file, meta);
   }
 
   // ---------------------------------------------------------------- online

@@ -35,3 +35,38 @@ export function webAdapter(options: WebAdapterOptions = {}): AdapterFactory {
       ...(options.onversionchange ? { extraIncrementalIDBOptions: { onversionchange: options.onversionchange } } : {}),
     });
 }
+
+/** What the browser network monitor drives: a SyncWorker, or anything with `setOnline`. */
+export interface OnlineTarget {
+  setOnline(online: boolean): void;
+}
+
+export interface BrowserNetworkOptions {
+  /** Where `online` / `offline` events fire (default `window`). */
+  events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
+  /** Reads the current state (default `navigator.onLine`). */
+  isOnline?: () => boolean;
+}
+
+/**
+ * Wires the browser's network state into a SyncWorker: sets it from
+ * `navigator.onLine` now, then follows the `online` / `offline` events (coming
+ * back online syncs at once). Returns a function that stops listening.
+ *
+ *   const stop = browserNetworkMonitor(worker);
+ */
+export function browserNetworkMonitor(target: OnlineTarget, options: BrowserNetworkOptions = {}): () => void {
+  const events = options.events ?? (globalThis as { window?: EventTarget }).window;
+  const isOnline = options.isOnline ?? (() => (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine !== false);
+  if (!events) throw new Error('browserNetworkMonitor: no window here; pass options.events (or call worker.setOnline yourself)');
+  const update = (): void => target.setOnline(isOnline());
+  const online = (): void => target.setOnline(true);
+  const offline = (): void => target.setOnline(false);
+  events.addEventListener('online', online);
+  events.addEventListener('offline', offline);
+  update();
+  return () => {
+    events.removeEventListener('online', online);
+    events.removeEventListener('offline', offline);
+  };
+}

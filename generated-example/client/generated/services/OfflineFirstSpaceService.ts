@@ -49,10 +49,15 @@ export class OfflineFirstSpaceService extends OfflineFirstService<
   }
 
   /**
-   * Queues a local file for `coverUrl` (@sync.media): uploaded in the background,
-   * then `coverUrl` gets the file's URL and syncs. Resolves with the upload id.
+   * Queues a file for `coverUrl` (@sync.media): a local path, or a Blob / File in the
+   * browser. Uploaded in the background, then `coverUrl` gets the file's URL and syncs.
+   * Resolves with the upload id.
    */
-  attachCoverUrl(id: string, localPath: string, meta?: { contentType?: string }): Promise<string> {
-    return this.attachFile(id, 'coverUrl', localPath, meta);
+  attachCoverUrl(
+    id: string,
+    file: string | Blob,
+    meta?: { contentType?: string },
+  ): Promise<string> {
+    return this.attachFile(id, 'coverUrl', file, meta);
   }
 }
