@@ -70,3 +70,60 @@ export function browserNetworkMonitor(target: OnlineTarget, options: BrowserNetw
     events.removeEventListener('offline', offline);
   };
 }
+
+export interface TabOwnership {
+  /** Gives the database up (e.g. on sign-out); the next waiting tab takes it. */
+  release(): void;
+}
+
+/**
+ * Several tabs on one tenant: one tab owns the tenant's database at a time.
+ * LokiJS keeps the whole database in the tab's memory and writes it back to
+ * IndexedDB, so two tabs writing at once would overwrite each other. This takes
+ * the Web Lock `trackhub_db_{tenantId}`: it resolves once this tab holds it (at
+ * once for the first tab); until then `onWaiting` is called, and the tab must not
+ * open the database (show "open in another tab"). When the owner closes, the
+ * browser releases its lock and the longest-waiting tab gets it, then opens the
+ * database and reads everything the owner saved. Without the Web Locks API it
+ * resolves at once (one tab assumed).
+ *
+ *   await ownTenantDatabase(tenantId, { onWaiting: () => showBanner('open in another tab') });
+ *   const client = createClient({ tenantId, url, adapter: webAdapter() });
+ */
+export async function ownTenantDatabase(
+  tenantId: string,
+  options: { onWaiting?: () => void; locks?: LockManager } = {},
+): Promise<TabOwnership> {
+  const locks = options.locks ?? (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  if (!locks) return { release: () => {} };
+  const name = `trackhub_db_${tenantId}`;
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const acquired = await new Promise<boolean>((resolve, reject) => {
+    // Try without waiting first, to know whether to tell the user.
+    locks
+      .request(name, { ifAvailable: true }, (lock) => {
+        if (!lock) {
+          resolve(false);
+          return undefined;
+        }
+        resolve(true);
+        return held;
+      })
+      .catch(reject);
+  });
+  if (!acquired) {
+    options.onWaiting?.();
+    await new Promise<void>((resolve, reject) => {
+      locks
+        .request(name, () => {
+          resolve();
+          return held;
+        })
+        .catch(reject);
+    });
+  }
+  return { release };
+}
