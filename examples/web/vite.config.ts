@@ -2,7 +2,7 @@
  * The web demo: the generated client (generated-example/client) on WatermelonDB's
  * LokiJS adapter in IndexedDB. `/graphql` and `/uploads` are proxied to the example
  * server (TRACKHUB_API, default http://127.0.0.1:4000), so the page and the API share
- * one origin. Inside this repository `trackhub-gen/runtime/*` is the TypeScript source;
+ * one origin (photos included: the proxy keeps the Host header). Inside this repository `trackhub-gen/runtime/*` is the TypeScript source;
  * in your own app it is the installed package and needs no alias.
  */
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,11 @@ import { defineConfig } from 'vite';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const api = process.env.TRACKHUB_API ?? 'http://127.0.0.1:4000';
+/** Keeps the page's Host header, so the media URLs the server hands out point at this origin too. */
+export const apiProxy = (target: string) => ({
+  '/graphql': { target, changeOrigin: false },
+  '/uploads': { target, changeOrigin: false },
+});
 
 export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
@@ -27,7 +32,7 @@ export default defineConfig({
     typescript: { removeClassFieldsWithoutInitializer: true },
   },
   build: { outDir: `${repo}.cache/web-demo`, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2000 },
-  server: { proxy: { '/graphql': api, '/uploads': api } },
-  preview: { proxy: { '/graphql': api, '/uploads': api } },
+  server: { proxy: apiProxy(api) },
+  preview: { proxy: apiProxy(api) },
   logLevel: 'warn',
 });

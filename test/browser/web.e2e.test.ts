@@ -204,10 +204,30 @@ describe.skipIf(chromium.path === null)('the generated client in Chromium (web d
     await addSpace(page, 'With photo');
     await waitFor(async () => (await serverSpace(tenant, 'With photo')) !== null, 15_000, 'the space on the server');
     await setOfflineSwitch(page, true);
-    // 300 kB: over the uploader's 256 KiB threshold, so it goes through a resumable session.
-    const bytes = Buffer.alloc(300_000);
-    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31 + 7) % 251;
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]).copy(bytes);
+    // A real PNG drawn in the page, noisy enough to be over the uploader's 256 KiB threshold,
+    // so it goes through a resumable session, sliced from the Blob.
+    const png = await page.evaluate(async () => {
+      const canvas = document.createElement('canvas');
+      canvas.width = 480;
+      canvas.height = 320;
+      const g = canvas.getContext('2d')!;
+      const image = g.createImageData(480, 320);
+      let seed = 7;
+      for (let i = 0; i < image.data.length; i += 4) {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        const x = (i / 4) % 480;
+        const y = Math.floor(i / 4 / 480);
+        image.data[i] = 40 + (x / 480) * 120 + (seed % 40);
+        image.data[i + 1] = 90 + (y / 320) * 110 + ((seed >> 8) % 40);
+        image.data[i + 2] = 200 - (x / 480) * 80 + ((seed >> 16) % 40);
+        image.data[i + 3] = 255;
+      }
+      g.putImageData(image, 0, 0);
+      const blob = await new Promise<Blob>((resolve) => canvas.toBlob((b) => resolve(b!), 'image/png'));
+      return Array.from(new Uint8Array(await blob.arrayBuffer()));
+    });
+    const bytes = Buffer.from(png);
+    expect(bytes.length).toBeGreaterThan(256 * 1024);
     await page.getByTestId('photo-input').setInputFiles({ name: 'cover.png', mimeType: 'image/png', buffer: bytes });
     await page.getByTestId('uploads').filter({ hasText: 'uploads: 1' }).waitFor();
     await new Promise((r) => setTimeout(r, 1_500));
@@ -227,7 +247,18 @@ describe.skipIf(chromium.path === null)('the generated client in Chromium (web d
     expect(Buffer.from(await res.arrayBuffer()).equals(bytes)).toBe(true);
     // The page shows it (fetched with the token).
     await page.locator('img[data-testid="photo"][src^="blob:"]').waitFor({ timeout: 15_000 });
-    await page.screenshot({ path: path.join(REPO, 'docs/web-demo.png') });
+    expect(await page.locator('img[data-testid="photo"]').evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(480);
+
+    // The README's screenshot: a second space and a group, all synced.
+    page.once('dialog', (d) => void d.accept('Design'));
+    await page.getByRole('button', { name: 'Add group' }).first().click();
+    await page.getByTestId('group').filter({ hasText: 'Design' }).waitFor();
+    await addSpace(page, 'Field team');
+    await waitFor(async () => (await server.prisma.group.count({ where: { tenantId: tenant } })) === 1, 15_000, 'the group on the server');
+    await page.getByTestId('queue').filter({ hasText: 'queue: 0' }).waitFor({ timeout: 15_000 });
+    // UPDATE_SCREENSHOT=1 refreshes the README's picture; otherwise it goes to .cache/.
+    const shot = process.env.UPDATE_SCREENSHOT === '1' ? path.join(REPO, 'docs/web-demo.png') : path.join(REPO, '.cache/web-demo.png');
+    await page.screenshot({ path: shot, clip: { x: 0, y: 0, width: 1280, height: 380 } });
   });
 
   it('two tabs on one tenant: the second waits for the first, takes over when it closes, nothing lost or duplicated', async () => {

@@ -73,7 +73,10 @@ export async function serveDemo(apiOrigin: string, outDir = path.join(REPO, '.ca
       host: '127.0.0.1',
       port: 0,
       strictPort: false,
-      proxy: { '/graphql': apiOrigin, '/uploads': apiOrigin },
+      proxy: {
+        '/graphql': { target: apiOrigin, changeOrigin: false },
+        '/uploads': { target: apiOrigin, changeOrigin: false },
+      },
     },
   });
   const address = server.httpServer.address() as { port: number };
