@@ -7,14 +7,15 @@ import path from 'node:path';
 import { CLIENT_SNAPSHOT_PATH, emitClient } from './emitters/client/index.js';
 import { parseSnapshot, type ClientSchemaSnapshot } from './emitters/client/schema-snapshot.js';
 import { emitGraphql } from './emitters/graphql/index.js';
+import { emitTypedOperations } from './emitters/graphql/operations.js';
 import { emitOps } from './emitters/ops/index.js';
 import { emitServer } from './emitters/server/index.js';
-import type { EmitOptions, Emitter } from './emitters/types.js';
+import type { AsyncEmitter, EmitOptions, Emitter } from './emitters/types.js';
 import { loadProject } from './model/build.js';
 import type { ProjectIR } from './model/types.js';
 import { buildPlan, type PlannedFile } from './plan/plan.js';
 
-export const emitters: Emitter[] = [emitServer, emitClient, emitGraphql, emitOps];
+export const emitters: (Emitter | AsyncEmitter)[] = [emitServer, emitClient, emitGraphql, emitTypedOperations, emitOps];
 
 export async function planProject(project: ProjectIR, options: EmitOptions): Promise<PlannedFile[]> {
   return buildPlan(project, emitters, options);

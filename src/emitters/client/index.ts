@@ -13,6 +13,7 @@
  *
  * Pure: a function of the model and the options. Templates live in templates/client/.
  */
+import { operationNames } from '../graphql/operations.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
 import { SYNC_COLUMN_SCHEMAS } from '../../runtime/client/descriptors.js';
 import { runtimeTables } from '../../runtime/client/tables.js';
@@ -232,6 +233,8 @@ interface EntityView {
   hasEnums: boolean;
   /** `@sync.media` fields and their typed `attach<Field>` helper names. */
   mediaFields: { name: string; method: string }[];
+  /** Names of its typed online operations (client/generated/operations.ts). */
+  operations: { get: string; list: string; create: string };
 }
 
 /** `coverUrl` -> `attachCoverUrl` (never the base class's own `attachFile`). */
@@ -291,6 +294,7 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
     mediaFields: entity.dataFields
       .filter((f) => f.access === 'media')
       .map((f) => ({ name: f.name, method: attachMethod(f.name) })),
+    operations: operationNames(entity),
   };
 }
 

@@ -3,6 +3,7 @@ import { OfflineFirstService } from 'trackhub-gen/runtime/client';
 import type { SyncedRecord, TrackhubClient } from 'trackhub-gen/runtime/client';
 
 import { spaceDescriptor } from '../descriptors.js';
+import { operationSources } from '../operations.js';
 import type { SpaceKind } from '../enums.js';
 import type { Space } from '../models/Space.js';
 
@@ -45,7 +46,11 @@ export class OfflineFirstSpaceService extends OfflineFirstService<
   Space
 > {
   constructor(client: TrackhubClient) {
-    super(client, spaceDescriptor);
+    super(client, spaceDescriptor, {
+      get: operationSources.GetSpace,
+      list: operationSources.ListSpaces,
+      create: operationSources.CreateSpace,
+    });
   }
 
   /**
