@@ -31,7 +31,14 @@ export default defineConfig({
     assumptions: { setPublicClassFields: true },
     typescript: { removeClassFieldsWithoutInitializer: true },
   },
-  build: { outDir: `${repo}.cache/web-demo`, emptyOutDir: true, target: 'es2022', chunkSizeWarningLimit: 2000 },
+  build: {
+    outDir: `${repo}.cache/web-demo`,
+    emptyOutDir: true,
+    target: 'es2022',
+    chunkSizeWarningLimit: 2000,
+    // The demo, and the page `npm run bench:web` measures.
+    rollupOptions: { input: { index: `${repo}examples/web/index.html`, bench: `${repo}examples/web/bench.html` } },
+  },
   server: { proxy: apiProxy(api) },
   preview: { proxy: apiProxy(api) },
   logLevel: 'warn',
