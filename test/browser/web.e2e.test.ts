@@ -236,8 +236,14 @@ describe.skipIf(chromium.path === null)('the generated client in Chromium (web d
     await page.getByTestId('uploads').filter({ hasText: 'uploads: 1' }).waitFor();
     expect((await serverSpace(tenant, 'With photo'))?.coverUrl).toBeNull();
 
+    const uploadRequests: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/uploads/')) uploadRequests.push(`${r.method()} ${new URL(r.url()).pathname.replace(/[^/]{20,}$/, ':id')}`);
+    });
     await setOfflineSwitch(page, false);
     await page.getByTestId('uploads').filter({ hasText: 'uploads: 0' }).waitFor({ timeout: 20_000 });
+    // A resumable session: created, then the bytes in PATCH chunks (not one multipart POST).
+    expect(uploadRequests.slice(0, 2)).toEqual(['POST /uploads/Space/coverUrl/sessions', 'PATCH /uploads/sessions/:id']);
     await waitFor(async () => (await serverSpace(tenant, 'With photo'))?.coverUrl != null, 15_000, 'coverUrl on the server');
     const url = (await serverSpace(tenant, 'With photo'))!.coverUrl as string;
     const node = nodeDevice(tenant);
