@@ -52,7 +52,17 @@ const SERVER_PEERS = [
   'better-sqlite3',
   '@nozbe/watermelondb',
 ];
-const DEV_TOOLS = ['prisma', 'typescript', '@types/node', '@prisma/internals', '@prisma/client-generator-registry'];
+const DEV_TOOLS = [
+  'prisma',
+  'typescript',
+  '@types/node',
+  '@prisma/internals',
+  '@prisma/client-generator-registry',
+  // generate's typed operations (GraphQL Code Generator, optional peers)
+  '@graphql-codegen/core',
+  '@graphql-codegen/typescript-operations',
+  '@graphql-codegen/typed-document-node',
+];
 const pinned = (name: string): string => `${name}@${repoPkg.devDependencies[name]!.replace(/^\^/, '')}`;
 
 const SCHEMA = `datasource db {
@@ -356,7 +366,9 @@ describe('the packed package in a fresh project', () => {
       maxBuffer: 64 * 1024 * 1024,
     });
     const modules = path.join(web, 'node_modules');
-    for (const absent of ['@nestjs/core', '@apollo/server', 'graphql', '@prisma/client', '@prisma/internals', 'prisma', 'better-sqlite3', 'pg'])
+    // graphql itself does land: it is the peer of @graphql-typed-document-node/core, whose types the
+    // generated typed operations use (type-only: the bundle test below shows no graphql code is bundled).
+    for (const absent of ['@nestjs/core', '@apollo/server', '@graphql-codegen/core', '@prisma/client', '@prisma/internals', 'prisma', 'better-sqlite3', 'pg'])
       expect(existsSync(path.join(modules, absent)), absent).toBe(false);
     expect(stderr).not.toMatch(/EBADENGINE/);
     const lock = JSON.parse(readFileSync(path.join(web, 'package-lock.json'), 'utf8')) as { packages: Record<string, unknown> };
@@ -384,6 +396,7 @@ describe('the packed package in a fresh project', () => {
     expect(text.length).toBeGreaterThan(10_000);
     expect(text).toContain('OfflineFirstNoteService');
     expect(text).not.toMatch(/better-sqlite3|require\(["']fs["']\)|from ["']node:/);
+    expect(text).not.toContain('GraphQLSchema'); // the typed operations bring no GraphQL library into the bundle
     // The bundle evaluates (no top-level access to a Node module or global).
     const bundle = path.join(project, 'web-bundle.mjs');
     writeFileSync(bundle, text);

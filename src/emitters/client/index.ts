@@ -13,7 +13,7 @@
  *
  * Pure: a function of the model and the options. Templates live in templates/client/.
  */
-import { operationNames } from '../graphql/operations.js';
+import { operationNames, operationSourcesFile } from '../graphql/operations.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
 import { SYNC_COLUMN_SCHEMAS } from '../../runtime/client/descriptors.js';
 import { runtimeTables } from '../../runtime/client/tables.js';
@@ -323,6 +323,7 @@ export const emitClient: Emitter = (project, options) => {
   };
 
   const snapshot = nextClientSchema(currentTables(entities), options.previousClientSchema);
+  if (entities.length > 0) files.push({ path: `${OUT}/operation-sources.ts`, content: operationSourcesFile(project), owner: 'generator' });
   files.push({ path: CLIENT_SNAPSHOT_PATH, content: printSnapshot(snapshot), owner: 'generator' });
   emit('schema.ts', 'schema.ts.hbs', {
     version: snapshot.version,

@@ -5,17 +5,42 @@
  * typed-document-node, run in-process through @graphql-codegen/core, nothing
  * read from disk) turns them into `client/generated/operations.ts`:
  * `TypedDocumentNode`s any GraphQL client takes (Apollo, urql, graphql-request),
- * with their result and variable types, plus `operationSources` (the same
- * documents as text) for the runtime's own transport, which has no GraphQL parser.
+ * with their result and variable types. The client emitter writes the same documents
+ * as text (`operation-sources.ts`, see operationSourcesFile) for the runtime's own
+ * transport, which has no GraphQL parser.
+ *
+ * GraphQL Code Generator is an optional peer dependency, loaded only here: where it is
+ * missing, generate stops with the install command (the app side never needs it).
  */
-import { codegen } from '@graphql-codegen/core';
-import * as typedDocumentNode from '@graphql-codegen/typed-document-node';
-import * as typescriptOperations from '@graphql-codegen/typescript-operations';
 import { parse, print, stripIgnoredCharacters } from 'graphql';
 
 import type { EntityIR, ProjectIR } from '../../model/types.js';
 import type { AsyncEmitter } from '../types.js';
 import { emitGraphql } from './index.js';
+
+/** What to install to generate the typed operations (versions pinned with this package). */
+export const CODEGEN_PACKAGES = [
+  '@graphql-codegen/core@6.2.1',
+  '@graphql-codegen/typescript-operations@6.1.9',
+  '@graphql-codegen/typed-document-node@7.1.1',
+];
+
+async function loadCodegen() {
+  try {
+    const [core, typescriptOperations, typedDocumentNode] = await Promise.all([
+      import('@graphql-codegen/core'),
+      import('@graphql-codegen/typescript-operations'),
+      import('@graphql-codegen/typed-document-node'),
+    ]);
+    return { codegen: core.codegen, typescriptOperations, typedDocumentNode };
+  } catch (error) {
+    throw new Error(
+      `generating ${OPERATIONS_TS_PATH} needs GraphQL Code Generator, which is not installed here ` +
+        `(${(error as Error).message.split('\n')[0]}). Install it where you run generate: ` +
+        `npm install --save-dev ${CODEGEN_PACKAGES.join(' ')}`,
+    );
+  }
+}
 
 export const OPERATIONS_GRAPHQL_PATH = 'graphql/operations.graphql';
 export const OPERATIONS_TS_PATH = 'client/generated/operations.ts';
@@ -37,11 +62,34 @@ function documentsFor(entity: EntityIR): string {
   ].join('\n');
 }
 
+/** The online operations of every entity, as one GraphQL document (text). */
+export function operationDocuments(project: ProjectIR): string {
+  return project.entities.map(documentsFor).join('\n\n');
+}
+
+/**
+ * `client/generated/operation-sources.ts`: the same documents as compact text, by
+ * operation name, for the runtime's transport (the generated services pass them on).
+ */
+export function operationSourcesFile(project: ProjectIR): string {
+  const sources: Record<string, string> = {};
+  if (project.entities.length > 0) {
+    for (const definition of parse(operationDocuments(project)).definitions) {
+      if (definition.kind === 'OperationDefinition' && definition.name)
+        sources[definition.name.value] = stripIgnoredCharacters(print(definition));
+    }
+  }
+  const lines = Object.keys(sources)
+    .sort()
+    .map((name) => `  ${name}: ${JSON.stringify(sources[name])},`);
+  return `/** The documents of operations.ts as text, by operation name (for transports that send strings). */\nexport const operationSources = {\n${lines.join('\n')}\n} as const;\n`;
+}
+
 export const emitTypedOperations: AsyncEmitter = async (project: ProjectIR, options) => {
   if (project.entities.length === 0) return [];
   const sdl = emitGraphql(project, options)[0]!.content;
-  const text = project.entities.map(documentsFor).join('\n\n');
-  const document = parse(text);
+  const document = parse(operationDocuments(project));
+  const { codegen, typescriptOperations, typedDocumentNode } = await loadCodegen();
   const generated = await codegen({
     filename: OPERATIONS_TS_PATH,
     schema: parse(sdl),
@@ -50,17 +98,8 @@ export const emitTypedOperations: AsyncEmitter = async (project: ProjectIR, opti
     plugins: [{ typescriptOperations: {} }, { typedDocumentNode: {} }],
     pluginMap: { typescriptOperations, typedDocumentNode },
   });
-  const sources: Record<string, string> = {};
-  for (const definition of document.definitions) {
-    if (definition.kind === 'OperationDefinition' && definition.name) sources[definition.name.value] = stripIgnoredCharacters(print(definition));
-  }
-  const sourceMap = Object.keys(sources)
-    .sort()
-    .map((name) => `  ${name}: ${JSON.stringify(sources[name])},`)
-    .join('\n');
-  const content = `${generated.trim()}\n\n/** The documents above as text, by operation name (for transports that send strings). */\nexport const operationSources = {\n${sourceMap}\n} as const;\n`;
   return [
     { path: OPERATIONS_GRAPHQL_PATH, content: print(document), owner: 'generator' },
-    { path: OPERATIONS_TS_PATH, content, owner: 'generator' },
+    { path: OPERATIONS_TS_PATH, content: `${generated.trim()}\n`, owner: 'generator' },
   ];
 };

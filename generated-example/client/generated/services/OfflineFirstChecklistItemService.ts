@@ -3,7 +3,7 @@ import { OfflineFirstService } from 'trackhub-gen/runtime/client';
 import type { SyncedRecord, TrackhubClient } from 'trackhub-gen/runtime/client';
 
 import { checklistItemDescriptor } from '../descriptors.js';
-import { operationSources } from '../operations.js';
+import { operationSources } from '../operation-sources.js';
 import type { ChecklistItem } from '../models/ChecklistItem.js';
 
 /** A ChecklistItem as services return it (local id, server metadata, fields). */

@@ -3,7 +3,7 @@ import { OfflineFirstService } from 'trackhub-gen/runtime/client';
 import type { JsonValue, SyncedRecord, TrackhubClient } from 'trackhub-gen/runtime/client';
 
 import { checklistDescriptor } from '../descriptors.js';
-import { operationSources } from '../operations.js';
+import { operationSources } from '../operation-sources.js';
 import type { ChecklistStatus } from '../enums.js';
 import type { Checklist } from '../models/Checklist.js';
 

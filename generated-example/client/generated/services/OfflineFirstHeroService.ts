@@ -3,7 +3,7 @@ import { OfflineFirstService } from 'trackhub-gen/runtime/client';
 import type { JsonValue, SyncedRecord, TrackhubClient } from 'trackhub-gen/runtime/client';
 
 import { heroDescriptor } from '../descriptors.js';
-import { operationSources } from '../operations.js';
+import { operationSources } from '../operation-sources.js';
 import type { Hero } from '../models/Hero.js';
 
 /** A Hero as services return it (local id, server metadata, fields). */

@@ -3,7 +3,7 @@ import { OfflineFirstService } from 'trackhub-gen/runtime/client';
 import type { SyncedRecord, TrackhubClient } from 'trackhub-gen/runtime/client';
 
 import { spaceDescriptor } from '../descriptors.js';
-import { operationSources } from '../operations.js';
+import { operationSources } from '../operation-sources.js';
 import type { SpaceKind } from '../enums.js';
 import type { Space } from '../models/Space.js';
 
