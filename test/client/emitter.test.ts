@@ -117,7 +117,7 @@ describe('client emitter', () => {
     expect(update).not.toContain('ownerId');
     // A typed helper per @sync.media field, only for media fields.
     expect(service).toContain("attachCoverUrl(id: string, file: string | Blob, meta?: { contentType?: string }): Promise<string> {");
-    expect(service).toContain("return this.attachFile(id, 'coverUrl', localPath, meta);");
+    expect(service).toContain("return this.attachFile(id, 'coverUrl', file, meta);");
     expect(text('services/OfflineFirstGroupService.ts')).not.toContain('attach');
     expect(text('descriptors.ts')).toContain(
       "{ name: 'ownerId', column: 'owner_id', kind: 'String', optional: false, access: 'readonly' }",
