@@ -41,10 +41,15 @@ function onPath(name: string): string | null {
 
 export function chromiumAvailability(): { path: string | null; reason: string } {
   const explicit = process.env.TRACKHUB_CHROMIUM;
-  if (explicit) return existsSync(explicit) ? { path: explicit, reason: '' } : { path: null, reason: `TRACKHUB_CHROMIUM=${explicit} does not exist` };
-  const found = onPath('chromium') ?? onPath('chromium-browser');
-  if (found) return { path: found, reason: '' };
-  const reason = 'no chromium executable (install it: `sudo apt-get install -y chromium`, or set TRACKHUB_CHROMIUM)';
+  let reason: string;
+  if (explicit) {
+    if (existsSync(explicit)) return { path: explicit, reason: '' };
+    reason = `TRACKHUB_CHROMIUM=${explicit} does not exist`;
+  } else {
+    const found = onPath('chromium') ?? onPath('chromium-browser');
+    if (found) return { path: found, reason: '' };
+    reason = 'no chromium executable (install it: `sudo apt-get install -y chromium`, or set TRACKHUB_CHROMIUM)';
+  }
   if (['1', 'true'].includes((process.env.CI ?? '').toLowerCase())) throw new Error(`CI=true and ${reason}`);
   console.warn(`\n[browser] SKIPPING the Chromium suites: ${reason}\n`);
   return { path: null, reason };
