@@ -7,20 +7,29 @@ import path from 'node:path';
 import { CLIENT_SNAPSHOT_PATH, emitClient } from './emitters/client/index.js';
 import { parseSnapshot, type ClientSchemaSnapshot } from './emitters/client/schema-snapshot.js';
 import { emitGraphql } from './emitters/graphql/index.js';
+import { emitTypedOperations } from './emitters/graphql/operations.js';
 import { emitOps } from './emitters/ops/index.js';
 import { emitServer } from './emitters/server/index.js';
-import { TARGETS, type EmitOptions, type Emitter, type Target } from './emitters/types.js';
+import { TARGETS, type AsyncEmitter, type EmitOptions, type Emitter, type Target } from './emitters/types.js';
 import { loadProject } from './model/build.js';
 import type { ProjectIR } from './model/types.js';
 import { buildPlan, type PlannedFile } from './plan/plan.js';
 
-/** One emitter per target. */
-export const emitterOf: Record<Target, Emitter> = { server: emitServer, client: emitClient, graphql: emitGraphql, ops: emitOps };
-export const emitters: Emitter[] = TARGETS.map((t) => emitterOf[t]);
+/**
+ * The emitters of each target, in output order. The typed online operations
+ * (GraphQL Code Generator) belong to the client, whose services use them.
+ */
+export const emittersOf: Record<Target, (Emitter | AsyncEmitter)[]> = {
+  server: [emitServer],
+  client: [emitClient, emitTypedOperations],
+  graphql: [emitGraphql],
+  ops: [emitOps],
+};
+export const emitters: (Emitter | AsyncEmitter)[] = TARGETS.flatMap((t) => emittersOf[t]);
 
 export async function planProject(project: ProjectIR, options: EmitOptions): Promise<PlannedFile[]> {
   const targets = options.targets ?? TARGETS;
-  return buildPlan(project, TARGETS.filter((t) => targets.includes(t)).map((t) => emitterOf[t]), options);
+  return buildPlan(project, TARGETS.filter((t) => targets.includes(t)).flatMap((t) => emittersOf[t]), options);
 }
 
 export async function planFromSchema(schemaPath: string, options: EmitOptions): Promise<{ project: ProjectIR; plan: PlannedFile[] }> {

@@ -36,3 +36,6 @@ export const defaultEmitOptions: EmitOptions = {
 
 /** An emitter is a pure function of the model and the options. */
 export type Emitter = (project: ProjectIR, options: EmitOptions) => EmittedFile[];
+
+/** An emitter that runs a tool in-process (GraphQL Code Generator); still a pure function of its inputs. */
+export type AsyncEmitter = (project: ProjectIR, options: EmitOptions) => Promise<EmittedFile[]>;

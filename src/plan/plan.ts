@@ -2,7 +2,7 @@
  * One file plan: every emitter's files, with the generated header, formatted.
  * generate, --dry-run and check all start from this same plan.
  */
-import type { EmitOptions, EmittedFile, Emitter } from '../emitters/types.js';
+import type { AsyncEmitter, EmitOptions, EmittedFile, Emitter } from '../emitters/types.js';
 import type { ProjectIR } from '../model/types.js';
 import { formatAll, parserFor } from './format.js';
 
@@ -35,10 +35,10 @@ function entityOf(file: string, project: ProjectIR): string | undefined {
   return undefined;
 }
 
-export async function buildPlan(project: ProjectIR, emitters: Emitter[], options: EmitOptions): Promise<PlannedFile[]> {
+export async function buildPlan(project: ProjectIR, emitters: (Emitter | AsyncEmitter)[], options: EmitOptions): Promise<PlannedFile[]> {
   const byPath = new Map<string, PlannedFile>();
   for (const emit of emitters) {
-    for (const file of emit(project, options)) {
+    for (const file of await emit(project, options)) {
       if (byPath.has(file.path)) throw new Error(`two emitters produced ${file.path}`);
       byPath.set(file.path, { ...file });
     }

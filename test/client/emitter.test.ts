@@ -78,6 +78,7 @@ describe('client emitter', () => {
         'client/generated/enums.ts',
         'client/generated/index.ts',
         'client/generated/migrations.ts',
+        'client/generated/operation-sources.ts',
         'client/generated/schema.ts',
         'client/schema.snapshot.json',
         ...['Checklist', 'ChecklistItem', 'Company', 'Group', 'Hero', 'Space'].flatMap((n) => [
@@ -115,8 +116,8 @@ describe('client emitter', () => {
     expect(create).toContain('ownerId: string;');
     expect(update).not.toContain('ownerId');
     // A typed helper per @sync.media field, only for media fields.
-    expect(service).toContain("attachCoverUrl(id: string, localPath: string, meta?: { contentType?: string }): Promise<string> {");
-    expect(service).toContain("return this.attachFile(id, 'coverUrl', localPath, meta);");
+    expect(service).toContain("attachCoverUrl(id: string, file: string | Blob, meta?: { contentType?: string }): Promise<string> {");
+    expect(service).toContain("return this.attachFile(id, 'coverUrl', file, meta);");
     expect(text('services/OfflineFirstGroupService.ts')).not.toContain('attach');
     expect(text('descriptors.ts')).toContain(
       "{ name: 'ownerId', column: 'owner_id', kind: 'String', optional: false, access: 'readonly' }",

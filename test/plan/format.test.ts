@@ -17,7 +17,8 @@ const OPTIONS = { printWidth: 100, singleQuote: true, trailingComma: 'all', semi
 
 async function emitted(schemaPath: string): Promise<{ path: string; content: string }[]> {
   const project = await loadProject(schemaPath);
-  return emitters.flatMap((emit) => emit(project, { runtimeServer: 'trackhub-gen/runtime/server', runtimeClient: 'trackhub-gen/runtime/client' }));
+  const options = { runtimeServer: 'trackhub-gen/runtime/server', runtimeClient: 'trackhub-gen/runtime/client' };
+  return (await Promise.all(emitters.map((emit) => emit(project, options)))).flat();
 }
 
 describe('plan formatting', () => {

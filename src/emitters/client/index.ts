@@ -13,6 +13,7 @@
  *
  * Pure: a function of the model and the options. Templates live in templates/client/.
  */
+import { operationNames, operationSourcesFile } from '../graphql/operations.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
 import { SYNC_COLUMN_SCHEMAS } from '../../runtime/client/descriptors.js';
 import { runtimeTables } from '../../runtime/client/tables.js';
@@ -234,6 +235,8 @@ interface EntityView {
   hasEnums: boolean;
   /** `@sync.media` fields and their typed `attach<Field>` helper names. */
   mediaFields: { name: string; method: string }[];
+  /** Names of its typed online operations (client/generated/operations.ts). */
+  operations: { get: string; list: string; create: string };
 }
 
 /** `coverUrl` -> `attachCoverUrl` (never the base class's own `attachFile`). */
@@ -294,6 +297,7 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
     mediaFields: entity.dataFields
       .filter((f) => f.access === 'media')
       .map((f) => ({ name: f.name, method: attachMethod(f.name) })),
+    operations: operationNames(entity),
   };
 }
 
@@ -322,6 +326,7 @@ export const emitClient: Emitter = (project, options) => {
   };
 
   const snapshot = nextClientSchema(currentTables(entities), options.previousClientSchema);
+  if (entities.length > 0) files.push({ path: `${OUT}/operation-sources.ts`, content: operationSourcesFile(project), owner: 'generator' });
   files.push({ path: CLIENT_SNAPSHOT_PATH, content: printSnapshot(snapshot), owner: 'generator' });
   emit('schema.ts', 'schema.ts.hbs', {
     version: snapshot.version,

@@ -5,6 +5,8 @@
 import type { AppSchema, Database } from '@nozbe/watermelondb';
 import type { SchemaMigrations } from '@nozbe/watermelondb/Schema/migrations/index.js';
 
+import { defaultBlobStore } from './blobs.js';
+import type { BlobStore } from './blobs.js';
 import { createTenantDatabase, databaseFileSize, tenantDbName } from './database.js';
 import type { AdapterFactoryOptions, ModelClass } from './database.js';
 import type { EntityDescriptor } from './descriptors.js';
@@ -50,6 +52,11 @@ export interface TrackhubConnectionOptions {
   quiet?: boolean;
   /** Uploads files queued for `@sync.media` fields (see UploadQueue). */
   uploader?: Uploader;
+  /**
+   * Where attached Blobs / Files wait until uploaded. Default: IndexedDB
+   * (`trackhub_blobs_{tenantId}`) where there is one, else memory.
+   */
+  blobStore?: BlobStore;
   /** Backoff between attempts of a failed upload (default 2 s doubling up to 5 min). */
   uploadRetry?: UploadRetryOptions;
   /**
@@ -96,6 +103,7 @@ export class TrackhubClient {
   readonly engine: SyncEngine;
   readonly entities: EntityDescriptor[];
   readonly uploads: UploadQueue;
+  readonly blobs: BlobStore;
   private closed = false;
   private readonly databaseSize: (() => number | null | Promise<number | null>) | null;
   private readonly onMetrics: ((metrics: ClientMetrics) => void) | null;
@@ -130,6 +138,7 @@ export class TrackhubClient {
       ...(options.onConflict ? { onConflict: options.onConflict } : {}),
       ...(options.maxItemAttempts !== undefined ? { maxItemAttempts: options.maxItemAttempts } : {}),
     });
+    this.blobs = options.blobStore ?? defaultBlobStore(options.tenantId);
     this.uploads = new UploadQueue(this, options.uploader ?? null, options.uploadRetry);
     const dbName =
       options.database || options.adapter || options.dbDir === undefined

@@ -1044,18 +1044,20 @@ export class SyncEngine {
 
   /**
    * Whether the entity's table holds no row at all (whatever its status). Call it
-   * inside a writer, so no row can appear before the caller's batch. An adapter
-   * without SQL answers false (every item is looked up).
+   * inside a writer, so no row can appear before the caller's batch. On SQLite it is
+   * one `limit 1` query; an adapter without SQL (LokiJS in the browser) counts the
+   * live rows and asks for the locally deleted ones (no SQL, so nothing is logged).
    */
   private async tableIsEmpty(entity: EntityDescriptor): Promise<boolean> {
-    try {
+    const adapter = this.database.adapter;
+    if (isSqlAdapter(adapter.underlyingAdapter)) {
       const rows = await this.collection(entity)
         .query(Q.unsafeSqlQuery(`select id from "${entity.table}" limit 1`))
         .unsafeFetchRaw();
       return rows.length === 0;
-    } catch {
-      return false;
     }
+    if ((await this.collection(entity).query().fetchCount()) > 0) return false;
+    return (await adapter.getDeletedRecords(entity.table)).length === 0;
   }
 
   private relationFields(entity: EntityDescriptor): FieldDescriptor[] {
@@ -1319,3 +1321,8 @@ function* chunks<T>(values: T[], size: number): Generator<T[]> {
 }
 
 export { NetworkError };
+
+/** WatermelonDB's SQLite adapter (Node, React Native) runs `Q.unsafeSqlQuery`; LokiJS does not. */
+function isSqlAdapter(adapter: unknown): boolean {
+  return typeof adapter === 'object' && adapter !== null && '_dispatcherType' in adapter;
+}

@@ -4,7 +4,7 @@
  *
  * Files from `resumableFromBytes` (default 256 KiB) up go through a resumable
  * session: `POST <url>/<Entity>/<field>/sessions`, then `PATCH <url>/sessions/<id>`
- * with `chunkSize` bytes at a time read from disk. The session id is saved in the
+ * with `chunkSize` bytes at a time read from disk (or sliced from an attached Blob / File). The session id is saved in the
  * upload's row (`saveResume`), so when an attempt fails (it throws as before: the
  * queue's backoff applies) the next one asks the server for its offset and sends only
  * the rest; an expired or unknown session starts over. Smaller files go in one
@@ -199,7 +199,11 @@ export function httpUploader(options: HttpUploaderOptions): Uploader {
   };
 
   /** A resumable upload; null when the server has no session routes (an older server): use the one-shot POST. */
-  const resumable = async (request: UploadRequest, size: number): Promise<string | null> => {
+  const resumable = async (
+    request: UploadRequest,
+    size: number,
+    read: (localPath: string, offset: number, length: number) => Promise<Uint8Array> = readChunk,
+  ): Promise<string | null> => {
     let state = resumeStateOf(request.resume);
     let offset = 0;
     if (state && state.size === size) {
@@ -228,7 +232,7 @@ export function httpUploader(options: HttpUploaderOptions): Uploader {
     let mismatches = 0;
     for (;;) {
       const length = Math.min(chunkSize, size - offset);
-      const chunk = await readChunk(request.localPath, offset, length);
+      const chunk = await read(request.localPath, offset, length);
       if (chunk.byteLength !== length) throw new Error(`upload: ${request.localPath} changed while uploading`);
       const answer = await call(
         sessionUrl,
@@ -251,15 +255,8 @@ export function httpUploader(options: HttpUploaderOptions): Uploader {
     }
   };
 
-  return async (request) => {
-    if (resumableFrom !== Infinity) {
-      const size = await fileSize(request.localPath);
-      if (size > 0 && size >= resumableFrom) {
-        const url = await resumable(request, size);
-        if (url !== null) return url;
-      }
-    }
-    const bytes = await readFile(request.localPath);
+  /** One multipart POST with the whole file. */
+  const oneShot = async (request: UploadRequest, bytes: Uint8Array): Promise<string> => {
     const form = new FormData();
     const name = request.localPath.split(/[\\/]/).pop() || 'file';
     form.append('file', new Blob([bytes as Uint8Array<ArrayBuffer>], { type: contentType(request) }), name);
@@ -283,5 +280,29 @@ export function httpUploader(options: HttpUploaderOptions): Uploader {
     }`;
     if (PERMANENT.has(res.status)) throw new UploadRejectedError(res.status, code, message);
     throw new Error(message);
+  };
+
+  /** A Blob / File: its size is known, and each chunk is a `slice` (never read whole). */
+  const uploadBlob = async (request: UploadRequest, blob: Blob): Promise<string> => {
+    const bytesOf = async (part: Blob): Promise<Uint8Array> => new Uint8Array(await part.arrayBuffer());
+    if (resumableFrom !== Infinity && blob.size > 0 && blob.size >= resumableFrom) {
+      const url = await resumable(request, blob.size, (_path, offset, length) =>
+        bytesOf(blob.slice(offset, offset + length)),
+      );
+      if (url !== null) return url;
+    }
+    return oneShot(request, await bytesOf(blob));
+  };
+
+  return async (request) => {
+    if (request.blob) return uploadBlob(request, request.blob);
+    if (resumableFrom !== Infinity) {
+      const size = await fileSize(request.localPath);
+      if (size > 0 && size >= resumableFrom) {
+        const url = await resumable(request, size);
+        if (url !== null) return url;
+      }
+    }
+    return oneShot(request, await readFile(request.localPath));
   };
 }

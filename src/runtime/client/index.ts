@@ -11,6 +11,8 @@ export { SyncWorker } from './worker.js';
 export { CLIENT_METRICS_HEADER, deviceReport } from './report.js';
 export type { DeviceMetricsReport } from './report.js';
 export { UploadQueue } from './uploads.js';
+export { BLOB_PATH_PREFIX, blobKeyOf, indexedDbBlobStore, isBlob, memoryBlobStore } from './blobs.js';
+export type { BlobStore } from './blobs.js';
 export type { Uploader, UploadInfo, UploadRequest, UploadRetryOptions, UploadStats, UploadStatus } from './uploads.js';
 export { httpUploader, UploadRejectedError, uploadsUrl } from './http-uploader.js';
 export type { HttpUploaderOptions, UploadFetch } from './http-uploader.js';

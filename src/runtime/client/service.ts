@@ -37,6 +37,16 @@ function rawOf(record: Model): RawRow {
   return record._raw as unknown as RawRow;
 }
 
+/** The online API documents of one entity (from GraphQL Code Generator's operations, as text). */
+export interface OnlineDocuments {
+  /** `query($id: ID!) { <entity>(id: $id) { ... } }` */
+  get: string;
+  /** `query($cursor: String, $limit: Int) { <entities>(cursor:, limit:) { items { ... } nextCursor } }` */
+  list: string;
+  /** `mutation($input: <Entity>CreateInput!) { create<Entity>(input: $input) { ... } }` */
+  create: string;
+}
+
 export class OfflineFirstService<
   TRecord extends SyncedRecord,
   TCreate extends object,
@@ -46,6 +56,8 @@ export class OfflineFirstService<
   constructor(
     readonly client: TrackhubClient,
     readonly descriptor: EntityDescriptor,
+    /** The entity's typed online documents as text (generated `operationSources`); built from the descriptor without them. */
+    readonly online: OnlineDocuments | null = null,
   ) {}
 
   get collection(): Collection<TModel> {
@@ -424,11 +436,12 @@ export class OfflineFirstService<
   }
 
   /**
-   * Queues a local file for a `@sync.media` field: once uploaded (UploadQueue /
-   * SyncWorker), the field gets the remote URL and the change syncs.
+   * Queues a local file (a path, or a Blob / File in the browser) for a `@sync.media`
+   * field: once uploaded (UploadQueue / SyncWorker), the field gets the remote URL and
+   * the change syncs.
    */
-  attachFile(id: string, field: string, localPath: string, meta?: unknown): Promise<string> {
-    return this.client.uploads.enqueue(this.descriptor.name, id, field, localPath, meta);
+  attachFile(id: string, field: string, file: string | Blob, meta?: unknown): Promise<string> {
+    return this.client.uploads.enqueue(this.descriptor.name, id, field, file, meta);
   }
 
   // ---------------------------------------------------------------- online
@@ -449,7 +462,7 @@ export class OfflineFirstService<
     const mutation = this.descriptor.online?.create ?? `create${name}`;
     const inputType = this.descriptor.online?.createInput ?? `${name}CreateInput`;
     const translated = await this.client.engine.translateForServer(this.descriptor, values);
-    const document = `mutation($input:${inputType}!){ ${mutation}(input:$input){ ${this.selection()} } }`;
+    const document = this.online?.create ?? `mutation($input:${inputType}!){ ${mutation}(input:$input){ ${this.selection()} } }`;
     const data = await this.client.transport.request<Record<string, WireItem>>(document, {
       input: { clientId, ...translated },
     });
@@ -460,4 +473,42 @@ export class OfflineFirstService<
     if (!stored || !stored.serverId) throw new Error(`${mutation} succeeded but the record was not stored locally`);
     return stored as TRecord & { serverId: string };
   }
+
+  /**
+   * Reads one record from the server right away (the typed `Get<Entity>` query), stores it
+   * locally as synced (a record with local changes waiting keeps them) and resolves with the
+   * local record, or null when the server has none.
+   */
+  async getOnline(serverId: string): Promise<TRecord | null> {
+    const document = this.online?.get ?? `query($id:ID!){ ${lowerFirst(this.descriptor.name)}(id:$id){ ${this.selection()} } }`;
+    const data = await this.client.transport.request<Record<string, WireItem | null>>(document, { id: serverId });
+    const item = Object.values(data)[0] ?? null;
+    if (!item || typeof item.id !== 'string') return null;
+    await this.client.engine.applyServerItems(this.descriptor, [item]);
+    return this.getByServerId(item.id);
+  }
+
+  /**
+   * Reads one page of the server's records (the typed `List<Entities>` query), stores them
+   * locally as synced and resolves with the local records and the next page's cursor.
+   */
+  async listOnline(page: { cursor?: string | null; limit?: number } = {}): Promise<{ items: TRecord[]; nextCursor: string | null }> {
+    if (!this.online) throw new Error(`${this.descriptor.name}: listOnline needs the generated operations (regenerate the client)`);
+    const data = await this.client.transport.request<Record<string, { items: WireItem[]; nextCursor: string | null }>>(
+      this.online.list,
+      { cursor: page.cursor ?? null, limit: page.limit ?? 100 },
+    );
+    const answer = Object.values(data)[0] ?? { items: [], nextCursor: null };
+    await this.client.engine.applyServerItems(this.descriptor, answer.items);
+    const items: TRecord[] = [];
+    for (const item of answer.items) {
+      const stored = typeof item.id === 'string' ? await this.getByServerId(item.id) : null;
+      if (stored) items.push(stored);
+    }
+    return { items, nextCursor: answer.nextCursor ?? null };
+  }
+}
+
+function lowerFirst(name: string): string {
+  return name.charAt(0).toLowerCase() + name.slice(1);
 }

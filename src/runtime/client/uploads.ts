@@ -14,6 +14,7 @@
 import { Q } from '@nozbe/watermelondb';
 import type { Collection } from '@nozbe/watermelondb';
 
+import { blobKeyOf, blobPath, isBlob } from './blobs.js';
 import type { TrackhubClient } from './client.js';
 import type { SyncedRecord } from './descriptors.js';
 import { newId } from './ids.js';
@@ -26,8 +27,11 @@ export interface UploadRequest {
   /** Local id of the record. */
   entityId: string;
   field: string;
+  /** A file path, or `trackhub-blob:<key>/<name>` for a Blob / File kept in the client's BlobStore. */
   localPath: string;
   meta: unknown;
+  /** The bytes, when a Blob / File was attached (read it with `blob.slice`); absent for a file path. */
+  blob?: Blob;
   /**
    * What an earlier attempt saved with `saveResume` (e.g. the server's upload session), or null.
    * Kept in the row's `meta` JSON (under `$resume`) so it survives an app restart; cleared once
@@ -138,13 +142,26 @@ export class UploadQueue {
     return this.client.database.get<UploadRecord>(RUNTIME_TABLES.uploads);
   }
 
-  /** Queues a local file for a media field of a record. */
-  async enqueue(entity: string, entityId: string, field: string, localPath: string, meta?: unknown): Promise<string> {
+  /**
+   * Queues a local file (a path) or a Blob / File (kept in the client's BlobStore until
+   * uploaded; its `type` is the default `meta.contentType`) for a media field of a record.
+   */
+  async enqueue(entity: string, entityId: string, field: string, file: string | Blob, meta?: unknown): Promise<string> {
     const descriptor = this.client.entity(entity);
     const target = descriptor.fields.find((f) => f.name === field);
     if (!target || target.access !== 'media') throw new Error(`${entity}.${field} is not a @sync.media field`);
     const id = newId();
     const now = Date.now();
+    let localPath: string;
+    if (typeof file === 'string') localPath = file;
+    else if (isBlob(file)) {
+      const name = (file as { name?: unknown }).name;
+      localPath = blobPath(id, typeof name === 'string' ? name : 'blob');
+      if (meta === undefined && file.type) meta = { contentType: file.type };
+      await this.client.blobs.put(id, file);
+    } else {
+      throw new Error(`attach a file path or a Blob / File to ${entity}.${field}, not ${typeof file}`);
+    }
     await this.client.database.write(async () => {
       await this.collection.create((u) => {
         u._raw.id = id;
@@ -240,6 +257,8 @@ export class UploadQueue {
         }
       }
       const { meta, resume } = readMeta(row);
+      const blobKey = blobKeyOf(row.localPath);
+      const blob = blobKey === null ? null : await this.client.blobs.get(blobKey);
       const request: UploadRequest = {
         uploadId: row.id,
         entity: get(row, 'entity') as string,
@@ -247,6 +266,7 @@ export class UploadQueue {
         field: get(row, 'field') as string,
         localPath: row.localPath,
         meta,
+        ...(blob ? { blob } : {}),
         resume,
         saveResume: async (state) => {
           const column = writeMeta(meta, state);
@@ -255,6 +275,7 @@ export class UploadQueue {
       };
       await this.setStatus(row, { status: 'uploading' });
       try {
+        if (blobKey !== null && !blob) throw Object.assign(new Error(`the attached blob of upload ${row.id} is gone`), { code: 'ENOENT' });
         const url = await this.uploader(request);
         const service = new OfflineFirstService<SyncedRecord, object, Record<string, unknown>>(
           this.client,
@@ -275,6 +296,7 @@ export class UploadQueue {
         });
         stats.uploaded += 1;
         this.metrics.uploaded += 1;
+        if (blobKey !== null) await this.client.blobs.delete(blobKey);
       } catch (error) {
         const rejected = permanent(error);
         await this.setStatus(row, {
@@ -286,6 +308,7 @@ export class UploadQueue {
         stats.failed += 1;
         this.metrics.failed += 1;
         if (rejected) this.metrics.rejected += 1;
+        if (rejected && blobKey !== null) await this.client.blobs.delete(blobKey);
       }
     }
     return stats;

@@ -35,3 +35,95 @@ export function webAdapter(options: WebAdapterOptions = {}): AdapterFactory {
       ...(options.onversionchange ? { extraIncrementalIDBOptions: { onversionchange: options.onversionchange } } : {}),
     });
 }
+
+/** What the browser network monitor drives: a SyncWorker, or anything with `setOnline`. */
+export interface OnlineTarget {
+  setOnline(online: boolean): void;
+}
+
+export interface BrowserNetworkOptions {
+  /** Where `online` / `offline` events fire (default `window`). */
+  events?: Pick<EventTarget, 'addEventListener' | 'removeEventListener'>;
+  /** Reads the current state (default `navigator.onLine`). */
+  isOnline?: () => boolean;
+}
+
+/**
+ * Wires the browser's network state into a SyncWorker: sets it from
+ * `navigator.onLine` now, then follows the `online` / `offline` events (coming
+ * back online syncs at once). Returns a function that stops listening.
+ *
+ *   const stop = browserNetworkMonitor(worker);
+ */
+export function browserNetworkMonitor(target: OnlineTarget, options: BrowserNetworkOptions = {}): () => void {
+  const events = options.events ?? (globalThis as { window?: EventTarget }).window;
+  const isOnline = options.isOnline ?? (() => (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine !== false);
+  if (!events) throw new Error('browserNetworkMonitor: no window here; pass options.events (or call worker.setOnline yourself)');
+  const update = (): void => target.setOnline(isOnline());
+  const online = (): void => target.setOnline(true);
+  const offline = (): void => target.setOnline(false);
+  events.addEventListener('online', online);
+  events.addEventListener('offline', offline);
+  update();
+  return () => {
+    events.removeEventListener('online', online);
+    events.removeEventListener('offline', offline);
+  };
+}
+
+export interface TabOwnership {
+  /** Gives the database up (e.g. on sign-out); the next waiting tab takes it. */
+  release(): void;
+}
+
+/**
+ * Several tabs on one tenant: one tab owns the tenant's database at a time.
+ * LokiJS keeps the whole database in the tab's memory and writes it back to
+ * IndexedDB, so two tabs writing at once would overwrite each other. This takes
+ * the Web Lock `trackhub_db_{tenantId}`: it resolves once this tab holds it (at
+ * once for the first tab); until then `onWaiting` is called, and the tab must not
+ * open the database (show "open in another tab"). When the owner closes, the
+ * browser releases its lock and the longest-waiting tab gets it, then opens the
+ * database and reads everything the owner saved. Without the Web Locks API it
+ * resolves at once (one tab assumed).
+ *
+ *   await ownTenantDatabase(tenantId, { onWaiting: () => showBanner('open in another tab') });
+ *   const client = createClient({ tenantId, url, adapter: webAdapter() });
+ */
+export async function ownTenantDatabase(
+  tenantId: string,
+  options: { onWaiting?: () => void; locks?: LockManager } = {},
+): Promise<TabOwnership> {
+  const locks = options.locks ?? (globalThis as { navigator?: { locks?: LockManager } }).navigator?.locks;
+  if (!locks) return { release: () => {} };
+  const name = `trackhub_db_${tenantId}`;
+  let release: () => void = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const acquired = await new Promise<boolean>((resolve, reject) => {
+    // Try without waiting first, to know whether to tell the user.
+    locks
+      .request(name, { ifAvailable: true }, (lock) => {
+        if (!lock) {
+          resolve(false);
+          return undefined;
+        }
+        resolve(true);
+        return held;
+      })
+      .catch(reject);
+  });
+  if (!acquired) {
+    options.onWaiting?.();
+    await new Promise<void>((resolve, reject) => {
+      locks
+        .request(name, () => {
+          resolve();
+          return held;
+        })
+        .catch(reject);
+    });
+  }
+  return { release };
+}

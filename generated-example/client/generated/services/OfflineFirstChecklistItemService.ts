@@ -3,6 +3,7 @@ import { OfflineFirstService } from 'trackhub-gen/runtime/client';
 import type { SyncedRecord, TrackhubClient } from 'trackhub-gen/runtime/client';
 
 import { checklistItemDescriptor } from '../descriptors.js';
+import { operationSources } from '../operation-sources.js';
 import type { ChecklistItem } from '../models/ChecklistItem.js';
 
 /** A ChecklistItem as services return it (local id, server metadata, fields). */
@@ -39,6 +40,10 @@ export class OfflineFirstChecklistItemService extends OfflineFirstService<
   ChecklistItem
 > {
   constructor(client: TrackhubClient) {
-    super(client, checklistItemDescriptor);
+    super(client, checklistItemDescriptor, {
+      get: operationSources.GetChecklistItem,
+      list: operationSources.ListChecklistItems,
+      create: operationSources.CreateChecklistItem,
+    });
   }
 }

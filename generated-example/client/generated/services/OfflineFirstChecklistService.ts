@@ -3,6 +3,7 @@ import { OfflineFirstService } from 'trackhub-gen/runtime/client';
 import type { JsonValue, SyncedRecord, TrackhubClient } from 'trackhub-gen/runtime/client';
 
 import { checklistDescriptor } from '../descriptors.js';
+import { operationSources } from '../operation-sources.js';
 import type { ChecklistStatus } from '../enums.js';
 import type { Checklist } from '../models/Checklist.js';
 
@@ -40,6 +41,10 @@ export class OfflineFirstChecklistService extends OfflineFirstService<
   Checklist
 > {
   constructor(client: TrackhubClient) {
-    super(client, checklistDescriptor);
+    super(client, checklistDescriptor, {
+      get: operationSources.GetChecklist,
+      list: operationSources.ListChecklists,
+      create: operationSources.CreateChecklist,
+    });
   }
 }

@@ -3,6 +3,7 @@ import { OfflineFirstService } from 'trackhub-gen/runtime/client';
 import type { SyncedRecord, TrackhubClient } from 'trackhub-gen/runtime/client';
 
 import { companyDescriptor } from '../descriptors.js';
+import { operationSources } from '../operation-sources.js';
 import type { Company } from '../models/Company.js';
 
 /** A Company as services return it (local id, server metadata, fields). */
@@ -36,6 +37,10 @@ export class OfflineFirstCompanyService extends OfflineFirstService<
   Company
 > {
   constructor(client: TrackhubClient) {
-    super(client, companyDescriptor);
+    super(client, companyDescriptor, {
+      get: operationSources.GetCompany,
+      list: operationSources.ListCompanies,
+      create: operationSources.CreateCompany,
+    });
   }
 }

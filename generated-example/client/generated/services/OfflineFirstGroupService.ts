@@ -3,6 +3,7 @@ import { OfflineFirstService } from 'trackhub-gen/runtime/client';
 import type { SyncedRecord, TrackhubClient } from 'trackhub-gen/runtime/client';
 
 import { groupDescriptor } from '../descriptors.js';
+import { operationSources } from '../operation-sources.js';
 import type { Group } from '../models/Group.js';
 
 /** A Group as services return it (local id, server metadata, fields). */
@@ -33,6 +34,10 @@ export class OfflineFirstGroupService extends OfflineFirstService<
   Group
 > {
   constructor(client: TrackhubClient) {
-    super(client, groupDescriptor);
+    super(client, groupDescriptor, {
+      get: operationSources.GetGroup,
+      list: operationSources.ListGroups,
+      create: operationSources.CreateGroup,
+    });
   }
 }

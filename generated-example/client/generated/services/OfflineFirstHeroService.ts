@@ -3,6 +3,7 @@ import { OfflineFirstService } from 'trackhub-gen/runtime/client';
 import type { JsonValue, SyncedRecord, TrackhubClient } from 'trackhub-gen/runtime/client';
 
 import { heroDescriptor } from '../descriptors.js';
+import { operationSources } from '../operation-sources.js';
 import type { Hero } from '../models/Hero.js';
 
 /** A Hero as services return it (local id, server metadata, fields). */
@@ -39,6 +40,10 @@ export class OfflineFirstHeroService extends OfflineFirstService<
   Hero
 > {
   constructor(client: TrackhubClient) {
-    super(client, heroDescriptor);
+    super(client, heroDescriptor, {
+      get: operationSources.GetHero,
+      list: operationSources.ListHeroes,
+      create: operationSources.CreateHero,
+    });
   }
 }

@@ -3,6 +3,7 @@ import { OfflineFirstService } from 'trackhub-gen/runtime/client';
 import type { SyncedRecord, TrackhubClient } from 'trackhub-gen/runtime/client';
 
 import { spaceDescriptor } from '../descriptors.js';
+import { operationSources } from '../operation-sources.js';
 import type { SpaceKind } from '../enums.js';
 import type { Space } from '../models/Space.js';
 
@@ -45,14 +46,23 @@ export class OfflineFirstSpaceService extends OfflineFirstService<
   Space
 > {
   constructor(client: TrackhubClient) {
-    super(client, spaceDescriptor);
+    super(client, spaceDescriptor, {
+      get: operationSources.GetSpace,
+      list: operationSources.ListSpaces,
+      create: operationSources.CreateSpace,
+    });
   }
 
   /**
-   * Queues a local file for `coverUrl` (@sync.media): uploaded in the background,
-   * then `coverUrl` gets the file's URL and syncs. Resolves with the upload id.
+   * Queues a file for `coverUrl` (@sync.media): a local path, or a Blob / File in the
+   * browser. Uploaded in the background, then `coverUrl` gets the file's URL and syncs.
+   * Resolves with the upload id.
    */
-  attachCoverUrl(id: string, localPath: string, meta?: { contentType?: string }): Promise<string> {
-    return this.attachFile(id, 'coverUrl', localPath, meta);
+  attachCoverUrl(
+    id: string,
+    file: string | Blob,
+    meta?: { contentType?: string },
+  ): Promise<string> {
+    return this.attachFile(id, 'coverUrl', file, meta);
   }
 }
