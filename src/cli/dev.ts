@@ -201,9 +201,11 @@ function serve(prepared: Prepared, port: number, io: DevIo): Promise<ChildProces
 export async function runDev(ctx: DevContext, opts: DevOptions, io: DevIo): Promise<number> {
   const port = opts.port === undefined ? 3000 : Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new DevError(`--port must be a port number, not "${opts.port}"`);
-  let child = await serve(await prepare(ctx, opts, io), port, io);
+  const first = await prepare(ctx, opts, io);
+  let child: ChildProcess | null = null;
   let watcher: FSWatcher | null = null;
   if (opts.watch) {
+    // Watching starts before the server does, so no change made once it is up is missed.
     let timer: NodeJS.Timeout | null = null;
     let running = Promise.resolve();
     const restart = (): void => {
@@ -211,7 +213,7 @@ export async function runDev(ctx: DevContext, opts: DevOptions, io: DevIo): Prom
         io.out('dev: schema changed, regenerating');
         try {
           const prepared = await prepare(ctx, opts, io);
-          await stop(child);
+          if (child) await stop(child);
           child = await serve(prepared, port, io);
         } catch (err) {
           io.err(`dev: ${(err as Error).message} (still serving the previous version)`);
@@ -224,14 +226,15 @@ export async function runDev(ctx: DevContext, opts: DevOptions, io: DevIo): Prom
     });
     io.out(`dev: watching ${path.relative(io.cwd, ctx.schemaPath)}`);
   }
+  child = await serve(first, port, io);
   await new Promise<void>((resolve) => {
     const end = (): void => {
       watcher?.close();
-      void stop(child).then(resolve);
+      void (child ? stop(child) : Promise.resolve()).then(resolve);
     };
     process.once('SIGINT', end);
     process.once('SIGTERM', end);
-    if (!opts.watch) child.once('exit', () => resolve());
+    if (!opts.watch) child?.once('exit', () => resolve());
   });
   return 0;
 }

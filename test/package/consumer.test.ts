@@ -285,7 +285,7 @@ describe('the packed package in a fresh project', () => {
   it('dev --watch regenerates and restarts when the schema changes', async () => {
     const { child, match } = await startUntil(
       [path.join(project, 'node_modules/trackhub-gen/bin/trackhub-gen.mjs'), 'dev', '--port', '0', '--watch'],
-      /GraphQL API on (http:\/\/\S+\/graphql)/,
+      /dev: watching [\s\S]*GraphQL API on (http:\/\/\S+\/graphql)/,
     );
     let out = '';
     const collect = (c: Buffer): void => {
