@@ -48,7 +48,7 @@ export const RESERVED_IDENTIFIERS: ReadonlySet<string> = new Set([
   'AppModule', 'CrudService', 'EntityDescriptor', 'EntityHooks', 'GraphQLDateTime', 'GraphQLJSON', 'JsonValue', 'MediaOptions', 'ModelClass',
   'OfflineFirstClient', 'OfflineFirstService', 'Principal', 'PrismaLike', 'SyncedRecord', 'TenantDatabaseOptions', 'TokenVerifier', 'TrackhubClient',
   'TrackhubConnectionOptions', 'TrackhubContext', 'TrackhubCore', 'TrackhubErrorFilter', 'createTrackhubContext', 'TrackhubModule', 'TrackhubModuleOptions', 'DatabaseOptions',
-  'createDatabase', 'createClient', 'createTenantDatabase', 'entityDescriptors', 'migrations', 'modelClasses', 'pathToFileURL', 'schema',
+  'createDatabase', 'createClient', 'createTenantDatabase', 'entityDescriptors', 'migrations', 'modelClasses', 'operationSources', 'pathToFileURL', 'schema',
   'startTrackhubServer', 'syncDescriptors', 'verifyToken', 'date', 'field', 'json', 'jsonValue', 'relation', 'readonly', 'text',
   // the files `init` writes (server/prisma.ts, server/sync.module.ts)
   'PrismaClient', 'prisma', 'SyncModule',

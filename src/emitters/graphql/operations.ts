@@ -43,7 +43,7 @@ function documentsFor(entity: EntityIR): string {
   return [
     `query ${names.get}($id: ID!) { ${entity.camel}(id: $id) { ${selection} } }`,
     `query ${names.list}($cursor: String, $limit: Int) { ${entity.plural}(cursor: $cursor, limit: $limit) { items { ${selection} } nextCursor } }`,
-    `mutation ${names.create}($input: ${entity.name}CreateInput!) { create${entity.name}(input: $input) { ${selection} } }`,
+    `mutation ${names.create}($input: ${entity.typeName}CreateInput!) { create${entity.name}(input: $input) { ${selection} } }`,
   ].join('\n');
 }
 
