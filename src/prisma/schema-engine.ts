@@ -329,35 +329,41 @@ export async function pushSchemaPostgres(
   connectionString: string,
   options: { unlessCurrent?: boolean } = {},
 ): Promise<boolean> {
-  const ddl = await postgresDdl(schemaText, connectionString);
   const pg = require('pg') as typeof import('pg');
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
     const marker = `${PG_MARKER_PREFIX}${schemaFingerprint(schemaText)}`;
-    await client.query('BEGIN');
+    // Several processes starting on one database (server replicas): one pushes, the
+    // others wait here and then find the schema in place. The lock is held for the
+    // session, from before the engine computes the DDL (its introspection must not
+    // see another process's half-recreated schema) until the push has committed.
+    await client.query('SELECT pg_advisory_lock($1)', [PG_PUSH_LOCK]);
     try {
-      // Several processes starting on one database (server replicas): one pushes, the
-      // others wait here and then find the schema in place.
-      await client.query('SELECT pg_advisory_xact_lock(7274013)');
-      if (options.unlessCurrent && (await schemaMarker(client)) === marker) {
+      if (options.unlessCurrent && (await schemaMarker(client)) === marker) return false;
+      const ddl = await postgresDdl(schemaText, connectionString);
+      await client.query('BEGIN');
+      try {
+        await client.query('DROP SCHEMA IF EXISTS public CASCADE');
+        await client.query('CREATE SCHEMA public');
+        await client.query(ddl);
+        await client.query(`COMMENT ON SCHEMA public IS '${marker}'`);
         await client.query('COMMIT');
-        return false;
+        return true;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
       }
-      await client.query('DROP SCHEMA IF EXISTS public CASCADE');
-      await client.query('CREATE SCHEMA public');
-      await client.query(ddl);
-      await client.query(`COMMENT ON SCHEMA public IS '${marker}'`);
-      await client.query('COMMIT');
-      return true;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [PG_PUSH_LOCK]).catch(() => {});
     }
   } finally {
     await client.end();
   }
 }
+
+/** The advisory lock key that serialises schema pushes to one database. */
+const PG_PUSH_LOCK = 7274013;
 
 /** True when the database's `public` schema was last pushed with exactly `schemaText`. */
 export async function postgresSchemaIsCurrent(schemaText: string, connectionString: string): Promise<boolean> {
