@@ -7,6 +7,7 @@ import { Q } from '@nozbe/watermelondb';
 
 import {
   coalesce,
+  foldable,
   foldChanges,
   isUuidV7,
   NetworkError,
@@ -298,6 +299,18 @@ describe('operation queue', () => {
     expect(server.table('tenant-a', 'Space').map((r) => [r.data.name, r.version])).toEqual([['b', 2]]);
     expect(await client.spaces.get(s.id)).toMatchObject({ name: 'b', version: 2 });
     expect(await client.queueSize()).toBe(0);
+  });
+
+  it('a change after an update whose answer was lost waits behind it (its base version would be stale)', () => {
+    const sent = { operation: 'update' as const, payload: { name: 'b' }, maybeSent: true };
+    expect(coalesce(sent, { operation: 'update', payload: { name: 'c' } })).toEqual({ kind: 'append' });
+    expect(coalesce(sent, { operation: 'delete', payload: {} })).toEqual({ kind: 'append' });
+    expect(foldable([sent, { operation: 'update', payload: { name: 'c' } }])).toBe(false);
+    expect(foldable([{ ...sent, maybeSent: false }, { operation: 'update', payload: { name: 'c' } }])).toBe(true);
+    expect(coalesce({ ...sent, maybeSent: false }, { operation: 'update', payload: { name: 'c' } })).toMatchObject({
+      kind: 'replace',
+      payload: { name: 'c' },
+    });
   });
 
   it('survives closing and reopening the same database file', async () => {

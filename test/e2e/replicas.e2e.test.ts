@@ -14,10 +14,15 @@
  * are the injected clocks and the row lock a separate connection holds.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { createClient } from '../../generated-example/client/generated/index.js';
+import { closeNodeDatabase } from '../client/support/helpers.js';
 import { postGraphql } from '../support/example-server.js';
 import { SYNC_PULL, SYNC_PUSH } from '../support/operations.js';
 import { dropPostgresDatabase, freshPostgresDatabase, postgresAvailability } from '../support/postgres.js';
@@ -174,6 +179,48 @@ describe.skipIf(pgAvailable.url === null)('two replicas on one PostgreSQL', () =
     } finally {
       set.replicas[0]!.skewMs = 0;
       set.replicas[1]!.skewMs = 0;
+    }
+  });
+
+  it("a device's later edit wins over its own earlier one whose answer was lost on a replica whose clock runs 2 s ahead", async () => {
+    set.replicas[0]!.skewMs = 2000;
+    const dbDir = mkdtempSync(path.join(tmpdir(), 'trackhub-replica-device-'));
+    const t = tenant();
+    const net = { replica: 1, dropAnswer: false };
+    const device = createClient({
+      tenantId: t,
+      url: 'http://replicas.invalid/graphql',
+      token: `dev:${t}:u`,
+      dbDir,
+      fetch: async (_url, init) => {
+        const response = await fetch(set.replicas[net.replica]!.url, { method: init.method, headers: init.headers, body: init.body });
+        if (!net.dropAnswer) return response;
+        net.dropAnswer = false;
+        await response.text();
+        throw new TypeError('fetch failed (answer lost)');
+      },
+    });
+    try {
+      const space = await device.spaces.create({ name: 'first', ownerId: 'o' });
+      await device.syncAll();
+      await device.spaces.update(space.id, { name: 'second' });
+      net.replica = 0; // stamps its write 2 s ahead of the device's clock
+      net.dropAnswer = true;
+      await expect(device.syncPush(['Space'])).rejects.toThrow(/answer lost/); // committed as version 2, answer lost
+      await device.spaces.update(space.id, { name: 'third' }); // edited now: 2 s "before" the server's stamp
+      net.replica = 1;
+      await device.syncAll();
+      await device.syncAll();
+      const rows = await set.replicas[1]!.prisma.space.findMany({ where: { tenantId: t } });
+      expect(rows.map((r: { name: string; version: number }) => [r.name, r.version])).toEqual([['third', 3]]);
+      expect(await device.spaces.get(space.id)).toMatchObject({ name: 'third', version: 3 });
+      expect(await device.listConflicts()).toEqual([]);
+      expect(await device.queueSize()).toBe(0);
+    } finally {
+      set.replicas[0]!.skewMs = 0;
+      await device.close();
+      closeNodeDatabase(device.database);
+      rmSync(dbDir, { recursive: true, force: true });
     }
   });
 });

@@ -61,12 +61,8 @@ const LONG = process.env.TRACKHUB_FUZZ_LONG === '1';
 const RUNS = Number(process.env.TRACKHUB_FUZZ_RUNS ?? (LONG ? 5000 : 500));
 const PG_RUNS = Math.max(1, Math.round(RUNS / 10));
 /** Replica mode: schedules on REPLICAS server replicas sharing one PostgreSQL database (0 turns it off). */
-// The replica mode finds a lost update (seed -875787159, a dropped answer with a 47 ms skew:
-// see the open scale-out issue), so it runs only when asked for (TRACKHUB_FUZZ_REPLICA_RUNS=200)
-// until that is fixed, and says so.
-const REPLICA_RUNS = Number(process.env.TRACKHUB_FUZZ_REPLICA_RUNS ?? 0);
-if (REPLICA_RUNS === 0)
-  console.warn('[fuzz] replica mode SKIPPED: it finds a known lost update (seed -875787159); set TRACKHUB_FUZZ_REPLICA_RUNS=200 to run it');
+const REPLICA_RUNS = Number(process.env.TRACKHUB_FUZZ_REPLICA_RUNS ?? (LONG ? 2000 : 200));
+if (REPLICA_RUNS === 0) console.warn('[fuzz] replica mode SKIPPED: TRACKHUB_FUZZ_REPLICA_RUNS=0');
 const REPLICAS = Number(process.env.TRACKHUB_FUZZ_REPLICAS ?? 3);
 const SEED = process.env.TRACKHUB_FUZZ_SEED !== undefined ? Number(process.env.TRACKHUB_FUZZ_SEED) : undefined;
 const PATH = process.env.TRACKHUB_FUZZ_PATH;

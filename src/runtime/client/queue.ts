@@ -10,10 +10,16 @@
  *   update + delete  -> delete
  *
  * An operation that is being sent (`sending`) is never merged into: a change
- * made during a push is queued behind it. Nor is an update merged into an
- * insert that may already have reached the server (sent before, answer lost):
- * the server answers a replayed create with its existing copy and would drop
- * the update, so the update waits behind the insert.
+ * made during a push is queued behind it. Nor is a change merged into an
+ * operation that may already have reached the server (sent before, answer
+ * lost): it waits behind it, and is sent once the replay has told the device
+ * the server's version.
+ *   - after an insert, the server answers a replayed create with its existing
+ *     copy and would drop a merged update;
+ *   - after an update, a merged change would carry the base version from before
+ *     the device's own first write, so the server would see a stale base and
+ *     judge it against a stamp from another clock (the timestamp rule), and the
+ *     device's later value could lose to its own earlier one.
  */
 import { Q } from '@nozbe/watermelondb';
 import type { Collection, Database } from '@nozbe/watermelondb';
@@ -63,6 +69,7 @@ export function coalesce(previous: QueuedChange | null, next: QueuedChange): Coa
         return previous.maybeSent ? { kind: 'replace', operation: 'delete', payload: {} } : { kind: 'cancel' };
       break;
     case 'update':
+      if (previous.maybeSent) return { kind: 'append' };
       // The earliest base of a field wins: it is what the server last had.
       if (next.operation === 'update') {
         if (!previous.base && !next.base) return { kind: 'replace', operation: 'update', payload: merged };
@@ -88,8 +95,8 @@ export function coalesce(previous: QueuedChange | null, next: QueuedChange): Coa
 
 /**
  * Folds a record's waiting operations (oldest first) into at most one. Pure.
- * Not for a group whose first operation is an insert that may have been sent
- * followed by an update (they stay apart: see `coalesce`); `foldable` says so.
+ * Not for a group whose first operation may have been sent and keeps the next
+ * apart (see `coalesce`); `foldable` says so.
  */
 export function foldChanges(changes: QueuedChange[]): QueuedChange | null {
   let current: QueuedChange | null = null;
@@ -114,7 +121,8 @@ export function foldChanges(changes: QueuedChange[]): QueuedChange | null {
 /** Whether `foldChanges` can fold these operations (oldest first) into one. */
 export function foldable(changes: QueuedChange[]): boolean {
   const [first, second] = changes;
-  return !(first?.operation === 'insert' && first.maybeSent && second?.operation === 'update');
+  if (!first?.maybeSent || !second) return true;
+  return !((first.operation === 'insert' && second.operation === 'update') || first.operation === 'update');
 }
 
 /** A planned enqueue: what `prepare` will write. Obtain it with `plan`. */
