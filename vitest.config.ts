@@ -25,6 +25,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The example verifier accepts dev:<tenant>:<user> tokens, which a server refuses
+    // unless enabled (child processes the tests start inherit it).
+    env: { TRACKHUB_ALLOW_DEV_TOKENS: '1' },
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
     reporters: ['default', ['json', { outputFile: '.cache/vitest-report.json' }]],
   },

@@ -42,6 +42,7 @@ export async function connectPrisma(db: Db, reset = true): Promise<{ prisma: any
 
 export async function startServer(db: Db, reset = true): Promise<BenchServer> {
   const { prisma, disconnect } = await connectPrisma(db, reset);
+  process.env.TRACKHUB_ALLOW_DEV_TOKENS ??= '1'; // bench devices use dev:<tenant>:<user> tokens
   const app = await createTrackhubServer(AppModule.forRoot({ prisma }), { logger: ['error'] });
   // Server-side latency of every request (arrival to response finished), for the load bench.
   const serverMs: number[] = [];

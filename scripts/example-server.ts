@@ -44,6 +44,8 @@ const { prisma, disconnect, pushed } = databaseUrl
   ? await createExamplePrismaClient({ provider: 'postgresql', url: databaseUrl })
   : await createExamplePrismaClient({ provider: 'sqlite', file }, { reset: !values.db });
 const mediaDir = process.env.TRACKHUB_MEDIA_DIR ?? path.join(path.dirname(file), 'media');
+// A development server: it takes dev:<tenant>:<user> tokens on purpose.
+process.env.TRACKHUB_ALLOW_DEV_TOKENS ??= '1';
 const app = await startTrackhubServer(AppModule.forRoot({ prisma, media: { directory: mediaDir } }), { port, host: values.host });
 const address = app.getHttpServer().address();
 const actualPort = typeof address === 'object' && address ? address.port : port;

@@ -37,7 +37,7 @@ async function run(): Promise<void> {
   }
   const prisma = new PrismaClient({ adapter });
   await prisma.$connect();
-  const app = await startTrackhubServer(TrackhubModule.forRoot({ prisma, verifyToken: devTokenVerifier, maxBatchSize: 1000 }), {
+  const app = await startTrackhubServer(TrackhubModule.forRoot({ prisma, verifyToken: devTokenVerifier, allowDevTokens: true, maxBatchSize: 1000 }), {
     port: Number(env('TRACKHUB_DEV_PORT')),
     host: '127.0.0.1',
   });

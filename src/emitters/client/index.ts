@@ -82,6 +82,10 @@ const MODEL_RESERVED = new Set([
 /** TrackhubClient members a service property must not shadow. */
 const CLIENT_RESERVED = new Set([
   'tenantId',
+  'auth',
+  'authState',
+  'setToken',
+  'onAuthStateChange',
   'database',
   'transport',
   'engine',

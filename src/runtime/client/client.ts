@@ -5,6 +5,7 @@
 import type { AppSchema, Database } from '@nozbe/watermelondb';
 import type { SchemaMigrations } from '@nozbe/watermelondb/Schema/migrations/index.js';
 
+import { AuthGate, type AuthState, type AuthStateListener } from './auth-state.js';
 import { defaultBlobStore } from './blobs.js';
 import type { BlobStore } from './blobs.js';
 import { createTenantDatabase, databaseFileSize, tenantDbName } from './database.js';
@@ -16,7 +17,7 @@ import { installUuidV7Ids } from './ids.js';
 import type { OperationQueue } from './queue.js';
 import type { OperationRecord } from './tables.js';
 import { CLIENT_METRICS_HEADER, deviceReport, failedOperations, lastPersistedSync, type DeviceMetricsReport } from './report.js';
-import { GraphQLTransport } from './transport.js';
+import { AuthRequiredError, GraphQLTransport } from './transport.js';
 import { UploadQueue } from './uploads.js';
 import type { Uploader, UploadRetryOptions } from './uploads.js';
 import type { FetchLike } from './transport.js';
@@ -29,8 +30,17 @@ export interface TrackhubConnectionOptions {
   url: string;
   /** Bearer token (e.g. `dev:<tenantId>:<userId>` for the example server). */
   token?: string;
-  /** Token provider, called before every request; wins over `token`. */
+  /** Token provider, called before every request; wins over `token`. Return the newest token you have. */
   getToken?: () => string | null | undefined | Promise<string | null | undefined>;
+  /**
+   * Called once when the server answers UNAUTHENTICATED (the token expired, e.g.
+   * after a long time offline); the request is retried with the token it
+   * returns. When that fails, sync stops in the `authRequired` state (the
+   * SyncWorker pauses, queued changes wait) until `setToken` gives a new token.
+   */
+  refreshToken?: () => string | null | undefined | Promise<string | null | undefined>;
+  /** Called when the auth state changes (`authRequired`: ask the user to sign in again). */
+  onAuthStateChange?: AuthStateListener;
   /** Injectable fetch (tests, fault injection); defaults to the global one. */
   fetch?: FetchLike;
   headers?: Record<string, string>;
@@ -86,6 +96,8 @@ export type ClientMetrics = SyncMetrics & {
   uploadsRejected: number;
   /** Bytes the device database takes, or null when unknown. */
   dbSizeBytes: number | null;
+  /** The server refused the credentials and no fresh token could be had (sync is paused). */
+  authRequired: boolean;
 };
 
 export interface TrackhubClientOptions extends TrackhubConnectionOptions {
@@ -104,6 +116,8 @@ export class TrackhubClient {
   readonly entities: EntityDescriptor[];
   readonly uploads: UploadQueue;
   readonly blobs: BlobStore;
+  /** Whether the credentials work (see `authState`, `setToken`). */
+  readonly auth = new AuthGate();
   private closed = false;
   private readonly databaseSize: (() => number | null | Promise<number | null>) | null;
   private readonly onMetrics: ((metrics: ClientMetrics) => void) | null;
@@ -128,6 +142,7 @@ export class TrackhubClient {
       url: options.url,
       ...(options.token !== undefined ? { token: options.token } : {}),
       ...(options.getToken ? { getToken: options.getToken } : {}),
+      ...(options.refreshToken ? { refreshToken: options.refreshToken } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
       ...(options.headers ? { headers: options.headers } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
@@ -147,6 +162,23 @@ export class TrackhubClient {
     this.databaseSize = options.databaseSize ?? (dbName ? () => databaseFileSize(dbName) : null);
     this.onMetrics = options.onMetrics ?? null;
     this.reportMetrics = options.reportMetrics ?? false;
+    if (options.onAuthStateChange) this.auth.subscribe(options.onAuthStateChange);
+  }
+
+  /** `ok`, or `authRequired` after the server refused the credentials and no fresh token could be had. */
+  get authState(): AuthState {
+    return this.auth.state;
+  }
+
+  /** A new bearer token (e.g. after the user signed in again): sync resumes with it. */
+  setToken(token: string): void {
+    this.transport.setToken(token);
+    this.auth.restored();
+  }
+
+  /** Listens to auth state changes; returns the unsubscribe function. */
+  onAuthStateChange(listener: AuthStateListener): () => void {
+    return this.auth.subscribe(listener);
   }
 
   /** Starts a sync job, with the device's report attached to its first request when `reportMetrics` is on. */
@@ -167,8 +199,14 @@ export class TrackhubClient {
     return deviceReport(metrics, await failedOperations(this.database), await lastPersistedSync(this.database));
   }
 
-  /** Runs a sync job, then reports metrics to `onMetrics`. */
+  /** Runs a sync job, then tracks the auth state and reports metrics to `onMetrics`. */
   private reported<T>(job: Promise<T>): Promise<T> {
+    job.then(
+      () => this.auth.restored(),
+      (error: unknown) => {
+        if (error instanceof AuthRequiredError) this.auth.required(error);
+      },
+    );
     if (!this.onMetrics) return job;
     const emit = (): void => {
       this.metrics().then(
@@ -275,6 +313,7 @@ export class TrackhubClient {
       uploadsFailed: this.uploads.metrics.failed,
       uploadsRejected: await this.uploads.rejected(),
       dbSizeBytes,
+      authRequired: this.auth.state === 'authRequired',
     };
   }
 

@@ -27,7 +27,7 @@ import { syncLockFor } from './lock.js';
 import type { SyncLock } from './lock.js';
 import { byQueueOrder, foldable, foldChanges, OperationQueue, queuedChangeOf } from './queue.js';
 import { ConflictRecord, OperationRecord, RUNTIME_TABLES, SyncStateRecord } from './tables.js';
-import { NetworkError } from './transport.js';
+import { AuthRequiredError, NetworkError } from './transport.js';
 import type { GraphQLTransport, SyncResultItem } from './transport.js';
 
 /** Pulled items applied per writer transaction (one batch): fewer, bigger SQLite transactions write each index page once. */
@@ -466,13 +466,24 @@ export class SyncEngine {
     } catch (error) {
       const message = (error as Error)?.message ?? String(error);
       await this.database.write(async () => {
-        await this.database.batch(...sendable.map(({ op }) => this.prepareFailed(op, message)));
+        // Refused credentials: nothing was applied, so the operations wait as they were (no attempt counted).
+        const refused = error instanceof AuthRequiredError;
+        await this.database.batch(
+          ...sendable.map(({ op }) => (refused ? this.prepareWaiting(op, message) : this.prepareFailed(op, message))),
+        );
       }, 'trackhub:pushFailed');
       report.failed += sendable.length;
       this.metrics.itemsFailed += sendable.length;
       throw error;
     }
     await this.settle(entity, sendable, results, report, force);
+  }
+
+  private prepareWaiting(op: OperationRecord, message: string): OperationRecord {
+    return op.prepareUpdate((o) => {
+      o._setRaw('status', 'pending');
+      o._setRaw('last_error', message.slice(0, 2000));
+    });
   }
 
   private prepareFailed(op: OperationRecord, message: string): OperationRecord {

@@ -31,9 +31,13 @@ export type {
 export { OperationQueue, coalesce, foldable, foldChanges } from './queue.js';
 export type { CoalesceDecision, EnqueuePlan, PendingChange, QueuedChange } from './queue.js';
 export { SyncLock, syncLockFor } from './lock.js';
+export { AuthGate } from './auth-state.js';
+export type { AuthState, AuthStateChange, AuthStateListener } from './auth-state.js';
 export {
+  AuthRequiredError,
   GraphQLRequestError,
   GraphQLTransport,
+  isUnauthenticated,
   NetworkError,
   SYNC_PULL_QUERY,
   SYNC_PUSH_MUTATION,

@@ -16,6 +16,13 @@ export interface TransportOptions {
   token?: string;
   /** Token provider, called before every request (takes precedence over `token`). */
   getToken?: () => string | null | undefined | Promise<string | null | undefined>;
+  /**
+   * Called once when the server answers UNAUTHENTICATED (e.g. the token expired
+   * while offline); the request is retried with the token it returns. When it
+   * returns nothing, throws, or the retry is refused too, the request fails with
+   * `AuthRequiredError`. Concurrent refusals share one call.
+   */
+  refreshToken?: () => string | null | undefined | Promise<string | null | undefined>;
   /** Defaults to the global `fetch`. */
   fetch?: FetchLike;
   /** Extra headers sent with every request. */
@@ -93,6 +100,28 @@ export class GraphQLRequestError extends Error {
   }
 }
 
+/**
+ * The server refused the credentials and no fresh token could be had
+ * (`refreshToken` missing, failed, or its token refused too). Nothing was applied.
+ */
+export class AuthRequiredError extends GraphQLRequestError {
+  override name = 'AuthRequiredError';
+  constructor(
+    errors: GraphQLErrorShape[],
+    status: number,
+    /** Why no fresh token was used. */
+    readonly reason: string,
+  ) {
+    super(errors, status);
+    this.message = `Authentication required (${reason}): ${this.message}`;
+  }
+}
+
+/** Whether an error is the server refusing the credentials. */
+export function isUnauthenticated(error: unknown): error is GraphQLRequestError {
+  return error instanceof GraphQLRequestError && (error.code === 'UNAUTHENTICATED' || error.status === 401);
+}
+
 function omitNullish(variables: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(variables)) if (value !== undefined && value !== null) out[key] = value;
@@ -102,12 +131,21 @@ function omitNullish(variables: Record<string, unknown>): Record<string, unknown
 export class GraphQLTransport {
   private readonly fetchImpl: FetchLike;
   private once: Record<string, string> | null = null;
+  /** A token set by `setToken` or returned by `refreshToken`; used until replaced. */
+  private token: string | undefined;
+  private refreshing: Promise<string | null> | null = null;
 
   constructor(private readonly options: TransportOptions) {
     const fallback = (globalThis as { fetch?: FetchLike }).fetch;
     const impl = options.fetch ?? fallback;
     if (!impl) throw new Error('No fetch implementation: pass `fetch` in the transport options');
     this.fetchImpl = options.fetch ? impl : impl.bind(globalThis);
+    this.token = options.token;
+  }
+
+  /** Replaces the bearer token (`getToken`, when given, still wins). */
+  setToken(token: string | null | undefined): void {
+    this.token = token ?? undefined;
   }
 
   get url(): string {
@@ -119,12 +157,38 @@ export class GraphQLTransport {
     this.once = { ...this.once, ...headers };
   }
 
-  private async authorization(): Promise<string | null> {
-    const token = this.options.getToken ? await this.options.getToken() : this.options.token;
+  /** The `Authorization` header value for the next request (the transport's uploads use it too). */
+  async authorization(): Promise<string | null> {
+    const token = this.options.getToken ? ((await this.options.getToken()) ?? this.token) : this.token;
     return token ? `Bearer ${token}` : null;
   }
 
-  /** Sends one GraphQL operation; resolves with `data`, rejects with NetworkError or GraphQLRequestError. */
+  /**
+   * After an UNAUTHENTICATED answer: one `refreshToken` call (shared by the
+   * requests refused meanwhile). Resolves with the fresh token, or null.
+   */
+  private refresh(): Promise<string | null> {
+    const refreshToken = this.options.refreshToken;
+    if (!refreshToken) return Promise.resolve(null);
+    this.refreshing ??= (async () => {
+      try {
+        const fresh = await refreshToken();
+        if (typeof fresh === 'string' && fresh !== '') {
+          this.token = fresh;
+          return fresh;
+        }
+        return null;
+      } finally {
+        this.refreshing = null;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  /**
+   * Sends one GraphQL operation; resolves with `data`, rejects with NetworkError,
+   * GraphQLRequestError, or AuthRequiredError (credentials refused, no fresh token).
+   */
   async request<T = Record<string, unknown>>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
     const headers: Record<string, string> = {
       'content-type': 'application/json',
@@ -137,6 +201,27 @@ export class GraphQLTransport {
     }
     const auth = await this.authorization();
     if (auth) headers.authorization = auth;
+    try {
+      return await this.send<T>(query, variables, headers);
+    } catch (error) {
+      if (!isUnauthenticated(error)) throw error;
+      let fresh: string | null;
+      try {
+        fresh = await this.refresh();
+      } catch (refreshError) {
+        throw new AuthRequiredError(error.errors, error.status, `refreshToken failed: ${(refreshError as Error)?.message ?? String(refreshError)}`);
+      }
+      if (!fresh) throw new AuthRequiredError(error.errors, error.status, this.options.refreshToken ? 'refreshToken gave no token' : 'no refreshToken');
+      try {
+        return await this.send<T>(query, variables, { ...headers, authorization: `Bearer ${fresh}` });
+      } catch (retryError) {
+        if (isUnauthenticated(retryError)) throw new AuthRequiredError(retryError.errors, retryError.status, 'the refreshed token was refused too');
+        throw retryError;
+      }
+    }
+  }
+
+  private async send<T>(query: string, variables: Record<string, unknown>, headers: Record<string, string>): Promise<T> {
     const timeoutMs = this.options.timeoutMs ?? 30_000;
     const controller = timeoutMs > 0 && typeof AbortController !== 'undefined' ? new AbortController() : null;
     const timer = controller ? setTimeout(() => controller.abort(), timeoutMs) : null;

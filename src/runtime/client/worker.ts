@@ -9,6 +9,7 @@
 import type { TrackhubClient } from './client.js';
 import type { SyncReport } from './engine.js';
 import { RUNTIME_TABLES } from './tables.js';
+import { AuthRequiredError } from './transport.js';
 
 export interface SyncWorkerOptions {
   /** Poll period while idle (default 30 000 ms; 0 = no polling). */
@@ -47,6 +48,9 @@ export class SyncWorker {
   private forceUploads = false;
   private online: boolean;
   private unsubscribe: (() => void) | null = null;
+  private unsubscribeAuth: (() => void) | null = null;
+  /** Paused: the server refused the credentials; resumes when they work again. */
+  private authPaused = false;
   /** Consecutive failed runs (0 after a success). */
   failures = 0;
   lastError: unknown = null;
@@ -68,9 +72,20 @@ export class SyncWorker {
     return this.timer ? this.dueAt : null;
   }
 
+  /** Whether the worker is paused because the server refused the credentials (see `client.setToken`). */
+  get authRequired(): boolean {
+    return this.authPaused;
+  }
+
   start(): void {
     if (this.started) return;
     this.started = true;
+    this.unsubscribeAuth = this.client.onAuthStateChange((change) => {
+      if (change.state !== 'ok' || !this.authPaused) return;
+      this.authPaused = false;
+      this.failures = 0;
+      this.trigger();
+    });
     if (this.options.syncOnChange !== false) {
       const subscription = this.client.database.get(RUNTIME_TABLES.operationQueue).changes.subscribe((changes) => {
         // New work: a queued change, or one set back to pending (coalesced, rebased, resolved).
@@ -92,6 +107,8 @@ export class SyncWorker {
     this.clear();
     this.unsubscribe?.();
     this.unsubscribe = null;
+    this.unsubscribeAuth?.();
+    this.unsubscribeAuth = null;
     await this.running;
   }
 
@@ -106,9 +123,9 @@ export class SyncWorker {
     }
   }
 
-  /** Sync soon (debounced), unless a run is already due sooner. Ignored while backing off after failures. */
+  /** Sync soon (debounced), unless a run is already due sooner. Ignored while backing off or paused for auth. */
   trigger(): void {
-    if (!this.started || this.failures > 0) return;
+    if (!this.started || this.failures > 0 || this.authPaused) return;
     if (this.running) {
       this.triggeredWhileRunning = true;
       return;
@@ -167,7 +184,7 @@ export class SyncWorker {
     this.triggeredWhileRunning = false;
     this.running = this.execute().finally(() => {
       this.running = null;
-      if (!this.started) return;
+      if (!this.started || this.authPaused) return;
       const interval = this.options.intervalMs ?? 30_000;
       if (this.failures > 0) this.schedule(this.backoff());
       else if (this.triggeredWhileRunning) this.schedule(this.options.debounceMs ?? 1_000);
@@ -191,8 +208,14 @@ export class SyncWorker {
       this.lastReport = report;
       this.options.onSync?.(report);
     } catch (error) {
-      this.failures += 1;
       this.lastError = error;
+      if (error instanceof AuthRequiredError) {
+        // No retry loop with refused credentials: wait for a new token (client.setToken).
+        this.authPaused = true;
+        this.options.onError?.(error, this.failures);
+        return;
+      }
+      this.failures += 1;
       this.options.onError?.(error, this.failures);
     }
   }

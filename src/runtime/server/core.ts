@@ -15,6 +15,7 @@ import { EntityRegistry } from './registry.js';
 import { SyncService, type SyncLogger } from './sync.service.js';
 import { INTERNAL_MESSAGE, SyncErrorCode, type FaultSink } from './errors.js';
 import { SyncClock, type BeforeCommitHook } from './sync-clock.js';
+import { assertNoDevTokens } from './jwt.js';
 
 export const DEFAULT_MAX_BATCH_SIZE = 1000;
 export const DEFAULT_MAX_PULL_LIMIT = 1000;
@@ -43,6 +44,11 @@ export interface TrackhubOptions {
   clock?: () => number;
   /** Fault injection for tests: awaited inside every write transaction, after its writes, before it commits. */
   beforeCommit?: BeforeCommitHook;
+  /**
+   * Accept a verifier that trusts development tokens (`dev:<tenant>:<user>`). Default:
+   * only when TRACKHUB_ALLOW_DEV_TOKENS=1; otherwise such a server refuses to start.
+   */
+  allowDevTokens?: boolean;
 }
 
 export class TrackhubCore {
@@ -59,12 +65,14 @@ export class TrackhubCore {
   readonly metrics: TrackhubMetrics | null;
   /** Wraps sync and CRUD requests with metrics and the sync log. */
   readonly observer: SyncObserver;
+  private readonly allowDevTokens: boolean | undefined;
 
   constructor(options: TrackhubOptions, descriptors: readonly EntityDescriptor[]) {
     if (!options?.prisma) throw new Error('TrackhubCore: options.prisma (a PrismaClient instance) is required');
     if (typeof options.verifyToken !== 'function') throw new Error('TrackhubCore: options.verifyToken is required');
     this.prisma = options.prisma;
     this.verifyToken = options.verifyToken;
+    this.allowDevTokens = options.allowDevTokens;
     this.registry = new EntityRegistry(descriptors);
     this.maxBatchSize = positive(options.maxBatchSize, DEFAULT_MAX_BATCH_SIZE, 'maxBatchSize');
     this.maxPullLimit = positive(options.maxPullLimit, DEFAULT_MAX_PULL_LIMIT, 'maxPullLimit');
@@ -88,6 +96,11 @@ export class TrackhubCore {
     const faults: FaultSink = (error, where) =>
       logger.error(`internal fault in ${where}`, error instanceof Error ? (error.stack ?? error.message) : String(error));
     this.observer = new SyncObserver(this.metrics, log, faults);
+  }
+
+  /** Checks run once when the server starts; throws when it must not run (see `assertNoDevTokens`). */
+  async checkStartup(): Promise<void> {
+    await assertNoDevTokens(this.verifyToken, this.allowDevTokens);
   }
 
   /** The verified principal of a GraphQL request, or an UNAUTHENTICATED error. */

@@ -3,6 +3,8 @@
  */
 export { authenticate, bearerToken, createTrackhubContext, devTokenVerifier } from './auth.js';
 export type { Principal, RequestLike, TokenVerifier, TrackhubContext } from './auth.js';
+export { ALLOW_DEV_TOKENS_ENV, assertNoDevTokens, jwtVerifier, verifierFromEnv } from './jwt.js';
+export type { JwtVerifierOptions } from './jwt.js';
 export { bodyLimitFor, createTrackhubServer, startTrackhubServer } from './bootstrap.js';
 export type { TrackhubServerOptions } from './bootstrap.js';
 export { graphqlRecord, parseItem, serializeRecord, wireEqual } from './codec.js';

@@ -2,7 +2,7 @@
  * The generic sync resolver: `syncPull` / `syncPush`, dispatched by entity name
  * through the registry of generated descriptors.
  */
-import { Inject } from '@nestjs/common';
+import { Inject, type OnModuleInit } from '@nestjs/common';
 import { Args, Context, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 
 import type { TrackhubContext } from './auth.js';
@@ -11,8 +11,13 @@ import { GraphQLDateTime, GraphQLJSON, SyncPullResponse, SyncResultItem } from '
 import type { SyncResult } from './sync.service.js';
 
 @Resolver()
-export class TrackhubSyncResolver {
+export class TrackhubSyncResolver implements OnModuleInit {
   constructor(@Inject(TrackhubCore) private readonly trackhub: TrackhubCore) {}
+
+  /** Startup checks (e.g. no development tokens in production): a failure stops `app.listen` / `app.init`. */
+  async onModuleInit(): Promise<void> {
+    await this.trackhub.checkStartup();
+  }
 
   @Query(() => SyncPullResponse, { name: 'syncPull' })
   async syncPull(
