@@ -322,6 +322,25 @@ describe('the packed package in a fresh project', () => {
     expect(existsSync(path.join(project, 'dist/sync/server/generated/trackhub.module.js'))).toBe(true);
   });
 
+  it('the built server refuses to start with the dev verifier unless dev tokens are enabled, and starts with a JWT secret', async () => {
+    const env = { PORT: '0', DATABASE_URL: 'file:./.trackhub/dev.db', TRACKHUB_ALLOW_DEV_TOKENS: '' };
+    await expect(startUntil(['dist/main.js'], /listening (http:\/\/\S+)/, env)).rejects.toThrow(
+      /Refusing to start: the token verifier accepts development tokens[\s\S]*TRACKHUB_JWT_SECRET/,
+    );
+    const secret = 'consumer-test-secret-of-32-bytes-or-more';
+    const { child, match } = await startUntil(['dist/main.js'], /listening (http:\/\/\S+)/, { ...env, TRACKHUB_JWT_SECRET: secret });
+    const url = `${match[1]!.replace('[::1]', 'localhost')}/graphql`;
+    const { SignJWT } = await import('jose');
+    const jwt = await new SignJWT({ tenantId: 't1' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('u1')
+      .setExpirationTime('1m')
+      .sign(new TextEncoder().encode(secret));
+    expect((await gql(url, PULL, {}, jwt)).data.syncPull.items.length).toBeGreaterThan(0);
+    expect((await gql(url, PULL, {}, 'dev:t1:u1')).errors[0].extensions.code).toBe('UNAUTHENTICATED');
+    await stopChild(child);
+  });
+
   let serverUrl: string;
   it('the built server starts with plain node and a real PrismaClient, and serves push and pull', async () => {
     const { match } = await startUntil(['dist/main.js'], /listening (http:\/\/\S+)/, { PORT: '0', DATABASE_URL: 'file:./.trackhub/dev.db' });
