@@ -86,6 +86,8 @@ const CLIENT_RESERVED = new Set([
   'authState',
   'setToken',
   'onAuthStateChange',
+  'signOut',
+  'assertOpen',
   'database',
   'transport',
   'engine',

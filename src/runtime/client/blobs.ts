@@ -14,6 +14,8 @@ export interface BlobStore {
   /** The blob, or null when it is gone. */
   get(key: string): Promise<Blob | null>;
   delete(key: string): Promise<void>;
+  /** Deletes every blob and the store itself (sign-out). Optional for your own stores. */
+  destroy?(): Promise<void>;
 }
 
 /** Prefix of an upload's `local_path` when its bytes are a stored Blob. */
@@ -56,6 +58,9 @@ export function memoryBlobStore(): BlobStore {
     get: async (key) => blobs.get(key) ?? null,
     delete: async (key) => {
       blobs.delete(key);
+    },
+    destroy: async () => {
+      blobs.clear();
     },
   };
 }
@@ -114,6 +119,17 @@ export function indexedDbBlobStore(dbName: string, factory: IDBFactory = globalT
     },
     delete: async (key) => {
       await run('readwrite', (s) => s.delete(key));
+    },
+    destroy: async () => {
+      const db = opened ? await opened.catch(() => null) : null;
+      db?.close();
+      opened = null;
+      await new Promise<void>((resolve, reject) => {
+        const req = factory.deleteDatabase(dbName);
+        req.onsuccess = () => resolve();
+        req.onerror = () => reject(req.error ?? new Error(`IndexedDB ${dbName} cannot be deleted`));
+        req.onblocked = () => resolve(); // deleted once the other tab lets go
+      });
     },
   };
 }

@@ -8,7 +8,7 @@ import type { SchemaMigrations } from '@nozbe/watermelondb/Schema/migrations/ind
 import { AuthGate, type AuthState, type AuthStateListener } from './auth-state.js';
 import { defaultBlobStore } from './blobs.js';
 import type { BlobStore } from './blobs.js';
-import { createTenantDatabase, databaseFileSize, tenantDbName } from './database.js';
+import { createTenantDatabase, databaseFileSize, tenantDatabaseName, tenantDbName } from './database.js';
 import type { AdapterFactoryOptions, ModelClass } from './database.js';
 import type { EntityDescriptor } from './descriptors.js';
 import { SyncEngine } from './engine.js';
@@ -18,6 +18,16 @@ import type { OperationQueue } from './queue.js';
 import type { OperationRecord } from './tables.js';
 import { CLIENT_METRICS_HEADER, deviceReport, failedOperations, lastPersistedSync, type DeviceMetricsReport } from './report.js';
 import { AuthRequiredError, GraphQLTransport } from './transport.js';
+import {
+  closeNodeSqlite,
+  deleteIndexedDb,
+  removeFiles,
+  sqliteFilesOf,
+  UnsyncedChangesError,
+  wipeDatabase,
+  type SignOutOptions,
+  type SignOutReport,
+} from './sign-out.js';
 import { UploadQueue } from './uploads.js';
 import type { Uploader, UploadRetryOptions } from './uploads.js';
 import type { FetchLike } from './transport.js';
@@ -119,7 +129,12 @@ export class TrackhubClient {
   /** Whether the credentials work (see `authState`, `setToken`). */
   readonly auth = new AuthGate();
   private closed = false;
+  private signedOut = false;
   private readonly databaseSize: (() => number | null | Promise<number | null>) | null;
+  /** The SQLite file's name in Node (with `dbDir`), else null. */
+  private readonly dbFile: string | null;
+  /** Whether the client built its own database (sign-out may then delete its files). */
+  private readonly ownsDatabase: boolean;
   private readonly onMetrics: ((metrics: ClientMetrics) => void) | null;
   private readonly reportMetrics: boolean;
 
@@ -160,6 +175,8 @@ export class TrackhubClient {
         ? null
         : tenantDbName(options.tenantId, options.dbDir);
     this.databaseSize = options.databaseSize ?? (dbName ? () => databaseFileSize(dbName) : null);
+    this.dbFile = dbName;
+    this.ownsDatabase = !options.database;
     this.onMetrics = options.onMetrics ?? null;
     this.reportMetrics = options.reportMetrics ?? false;
     if (options.onAuthStateChange) this.auth.subscribe(options.onAuthStateChange);
@@ -242,7 +259,12 @@ export class TrackhubClient {
   }
 
   private ensureOpen(): void {
-    if (this.closed) throw new Error('TrackhubClient is closed');
+    this.assertOpen();
+  }
+
+  /** Throws once the client was closed or signed out (its database is gone). */
+  assertOpen(): void {
+    if (this.closed) throw new Error(`TrackhubClient is closed${this.signedOut ? ' (signed out of this tenant: create a new client)' : ''}`);
   }
 
   /** Push all entities, then pull all, in dependency order. A call while a sync runs joins it. */
@@ -315,6 +337,38 @@ export class TrackhubClient {
       dbSizeBytes,
       authRequired: this.auth.state === 'authRequired',
     };
+  }
+
+  /**
+   * Signs out of this tenant on this device. Refused with `UnsyncedChangesError`
+   * (saying how many) while changes or uploads are not synced, unless
+   * `discardUnsynced: true`. Then waits for a running sync, wipes the tenant's
+   * database, closes the client, and deletes the database files, the waiting
+   * blobs and the browser's IndexedDB databases of the tenant. The client
+   * cannot be used afterwards: create one for the next tenant.
+   */
+  async signOut(options: SignOutOptions = {}): Promise<SignOutReport> {
+    this.ensureOpen();
+    const report = await this.engine.lock.run('signOut', async () => {
+      const changes = await this.queueSize();
+      const uploads = await this.uploads.pending();
+      if ((changes > 0 || uploads > 0) && !options.discardUnsynced) throw new UnsyncedChangesError(changes, uploads);
+      this.closed = true;
+      this.signedOut = true;
+      await wipeDatabase(this.database);
+      return { discarded: { changes, uploads }, removed: [] as string[] };
+    });
+    await this.blobs.destroy?.();
+    if (!this.ownsDatabase) return report;
+    if (this.dbFile && this.dbFile.endsWith('.db')) {
+      closeNodeSqlite(this.database);
+      report.removed.push(...removeFiles(sqliteFilesOf(this.dbFile)));
+    }
+    for (const name of [tenantDatabaseName(this.tenantId), `trackhub_blobs_${this.tenantId}`]) {
+      if (await deleteIndexedDb(name)) report.removed.push(`indexeddb:${name}`);
+    }
+    await options.removeFiles?.();
+    return report;
   }
 
   /** Waits for a running sync and refuses new ones. (WatermelonDB has no public close for its adapters.) */

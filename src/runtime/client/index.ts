@@ -32,6 +32,8 @@ export { OperationQueue, coalesce, foldable, foldChanges } from './queue.js';
 export type { CoalesceDecision, EnqueuePlan, PendingChange, QueuedChange } from './queue.js';
 export { SyncLock, syncLockFor } from './lock.js';
 export { AuthGate } from './auth-state.js';
+export { UnsyncedChangesError } from './sign-out.js';
+export type { SignOutOptions, SignOutReport } from './sign-out.js';
 export type { AuthState, AuthStateChange, AuthStateListener } from './auth-state.js';
 export {
   AuthRequiredError,

@@ -6,7 +6,7 @@
  * as Date, Json parsed).
  */
 import { Q } from '@nozbe/watermelondb';
-import type { Collection, Model, Query } from '@nozbe/watermelondb';
+import type { Collection, Database, Model, Query } from '@nozbe/watermelondb';
 import type { Clause } from '@nozbe/watermelondb/QueryDescription/index.js';
 import { map } from 'rxjs';
 import type { Observable } from 'rxjs';
@@ -61,7 +61,13 @@ export class OfflineFirstService<
   ) {}
 
   get collection(): Collection<TModel> {
-    return this.client.database.get<TModel>(this.descriptor.table);
+    return this.database.get<TModel>(this.descriptor.table);
+  }
+
+  /** The tenant database; refuses a client that was closed or signed out. */
+  private get database(): Database {
+    this.client.assertOpen();
+    return this.client.database;
   }
 
   private get columns(): string[] {
@@ -170,7 +176,7 @@ export class OfflineFirstService<
   async create(input: TCreate): Promise<TRecord> {
     const values = this.createValues(input);
     const id = newId();
-    const db = this.client.database;
+    const db = this.database;
     const queue = this.client.engine.queue;
     const created = await db.write(async () => {
       const plan = await queue.plan({
@@ -198,7 +204,7 @@ export class OfflineFirstService<
   /** Creates many records in one local transaction (one queued insert each). */
   async createMany(inputs: TCreate[]): Promise<TRecord[]> {
     const all = inputs.map((input) => ({ id: newId(), values: this.createValues(input) }));
-    const db = this.client.database;
+    const db = this.database;
     const queue = this.client.engine.queue;
     const created = await db.write(async () => {
       const now = Date.now();
@@ -240,7 +246,7 @@ export class OfflineFirstService<
   /** Changes fields locally and queues the update (merged with a waiting insert/update). */
   async update(id: string, patch: TUpdate): Promise<TRecord> {
     const values = this.updateValues(patch);
-    const db = this.client.database;
+    const db = this.database;
     const queue = this.client.engine.queue;
     const updated = await db.write(async () => {
       const record = await this.liveModel(id);
@@ -268,7 +274,7 @@ export class OfflineFirstService<
 
   /** Deletes locally (a record the server never saw is simply dropped) and queues the delete. */
   async delete(id: string): Promise<void> {
-    const db = this.client.database;
+    const db = this.database;
     const queue = this.client.engine.queue;
     await db.write(async () => {
       const record = await this.liveModel(id);
@@ -299,7 +305,7 @@ export class OfflineFirstService<
    * is being sent, waits on a conflict, or may already have reached the server.
    */
   async undo(id: string): Promise<boolean> {
-    const db = this.client.database;
+    const db = this.database;
     const queue = this.client.engine.queue;
     return db.write(async () => {
       const ops = await queue.open(this.descriptor.name, [id]);
