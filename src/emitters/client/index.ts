@@ -88,6 +88,7 @@ const CLIENT_RESERVED = new Set([
   'onAuthStateChange',
   'signOut',
   'assertOpen',
+  'rotateEncryptionKey',
   'database',
   'transport',
   'engine',

@@ -7,6 +7,8 @@ import type { SchemaMigrations } from '@nozbe/watermelondb/Schema/migrations/ind
 
 import { AuthGate, type AuthState, type AuthStateListener } from './auth-state.js';
 import { defaultBlobStore } from './blobs.js';
+import { deleteTenantKeys, type EncryptionOptions } from './encryption.js';
+import { assertOpensWith, registerCipherKey, rekeyOpenDatabase, unregisterCipherKey } from './sqlite-cipher.js';
 import type { BlobStore } from './blobs.js';
 import { createTenantDatabase, databaseFileSize, tenantDatabaseName, tenantDbName } from './database.js';
 import type { AdapterFactoryOptions, ModelClass } from './database.js';
@@ -57,6 +59,11 @@ export interface TrackhubConnectionOptions {
   timeoutMs?: number;
   /** Node: directory for `trackhub_db_{tenantId}.db`, or `':memory:'`. Omit on React Native. */
   dbDir?: string;
+  /**
+   * Open the tenant database encrypted (Node: SQLCipher format): pass what
+   * `await prepareEncryption({ keyStore, tenantId, dbDir })` resolves. See docs/encryption.md.
+   */
+  encryption?: EncryptionOptions;
   /** A database you built yourself (its schema must include the runtime tables). */
   database?: Database;
   /** Custom adapter factory (React Native JSI, LokiJS...). */
@@ -135,6 +142,7 @@ export class TrackhubClient {
   private readonly dbFile: string | null;
   /** Whether the client built its own database (sign-out may then delete its files). */
   private readonly ownsDatabase: boolean;
+  private readonly encryption: EncryptionOptions | null;
   private readonly onMetrics: ((metrics: ClientMetrics) => void) | null;
   private readonly reportMetrics: boolean;
 
@@ -142,6 +150,15 @@ export class TrackhubClient {
     installUuidV7Ids();
     this.tenantId = options.tenantId;
     this.entities = options.entities;
+    this.encryption = options.encryption ?? null;
+    if (this.encryption) {
+      const file = options.dbDir !== undefined && !options.database && !options.adapter ? tenantDbName(options.tenantId, options.dbDir) : null;
+      if (!file?.endsWith('.db')) {
+        throw new Error('encryption: this client opens its own SQLite file in Node (give dbDir, no adapter or database); on React Native see docs/encryption.md');
+      }
+      assertOpensWith(file, this.encryption.key);
+      registerCipherKey(file, this.encryption.key);
+    }
     this.database =
       options.database ??
       createTenantDatabase({
@@ -359,9 +376,11 @@ export class TrackhubClient {
       return { discarded: { changes, uploads }, removed: [] as string[] };
     });
     await this.blobs.destroy?.();
+    if (this.encryption) await deleteTenantKeys(this.encryption.keyStore, this.tenantId);
     if (!this.ownsDatabase) return report;
     if (this.dbFile && this.dbFile.endsWith('.db')) {
       closeNodeSqlite(this.database);
+      if (this.encryption) unregisterCipherKey(this.dbFile);
       report.removed.push(...removeFiles(sqliteFilesOf(this.dbFile)));
     }
     for (const name of [tenantDatabaseName(this.tenantId), `trackhub_blobs_${this.tenantId}`]) {
@@ -369,6 +388,20 @@ export class TrackhubClient {
     }
     await options.removeFiles?.();
     return report;
+  }
+
+  /**
+   * Re-keys the encrypted tenant database with a new key (every row and queued
+   * change stays), waiting for a running sync. Crash-safe: see encryption.ts.
+   */
+  async rotateEncryptionKey(): Promise<void> {
+    this.ensureOpen();
+    const encryption = this.encryption;
+    if (!encryption || !this.dbFile) throw new Error('rotateEncryptionKey: this client was not opened with `encryption`');
+    const file = this.dbFile;
+    await this.engine.lock.run('rotateKey', async () => {
+      encryption.key = await rekeyOpenDatabase(this.database, encryption.keyStore, this.tenantId, file);
+    });
   }
 
   /** Waits for a running sync and refuses new ones. (WatermelonDB has no public close for its adapters.) */

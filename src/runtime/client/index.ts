@@ -33,6 +33,9 @@ export type { CoalesceDecision, EnqueuePlan, PendingChange, QueuedChange } from 
 export { SyncLock, syncLockFor } from './lock.js';
 export { AuthGate } from './auth-state.js';
 export { UnsyncedChangesError } from './sign-out.js';
+export { deleteTenantKeys, EncryptionKeyError, fileKeyStore, keyNames, newEncryptionKey } from './encryption.js';
+export type { EncryptionOptions, KeyStore } from './encryption.js';
+export { prepareEncryption } from './sqlite-cipher.js';
 export type { SignOutOptions, SignOutReport } from './sign-out.js';
 export type { AuthState, AuthStateChange, AuthStateListener } from './auth-state.js';
 export {
