@@ -15,7 +15,17 @@ export interface TrackhubServerOptions {
   logger?: LoggerService | LogLevel[] | false;
   /** Enable CORS (default false). */
   cors?: boolean;
+  /**
+   * How long an idle keep-alive connection stays open (default 65 000 ms). It must
+   * be longer than your load balancer's idle timeout (AWS ALB: 60 s; nginx
+   * upstream keepalive_timeout): Node's own 5 s default lets the server close a
+   * connection the balancer is about to reuse, and the balancer answers 502.
+   */
+  keepAliveTimeoutMs?: number;
 }
+
+/** Default idle keep-alive timeout: above the common 60 s load balancer idle timeout. */
+export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 /** Bytes a batch of `maxBatchSize` items may take on the wire. */
 export function bodyLimitFor(maxBatchSize: number): number {
@@ -40,6 +50,10 @@ export async function createTrackhubServer(
     limit = bodyLimitFor(core.maxBatchSize);
   }
   app.useBodyParser('json', { limit });
+  const http = app.getHttpServer() as { keepAliveTimeout: number; headersTimeout: number };
+  http.keepAliveTimeout = options.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
+  // Node requires the headers timeout to exceed the keep-alive timeout.
+  http.headersTimeout = Math.max(http.headersTimeout, http.keepAliveTimeout + 1_000);
   return app;
 }
 
