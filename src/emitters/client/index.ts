@@ -15,8 +15,7 @@
  */
 import { operationNames, operationSourcesFile } from '../graphql/operations.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
-import { SYNC_COLUMN_SCHEMAS } from '../../runtime/client/descriptors.js';
-import { runtimeTables } from '../../runtime/client/tables.js';
+import { RUNTIME_TABLE_SPECS, SYNC_COLUMN_SCHEMAS } from '../../contract/columns.js';
 import { renderTemplate } from '../render.js';
 import { nextClientSchema, printSnapshot, type ColumnSnapshot, type TableSnapshot } from './schema-snapshot.js';
 import type { EmittedFile, Emitter } from '../types.js';
@@ -40,7 +39,7 @@ function currentTables(entities: EntityView[]): TableSnapshot[] {
         ...SYNC_COLUMN_SCHEMAS.map(column),
       ],
     })),
-    ...runtimeTables.map((t) => ({ name: t.name, columns: t.columnArray.map((c) => column(c)) })),
+    ...RUNTIME_TABLE_SPECS.map((t) => ({ name: t.name, columns: t.columns.map((c) => column(c)) })),
   ];
 }
 
