@@ -7,33 +7,12 @@
 export const SYNC_PULL = 'syncPull';
 export const SYNC_PUSH = 'syncPush';
 
-export interface OnlineOperationNames {
-  /** Query of one record, e.g. `space`. */
-  get: string;
-  /** Query of a page, e.g. `spaces`. */
-  list: string;
-  create: string;
-  update: string;
-  delete: string;
-  createInput: string;
-  updateInput: string;
-  page: string;
+/** Online CRUD mutations of an entity: `create<Name>`, `update<Name>`, `delete<Name>` (`name` is the model name). */
+export function mutationNames(name: string): { create: string; update: string; delete: string } {
+  return { create: `create${name}`, update: `update${name}`, delete: `delete${name}` };
 }
 
-/**
- * Online CRUD names of an entity: `create<Name>(input: <TypeName>CreateInput!)` and so on.
- * `name` is the model name, `typeName` its GraphQL type name (the model name unless it
- * collides with a reserved identifier), `single` / `plural` the query names.
- */
-export function onlineOperationNames(name: string, typeName: string, single: string, plural: string): OnlineOperationNames {
-  return {
-    get: single,
-    list: plural,
-    create: `create${name}`,
-    update: `update${name}`,
-    delete: `delete${name}`,
-    createInput: `${typeName}CreateInput`,
-    updateInput: `${typeName}UpdateInput`,
-    page: `${typeName}Page`,
-  };
+/** Input types of those mutations (`typeName` is the entity's GraphQL type name: the model name unless reserved). */
+export function inputTypeNames(typeName: string): { create: string; update: string } {
+  return { create: `${typeName}CreateInput`, update: `${typeName}UpdateInput` };
 }

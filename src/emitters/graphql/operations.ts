@@ -14,6 +14,7 @@
  */
 import { parse, print, stripIgnoredCharacters } from 'graphql';
 
+import { inputTypeNames, mutationNames } from '../../contract/operations.js';
 import type { EntityIR, ProjectIR } from '../../model/types.js';
 import type { AsyncEmitter } from '../types.js';
 import { emitGraphql } from './index.js';
@@ -43,7 +44,7 @@ function documentsFor(entity: EntityIR): string {
   return [
     `query ${names.get}($id: ID!) { ${entity.camel}(id: $id) { ${selection} } }`,
     `query ${names.list}($cursor: String, $limit: Int) { ${entity.plural}(cursor: $cursor, limit: $limit) { items { ${selection} } nextCursor } }`,
-    `mutation ${names.create}($input: ${entity.typeName}CreateInput!) { create${entity.name}(input: $input) { ${selection} } }`,
+    `mutation ${names.create}($input: ${inputTypeNames(entity.typeName).create}!) { ${mutationNames(entity.name).create}(input: $input) { ${selection} } }`,
   ].join('\n');
 }
 

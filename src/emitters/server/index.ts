@@ -4,6 +4,7 @@
  * plus the sync registry, enums, the root TrackhubModule and user-owned
  * scaffolding (token verifier, AppModule, main).
  */
+import { mutationNames } from '../../contract/operations.js';
 import { prismaDelegate } from '../../model/naming.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
 import { renderTemplate } from '../render.js';
@@ -213,6 +214,8 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
       createFields,
       updateFields,
       hasUpdateFields: updateFields.length > 0,
+      // GraphQL names of the online mutations (contract/operations.ts).
+      mutations: mutationNames(entity.name),
       descriptor: descriptorLiteral(descriptorOf(entity, project)),
     };
     const dir = `${entity.kebab}/${entity.kebab}`;

@@ -5,6 +5,7 @@
 import { Inject } from '@nestjs/common';
 import { Args, Context, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 
+import { SYNC_PULL, SYNC_PUSH } from '../../contract/operations.js';
 import type { TrackhubContext } from './auth.js';
 import { TrackhubCore } from './core.js';
 import { GraphQLDateTime, GraphQLJSON, SyncPullResponse, SyncResultItem } from './graphql.js';
@@ -14,7 +15,7 @@ import type { SyncResult } from './sync.service.js';
 export class TrackhubSyncResolver {
   constructor(@Inject(TrackhubCore) private readonly trackhub: TrackhubCore) {}
 
-  @Query(() => SyncPullResponse, { name: 'syncPull' })
+  @Query(() => SyncPullResponse, { name: SYNC_PULL })
   async syncPull(
     @Args('entity', { type: () => String }) entity: string,
     @Args('since', { type: () => GraphQLDateTime, nullable: true }) since: Date | null | undefined,
@@ -28,7 +29,7 @@ export class TrackhubSyncResolver {
     });
   }
 
-  @Mutation(() => [SyncResultItem], { name: 'syncPush' })
+  @Mutation(() => [SyncResultItem], { name: SYNC_PUSH })
   async syncPush(
     @Args('entity', { type: () => String }) entity: string,
     @Args('items', { type: () => [GraphQLJSON] }) items: unknown[],
