@@ -78,8 +78,8 @@ const MODEL_RESERVED = new Set([
   'createdAt',
   'updatedAt',
 ]);
-/** TrackhubClient members a service property must not shadow. */
-const CLIENT_RESERVED = new Set([
+/** TrackhubClient members a service property must not shadow (test/client/reserved.test.ts checks them against the class). */
+export const CLIENT_RESERVED: ReadonlySet<string> = new Set([
   'tenantId',
   'database',
   'transport',
@@ -105,6 +105,12 @@ const CLIENT_RESERVED = new Set([
   'reported',
   'databaseSize',
   'onMetrics',
+  'blobs',
+  'deviceReport',
+  'hasUploader',
+  'reportMetrics',
+  'uploads',
+  'withReport',
 ]);
 
 const COLUMN_TYPE: Record<FieldIR['kind'], 'string' | 'number' | 'boolean'> = {
@@ -316,11 +322,12 @@ export const emitClient: Emitter = (project, options) => {
   const entities = project.entities.map((e) => entityView(project, e));
   const hasEnums = project.enums.length > 0;
   const files: EmittedFile[] = [];
-  const emit = (path: string, template: string, view: object): void => {
+  const emit = (path: string, template: string, view: object, entity?: string): void => {
     files.push({
       path: `${OUT}/${path}`,
       content: renderTemplate(`client/${template}`, { runtime, ...view }),
       owner: 'generator',
+      ...(entity ? { entity } : {}),
     });
   };
 
@@ -357,8 +364,8 @@ export const emitClient: Emitter = (project, options) => {
     });
   }
   for (const entity of entities) {
-    emit(`models/${entity.className}.ts`, 'model.ts.hbs', { entity, decorators: decoratorImports(entity) });
-    emit(`services/${entity.serviceClass}.ts`, 'service.ts.hbs', { entity });
+    emit(`models/${entity.className}.ts`, 'model.ts.hbs', { entity, decorators: decoratorImports(entity) }, entity.name);
+    emit(`services/${entity.serviceClass}.ts`, 'service.ts.hbs', { entity }, entity.name);
   }
   emit('descriptors.ts', 'descriptors.ts.hbs', { entities });
   emit('database.ts', 'database.ts.hbs', { entities });
