@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 import { defaultEmitOptions } from '../../src/emitters/types.js';
 import { planProject } from '../../src/generate.js';
+import { artifactsOf } from '../../src/model/artifacts.js';
 import { loadProject } from '../../src/model/build.js';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../../fixtures/trackhub/schema.prisma');
@@ -20,12 +21,12 @@ describe('entity tags of the plan', () => {
       expect(own).toEqual(
         [
           `client/generated/models/${e.typeName}.ts`,
-          `client/generated/services/OfflineFirst${e.typeName}Service.ts`,
-          `server/generated/${e.kebab}/${e.kebab}.descriptor.ts`,
-          `server/generated/${e.kebab}/${e.kebab}.model.ts`,
-          `server/generated/${e.kebab}/${e.kebab}.module.ts`,
-          `server/generated/${e.kebab}/${e.kebab}.resolver.ts`,
-          `server/generated/${e.kebab}/${e.kebab}.service.ts`,
+          `client/generated/services/${artifactsOf(e).serviceClass}.ts`,
+          `server/generated/${artifactsOf(e).serverDir}.descriptor.ts`,
+          `server/generated/${artifactsOf(e).serverDir}.model.ts`,
+          `server/generated/${artifactsOf(e).serverDir}.module.ts`,
+          `server/generated/${artifactsOf(e).serverDir}.resolver.ts`,
+          `server/generated/${artifactsOf(e).serverDir}.service.ts`,
           `server/hooks/${e.kebab}.hooks.ts`,
         ].sort(),
       );

@@ -13,7 +13,8 @@
  *
  * Pure: a function of the model and the options. Templates live in templates/client/.
  */
-import { operationNames, operationSourcesFile } from '../graphql/operations.js';
+import { operationSourcesFile } from '../graphql/operations.js';
+import { artifactsOf, requiredOnCreate, updatable } from '../../model/artifacts.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
 import { RUNTIME_TABLE_SPECS, SYNC_COLUMN_SCHEMAS } from '../../contract/columns.js';
 import { renderTemplate } from '../render.js';
@@ -209,8 +210,8 @@ function fieldView(project: ProjectIR, field: FieldIR): FieldView {
     decorator,
     readType: withNull(tsType(field, 'read'), field.optional),
     createType: withNull(tsType(field, 'input'), field.optional),
-    createOptional: field.optional || field.hasDefault,
-    updatable: field.access !== 'readonly',
+    createOptional: !requiredOnCreate(field),
+    updatable: updatable(field),
     descriptor: `{ ${parts.join(', ')} }`,
   };
 }
@@ -281,7 +282,7 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
     camel: entity.camel,
     table: entity.table,
     service: plural,
-    serviceClass: `OfflineFirst${entity.name}Service`,
+    serviceClass: artifactsOf(entity).serviceClass,
     descriptorName: `${entity.camel}Descriptor`,
     description: docComment(entity.description),
     conflict: quote(entity.conflict),
@@ -302,7 +303,7 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
     mediaFields: entity.dataFields
       .filter((f) => f.access === 'media')
       .map((f) => ({ name: f.name, method: attachMethod(f.name) })),
-    operations: operationNames(entity),
+    operations: artifactsOf(entity).operations,
   };
 }
 

@@ -4,7 +4,7 @@
  * plus the sync registry, enums, the root TrackhubModule and user-owned
  * scaffolding (token verifier, AppModule, main).
  */
-import { mutationNames } from '../../contract/operations.js';
+import { artifactsOf, requiredOnCreate, updatable } from '../../model/artifacts.js';
 import { prismaDelegate } from '../../model/naming.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
 import { renderTemplate } from '../render.js';
@@ -181,10 +181,10 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
     const data = entity.dataFields; // synced | readonly | media
     const objectFields = data.map((f) => fieldView(f, f.optional, false));
     const createFields = data.map((f) => {
-      const required = !f.optional && !f.hasDefault;
+      const required = requiredOnCreate(f);
       return fieldView(f, !required, !required);
     });
-    const updateFields = data.filter((f) => f.access !== 'readonly').map((f) => fieldView(f, true, true));
+    const updateFields = data.filter(updatable).map((f) => fieldView(f, true, true));
     const used = [...objectFields, ...createFields, ...updateFields];
     const enumsUsed = [...new Set(data.filter((f) => f.kind === 'Enum').map((f) => f.enumName!))].sort();
     const nest = ['Field', 'ID', 'InputType', 'Int', 'ObjectType'];
@@ -215,10 +215,10 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
       updateFields,
       hasUpdateFields: updateFields.length > 0,
       // GraphQL names of the online mutations (contract/operations.ts).
-      mutations: mutationNames(entity.name),
+      mutations: artifactsOf(entity).mutations,
       descriptor: descriptorLiteral(descriptorOf(entity, project)),
     };
-    const dir = `${entity.kebab}/${entity.kebab}`;
+    const dir = artifactsOf(entity).serverDir;
     gen(`${dir}.model.ts`, renderTemplate('server/model.ts.hbs', view), entity.name);
     gen(`${dir}.descriptor.ts`, renderTemplate('server/descriptor.ts.hbs', view), entity.name);
     gen(`${dir}.service.ts`, renderTemplate('server/service.ts.hbs', view), entity.name);
