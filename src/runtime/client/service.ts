@@ -218,13 +218,7 @@ export class OfflineFirstService<
       const folded = Object.keys(op.payload).length > 0;
       await db.batch(
         record.prepareUpdate((r) => r._setRaw(SYNC_COLUMNS.deletedAt, null)),
-        folded
-          ? op.prepareUpdate((o) => {
-              o._setRaw('operation', 'update');
-              o._setRaw('status', 'pending');
-              o._setRaw('updated_at', now);
-            })
-          : op.prepareDestroyPermanently(),
+        folded ? queue.prepareReopenAsUpdate(op, now) : op.prepareDestroyPermanently(),
       );
       return true;
     }, `${this.descriptor.name}.undo`);
