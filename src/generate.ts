@@ -13,6 +13,7 @@ import { emitServer } from './emitters/server/index.js';
 import { TARGETS, type AsyncEmitter, type EmitOptions, type Emitter, type Target } from './emitters/types.js';
 import { loadProject } from './model/build.js';
 import type { ProjectIR } from './model/types.js';
+import { noFormatCache, type FormatCache } from './plan/format.js';
 import { buildPlan, type PlannedFile } from './plan/plan.js';
 
 /**
@@ -27,9 +28,10 @@ export const emittersOf: Record<Target, (Emitter | AsyncEmitter)[]> = {
 };
 export const emitters: (Emitter | AsyncEmitter)[] = TARGETS.flatMap((t) => emittersOf[t]);
 
-export async function planProject(project: ProjectIR, options: EmitOptions): Promise<PlannedFile[]> {
+/** The plan of a project; `formatCache` (see plan/format.ts) only saves time, the files are the same. */
+export async function planProject(project: ProjectIR, options: EmitOptions, formatCache: FormatCache = noFormatCache): Promise<PlannedFile[]> {
   const targets = options.targets ?? TARGETS;
-  return buildPlan(project, TARGETS.filter((t) => targets.includes(t)).flatMap((t) => emittersOf[t]), options);
+  return buildPlan(project, TARGETS.filter((t) => targets.includes(t)).flatMap((t) => emittersOf[t]), options, formatCache);
 }
 
 export async function planFromSchema(schemaPath: string, options: EmitOptions): Promise<{ project: ProjectIR; plan: PlannedFile[] }> {

@@ -10,9 +10,8 @@ import path from 'node:path';
 
 import Database from 'better-sqlite3';
 
-import { SYNC_COLUMNS } from '../runtime/client/descriptors.js';
+import { RUNTIME_TABLES, SYNC_COLUMNS } from '../contract/columns.js';
 import { GAVE_UP } from '../runtime/client/engine.js';
-import { RUNTIME_TABLES } from '../runtime/client/tables.js';
 
 /** Not a trackhub device database (or unreadable): the CLI exits 2. */
 export class InspectError extends Error {}

@@ -6,10 +6,11 @@ import { createTwoFilesPatch } from 'diff';
 
 import { ConfigError, loadConfig, type TrackhubConfig } from '../config.js';
 import { emitOptionsFor, planProject } from '../generate.js';
+import { openFormatCache } from '../plan/format.js';
 import { ClientMigrationError } from '../emitters/client/schema-snapshot.js';
 import { buildProject, loadProject } from '../model/build.js';
 import { SchemaError, formatDiagnostic, formatWarning, type Diagnostic } from '../schema/diagnostics.js';
-import { applyChanges, comparePlan, drifted, OutputWriteError, recoverInterrupted, unifiedDiff, type FileChange } from '../plan/apply.js';
+import { applyChanges, comparePlan, drifted, OutputWriteError, pausingFs, realFs, recoverInterrupted, unifiedDiff, type FileChange } from '../plan/apply.js';
 import { strandedRuntimeImports } from '../plan/runtime-imports.js';
 import { writeFileAtomic } from '../plan/atomic-write.js';
 import { InitError, runInit } from './init.js';
@@ -75,13 +76,22 @@ function printWarnings(project: { warnings?: Diagnostic[] }, io: Io): void {
   for (const w of project.warnings ?? []) io.err(formatWarning(w));
 }
 
-async function runGenerate(opts: CommonOptions, io: Io, entityName?: string): Promise<number> {
+/** Config, model and plan: what generate and check both start from. `check` reads the format cache only. */
+async function loadAndPlan(opts: CommonOptions, io: Io, mode: 'generate' | 'check') {
   const config = await resolveConfig(opts, io);
   const schemaPath = path.resolve(io.cwd, config.schema);
   const project = await loadProject(schemaPath);
-  printWarnings(project, io);
   const outDir = path.resolve(io.cwd, config.out);
-  let plan = await planProject(project, await emitOptionsFor(outDir, config));
+  const formatCache = openFormatCache({ cwd: io.cwd, readOnly: mode === 'check' });
+  const plan = await planProject(project, await emitOptionsFor(outDir, config), formatCache);
+  return { config, schemaPath, project, outDir, plan };
+}
+
+async function runGenerate(opts: CommonOptions, io: Io, entityName?: string): Promise<number> {
+  const planned = await loadAndPlan(opts, io, 'generate');
+  const { config, schemaPath, project, outDir } = planned;
+  printWarnings(project, io);
+  let plan = planned.plan;
   if (entityName) {
     const entity = project.entities.find((e) => e.name === entityName);
     if (!entity) {
@@ -102,7 +112,9 @@ async function runGenerate(opts: CommonOptions, io: Io, entityName?: string): Pr
   // A generate killed midway left a journal: restore the previous output before comparing with it.
   if (!opts.dryRun && (await recoverInterrupted(outDir))) io.out(`recovered ${config.out} from an interrupted generate`);
   const changes = await comparePlan(plan, outDir, { deleteStale: !entityName });
-  if (!opts.dryRun) await applyChanges(changes, outDir);
+  // TRACKHUB_TEST_PAUSE_AT: the generator fault tests stop the process at a precise step.
+  const pauseAt = process.env.TRACKHUB_TEST_PAUSE_AT;
+  if (!opts.dryRun) await applyChanges(changes, outDir, pauseAt ? pausingFs(pauseAt) : realFs);
   printPlan(changes, io, Boolean(opts.dryRun));
   for (const s of strandedRuntimeImports(changes, config))
     io.err(`warning: ${path.join(config.out, s.path)}:${s.line}:${s.col} imports the runtime from '${s.specifier}', which is not the configured runtime; import from ${s.fix}`);
@@ -111,10 +123,7 @@ async function runGenerate(opts: CommonOptions, io: Io, entityName?: string): Pr
 }
 
 async function runCheck(opts: CommonOptions, io: Io): Promise<number> {
-  const config = await resolveConfig(opts, io);
-  const project = await loadProject(path.resolve(io.cwd, config.schema));
-  const outDir = path.resolve(io.cwd, config.out);
-  const plan = await planProject(project, await emitOptionsFor(outDir, config));
+  const { config, outDir, plan } = await loadAndPlan(opts, io, 'check');
   const changes = await comparePlan(plan, outDir, { deleteStale: true });
   const drift = drifted(changes);
   const stranded = strandedRuntimeImports(changes, config);

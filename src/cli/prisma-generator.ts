@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 
 import { defaultEmitOptions, type EmitOptions } from '../emitters/types.js';
 import { emitOptionsFor, planProject } from '../generate.js';
+import { openFormatCache } from '../plan/format.js';
 import { loadProject } from '../model/build.js';
 import { applyChanges, comparePlan, recoverInterrupted } from '../plan/apply.js';
 import { SchemaError, formatDiagnostic } from '../schema/diagnostics.js';
@@ -33,7 +34,7 @@ export async function onGenerate(options: GeneratorOptions): Promise<void> {
   const emitOptions: EmitOptions = { runtimeServer: pick('runtimeServer'), runtimeClient: pick('runtimeClient') };
   try {
     const project = await loadProject(options.schemaPath);
-    const plan = await planProject(project, await emitOptionsFor(out, emitOptions));
+    const plan = await planProject(project, await emitOptionsFor(out, emitOptions), openFormatCache({ cwd: process.cwd() }));
     await recoverInterrupted(out);
     await applyChanges(await comparePlan(plan, out, { deleteStale: true }), out);
   } catch (err) {

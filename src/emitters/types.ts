@@ -9,6 +9,8 @@ export interface EmittedFile {
   content: string;
   /** `user` files are created once and never overwritten; `generator` files are owned by us. */
   owner: 'generator' | 'user';
+  /** The entity (model name) the file belongs to, when it belongs to exactly one (`generate entity <Name>`). */
+  entity?: string;
 }
 
 /** What `generate` can write: each is one emitter. */

@@ -4,14 +4,13 @@
  */
 import path from 'node:path';
 
-import { SYNC_COLUMNS, WATERMELON_COLUMNS } from '../runtime/client/descriptors.js';
-import { RUNTIME_TABLES } from '../runtime/client/tables.js';
+import { RUNTIME_TABLES, SYNC_COLUMNS, WATERMELON_COLUMNS } from '../contract/columns.js';
 import { parseFieldAnnotations, parseModelAnnotation, descriptionOf } from '../schema/annotations.js';
 import { SchemaError, sortDiagnostics, type Diagnostic } from '../schema/diagnostics.js';
 import type { ModelPos } from '../schema/locate.js';
 import type { DmmfField, DmmfModel } from '../schema/prisma-wasm.js';
 import { readSchema, parseSchemaText, type ReadSchema } from '../schema/read.js';
-import { clientUniqueKey, hasClientUnique, hasPullIndex, pullIndexPrefix, SELF_TENANT } from './conventions.js';
+import { clientUniqueKey, hasClientUnique, hasPullIndex, pullIndexPrefix, SELF_TENANT } from '../schema/conventions.js';
 import { camelCase, kebabCase, pluralize, prismaDelegate, snakeCase, typeNameOf } from './naming.js';
 import type { EntityIR, EnumIR, FieldIR, FieldRole, ProjectIR, ScalarKind, SourceLocation, SyncAccess } from './types.js';
 

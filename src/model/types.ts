@@ -5,10 +5,13 @@
  * annotations. Emitters are pure functions of this model and the config.
  */
 
-export type ConflictStrategy = 'timestamp' | 'serverWins' | 'clientWins' | 'merge' | 'manual';
+import type { ConflictStrategy, FieldKind, SyncAccess } from '../contract/index.js';
+import type { SourceLocation } from '../schema/diagnostics.js';
+
+export type { ConflictStrategy, SyncAccess, SourceLocation };
 
 /** Scalar kinds a synced field may have. Decimal and BigInt are refused by the validator. */
-export type ScalarKind = 'String' | 'Int' | 'Float' | 'Boolean' | 'DateTime' | 'Json' | 'Enum';
+export type ScalarKind = FieldKind;
 
 /** What a field is for, by the data conventions of PRODUCT.md. */
 export type FieldRole =
@@ -21,19 +24,6 @@ export type FieldRole =
   /** A server-stamped timestamp: `createdAt`, or any `@updatedAt` / `@default(now())` DateTime. */
   | 'createdAt'
   | 'data';
-
-/** How a data field travels: `synced` both ways, `readonly` server -> device only,
- *  `ignore` never leaves the server, `media` synced and filled by the upload queue. */
-export type SyncAccess = 'synced' | 'readonly' | 'ignore' | 'media';
-
-export interface SourceLocation {
-  /** Path as given by the user (relative to cwd when possible). */
-  file: string;
-  /** 1-based. */
-  line: number;
-  /** 1-based. */
-  col: number;
-}
 
 export interface FieldIR {
   /** Prisma field name, e.g. `spaceId`. Also the GraphQL / wire name. */

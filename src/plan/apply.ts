@@ -95,13 +95,31 @@ export function unifiedDiff(change: FileChange): string {
   );
 }
 
-/** File-system operations applyChanges uses; tests inject faults through them. */
+/** File-system operations applyChanges uses; tests inject faults (and pauses) through them. */
 export interface WriteFs {
   rename(from: string, to: string): Promise<void>;
   writeFile(file: string, text: string): Promise<void>;
+  /** Called at each step (`stage:<n>`, `replace:<n>`, `committed`); a test may stop the process there. */
+  checkpoint?(point: string): Promise<void>;
 }
 
-const realFs: WriteFs = { rename, writeFile: (f, t) => writeFile(f, t, 'utf8') };
+export const realFs: WriteFs = { rename, writeFile: (f, t) => writeFile(f, t, 'utf8') };
+
+/**
+ * The real file system, stopping for good at `point` (e.g. `stage:3`, `replace:5`,
+ * `committed`) after saying so on stderr, so a test can kill the process at a precise
+ * step of `generate` (the CLI uses it when TRACKHUB_TEST_PAUSE_AT is set).
+ */
+export function pausingFs(point: string): WriteFs {
+  return {
+    ...realFs,
+    checkpoint: async (at) => {
+      if (at !== point) return;
+      process.stderr.write(`trackhub-gen: paused at ${at}\n`);
+      await new Promise<never>(() => setInterval(() => undefined, 1 << 30));
+    },
+  };
+}
 
 /** How many file operations `generate` keeps in flight at once. */
 const IO_CONCURRENCY = 16;
@@ -217,17 +235,6 @@ async function writeJournal(outDir: string, journal: Journal): Promise<void> {
 }
 
 /**
- * Test-only: `TRACKHUB_TEST_PAUSE_AT=<point>` (e.g. `stage:3`, `replace:5`, `committed`) makes
- * `generate` stop there, say so on stderr and wait, so a test can kill the process at a
- * precise point. Never set outside tests.
- */
-async function checkpoint(point: string): Promise<void> {
-  if (process.env.TRACKHUB_TEST_PAUSE_AT !== point) return;
-  process.stderr.write(`trackhub-gen: paused at ${point}\n`);
-  await new Promise<never>(() => setInterval(() => undefined, 1 << 30));
-}
-
-/**
  * Finishes what an interrupted `generate` (killed, crashed, power cut before the
  * journal was renamed) left in `outDir`: before the commit point every replaced
  * file gets its previous content back and every new one is removed; after it, the
@@ -340,7 +347,7 @@ export async function applyChanges(changes: FileChange[], outDir: string, fs: Wr
     await eachAtOnce(journal.entries, async (entry) => {
       if (!entry.tmp) return;
       await at(entry.tmp, () => fs.writeFile(entry.tmp!, contents.get(entry.target)!));
-      await checkpoint(`stage:${++n}`);
+      await fs.checkpoint?.(`stage:${++n}`);
     });
     journal.phase = 'replacing';
     await saveJournal();
@@ -352,7 +359,7 @@ export async function applyChanges(changes: FileChange[], outDir: string, fs: Wr
         if (entry.backup) await fs.rename(entry.target, entry.backup);
         if (entry.tmp) await fs.rename(entry.tmp, entry.target);
       });
-      await checkpoint(`replace:${++n}`);
+      await fs.checkpoint?.(`replace:${++n}`);
     });
     journal.phase = 'committed';
     await saveJournal();
@@ -369,6 +376,6 @@ export async function applyChanges(changes: FileChange[], outDir: string, fs: Wr
     const cause = err instanceof PathError ? err.cause : err;
     throw new OutputWriteError(path.relative(process.cwd(), failed) || failed, cause);
   }
-  await checkpoint('committed');
+  await fs.checkpoint?.('committed');
   await recoverInterrupted(outDir); // removes the backups and the journal
 }

@@ -15,6 +15,10 @@
  *   the entries the last run used are kept, so the file stays the size of one
  *   plan. `check` after `generate`, and `generate` after a small schema change,
  *   format only the files whose text changed.
+ *
+ * The plan stays pure: the caller (the CLI, the Prisma generator) opens the cache
+ * with openFormatCache and hands it in; `check` opens it read-only, so it never
+ * writes to disk. Without one, formatAll formats everything and touches nothing.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -40,15 +44,47 @@ export function parserFor(file: string): string | undefined {
   return undefined;
 }
 
-function cacheDir(): string | null {
-  if ((process.env.TRACKHUB_GEN_CACHE ?? '').toLowerCase() === 'off') return null;
-  if (process.env.TRACKHUB_GEN_CACHE_DIR) return process.env.TRACKHUB_GEN_CACHE_DIR;
-  const modules = path.join(process.cwd(), 'node_modules');
+/** Formatted texts by content hash. */
+export interface FormatCache {
+  get(key: string): string | undefined;
+  /** Called once per plan with the entries it used (a read-only cache ignores it). */
+  save(used: ReadonlyMap<string, string>): void;
+}
+
+/** No cache: format everything, read and write nothing. */
+export const noFormatCache: FormatCache = { get: () => undefined, save: () => {} };
+
+export interface FormatCacheOptions {
+  /** Working directory: the cache lives in its `node_modules/.cache/trackhub-gen`. */
+  cwd: string;
+  /** TRACKHUB_GEN_CACHE (`off`) and TRACKHUB_GEN_CACHE_DIR are read from here (default process.env). */
+  env?: Record<string, string | undefined>;
+  /** Read the cache but never write it (`check`). */
+  readOnly?: boolean;
+}
+
+function cacheDir(options: FormatCacheOptions): string | null {
+  const env = options.env ?? process.env;
+  if ((env.TRACKHUB_GEN_CACHE ?? '').toLowerCase() === 'off') return null;
+  if (env.TRACKHUB_GEN_CACHE_DIR) return env.TRACKHUB_GEN_CACHE_DIR;
+  const modules = path.join(options.cwd, 'node_modules');
   return existsSync(modules) ? path.join(modules, '.cache', 'trackhub-gen') : null;
 }
 
-function loadCache(dir: string | null): Map<string, string> {
-  if (!dir) return new Map();
+/** The on-disk cache of the working directory (see the header), or noFormatCache where there is none. */
+export function openFormatCache(options: FormatCacheOptions): FormatCache {
+  const dir = cacheDir(options);
+  if (!dir) return noFormatCache;
+  const entries = loadCache(dir);
+  return {
+    get: (key) => entries.get(key),
+    save: (used) => {
+      if (!options.readOnly) saveCache(dir, used);
+    },
+  };
+}
+
+function loadCache(dir: string): Map<string, string> {
   try {
     const data = JSON.parse(readFileSync(path.join(dir, CACHE_FILE), 'utf8')) as Record<string, string>;
     return new Map(Object.entries(data));
@@ -57,8 +93,7 @@ function loadCache(dir: string | null): Map<string, string> {
   }
 }
 
-function saveCache(dir: string | null, used: Map<string, string>): void {
-  if (!dir) return;
+function saveCache(dir: string, used: ReadonlyMap<string, string>): void {
   try {
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, CACHE_FILE);
@@ -79,9 +114,7 @@ export interface FormatRequest {
  * Formats every request that has a parser (others are returned as they are);
  * throws `internal error: emitted <path> does not parse` for invalid output.
  */
-export async function formatAll(requests: readonly FormatRequest[]): Promise<string[]> {
-  const dir = cacheDir();
-  const cache = loadCache(dir);
+export async function formatAll(requests: readonly FormatRequest[], cache: FormatCache = noFormatCache): Promise<string[]> {
   const used = new Map<string, string>();
   const salt = `${prettier.version}\0${JSON.stringify(OPTIONS)}\0`;
   const out: string[] = [];
@@ -103,6 +136,6 @@ export async function formatAll(requests: readonly FormatRequest[]): Promise<str
     used.set(key, formatted);
     out.push(formatted);
   }
-  saveCache(dir, used);
+  cache.save(used);
   return out;
 }

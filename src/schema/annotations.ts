@@ -7,7 +7,7 @@
  *
  * Any other `@sync...` annotation, option or value is an error.
  */
-import type { ConflictStrategy, SyncAccess } from '../model/types.js';
+import type { ConflictStrategy, SyncAccess } from '../contract/index.js';
 import type { Diagnostic } from './diagnostics.js';
 import type { DocLine } from './locate.js';
 

@@ -1,4 +1,12 @@
-import type { SourceLocation } from '../model/types.js';
+/** A place in a schema file. */
+export interface SourceLocation {
+  /** Path as given by the user (relative to cwd when possible). */
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  col: number;
+}
 
 /** One problem found in the schema: where, which rule, and how to fix it. */
 export interface Diagnostic {

@@ -9,7 +9,7 @@
  * suit tables that already have rows: `updatedAt` gets `@default(now())`, and a
  * new required tenant field comes with the SQL that backfills it.
  */
-import { clientUniqueKey, hasClientUnique, hasPullIndex, pullIndexPrefix, SELF_TENANT } from '../model/conventions.js';
+import { clientUniqueKey, hasClientUnique, hasPullIndex, pullIndexPrefix, SELF_TENANT } from './conventions.js';
 import { SYNC_CLOCK_MODEL, SYNC_CLOCK_PRISMA } from '../runtime/sync-clock-model.js';
 import { parseModelAnnotation } from './annotations.js';
 import { SchemaError, sortDiagnostics, type Diagnostic } from './diagnostics.js';

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { syntheticSchema } from '../../bench/schema-gen.js';
 import { emitters } from '../../src/generate.js';
 import { loadProject } from '../../src/model/build.js';
-import { formatAll } from '../../src/plan/format.js';
+import { formatAll, noFormatCache, openFormatCache } from '../../src/plan/format.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'trackhub-format-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -42,20 +42,22 @@ describe('plan formatting', () => {
     }
   });
 
-  it('caches by content: a second run reads the cache, a changed text is formatted again, bad output still fails', async () => {
+  it('caches by content: a second run reads the cache, a changed text is formatted again, bad output still fails; a read-only cache (check) writes nothing', async () => {
     const cacheDir = path.join(tmp, 'cache');
-    const saved = process.env.TRACKHUB_GEN_CACHE_DIR;
-    process.env.TRACKHUB_GEN_CACHE_DIR = cacheDir;
-    try {
-      const first = await formatAll([{ path: 'a.ts', content: 'export const a = {b:1}' }, { path: 'x.txt', content: 'as is' }]);
-      expect(first).toEqual(['export const a = { b: 1 };\n', 'as is']);
-      const again = await formatAll([{ path: 'a.ts', content: 'export const a = {b:1}' }]);
-      expect(again).toEqual(first.slice(0, 1));
-      expect(await formatAll([{ path: 'a.ts', content: 'export const a = {b:2}' }])).toEqual(['export const a = { b: 2 };\n']);
-      await expect(formatAll([{ path: 'broken.ts', content: 'export const = ;' }])).rejects.toThrow(/emitted broken.ts does not parse/);
-    } finally {
-      if (saved === undefined) delete process.env.TRACKHUB_GEN_CACHE_DIR;
-      else process.env.TRACKHUB_GEN_CACHE_DIR = saved;
-    }
+    const open = (readOnly = false) => openFormatCache({ cwd: tmp, env: { TRACKHUB_GEN_CACHE_DIR: cacheDir }, readOnly });
+    const first = await formatAll([{ path: 'a.ts', content: 'export const a = {b:1}' }, { path: 'x.txt', content: 'as is' }], open());
+    expect(first).toEqual(['export const a = { b: 1 };\n', 'as is']);
+    const cacheFile = path.join(cacheDir, 'format-v1.json');
+    const saved = readFileSync(cacheFile, 'utf8');
+    expect(Object.values(JSON.parse(saved) as Record<string, string>)).toEqual(['export const a = { b: 1 };\n']);
+    const again = await formatAll([{ path: 'a.ts', content: 'export const a = {b:1}' }], open());
+    expect(again).toEqual(first.slice(0, 1));
+    // check: reads the cache, formats what is missing, leaves the file as it was
+    expect(await formatAll([{ path: 'b.ts', content: 'export const b = {c:1}' }], open(true))).toEqual(['export const b = { c: 1 };\n']);
+    expect(readFileSync(cacheFile, 'utf8')).toBe(saved);
+    expect(await formatAll([{ path: 'a.ts', content: 'export const a = {b:2}' }], open())).toEqual(['export const a = { b: 2 };\n']);
+    await expect(formatAll([{ path: 'broken.ts', content: 'export const = ;' }], open())).rejects.toThrow(/emitted broken.ts does not parse/);
+    // off, and no cache at all: nothing read or written
+    expect(openFormatCache({ cwd: tmp, env: { TRACKHUB_GEN_CACHE: 'off', TRACKHUB_GEN_CACHE_DIR: cacheDir } })).toBe(noFormatCache);
   });
 });

@@ -13,10 +13,10 @@
  *
  * Pure: a function of the model and the options. Templates live in templates/client/.
  */
-import { operationNames, operationSourcesFile } from '../graphql/operations.js';
+import { operationSourcesFile } from '../graphql/operations.js';
+import { artifactsOf, requiredOnCreate, updatable } from '../../model/artifacts.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
-import { SYNC_COLUMN_SCHEMAS } from '../../runtime/client/descriptors.js';
-import { runtimeTables } from '../../runtime/client/tables.js';
+import { RUNTIME_TABLE_SPECS, SYNC_COLUMN_SCHEMAS } from '../../contract/columns.js';
 import { renderTemplate } from '../render.js';
 import { nextClientSchema, printSnapshot, type ColumnSnapshot, type TableSnapshot } from './schema-snapshot.js';
 import type { EmittedFile, Emitter } from '../types.js';
@@ -40,7 +40,7 @@ function currentTables(entities: EntityView[]): TableSnapshot[] {
         ...SYNC_COLUMN_SCHEMAS.map(column),
       ],
     })),
-    ...runtimeTables.map((t) => ({ name: t.name, columns: t.columnArray.map((c) => column(c)) })),
+    ...RUNTIME_TABLE_SPECS.map((t) => ({ name: t.name, columns: t.columns.map((c) => column(c)) })),
   ];
 }
 
@@ -79,8 +79,8 @@ const MODEL_RESERVED = new Set([
   'createdAt',
   'updatedAt',
 ]);
-/** TrackhubClient members a service property must not shadow. */
-const CLIENT_RESERVED = new Set([
+/** TrackhubClient members a service property must not shadow (test/client/reserved.test.ts checks them against the class). */
+export const CLIENT_RESERVED: ReadonlySet<string> = new Set([
   'tenantId',
   'auth',
   'authState',
@@ -89,6 +89,10 @@ const CLIENT_RESERVED = new Set([
   'signOut',
   'assertOpen',
   'rotateEncryptionKey',
+  'dbFile',
+  'encryption',
+  'ownsDatabase',
+  'signedOut',
   'database',
   'transport',
   'engine',
@@ -113,6 +117,12 @@ const CLIENT_RESERVED = new Set([
   'reported',
   'databaseSize',
   'onMetrics',
+  'blobs',
+  'deviceReport',
+  'hasUploader',
+  'reportMetrics',
+  'uploads',
+  'withReport',
 ]);
 
 const COLUMN_TYPE: Record<FieldIR['kind'], 'string' | 'number' | 'boolean'> = {
@@ -211,8 +221,8 @@ function fieldView(project: ProjectIR, field: FieldIR): FieldView {
     decorator,
     readType: withNull(tsType(field, 'read'), field.optional),
     createType: withNull(tsType(field, 'input'), field.optional),
-    createOptional: field.optional || field.hasDefault,
-    updatable: field.access !== 'readonly',
+    createOptional: !requiredOnCreate(field),
+    updatable: updatable(field),
     descriptor: `{ ${parts.join(', ')} }`,
   };
 }
@@ -283,7 +293,7 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
     camel: entity.camel,
     table: entity.table,
     service: plural,
-    serviceClass: `OfflineFirst${entity.name}Service`,
+    serviceClass: artifactsOf(entity).serviceClass,
     descriptorName: `${entity.camel}Descriptor`,
     description: docComment(entity.description),
     conflict: quote(entity.conflict),
@@ -304,7 +314,7 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
     mediaFields: entity.dataFields
       .filter((f) => f.access === 'media')
       .map((f) => ({ name: f.name, method: attachMethod(f.name) })),
-    operations: operationNames(entity),
+    operations: artifactsOf(entity).operations,
   };
 }
 
@@ -324,11 +334,12 @@ export const emitClient: Emitter = (project, options) => {
   const entities = project.entities.map((e) => entityView(project, e));
   const hasEnums = project.enums.length > 0;
   const files: EmittedFile[] = [];
-  const emit = (path: string, template: string, view: object): void => {
+  const emit = (path: string, template: string, view: object, entity?: string): void => {
     files.push({
       path: `${OUT}/${path}`,
       content: renderTemplate(`client/${template}`, { runtime, ...view }),
       owner: 'generator',
+      ...(entity ? { entity } : {}),
     });
   };
 
@@ -365,8 +376,8 @@ export const emitClient: Emitter = (project, options) => {
     });
   }
   for (const entity of entities) {
-    emit(`models/${entity.className}.ts`, 'model.ts.hbs', { entity, decorators: decoratorImports(entity) });
-    emit(`services/${entity.serviceClass}.ts`, 'service.ts.hbs', { entity });
+    emit(`models/${entity.className}.ts`, 'model.ts.hbs', { entity, decorators: decoratorImports(entity) }, entity.name);
+    emit(`services/${entity.serviceClass}.ts`, 'service.ts.hbs', { entity }, entity.name);
   }
   emit('descriptors.ts', 'descriptors.ts.hbs', { entities });
   emit('database.ts', 'database.ts.hbs', { entities });

@@ -4,6 +4,7 @@
  */
 import { buildSchema, lexicographicSortSchema, printSchema } from 'graphql';
 
+import { requiredOnCreate, updatable } from '../../model/artifacts.js';
 import type { FieldIR } from '../../model/types.js';
 import { renderTemplate } from '../render.js';
 import type { Emitter } from '../types.js';
@@ -30,8 +31,8 @@ export const emitGraphql: Emitter = (project) => {
     camel: e.camel,
     plural: e.plural,
     outputFields: e.dataFields.map((f) => ({ name: f.name, type: gqlType(f, !f.optional) })),
-    createFields: e.dataFields.map((f) => ({ name: f.name, type: gqlType(f, !f.optional && !f.hasDefault) })),
-    updateFields: e.dataFields.filter((f) => f.access !== 'readonly').map((f) => ({ name: f.name, type: gqlType(f, false) })),
+    createFields: e.dataFields.map((f) => ({ name: f.name, type: gqlType(f, requiredOnCreate(f)) })),
+    updateFields: e.dataFields.filter(updatable).map((f) => ({ name: f.name, type: gqlType(f, false) })),
   }));
   const raw = renderTemplate('graphql/schema.graphql.hbs', { entities, enums: project.enums });
   // Parse and print through graphql-js: validates the SDL and gives a canonical, sorted form.

@@ -14,6 +14,7 @@
  */
 import { parse, print, stripIgnoredCharacters } from 'graphql';
 
+import { artifactsOf } from '../../model/artifacts.js';
 import type { EntityIR, ProjectIR } from '../../model/types.js';
 import type { AsyncEmitter } from '../types.js';
 import { emitGraphql } from './index.js';
@@ -30,20 +31,15 @@ async function loadCodegen() {
 export const OPERATIONS_GRAPHQL_PATH = 'graphql/operations.graphql';
 export const OPERATIONS_TS_PATH = 'client/generated/operations.ts';
 
-/** Names of an entity's online operations (shared by the documents and the generated services). */
-export function operationNames(entity: Pick<EntityIR, 'name' | 'plural'>): { get: string; list: string; create: string } {
-  const pluralPascal = entity.plural.charAt(0).toUpperCase() + entity.plural.slice(1);
-  return { get: `Get${entity.name}`, list: `List${pluralPascal}`, create: `Create${entity.name}` };
-}
 
 function documentsFor(entity: EntityIR): string {
   // The same selection the runtime stores locally: server metadata and every synced field.
   const selection = ['id', 'clientId', 'version', 'updatedAt', 'deletedAt', ...entity.dataFields.map((f) => f.name)].join(' ');
-  const names = operationNames(entity);
+  const { operations: names, mutations, inputs } = artifactsOf(entity);
   return [
     `query ${names.get}($id: ID!) { ${entity.camel}(id: $id) { ${selection} } }`,
     `query ${names.list}($cursor: String, $limit: Int) { ${entity.plural}(cursor: $cursor, limit: $limit) { items { ${selection} } nextCursor } }`,
-    `mutation ${names.create}($input: ${entity.typeName}CreateInput!) { create${entity.name}(input: $input) { ${selection} } }`,
+    `mutation ${names.create}($input: ${inputs.create}!) { ${mutations.create}(input: $input) { ${selection} } }`,
   ].join('\n');
 }
 

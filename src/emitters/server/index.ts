@@ -4,6 +4,7 @@
  * plus the sync registry, enums, the root TrackhubModule and user-owned
  * scaffolding (token verifier, AppModule, main).
  */
+import { artifactsOf, requiredOnCreate, updatable } from '../../model/artifacts.js';
 import { prismaDelegate } from '../../model/naming.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
 import { renderTemplate } from '../render.js';
@@ -172,18 +173,18 @@ const js = (path: string): string => `${path}.js`;
 export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): EmittedFile[] => {
   const runtime = options.runtimeServer;
   const files: EmittedFile[] = [];
-  const gen = (path: string, content: string): void => {
-    files.push({ path: `server/generated/${path}`, content, owner: 'generator' });
+  const gen = (path: string, content: string, entity?: string): void => {
+    files.push({ path: `server/generated/${path}`, content, owner: 'generator', ...(entity ? { entity } : {}) });
   };
 
   for (const entity of project.entities) {
     const data = entity.dataFields; // synced | readonly | media
     const objectFields = data.map((f) => fieldView(f, f.optional, false));
     const createFields = data.map((f) => {
-      const required = !f.optional && !f.hasDefault;
+      const required = requiredOnCreate(f);
       return fieldView(f, !required, !required);
     });
-    const updateFields = data.filter((f) => f.access !== 'readonly').map((f) => fieldView(f, true, true));
+    const updateFields = data.filter(updatable).map((f) => fieldView(f, true, true));
     const used = [...objectFields, ...createFields, ...updateFields];
     const enumsUsed = [...new Set(data.filter((f) => f.kind === 'Enum').map((f) => f.enumName!))].sort();
     const nest = ['Field', 'ID', 'InputType', 'Int', 'ObjectType'];
@@ -213,14 +214,16 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
       createFields,
       updateFields,
       hasUpdateFields: updateFields.length > 0,
+      // GraphQL names of the online mutations (contract/operations.ts).
+      mutations: artifactsOf(entity).mutations,
       descriptor: descriptorLiteral(descriptorOf(entity, project)),
     };
-    const dir = `${entity.kebab}/${entity.kebab}`;
-    gen(`${dir}.model.ts`, renderTemplate('server/model.ts.hbs', view));
-    gen(`${dir}.descriptor.ts`, renderTemplate('server/descriptor.ts.hbs', view));
-    gen(`${dir}.service.ts`, renderTemplate('server/service.ts.hbs', view));
-    gen(`${dir}.resolver.ts`, renderTemplate('server/resolver.ts.hbs', view));
-    gen(`${dir}.module.ts`, renderTemplate('server/module.ts.hbs', view));
+    const dir = artifactsOf(entity).serverDir;
+    gen(`${dir}.model.ts`, renderTemplate('server/model.ts.hbs', view), entity.name);
+    gen(`${dir}.descriptor.ts`, renderTemplate('server/descriptor.ts.hbs', view), entity.name);
+    gen(`${dir}.service.ts`, renderTemplate('server/service.ts.hbs', view), entity.name);
+    gen(`${dir}.resolver.ts`, renderTemplate('server/resolver.ts.hbs', view), entity.name);
+    gen(`${dir}.module.ts`, renderTemplate('server/module.ts.hbs', view), entity.name);
   }
 
   const entities = project.entities.map((e) => ({
@@ -244,15 +247,16 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
 
   // User-owned files import the runtime through the generated re-export, so a
   // change of `runtimeServer` never strands them on the old specifier.
-  const user = (path: string, template: string, view: object = {}): void => {
+  const user = (path: string, template: string, view: object = {}, entity?: string): void => {
     const depth = path.split('/').length - 1;
     const viaGenerated = `${depth ? '../'.repeat(depth) : './'}generated/${js(SERVER_RUNTIME_MODULE.replace(/\.ts$/, ''))}`;
-    files.push({ path: `server/${path}`, content: renderTemplate(template, { ...common, ...view, runtime: viaGenerated }), owner: 'user' });
+    const content = renderTemplate(template, { ...common, ...view, runtime: viaGenerated });
+    files.push({ path: `server/${path}`, content, owner: 'user', ...(entity ? { entity } : {}) });
   };
   user('auth/token-verifier.ts', 'server/token-verifier.ts.hbs');
   user('app.module.ts', 'server/app-module.ts.hbs');
   user('main.ts', 'server/main.ts.hbs');
-  for (const e of project.entities) user(`hooks/${e.kebab}.hooks.ts`, 'server/hooks.ts.hbs', { name: e.name, camel: e.camel });
+  for (const e of project.entities) user(`hooks/${e.kebab}.hooks.ts`, 'server/hooks.ts.hbs', { name: e.name, camel: e.camel }, e.name);
 
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 };

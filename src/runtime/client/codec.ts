@@ -5,6 +5,7 @@
  * - raw:  the WatermelonDB column (DateTime as epoch ms, Json as JSON text);
  * - wire: the GraphQL JSON payload (DateTime as ISO 8601 UTC, Json as a value).
  */
+import type { JsonValue } from '../../contract/wire.js';
 import type { EntityDescriptor, FieldDescriptor, SyncedRecord } from './descriptors.js';
 import { SYNC_COLUMNS } from './descriptors.js';
 
@@ -118,7 +119,7 @@ export function isTombstone(item: WireItem): boolean {
 }
 
 /** A parsed `Json` field value. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type { JsonValue };
 
 /** Sanitizer for WatermelonDB's `@json` decorator: a missing value reads as null. */
 export function jsonValue(value: unknown): JsonValue {

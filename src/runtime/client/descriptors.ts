@@ -4,12 +4,13 @@
  * the services read. Plain data, no classes.
  */
 
-export type FieldKind = 'String' | 'Int' | 'Float' | 'Boolean' | 'DateTime' | 'Json' | 'Enum';
+import type { ConflictStrategy, DeviceAccess, FieldKind } from '../../contract/index.js';
+
+export type { ConflictStrategy, FieldKind };
+export { SYNC_COLUMN_SCHEMAS, SYNC_COLUMNS, WATERMELON_COLUMNS } from '../../contract/columns.js';
 
 /** `synced` both ways; `readonly` server -> device (settable on create only); `media` synced and filled by the upload queue. */
-export type FieldAccess = 'synced' | 'readonly' | 'media';
-
-export type ConflictStrategy = 'timestamp' | 'serverWins' | 'clientWins' | 'merge' | 'manual';
+export type FieldAccess = DeviceAccess;
 
 export interface FieldDescriptor {
   /** Wire / GraphQL name, e.g. `spaceId`. */
@@ -47,32 +48,6 @@ export interface EntityDescriptor {
     createInput?: string;
   };
 }
-
-/** Columns every entity table has besides its data fields. */
-export const SYNC_COLUMNS = {
-  serverId: 'server_id',
-  clientId: 'client_id',
-  version: 'version',
-  serverUpdatedAt: 'server_updated_at',
-  deletedAt: 'deleted_at',
-} as const;
-
-/** The schema of those columns, on every entity table the generated client schema declares. */
-export const SYNC_COLUMN_SCHEMAS: readonly {
-  name: string;
-  type: 'string' | 'number';
-  isOptional?: boolean;
-  isIndexed?: boolean;
-}[] = [
-  { name: SYNC_COLUMNS.serverId, type: 'string', isOptional: true, isIndexed: true },
-  { name: SYNC_COLUMNS.clientId, type: 'string', isOptional: true, isIndexed: true },
-  { name: SYNC_COLUMNS.version, type: 'number' },
-  { name: SYNC_COLUMNS.serverUpdatedAt, type: 'number', isOptional: true },
-  { name: SYNC_COLUMNS.deletedAt, type: 'number', isOptional: true },
-];
-
-/** Column names WatermelonDB itself keeps on every table. */
-export const WATERMELON_COLUMNS = ['id', '_status', '_changed'] as const;
 
 /** Metadata every plain record object carries. */
 export interface SyncedRecord {

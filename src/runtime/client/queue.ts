@@ -221,6 +221,108 @@ export class OperationQueue {
     ];
   }
 
+  // ---------------------------------------------------------------- column writes
+  // Every change of a queued operation's status, attempts, error or payload after it
+  // was queued: prepared here (for `database.batch`), never written by callers.
+
+  /** Being sent: read, built and marked in one writer, so no local change slips in between. */
+  prepareSending(op: OperationRecord): OperationRecord {
+    return op.prepareUpdate((o) => o._setRaw('status', 'sending'));
+  }
+
+  /** A failed attempt (the error cut to 2,000 characters); a later sync sends it again. */
+  prepareFailed(op: OperationRecord, message: string): OperationRecord {
+    return op.prepareUpdate((o) => {
+      o._setRaw('status', 'failed');
+      o._setRaw('attempts', op.attempts + 1);
+      o._setRaw('last_error', message.slice(0, 2000));
+    });
+  }
+
+  /** Pending again as it was, no attempt counted: the request was refused before anything was applied (credentials). */
+  prepareWaiting(op: OperationRecord, reason: string): OperationRecord {
+    return op.prepareUpdate((o) => {
+      o._setRaw('status', 'pending');
+      o._setRaw('last_error', reason.slice(0, 2000));
+    });
+  }
+
+  /** Pending again for another attempt (attempts + 1), with why: a crash while sending, a rebase onto the server version. */
+  prepareRetry(op: OperationRecord, reason: string): OperationRecord {
+    return op.prepareUpdate((o) => {
+      o._setRaw('status', 'pending');
+      o._setRaw('attempts', op.attempts + 1);
+      o._setRaw('last_error', reason);
+    });
+  }
+
+  /** Waiting for the user on a conflict (`conflicts` row `conflictId`): not sent until it is resolved. */
+  prepareAwaitConflict(op: OperationRecord, message: string, conflictId: string): OperationRecord {
+    return op.prepareUpdate((o) => {
+      o._setRaw('status', 'failed');
+      o._setRaw('attempts', op.attempts + 1);
+      o._setRaw('last_error', message);
+      o._setRaw('conflict_id', conflictId);
+    });
+  }
+
+  /** Rebased as an update of `payload` over `base` (a merge settled on the device), pending again. */
+  prepareRebase(op: OperationRecord, payload: Record<string, unknown>, base: Record<string, unknown>): OperationRecord {
+    return op.prepareUpdate((o) => {
+      o._setRaw('operation', 'update');
+      o._setRaw('payload', JSON.stringify(payload));
+      o._setRaw('snapshot', JSON.stringify(base));
+      o._setRaw('status', 'pending');
+      o._setRaw('last_error', null);
+    });
+  }
+
+  /** The record's waiting operations folded into this one (`folded`, see foldChanges); edited last at `editedAt`. */
+  prepareFold(op: OperationRecord, folded: QueuedChange, editedAt: number): OperationRecord {
+    return op.prepareUpdate((o) => {
+      o._setRaw('operation', folded.operation);
+      o._setRaw('payload', JSON.stringify(folded.payload));
+      o._setRaw('snapshot', folded.base ? JSON.stringify(folded.base) : null);
+      if (folded.maybeSent && op.attempts === 0) o._setRaw('attempts', 1);
+      o._setRaw('status', 'pending');
+      o._setRaw('updated_at', editedAt);
+    });
+  }
+
+  /** A given-up operation eligible again: pending, attempts from 0. */
+  prepareRestart(op: OperationRecord): OperationRecord {
+    return op.prepareUpdate((o) => {
+      o._setRaw('status', 'pending');
+      o._setRaw('attempts', 0);
+    });
+  }
+
+  /**
+   * A conflict the user settled: pending again, no conflict, no error; with `payload`
+   * its new payload (a delete becomes an update of it).
+   */
+  prepareResolved(op: OperationRecord, payload: Record<string, unknown> | null, now: number): OperationRecord {
+    return op.prepareUpdate((o) => {
+      if (payload) {
+        o._setRaw('payload', JSON.stringify(payload));
+        if (op.operation === 'delete') o._setRaw('operation', 'update');
+      }
+      o._setRaw('status', 'pending');
+      o._setRaw('conflict_id', null);
+      o._setRaw('last_error', null);
+      o._setRaw('updated_at', now);
+    });
+  }
+
+  /** An undone delete that had an update folded in: the update is queued again. */
+  prepareReopenAsUpdate(op: OperationRecord, now: number): OperationRecord {
+    return op.prepareUpdate((o) => {
+      o._setRaw('operation', 'update');
+      o._setRaw('status', 'pending');
+      o._setRaw('updated_at', now);
+    });
+  }
+
   /** Plans and writes one change on its own (inside a writer). Returns the decision. */
   async enqueue(change: PendingChange): Promise<CoalesceDecision> {
     const plan = await this.plan(change);

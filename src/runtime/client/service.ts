@@ -11,27 +11,17 @@ import type { Clause } from '@nozbe/watermelondb/QueryDescription/index.js';
 import { map } from 'rxjs';
 import type { Observable } from 'rxjs';
 
-import type { TrackhubClient } from './client.js';
-import { appToRaw, appToWire, rawToWire, recordFromRaw, wireToRaw } from './codec.js';
+import { inputTypeNames, mutationNames } from '../../contract/operations.js';
+import type { ClientContext } from './context.js';
+import { recordFromRaw, wireToRaw } from './codec.js';
 import type { RawRow, WireItem } from './codec.js';
-import type { EntityDescriptor, FieldDescriptor, SyncedRecord } from './descriptors.js';
+import type { EntityDescriptor, SyncedRecord } from './descriptors.js';
 import { SYNC_COLUMNS } from './descriptors.js';
 import type { ConflictInfo, ConflictResolution, SyncReport } from './engine.js';
 import { newId } from './ids.js';
+import { createValues, liveModel, updateAndEnqueue, updateValues, writeValues } from './local-writes.js';
 
-export class RecordNotFoundError extends Error {
-  override name = 'RecordNotFoundError';
-  constructor(
-    readonly entity: string,
-    readonly id: string,
-  ) {
-    super(`${entity} ${id} not found`);
-  }
-}
-
-export class ValidationError extends Error {
-  override name = 'ValidationError';
-}
+export { RecordNotFoundError, ValidationError } from './local-writes.js';
 
 function rawOf(record: Model): RawRow {
   return record._raw as unknown as RawRow;
@@ -54,7 +44,7 @@ export class OfflineFirstService<
   TModel extends Model = Model,
 > {
   constructor(
-    readonly client: TrackhubClient,
+    readonly client: ClientContext,
     readonly descriptor: EntityDescriptor,
     /** The entity's typed online documents as text (generated `operationSources`); built from the descriptor without them. */
     readonly online: OnlineDocuments | null = null,
@@ -85,89 +75,13 @@ export class OfflineFirstService<
     return recordFromRaw<TRecord>(this.descriptor, rawOf(record));
   }
 
-  // ---------------------------------------------------------------- validation
-
-  private check(field: FieldDescriptor, value: unknown): void {
-    if (value === null || value === undefined) {
-      if (!field.optional) throw new ValidationError(`${this.descriptor.name}.${field.name} cannot be null`);
-      return;
-    }
-    const fail = (expected: string): never => {
-      throw new ValidationError(
-        `${this.descriptor.name}.${field.name} must be ${expected}, got ${JSON.stringify(value)}`,
-      );
-    };
-    switch (field.kind) {
-      case 'String':
-        if (typeof value !== 'string') fail('a string');
-        // A media field holds the uploaded file's URL, never a device path: attachFile() uploads it.
-        if (field.access === 'media' && !/^https?:\/\/\S+$/i.test(value as string))
-          fail('the http(s) URL of an uploaded file (attach a local file with attachFile())');
-        break;
-      case 'Enum':
-        if (typeof value !== 'string' || (field.enumValues && !field.enumValues.includes(value)))
-          fail(`one of ${(field.enumValues ?? []).join(', ')}`);
-        break;
-      case 'Int':
-        if (typeof value !== 'number' || !Number.isInteger(value)) fail('an integer');
-        break;
-      case 'Float':
-        if (typeof value !== 'number' || !Number.isFinite(value)) fail('a number');
-        break;
-      case 'Boolean':
-        if (typeof value !== 'boolean') fail('a boolean');
-        break;
-      case 'DateTime':
-        if (
-          !(value instanceof Date || typeof value === 'string' || typeof value === 'number') ||
-          appToRaw(field, value) === null
-        )
-          fail('a date');
-        break;
-      default:
-        break;
-    }
-  }
-
   /** Wire-shaped values of a create input (provided fields + literal defaults). */
   private createValues(input: TCreate): Record<string, unknown> {
-    const given = input as Record<string, unknown>;
-    const values: Record<string, unknown> = {};
-    for (const field of this.descriptor.fields) {
-      let value = given[field.name];
-      if (value === undefined && field.defaultValue !== undefined) value = field.defaultValue;
-      if (value === undefined) {
-        if (!field.optional && !field.hasDefault)
-          throw new ValidationError(`${this.descriptor.name}.${field.name} is required`);
-        continue;
-      }
-      this.check(field, value);
-      values[field.name] = appToWire(field, value);
-    }
-    return values;
-  }
-
-  /** Wire-shaped values of an update patch. */
-  private updateValues(patch: TUpdate): Record<string, unknown> {
-    const given = patch as Record<string, unknown>;
-    const byName = new Map(this.descriptor.fields.map((f) => [f.name, f]));
-    const values: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(given)) {
-      if (value === undefined) continue;
-      const field = byName.get(name);
-      if (!field) throw new ValidationError(`${this.descriptor.name} has no field ${name}`);
-      if (field.access === 'readonly')
-        throw new ValidationError(`${this.descriptor.name}.${name} is read-only: set it on create`);
-      this.check(field, value);
-      values[name] = appToWire(field, value);
-    }
-    return values;
+    return createValues(this.descriptor, input as Record<string, unknown>);
   }
 
   private writeValues(record: Model, values: Record<string, unknown>): void {
-    for (const field of this.descriptor.fields) {
-      if (field.name in values) record._setRaw(field.column, appToRaw(field, values[field.name]));
-    }
+    writeValues(this.descriptor, record, values);
   }
 
   // ---------------------------------------------------------------- local writes
@@ -245,31 +159,8 @@ export class OfflineFirstService<
 
   /** Changes fields locally and queues the update (merged with a waiting insert/update). */
   async update(id: string, patch: TUpdate): Promise<TRecord> {
-    const values = this.updateValues(patch);
-    const db = this.database;
-    const queue = this.client.engine.queue;
-    const updated = await db.write(async () => {
-      const record = await this.liveModel(id);
-      if (Object.keys(values).length === 0) return record;
-      const current = rawOf(record);
-      const version = current[SYNC_COLUMNS.version] as number;
-      // What the device had before this change: the merge strategy sends it as `_base`.
-      const base: Record<string, unknown> = {};
-      for (const field of this.descriptor.fields)
-        if (field.name in values) base[field.name] = rawToWire(field, current[field.column]);
-      const plan = await queue.plan({
-        entity: this.descriptor.name,
-        entityId: id,
-        operation: 'update',
-        payload: values,
-        base,
-        baseVersion: version,
-      });
-      const prepared = record.prepareUpdate((r) => this.writeValues(r, values));
-      await db.batch(prepared, ...queue.prepare(plan));
-      return record;
-    }, `${this.descriptor.name}.update`);
-    return this.toRecord(updated);
+    const values = updateValues(this.descriptor, patch as Record<string, unknown>);
+    return this.toRecord(await updateAndEnqueue(this.client, this.descriptor, id, values));
   }
 
   /** Deletes locally (a record the server never saw is simply dropped) and queues the delete. */
@@ -333,13 +224,7 @@ export class OfflineFirstService<
       const folded = Object.keys(op.payload).length > 0;
       await db.batch(
         record.prepareUpdate((r) => r._setRaw(SYNC_COLUMNS.deletedAt, null)),
-        folded
-          ? op.prepareUpdate((o) => {
-              o._setRaw('operation', 'update');
-              o._setRaw('status', 'pending');
-              o._setRaw('updated_at', now);
-            })
-          : op.prepareDestroyPermanently(),
+        folded ? queue.prepareReopenAsUpdate(op, now) : op.prepareDestroyPermanently(),
       );
       return true;
     }, `${this.descriptor.name}.undo`);
@@ -348,9 +233,7 @@ export class OfflineFirstService<
   // ---------------------------------------------------------------- reads
 
   private async liveModel(id: string): Promise<TModel> {
-    const model = await this.findModel(id);
-    if (!model) throw new RecordNotFoundError(this.descriptor.name, id);
-    return model;
+    return liveModel<TModel>(this.client, this.descriptor, id);
   }
 
   /** The WatermelonDB model (for relations and reactive UI), or null when missing or deleted. */
@@ -437,7 +320,7 @@ export class OfflineFirstService<
     const wire: ConflictResolution =
       resolution === 'server' || resolution === 'local'
         ? resolution
-        : { data: this.updateValues(resolution.data as TUpdate) as WireItem };
+        : { data: updateValues(this.descriptor, resolution.data as Record<string, unknown>) as WireItem };
     return this.client.resolveConflict(conflictId, wire);
   }
 
@@ -465,8 +348,8 @@ export class OfflineFirstService<
     const values = this.createValues(input);
     const clientId = newId();
     const name = this.descriptor.name;
-    const mutation = this.descriptor.online?.create ?? `create${name}`;
-    const inputType = this.descriptor.online?.createInput ?? `${name}CreateInput`;
+    const mutation = this.descriptor.online?.create ?? mutationNames(name).create;
+    const inputType = this.descriptor.online?.createInput ?? inputTypeNames(name).create;
     const translated = await this.client.engine.translateForServer(this.descriptor, values);
     const document = this.online?.create ?? `mutation($input:${inputType}!){ ${mutation}(input:$input){ ${this.selection()} } }`;
     const data = await this.client.transport.request<Record<string, WireItem>>(document, {

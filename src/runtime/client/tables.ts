@@ -1,86 +1,32 @@
 /**
- * The runtime's own tables (operation queue, sync state, uploads, conflicts):
- * schemas the generated app schema includes, and the Model classes the
+ * The runtime's own tables (operation queue, sync state, uploads, conflicts;
+ * names and columns in contract/columns.ts): schemas the generated app schema includes, and the Model classes the
  * database registers for them. The models use no decorators, so they work
  * under any compiler settings; they read columns through `_getRaw`.
  */
 import { Model, tableSchema } from '@nozbe/watermelondb';
 import type { TableSchema } from '@nozbe/watermelondb';
 
-export const RUNTIME_TABLES = {
-  operationQueue: 'operation_queue',
-  syncState: 'sync_state',
-  uploads: 'uploads',
-  conflicts: 'conflicts',
-} as const;
+import {
+  CONFLICTS_TABLE,
+  OPERATION_QUEUE_TABLE,
+  RUNTIME_TABLES,
+  SYNC_STATE_TABLE,
+  UPLOADS_TABLE,
+  type RuntimeTableSpec,
+} from '../../contract/columns.js';
+
+export { RUNTIME_TABLES };
 
 export type OperationKind = 'insert' | 'update' | 'delete';
 export type OperationStatus = 'pending' | 'sending' | 'failed' | 'success';
 
-export const operationQueueTable: TableSchema = tableSchema({
-  name: RUNTIME_TABLES.operationQueue,
-  columns: [
-    { name: 'entity', type: 'string', isIndexed: true },
-    { name: 'operation', type: 'string' },
-    { name: 'entity_id', type: 'string', isIndexed: true },
-    { name: 'payload', type: 'string' },
-    { name: 'status', type: 'string', isIndexed: true },
-    { name: 'attempts', type: 'number' },
-    { name: 'last_error', type: 'string', isOptional: true },
-    { name: 'base_version', type: 'number', isOptional: true },
-    { name: 'snapshot', type: 'string', isOptional: true },
-    { name: 'conflict_id', type: 'string', isOptional: true },
-    { name: 'created_at', type: 'number' },
-    { name: 'updated_at', type: 'number' },
-  ],
-});
+const schemaOf = (spec: RuntimeTableSpec): TableSchema => tableSchema({ name: spec.name, columns: spec.columns.map((c) => ({ ...c })) });
 
-export const syncStateTable: TableSchema = tableSchema({
-  name: RUNTIME_TABLES.syncState,
-  columns: [
-    { name: 'entity', type: 'string', isIndexed: true },
-    { name: 'last_sync_at', type: 'string', isOptional: true },
-    { name: 'cursor', type: 'string', isOptional: true },
-    { name: 'server_version_hash', type: 'string', isOptional: true },
-    { name: 'updated_at', type: 'number' },
-  ],
-});
-
-export const uploadsTable: TableSchema = tableSchema({
-  name: RUNTIME_TABLES.uploads,
-  columns: [
-    { name: 'entity', type: 'string', isOptional: true },
-    { name: 'entity_id', type: 'string', isOptional: true, isIndexed: true },
-    { name: 'field', type: 'string', isOptional: true },
-    { name: 'local_path', type: 'string' },
-    { name: 'remote_url', type: 'string', isOptional: true },
-    { name: 'status', type: 'string', isIndexed: true },
-    { name: 'attempts', type: 'number' },
-    { name: 'last_error', type: 'string', isOptional: true },
-    { name: 'meta', type: 'string', isOptional: true },
-    { name: 'created_at', type: 'number' },
-    { name: 'updated_at', type: 'number' },
-  ],
-});
-
-export const conflictsTable: TableSchema = tableSchema({
-  name: RUNTIME_TABLES.conflicts,
-  columns: [
-    { name: 'entity', type: 'string', isIndexed: true },
-    { name: 'entity_id', type: 'string', isIndexed: true },
-    { name: 'operation', type: 'string', isOptional: true },
-    { name: 'local_data', type: 'string' },
-    { name: 'server_data', type: 'string', isOptional: true },
-    { name: 'suggested_data', type: 'string', isOptional: true },
-    { name: 'local_version', type: 'number', isOptional: true },
-    { name: 'server_version', type: 'number', isOptional: true },
-    { name: 'conflict_type', type: 'string' },
-    { name: 'resolved', type: 'boolean', isIndexed: true },
-    { name: 'resolution', type: 'string', isOptional: true },
-    { name: 'created_at', type: 'number' },
-    { name: 'resolved_at', type: 'number', isOptional: true },
-  ],
-});
+export const operationQueueTable: TableSchema = schemaOf(OPERATION_QUEUE_TABLE);
+export const syncStateTable: TableSchema = schemaOf(SYNC_STATE_TABLE);
+export const uploadsTable: TableSchema = schemaOf(UPLOADS_TABLE);
+export const conflictsTable: TableSchema = schemaOf(CONFLICTS_TABLE);
 
 /** Every runtime table, for `appSchema({ tables: [...entityTables, ...runtimeTables] })`. */
 export const runtimeTables: TableSchema[] = [operationQueueTable, syncStateTable, uploadsTable, conflictsTable];

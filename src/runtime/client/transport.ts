@@ -2,6 +2,7 @@
  * GraphQL over fetch: the two sync operations of the wire protocol, exactly,
  * plus a generic `request` for the typed online CRUD.
  */
+import { SYNC_PULL, SYNC_PUSH } from '../../contract/operations.js';
 
 /** The subset of `fetch` the transport uses; inject your own for tests or fault injection. */
 export type FetchLike = (
@@ -31,11 +32,9 @@ export interface TransportOptions {
   timeoutMs?: number;
 }
 
-export const SYNC_PULL_QUERY =
-  'query($entity:String!,$since:DateTime,$limit:Int,$cursor:String){ syncPull(entity:$entity,since:$since,limit:$limit,cursor:$cursor){ items lastSyncAt hasMore cursor } }';
+export const SYNC_PULL_QUERY = `query($entity:String!,$since:DateTime,$limit:Int,$cursor:String){ ${SYNC_PULL}(entity:$entity,since:$since,limit:$limit,cursor:$cursor){ items lastSyncAt hasMore cursor } }`;
 
-export const SYNC_PUSH_MUTATION =
-  'mutation($entity:String!,$items:[JSON!]!){ syncPush(entity:$entity,items:$items){ clientId id success errorCode errorMessage version updatedAt conflict { serverData clientData serverVersion resolutionSuggested } } }';
+export const SYNC_PUSH_MUTATION = `mutation($entity:String!,$items:[JSON!]!){ ${SYNC_PUSH}(entity:$entity,items:$items){ clientId id success errorCode errorMessage version updatedAt conflict { serverData clientData serverVersion resolutionSuggested } } }`;
 
 export interface SyncPullArgs {
   entity: string;
@@ -264,13 +263,13 @@ export class GraphQLTransport {
   }
 
   async syncPull(args: SyncPullArgs): Promise<SyncPullResponse> {
-    const data = await this.request<{ syncPull: SyncPullResponse }>(SYNC_PULL_QUERY, omitNullish({ ...args }));
-    return data.syncPull;
+    const data = await this.request<Record<typeof SYNC_PULL, SyncPullResponse>>(SYNC_PULL_QUERY, omitNullish({ ...args }));
+    return data[SYNC_PULL];
   }
 
   async syncPush(entity: string, items: Record<string, unknown>[]): Promise<SyncResultItem[]> {
-    const data = await this.request<{ syncPush: SyncResultItem[] }>(SYNC_PUSH_MUTATION, { entity, items });
-    return data.syncPush;
+    const data = await this.request<Record<typeof SYNC_PUSH, SyncResultItem[]>>(SYNC_PUSH_MUTATION, { entity, items });
+    return data[SYNC_PUSH];
   }
 }
 

@@ -15,10 +15,9 @@ import { Q } from '@nozbe/watermelondb';
 import type { Collection } from '@nozbe/watermelondb';
 
 import { blobKeyOf, blobPath, isBlob } from './blobs.js';
-import type { TrackhubClient } from './client.js';
-import type { SyncedRecord } from './descriptors.js';
+import type { UploadContext } from './context.js';
 import { newId } from './ids.js';
-import { OfflineFirstService, RecordNotFoundError } from './service.js';
+import { RecordNotFoundError, updateAndEnqueue, updateValues } from './local-writes.js';
 import { RUNTIME_TABLES, UploadRecord } from './tables.js';
 
 export interface UploadRequest {
@@ -119,7 +118,7 @@ export class UploadQueue {
   private readonly now: () => number;
 
   constructor(
-    readonly client: TrackhubClient,
+    readonly client: UploadContext,
     private readonly uploader: Uploader | null,
     retry: UploadRetryOptions = {},
   ) {
@@ -277,12 +276,9 @@ export class UploadQueue {
       try {
         if (blobKey !== null && !blob) throw Object.assign(new Error(`the attached blob of upload ${row.id} is gone`), { code: 'ENOENT' });
         const url = await this.uploader(request);
-        const service = new OfflineFirstService<SyncedRecord, object, Record<string, unknown>>(
-          this.client,
-          this.client.entity(request.entity),
-        );
+        const descriptor = this.client.entity(request.entity);
         try {
-          await service.update(request.entityId, { [request.field]: url });
+          await updateAndEnqueue(this.client, descriptor, request.entityId, updateValues(descriptor, { [request.field]: url }));
         } catch (error) {
           // The record is gone: nothing to attach the file to.
           if (!(error instanceof RecordNotFoundError)) throw error;

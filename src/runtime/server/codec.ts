@@ -4,14 +4,12 @@
  * Wire form (pulled items, conflict payloads): DateTime as ISO 8601 UTC with
  * milliseconds, Json as JSON values, everything else as JSON scalars.
  */
+import type { JsonValue, WireRecord } from '../../contract/wire.js';
 import type { EntityDescriptor, FieldDescriptor } from './descriptor.js';
 import { ItemError, SyncErrorCode } from './errors.js';
 import { prismaDbNull, type Row } from './prisma.js';
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
-
-/** A record as it travels on the wire. */
-export type WireRecord = Record<string, unknown>;
+export type { JsonValue, WireRecord };
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 const INT32_MIN = -2147483648;

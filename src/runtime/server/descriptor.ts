@@ -1,3 +1,4 @@
+import type { ConflictStrategy, FieldKind, SyncAccess } from '../../contract/index.js';
 import type { EntityHooks } from './hooks.js';
 
 /**
@@ -5,12 +6,10 @@ import type { EntityHooks } from './hooks.js';
  * one `@sync` model. Generated into `server/generated/<entity>/<entity>.descriptor.ts`.
  */
 
-export type FieldKind = 'String' | 'Int' | 'Float' | 'Boolean' | 'DateTime' | 'Json' | 'Enum';
+export type { ConflictStrategy, FieldKind } from '../../contract/index.js';
 
 /** `synced` both ways, `readonly` server -> device only (settable on create), `ignore` never leaves the server, `media` synced (filled by the upload queue). */
-export type FieldAccess = 'synced' | 'readonly' | 'ignore' | 'media';
-
-export type ConflictStrategy = 'timestamp' | 'serverWins' | 'clientWins' | 'merge' | 'manual';
+export type FieldAccess = SyncAccess;
 
 export interface RelationDescriptor {
   /** Target entity name, e.g. `Space`. */

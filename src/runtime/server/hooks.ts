@@ -4,7 +4,7 @@
  * never overwritten, whose `hooks` object the generated descriptor carries.
  */
 import type { Principal } from './auth.js';
-import type { WireRecord } from './codec.js';
+import type { WireRecord } from '../../contract/wire.js';
 import { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
 
 export interface WriteHookContext {

@@ -1,7 +1,7 @@
 import type { ApolloDriverConfig } from '@nestjs/apollo';
 
 import type { TrackhubOptions } from './core.js';
-import type { MediaOptions } from './media/media.js';
+import type { MediaOptions } from './media/http.js';
 
 /** Options of the generated `TrackhubModule.forRoot(...)`. */
 export interface TrackhubModuleOptions extends TrackhubOptions {

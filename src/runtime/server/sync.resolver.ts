@@ -5,6 +5,7 @@
 import { Inject, type OnModuleInit } from '@nestjs/common';
 import { Args, Context, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 
+import { SYNC_PULL, SYNC_PUSH } from '../../contract/operations.js';
 import type { TrackhubContext } from './auth.js';
 import { TrackhubCore } from './core.js';
 import { GraphQLDateTime, GraphQLJSON, SyncPullResponse, SyncResultItem } from './graphql.js';
@@ -19,7 +20,7 @@ export class TrackhubSyncResolver implements OnModuleInit {
     await this.trackhub.checkStartup();
   }
 
-  @Query(() => SyncPullResponse, { name: 'syncPull' })
+  @Query(() => SyncPullResponse, { name: SYNC_PULL })
   async syncPull(
     @Args('entity', { type: () => String }) entity: string,
     @Args('since', { type: () => GraphQLDateTime, nullable: true }) since: Date | null | undefined,
@@ -33,7 +34,7 @@ export class TrackhubSyncResolver implements OnModuleInit {
     });
   }
 
-  @Mutation(() => [SyncResultItem], { name: 'syncPush' })
+  @Mutation(() => [SyncResultItem], { name: SYNC_PUSH })
   async syncPush(
     @Args('entity', { type: () => String }) entity: string,
     @Args('items', { type: () => [GraphQLJSON] }) items: unknown[],

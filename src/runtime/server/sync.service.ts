@@ -7,7 +7,6 @@ import {
   missingRequired,
   parseItem,
   serializeRecord,
-  wireEqual,
   type ParsedItem,
   type WireRecord,
 } from './codec.js';
@@ -29,6 +28,7 @@ import {
 } from './store.js';
 import { constraintError } from './constraints.js';
 import type { SyncClock } from './sync-clock.js';
+import { decideWrite } from './write-decision.js';
 
 export interface SyncPullArgs {
   since?: Date | null;
@@ -308,65 +308,14 @@ export class SyncService {
       throw new ItemError(SyncErrorCode.NOT_FOUND, `no ${d.name} with ${item.id ? `id "${item.id}"` : `clientId "${item.clientId}"`}`);
     }
 
-    if (isDeletedRow(d, existing)) {
-      // Deleting twice is a no-op (e.g. a replayed delete); editing a tombstone is a conflict.
-      if (item.deleted) return success(existing);
-      return conflict(d, existing, raw, 'the record was deleted on the server', null);
-    }
-
-    if (item.version === existing.version) return this.write(tx, principal, d, item, existing, stamp, writableData(item));
-
-    // Stale base version.
-    if (!item.deleted && Object.entries(item.wire).every(([k, v]) => k in item.readonlyData || wireEqual(v, serializeRecord(d, existing)[k]))) {
-      // The server already holds exactly these values (e.g. a replayed update): nothing to do.
-      return success(existing);
-    }
-    switch (d.conflict) {
-      case 'clientWins':
-        return this.write(tx, principal, d, item, existing, stamp, writableData(item));
-      case 'timestamp': {
-        const device = item.deviceUpdatedAt?.getTime();
-        const server = ms(existing);
-        if (device !== undefined && device > server) {
-          return this.write(tx, principal, d, item, existing, stamp, writableData(item));
-        }
-        const why =
-          device === undefined
-            ? 'stale version and no device updatedAt to compare'
-            : device === server
-              ? 'stale version and equal edit times: choose a version'
-              : 'the server copy is newer';
-        return conflict(d, existing, raw, why, null);
-      }
-      case 'merge': {
-        if (item.deleted) return conflict(d, existing, raw, 'the record changed on the server since the device deleted it', null);
-        const serverWire = serializeRecord(d, existing);
-        const apply: Row = {};
-        const clashes: string[] = [];
-        for (const [name, value] of Object.entries(item.data)) {
-          const mine = item.wire[name];
-          const theirs = serverWire[name];
-          if (wireEqual(mine, theirs)) continue;
-          if (item.base) {
-            if (!(name in item.base)) continue; // not changed on the device: keep the server's value
-            if (wireEqual(item.base[name], theirs)) apply[name] = value; // changed on the device only
-            else clashes.push(name); // changed on both sides, differently
-          } else {
-            clashes.push(name); // no base: cannot tell who changed it
-          }
-        }
-        if (clashes.length) {
-          const suggested: WireRecord = { ...serverWire };
-          for (const name of Object.keys(apply)) suggested[name] = item.wire[name];
-          return conflict(d, existing, raw, `changed on both sides: ${clashes.sort().join(', ')}`, suggested);
-        }
-        if (Object.keys(apply).length === 0) return success(existing);
-        return this.write(tx, principal, d, item, existing, stamp, apply);
-      }
-      case 'serverWins':
-        return conflict(d, existing, raw, 'the server copy wins (serverWins)', null);
-      case 'manual':
-        return conflict(d, existing, raw, 'stale version: resolve manually', null);
+    const decision = decideWrite(d, item, existing);
+    switch (decision.kind) {
+      case 'noop':
+        return success(existing);
+      case 'write':
+        return this.write(tx, principal, d, item, existing, stamp, decision.data);
+      case 'conflict':
+        return conflict(d, existing, raw, decision.why, decision.suggested);
     }
   }
 
@@ -450,10 +399,6 @@ function after(position: PullPosition): Row {
 }
 
 /** Fields an update applies: synced + media (readonly ones are ignored on update). */
-function writableData(item: ParsedItem): Row {
-  return { ...item.data };
-}
-
 function success(row: Row | null): SyncResult {
   return {
     clientId: (row?.clientId as string | null | undefined) ?? null,

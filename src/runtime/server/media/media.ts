@@ -18,7 +18,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -28,118 +28,30 @@ import busboy from 'busboy';
 import { authenticate, type Principal } from '../auth.js';
 import type { TrackhubCore } from '../core.js';
 import type { FieldDescriptor } from '../descriptor.js';
+import {
+  accepts,
+  DEFAULT_MEDIA_CONTENT_TYPES,
+  DEFAULT_MEDIA_MAX_BYTES,
+  MediaError,
+  mimeOf,
+  sendError,
+  sendJson,
+  tooLarge,
+  unsupportedType,
+  type MediaLimits,
+  type MediaOptions,
+  type MediaRoutes,
+  type Request,
+  type UploadResult,
+} from './http.js';
 import { ResumableUploads } from './resumable.js';
-import type { UploadSessionBackend } from './sessions.js';
 import { LocalDiskStorage, type MediaStorage } from './storage.js';
-
-/** 10 MiB. */
-export const DEFAULT_MEDIA_MAX_BYTES = 10 * 1024 * 1024;
-/** Photos: the types phone cameras and browsers produce. */
-export const DEFAULT_MEDIA_CONTENT_TYPES: readonly string[] = [
-  'image/jpeg',
-  'image/png',
-  'image/webp',
-  'image/gif',
-  'image/heic',
-  'image/heif',
-  'image/avif',
-];
-
-export interface MediaLimits {
-  /** Largest file in bytes (default 10 MiB). */
-  maxBytes?: number;
-  /** Accepted content types of the file part; `type/*` wildcards allowed (default: common photo types). */
-  contentTypes?: readonly string[];
-}
-
-export interface MediaOptions extends MediaLimits {
-  /** Where files go (default: `LocalDiskStorage` in `directory`). */
-  storage?: MediaStorage;
-  /** Root directory of the default local-disk storage (default `$TRACKHUB_MEDIA_DIR` or `./media`). */
-  directory?: string;
-  /** Per-field limits, keyed `Entity.field` (e.g. `Space.coverUrl`); they override the defaults above. */
-  fields?: Record<string, MediaLimits>;
-  /**
-   * Base of the URLs handed out, e.g. `https://api.example.com/uploads`
-   * (default: the request's protocol and Host header + `/uploads`).
-   */
-  publicUrl?: string;
-  /** Directory for in-flight uploads (default: the OS temp directory). */
-  tempDirectory?: string;
-  /**
-   * Where resumable upload sessions live (default: `UploadSessionStore` on local disk in
-   * `sessionDirectory`). Several replicas: keep them where every replica reaches them
-   * (`s3Media(...)` from `trackhub-gen/runtime/server/s3` keeps them in the bucket).
-   */
-  sessions?: UploadSessionBackend;
-  /** Directory of resumable upload sessions (default: `<tempDirectory>/trackhub-upload-sessions`). */
-  sessionDirectory?: string;
-  /** How long a resumable upload session lives after its creation (default 24 h). */
-  sessionTtlMs?: number;
-  /** Clock of session expiry (default Date.now; inject one in tests). */
-  now?: () => number;
-}
-
-export interface UploadResult {
-  url: string;
-  sha256: string;
-  size: number;
-  contentType: string;
-}
-
-export type MediaErrorCode =
-  | 'UNAUTHENTICATED'
-  | 'UNKNOWN_MEDIA_FIELD'
-  | 'BAD_UPLOAD'
-  | 'FILE_TOO_LARGE'
-  | 'UNSUPPORTED_CONTENT_TYPE'
-  | 'NOT_FOUND'
-  | 'OFFSET_MISMATCH';
-
-export class MediaError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: MediaErrorCode,
-    message: string,
-    /** Extra members of the JSON error (e.g. `offset` of an OFFSET_MISMATCH). */
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-    this.name = 'MediaError';
-  }
-}
 
 /** Multipart framing allowance on top of the file itself, for the early Content-Length check. */
 const FRAMING_BYTES = 64 * 1024;
 const SHA256 = /^[0-9a-f]{64}$/;
 
-type Request = IncomingMessage & { protocol?: string };
-
-export function mimeOf(value: string | undefined): string {
-  return (value ?? '').split(';')[0].trim().toLowerCase();
-}
-
-export function accepts(patterns: readonly string[], type: string): boolean {
-  return patterns.some((p) => {
-    const pattern = p.toLowerCase();
-    return pattern.endsWith('/*') ? type.startsWith(pattern.slice(0, -1)) : pattern === type;
-  });
-}
-
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const text = JSON.stringify(body);
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.setHeader('content-length', Buffer.byteLength(text));
-  // A refused body is drained (here or by Node), so the client reads this answer.
-  res.end(text);
-}
-
-export class TrackhubMedia {
+export class TrackhubMedia implements MediaRoutes {
   readonly storage: MediaStorage;
   /** The resumable upload routes (`/uploads/<Entity>/<field>/sessions`, `/uploads/sessions/<id>`). */
   readonly sessions: ResumableUploads;
@@ -284,24 +196,6 @@ export class TrackhubMedia {
       else sendJson(res, 500, { error: { code: 'INTERNAL', message: 'Download failed' } });
     }
   }
-}
-
-/** The JSON answer of a refused request (the rest of its body is drained, so the client reads it). */
-export function sendError(req: Request, res: ServerResponse, error: MediaError): void {
-  if (!req.complete) req.resume();
-  sendJson(res, error.status, { error: { code: error.code, message: error.message, ...error.details } });
-}
-
-export function unsupportedType(contentType: string, accepted: readonly string[]): MediaError {
-  return new MediaError(
-    415,
-    'UNSUPPORTED_CONTENT_TYPE',
-    `Content type "${contentType || '(none)'}" is not accepted; accepted: ${accepted.join(', ')}`,
-  );
-}
-
-export function tooLarge(maxBytes: number): MediaError {
-  return new MediaError(413, 'FILE_TOO_LARGE', `The file is larger than the limit of ${maxBytes} bytes`);
 }
 
 function pipe(body: Readable, res: ServerResponse): Promise<void> {

@@ -19,7 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -33,12 +33,11 @@ import {
   tooLarge,
   unsupportedType,
   type MediaOptions,
-  type TrackhubMedia,
+  type MediaRoutes,
+  type Request,
   type UploadResult,
-} from './media.js';
+} from './http.js';
 import { DEFAULT_UPLOAD_SESSION_TTL_MS, UploadSessionStore, type UploadSession, type UploadSessionBackend } from './sessions.js';
-
-type Request = IncomingMessage & { protocol?: string };
 
 const CHUNK_TYPES = new Set(['application/offset+octet-stream', 'application/octet-stream']);
 
@@ -64,7 +63,7 @@ export class ResumableUploads {
   private readonly active = new Map<string, { req: Request; done: Promise<void> }>();
 
   constructor(
-    private readonly media: TrackhubMedia,
+    private readonly media: MediaRoutes,
     private readonly core: { metrics?: TrackhubCore['metrics'] },
     options: MediaOptions,
   ) {

@@ -35,7 +35,7 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 
-import type { MediaOptions } from './media.js';
+import type { MediaOptions } from './http.js';
 import {
   DEFAULT_UPLOAD_SESSION_TTL_MS,
   receiveChunk,

@@ -1,0 +1,16 @@
+/** Field facts of the sync contract (PRODUCT.md, "Data Conventions" and "Field access"). No imports. */
+
+/** Scalar kinds a synced field may have. Decimal and BigInt are refused by the validator. */
+export const FIELD_KINDS = ['String', 'Int', 'Float', 'Boolean', 'DateTime', 'Json', 'Enum'] as const;
+export type FieldKind = (typeof FIELD_KINDS)[number];
+
+/**
+ * How a data field travels: `synced` both ways, `readonly` server -> device only
+ * (settable on create), `ignore` never leaves the server, `media` synced and
+ * filled by the upload queue.
+ */
+export const SYNC_ACCESS = ['synced', 'readonly', 'ignore', 'media'] as const;
+export type SyncAccess = (typeof SYNC_ACCESS)[number];
+
+/** The access modes a device sees (an `ignore` field never reaches it). */
+export type DeviceAccess = Exclude<SyncAccess, 'ignore'>;

@@ -1,0 +1,184 @@
+/**
+ * Applying server records to the device: pulled items, the server's copy adopted
+ * after a conflict, an online call's answer. Upserts by server id / client id,
+ * deletes on tombstones, never touches a record with a waiting local operation
+ * (unless forced); plus the pull position per entity (sync_state).
+ */
+import { Q } from '@nozbe/watermelondb';
+
+import { isTombstone, isoToMillis, wireToRaw } from '../codec.js';
+import type { WireItem } from '../codec.js';
+import type { EntityDescriptor } from '../descriptors.js';
+import { SYNC_COLUMNS } from '../descriptors.js';
+import { newId } from '../ids.js';
+import { RUNTIME_TABLES, type SyncStateRecord } from '../tables.js';
+import type { EngineContext } from './context.js';
+import { findLocal, localToRemoteIds, relationFields, remoteToLocalIds, tableIsEmpty } from './ids.js';
+import { chunks, raw, stringOrNull, type AnyModel } from './types.js';
+
+export async function syncState(ctx: EngineContext, entity: EntityDescriptor): Promise<SyncStateRecord | null> {
+  const rows = await ctx.database
+    .get<SyncStateRecord>(RUNTIME_TABLES.syncState)
+    .query(Q.where('entity', entity.name))
+    .fetch();
+  return rows[0] ?? null;
+}
+
+export function prepareSyncState(ctx: EngineContext,
+  entity: EntityDescriptor,
+  state: SyncStateRecord | null,
+  lastSyncAt: string | null,
+  cursor: string | null,
+): AnyModel {
+  const now = Date.now();
+  if (state) {
+    return state.prepareUpdate((s) => {
+      s._setRaw('last_sync_at', lastSyncAt);
+      s._setRaw('cursor', cursor);
+      s._setRaw('updated_at', now);
+    });
+  }
+  return ctx.database.get<SyncStateRecord>(RUNTIME_TABLES.syncState).prepareCreate((s) => {
+    s._raw.id = newId();
+    s._setRaw('entity', entity.name);
+    s._setRaw('last_sync_at', lastSyncAt);
+    s._setRaw('cursor', cursor);
+    s._setRaw('updated_at', now);
+  });
+}
+
+/**
+ * Plans applying server items (pulled, or adopted after a conflict) to the
+ * entity table. Asynchronous lookups happen here; `prepare()` must be
+ * called right before `database.batch`.
+ */
+export async function planApply(ctx: EngineContext,
+  entity: EntityDescriptor,
+  items: WireItem[],
+  options: { force?: boolean; ignoreOpIds?: Set<string> } = {},
+): Promise<{ prepare: () => AnyModel[]; keptLocal: number; deleted: number }> {
+  // Last item wins when a page repeats a record.
+  const unique = new Map<string, WireItem>();
+  for (const item of items) {
+    const key = typeof item.id === 'string' ? item.id : stringOrNull(item.clientId);
+    if (key) unique.set(key, item);
+  }
+  const list = [...unique.values()];
+  const serverIds = list.map((i) => i.id).filter((v): v is string => typeof v === 'string');
+  const candidateIds = list
+    .map((i) => stringOrNull(i.clientId) ?? (typeof i.id === 'string' ? i.id : null))
+    .filter((v): v is string => v !== null);
+  const collection = ctx.collection(entity);
+  // An empty table (an initial pull) has nothing to look up: every item is new.
+  const empty = await tableIsEmpty(ctx, entity);
+  const bySid = new Map<string, AnyModel>();
+  for (const chunk of empty ? [] : chunks(serverIds, 500)) {
+    for (const record of await collection.query(Q.where(SYNC_COLUMNS.serverId, Q.oneOf(chunk))).fetch()) {
+      bySid.set(raw(record, SYNC_COLUMNS.serverId) as string, record);
+    }
+  }
+  const byLocal = empty ? new Map<string, AnyModel>() : await findLocal(ctx, entity, candidateIds);
+  const fkMaps = await remoteToLocalIds(ctx, entity, list);
+  const touched = new Set<string>();
+  const targets: { item: WireItem; existing: AnyModel | null; localId: string }[] = [];
+  for (const item of list) {
+    const sid = typeof item.id === 'string' ? item.id : null;
+    const cid = stringOrNull(item.clientId);
+    const existing = (sid ? bySid.get(sid) : undefined) ?? byLocal.get(cid ?? sid ?? '') ?? null;
+    const localId = existing?.id ?? cid ?? sid;
+    if (!localId || touched.has(localId)) continue;
+    touched.add(localId);
+    targets.push({ item, existing, localId });
+  }
+  const withOps = new Set<string>();
+  if (!options.force) {
+    for (const op of await ctx.queue.open(
+      entity.name,
+      targets.map((t) => t.localId),
+    )) {
+      if (!options.ignoreOpIds?.has(op.id)) withOps.add(op.entityId);
+    }
+  }
+  let keptLocal = 0;
+  let deleted = 0;
+  const apply = targets.filter((t) => {
+    if (withOps.has(t.localId)) {
+      keptLocal += 1;
+      return false;
+    }
+    if (isTombstone(t.item)) {
+      if (t.existing) deleted += 1;
+      return t.existing !== null;
+    }
+    return true;
+  });
+  const prepare = (): AnyModel[] =>
+    apply.map(({ item, existing, localId }) => {
+      if (isTombstone(item)) return existing!.prepareDestroyPermanently();
+      const write = (r: AnyModel): void => writeServerFields(ctx, entity, r, item, fkMaps);
+      if (existing) return existing.prepareUpdate(write);
+      // A new record straight from its raw columns (what prepareCreate + writeServerFields would set).
+      return collection.prepareCreateFromDirtyRaw(serverRaw(ctx, entity, item, localId, fkMaps));
+    });
+  return { prepare, keptLocal, deleted };
+}
+
+export function serverRaw(ctx: EngineContext, entity: EntityDescriptor, item: WireItem, localId: string, fkMaps: Map<string, Map<string, string>>): Record<string, unknown> {
+  const out: Record<string, unknown> = { id: localId };
+  for (const field of entity.fields) {
+    if (!(field.name in item)) continue;
+    let value = item[field.name];
+    if (field.relation && typeof value === 'string') value = fkMaps.get(field.relation)?.get(value) ?? value;
+    out[field.column] = wireToRaw(field, value);
+  }
+  out[SYNC_COLUMNS.clientId] = stringOrNull(item.clientId);
+  if (typeof item.id === 'string') out[SYNC_COLUMNS.serverId] = item.id;
+  if (typeof item.version === 'number') out[SYNC_COLUMNS.version] = item.version;
+  const updatedAt = isoToMillis(item.updatedAt);
+  if (updatedAt !== null) out[SYNC_COLUMNS.serverUpdatedAt] = updatedAt;
+  out[SYNC_COLUMNS.deletedAt] = null;
+  return out;
+}
+
+export function writeServerFields(ctx: EngineContext,
+  entity: EntityDescriptor,
+  record: AnyModel,
+  item: WireItem,
+  fkMaps: Map<string, Map<string, string>>,
+): void {
+  for (const field of entity.fields) {
+    if (!(field.name in item)) continue;
+    let value = item[field.name];
+    if (field.relation && typeof value === 'string') value = fkMaps.get(field.relation)?.get(value) ?? value;
+    record._setRaw(field.column, wireToRaw(field, value));
+  }
+  if (typeof item.id === 'string') record._setRaw(SYNC_COLUMNS.serverId, item.id);
+  const clientId = stringOrNull(item.clientId);
+  if (clientId && !stringOrNull(raw(record, SYNC_COLUMNS.clientId))) record._setRaw(SYNC_COLUMNS.clientId, clientId);
+  if (typeof item.version === 'number') record._setRaw(SYNC_COLUMNS.version, item.version);
+  const updatedAt = isoToMillis(item.updatedAt);
+  if (updatedAt !== null) record._setRaw(SYNC_COLUMNS.serverUpdatedAt, updatedAt);
+  record._setRaw(SYNC_COLUMNS.deletedAt, null);
+}
+
+/** Writes server-shaped items (e.g. an online create's answer) locally, as synced. Records with waiting local changes are kept. */
+export async function applyServerItems(ctx: EngineContext, entity: EntityDescriptor, items: WireItem[]): Promise<void> {
+  await ctx.database.write(async () => {
+    const applied = await planApply(ctx, entity, items);
+    await ctx.database.batch(...applied.prepare());
+  }, 'trackhub:applyServerItems');
+}
+
+/** Translates the foreign keys of wire-shaped values from local ids to server ids (else client ids). */
+export async function translateForServer(ctx: EngineContext,
+  entity: EntityDescriptor,
+  values: Record<string, unknown>,
+): Promise<Record<string, unknown>> {
+  const maps = await localToRemoteIds(ctx, entity, [values]);
+  const out = { ...values };
+  for (const field of relationFields(ctx, entity)) {
+    const value = out[field.name];
+    if (typeof value === 'string') out[field.name] = maps.get(field.relation!)?.get(value) ?? value;
+  }
+  return out;
+}

@@ -1,0 +1,107 @@
+/**
+ * Pull, per entity (parents first): page by page until `hasMore` is false, a
+ * reader fetching ahead while the pages already fetched are applied in groups
+ * (apply-remote.ts), the new cursor stored only with the last page.
+ */
+import type { WireItem } from '../codec.js';
+import type { EntityDescriptor } from '../descriptors.js';
+import type { GraphQLTransport } from '../transport.js';
+import { planApply, prepareSyncState, syncState } from './apply-remote.js';
+import type { EngineContext } from './context.js';
+import type { EntitySyncReport } from './types.js';
+
+/** Pulled items applied per writer transaction (one batch): fewer, bigger SQLite transactions write each index page once. */
+const PULL_APPLY_ITEMS = 10_000;
+/** Pulled items fetched ahead of the group being applied. */
+const PULL_AHEAD_ITEMS = 2_000;
+
+export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, report: EntitySyncReport, seen?: Set<string>): Promise<void> {
+  const state = await syncState(ctx, entity);
+  const since = state?.lastSyncAt ?? null;
+  type Page = Awaited<ReturnType<GraphQLTransport['syncPull']>>;
+  // A reader fetches pages ahead (up to about PULL_AHEAD_ITEMS items) while the pages
+  // already fetched are applied in groups of about PULL_APPLY_ITEMS items, one writer
+  // transaction (one batch) per group.
+  const queue: Page[] = [];
+  let queued = 0;
+  let readerFailed: { error: unknown } | null = null;
+  let readerDone = false;
+  let stopped = false;
+  let wakeReader: (() => void) | null = null;
+  let wakeApplier: (() => void) | null = null;
+  const wake = (which: 'reader' | 'applier'): void => {
+    const fn = which === 'reader' ? wakeReader : wakeApplier;
+    if (which === 'reader') wakeReader = null;
+    else wakeApplier = null;
+    fn?.();
+  };
+  void (async () => {
+    let cursor = state?.cursor ?? null;
+    let pageSince = since;
+    for (;;) {
+      while (queued >= PULL_AHEAD_ITEMS && !stopped) await new Promise<void>((resolve) => (wakeReader = resolve));
+      if (stopped) return;
+      const page = await ctx.transport.syncPull({ entity: entity.name, since: pageSince, limit: ctx.pullLimit, cursor });
+      queue.push(page);
+      queued += page.items.length;
+      wake('applier');
+      const nextCursor = page.cursor ?? null;
+      if (!page.hasMore || (!nextCursor && page.items.length === 0)) return;
+      if (nextCursor) cursor = nextCursor;
+      else {
+        // A server without cursors: continue from the newest item of the page.
+        const newest = page.items
+          .map((i) => String(i.updatedAt ?? ''))
+          .sort()
+          .pop();
+        pageSince = newest || pageSince;
+      }
+    }
+  })()
+    .catch((error: unknown) => {
+      readerFailed = { error };
+    })
+    .finally(() => {
+      readerDone = true;
+      wake('applier');
+    });
+
+  let group: WireItem[] = [];
+  try {
+    for (;;) {
+      while (queue.length === 0) {
+        if (readerFailed) throw (readerFailed as { error: unknown }).error;
+        if (readerDone) throw new Error(`syncPull(${entity.name}): the page reader stopped early`);
+        await new Promise<void>((resolve) => (wakeApplier = resolve));
+      }
+      const page = queue.shift()!;
+      queued -= page.items.length;
+      wake('reader');
+      report.pages += 1;
+      report.pulled += page.items.length;
+      ctx.metrics.itemsPulled += page.items.length;
+      if (seen) for (const item of page.items) if (typeof item.id === 'string') seen.add(item.id);
+      const last = !page.hasMore;
+      const nextCursor = page.cursor ?? null;
+      if (!last && !nextCursor && page.items.length === 0)
+        throw new Error(`syncPull(${entity.name}) answered hasMore without items or cursor`);
+      for (const item of page.items) group.push(item);
+      if (!last && group.length < PULL_APPLY_ITEMS) continue;
+      const items = group;
+      group = [];
+      await ctx.database.write(async () => {
+        const applied = await planApply(ctx, entity, items);
+        report.keptLocal += applied.keptLocal;
+        report.deleted += applied.deleted;
+        const prepared = applied.prepare();
+        if (last) prepared.push(prepareSyncState(ctx, entity, state, page.lastSyncAt, nextCursor));
+        await ctx.database.batch(prepared);
+      }, 'trackhub:pullPage');
+      if (last) return;
+    }
+  } finally {
+    // Pages fetched ahead of a failure are dropped; a fetch in flight ends on its own.
+    stopped = true;
+    wake('reader');
+  }
+}
