@@ -49,7 +49,7 @@ export const RESERVED_IDENTIFIERS: ReadonlySet<string> = new Set([
   'OfflineFirstClient', 'OfflineFirstService', 'Principal', 'PrismaLike', 'SyncedRecord', 'TenantDatabaseOptions', 'TokenVerifier', 'TrackhubClient',
   'TrackhubConnectionOptions', 'TrackhubContext', 'TrackhubCore', 'TrackhubErrorFilter', 'createTrackhubContext', 'TrackhubModule', 'TrackhubModuleOptions', 'DatabaseOptions',
   'createDatabase', 'createClient', 'createTenantDatabase', 'entityDescriptors', 'migrations', 'modelClasses', 'operationSources', 'pathToFileURL', 'schema',
-  'startTrackhubServer', 'syncDescriptors', 'verifyToken', 'date', 'field', 'json', 'jsonValue', 'relation', 'readonly', 'text',
+  'startTrackhubServer', 'syncDescriptors', 'verifyToken', 'verifierFromEnv', 'ClientHooks', 'ClientHooksByEntity', 'hooksByEntity', 'date', 'field', 'json', 'jsonValue', 'relation', 'readonly', 'text',
   // the files `init` writes (server/prisma.ts, server/sync.module.ts)
   'PrismaClient', 'prisma', 'SyncModule',
   // TypeScript / JavaScript globals the generated code uses

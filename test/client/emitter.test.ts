@@ -70,9 +70,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(OUT, { recursive: true, force: true }));
 
 describe('client emitter', () => {
-  it('emits the client files for the fixture, all generator-owned', () => {
+  it('emits the client files for the fixture: generated code, plus one user-owned hooks file per entity', () => {
     expect(files.map((f) => f.path).sort()).toEqual(
       [
+        ...['checklist', 'checklist-item', 'company', 'group', 'hero', 'space'].map((k) => `client/hooks/${k}.hooks.ts`),
         'client/generated/database.ts',
         'client/generated/descriptors.ts',
         'client/generated/enums.ts',
@@ -87,7 +88,7 @@ describe('client emitter', () => {
         ]),
       ].sort(),
     );
-    expect(new Set(files.map((f) => f.owner))).toEqual(new Set(['generator']));
+    for (const file of files) expect(file.owner, file.path).toBe(file.path.startsWith('client/hooks/') ? 'user' : 'generator');
   });
 
   it('is deterministic and emits code prettier can parse', async () => {

@@ -28,6 +28,7 @@ describe('entity tags of the plan', () => {
           `server/generated/${artifactsOf(e).serverDir}.resolver.ts`,
           `server/generated/${artifactsOf(e).serverDir}.service.ts`,
           `server/hooks/${e.kebab}.hooks.ts`,
+          `client/hooks/${e.kebab}.hooks.ts`,
         ].sort(),
       );
     }

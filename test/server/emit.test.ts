@@ -89,7 +89,7 @@ describe('emitServer (fixture)', () => {
     const company = file('server/generated/company/company.descriptor.ts');
     expect(company).toContain("tenantField: 'workspaceId'");
     expect(company).toContain("conflict: 'serverWins'");
-    expect(file('server/auth/token-verifier.ts')).toContain('Replace this with a real verifier');
+    expect(file('server/auth/token-verifier.ts')).toContain('export const verifyToken: TokenVerifier = verifierFromEnv();');
   });
 
   it('type-checks under tsc --strict (NodeNext) with the runtime and the real PrismaClient', async () => {

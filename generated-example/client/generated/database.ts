@@ -2,10 +2,18 @@
 import type { Database } from '@nozbe/watermelondb';
 import { createTenantDatabase, TrackhubClient } from 'trackhub-gen/runtime/client';
 import type {
+  ClientHooksByEntity,
   ModelClass,
   TenantDatabaseOptions,
   TrackhubConnectionOptions,
 } from 'trackhub-gen/runtime/client';
+
+import { spaceHooks } from '../hooks/space.hooks.js';
+import { checklistHooks } from '../hooks/checklist.hooks.js';
+import { checklistItemHooks } from '../hooks/checklist-item.hooks.js';
+import { companyHooks } from '../hooks/company.hooks.js';
+import { groupHooks } from '../hooks/group.hooks.js';
+import { heroHooks } from '../hooks/hero.hooks.js';
 
 import { entityDescriptors } from './descriptors.js';
 import { migrations } from './migrations.js';
@@ -22,6 +30,18 @@ import { OfflineFirstChecklistItemService } from './services/OfflineFirstCheckli
 import { OfflineFirstCompanyService } from './services/OfflineFirstCompanyService.js';
 import { OfflineFirstGroupService } from './services/OfflineFirstGroupService.js';
 import { OfflineFirstHeroService } from './services/OfflineFirstHeroService.js';
+
+export type { ClientHooks } from 'trackhub-gen/runtime/client';
+
+/** Your hooks (client/hooks/*.hooks.ts) by entity. */
+export const hooksByEntity: ClientHooksByEntity = {
+  Space: spaceHooks,
+  Checklist: checklistHooks,
+  ChecklistItem: checklistItemHooks,
+  Company: companyHooks,
+  Group: groupHooks,
+  Hero: heroHooks,
+};
 
 /** Model classes of the synced entities (the runtime adds its own). */
 export const modelClasses: ModelClass[] = [Space, Checklist, ChecklistItem, Company, Group, Hero];
@@ -43,7 +63,14 @@ export class OfflineFirstClient extends TrackhubClient {
   readonly heroes: OfflineFirstHeroService;
 
   constructor(options: TrackhubConnectionOptions) {
-    super({ ...options, schema, migrations, modelClasses, entities: entityDescriptors });
+    super({
+      ...options,
+      hooks: { ...hooksByEntity, ...options.hooks },
+      schema,
+      migrations,
+      modelClasses,
+      entities: entityDescriptors,
+    });
     this.spaces = new OfflineFirstSpaceService(this);
     this.checklists = new OfflineFirstChecklistService(this);
     this.checklistItems = new OfflineFirstChecklistItemService(this);

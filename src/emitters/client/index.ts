@@ -232,6 +232,10 @@ interface EntityView {
   /** Class name (EntityIR.typeName). */
   className: string;
   camel: string;
+  /** File stem of the user-owned hooks file (`client/hooks/<kebab>.hooks.ts`). */
+  kebab: string;
+  /** Its export, e.g. `spaceHooks`. */
+  hooksName: string;
   table: string;
   service: string;
   serviceClass: string;
@@ -291,6 +295,8 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
     name: entity.name,
     className: entity.typeName,
     camel: entity.camel,
+    kebab: entity.kebab,
+    hooksName: `${entity.camel}Hooks`,
     table: entity.table,
     service: plural,
     serviceClass: artifactsOf(entity).serviceClass,
@@ -381,6 +387,15 @@ export const emitClient: Emitter = (project, options) => {
   }
   emit('descriptors.ts', 'descriptors.ts.hbs', { entities });
   emit('database.ts', 'database.ts.hbs', { entities });
+  // Your hooks around each entity's sync: created once, never overwritten.
+  for (const entity of entities) {
+    files.push({
+      path: `client/hooks/${entity.kebab}.hooks.ts`,
+      content: renderTemplate('client/hooks.ts.hbs', { entity }),
+      owner: 'user',
+      entity: entity.name,
+    });
+  }
   emit('index.ts', 'index.ts.hbs', { entities, hasEnums });
   return files;
 };

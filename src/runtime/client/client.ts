@@ -7,6 +7,7 @@ import type { SchemaMigrations } from '@nozbe/watermelondb/Schema/migrations/ind
 
 import { AuthGate, type AuthState, type AuthStateListener } from './auth-state.js';
 import { defaultBlobStore } from './blobs.js';
+import type { ClientHooksByEntity } from './hooks.js';
 import { deleteTenantKeys, type EncryptionOptions } from './encryption.js';
 import { assertOpensWith, registerCipherKey, rekeyOpenDatabase, unregisterCipherKey } from './sqlite-cipher.js';
 import type { BlobStore } from './blobs.js';
@@ -75,6 +76,14 @@ export interface TrackhubConnectionOptions {
   onConflict?: ConflictPolicy;
   /** Retry ceiling for operations the server keeps refusing (default 10; see SyncEngineOptions). */
   maxItemAttempts?: number;
+  /**
+   * Your hooks by entity name (`beforePush`, `afterPull`, see hooks.ts). The generated
+   * `createClient` passes the user-owned `client/hooks/<entity>.hooks.ts` files;
+   * hooks given here win over those.
+   */
+  hooks?: ClientHooksByEntity;
+  /** Called with an error an `afterPull` hook threw (sync goes on). Default: console.warn. */
+  onHookError?: (error: unknown, where: { entity: string; hook: 'afterPull' }) => void;
   /** Silence WatermelonDB's setup logs (default true). */
   quiet?: boolean;
   /** Uploads files queued for `@sync.media` fields (see UploadQueue). */
@@ -184,6 +193,8 @@ export class TrackhubClient {
       ...(options.pullLimit !== undefined ? { pullLimit: options.pullLimit } : {}),
       ...(options.onConflict ? { onConflict: options.onConflict } : {}),
       ...(options.maxItemAttempts !== undefined ? { maxItemAttempts: options.maxItemAttempts } : {}),
+      ...(options.hooks ? { hooks: options.hooks } : {}),
+      ...(options.onHookError ? { onHookError: options.onHookError } : {}),
     });
     this.blobs = options.blobStore ?? defaultBlobStore(options.tenantId);
     this.uploads = new UploadQueue(this, options.uploader ?? null, options.uploadRetry);

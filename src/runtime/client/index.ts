@@ -33,6 +33,8 @@ export type { CoalesceDecision, EnqueuePlan, PendingChange, QueuedChange } from 
 export { SyncLock, syncLockFor } from './lock.js';
 export { AuthGate } from './auth-state.js';
 export { UnsyncedChangesError } from './sign-out.js';
+export { refusedMessage } from './hooks.js';
+export type { BeforePushResult, ClientHooks, ClientHooksByEntity, OutgoingChange, PulledChanges } from './hooks.js';
 export { deleteTenantKeys, EncryptionKeyError, fileKeyStore, keyNames, newEncryptionKey } from './encryption.js';
 export type { EncryptionOptions, KeyStore } from './encryption.js';
 export { prepareEncryption } from './sqlite-cipher.js';

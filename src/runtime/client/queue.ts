@@ -226,8 +226,11 @@ export class OperationQueue {
   // was queued: prepared here (for `database.batch`), never written by callers.
 
   /** Being sent: read, built and marked in one writer, so no local change slips in between. */
-  prepareSending(op: OperationRecord): OperationRecord {
-    return op.prepareUpdate((o) => o._setRaw('status', 'sending'));
+  prepareSending(op: OperationRecord, adjustedPayload?: Record<string, unknown>): OperationRecord {
+    return op.prepareUpdate((o) => {
+      o._setRaw('status', 'sending');
+      if (adjustedPayload) o._setRaw('payload', JSON.stringify(adjustedPayload)); // a beforePush hook's values
+    });
   }
 
   /** A failed attempt (the error cut to 2,000 characters); a later sync sends it again. */

@@ -15,6 +15,7 @@ import { RUNTIME_TABLES, type SyncStateRecord } from '../tables.js';
 import type { EngineContext } from './context.js';
 import { findLocal, localToRemoteIds, relationFields, remoteToLocalIds, tableIsEmpty } from './ids.js';
 import { chunks, raw, stringOrNull, type AnyModel } from './types.js';
+import type { PulledChanges } from '../hooks.js';
 
 export async function syncState(ctx: EngineContext, entity: EntityDescriptor): Promise<SyncStateRecord | null> {
   const rows = await ctx.database
@@ -56,7 +57,7 @@ export async function planApply(ctx: EngineContext,
   entity: EntityDescriptor,
   items: WireItem[],
   options: { force?: boolean; ignoreOpIds?: Set<string> } = {},
-): Promise<{ prepare: () => AnyModel[]; keptLocal: number; deleted: number }> {
+): Promise<{ prepare: () => AnyModel[]; keptLocal: number; deleted: number; changes: Omit<PulledChanges, 'entity'> }> {
   // Last item wins when a page repeats a record.
   const unique = new Map<string, WireItem>();
   for (const item of items) {
@@ -120,7 +121,12 @@ export async function planApply(ctx: EngineContext,
       // A new record straight from its raw columns (what prepareCreate + writeServerFields would set).
       return collection.prepareCreateFromDirtyRaw(serverRaw(ctx, entity, item, localId, fkMaps));
     });
-  return { prepare, keptLocal, deleted };
+  const changes: Omit<PulledChanges, 'entity'> = { created: [], updated: [], deleted: [] };
+  for (const { item, existing, localId } of apply) {
+    if (isTombstone(item)) changes.deleted.push(localId);
+    else (existing ? changes.updated : changes.created).push(localId);
+  }
+  return { prepare, keptLocal, deleted, changes };
 }
 
 export function serverRaw(ctx: EngineContext, entity: EntityDescriptor, item: WireItem, localId: string, fkMaps: Map<string, Map<string, string>>): Record<string, unknown> {

@@ -9,6 +9,7 @@ import type { GraphQLTransport } from '../transport.js';
 import { planApply, prepareSyncState, syncState } from './apply-remote.js';
 import type { EngineContext } from './context.js';
 import type { EntitySyncReport } from './types.js';
+import type { PulledChanges } from '../hooks.js';
 
 /** Pulled items applied per writer transaction (one batch): fewer, bigger SQLite transactions write each index page once. */
 const PULL_APPLY_ITEMS = 10_000;
@@ -89,19 +90,33 @@ export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, r
       if (!last && group.length < PULL_APPLY_ITEMS) continue;
       const items = group;
       group = [];
-      await ctx.database.write(async () => {
+      const changes = await ctx.database.write(async () => {
         const applied = await planApply(ctx, entity, items);
         report.keptLocal += applied.keptLocal;
         report.deleted += applied.deleted;
         const prepared = applied.prepare();
         if (last) prepared.push(prepareSyncState(ctx, entity, state, page.lastSyncAt, nextCursor));
         await ctx.database.batch(prepared);
+        return applied.changes;
       }, 'trackhub:pullPage');
+      await afterPull(ctx, entity, changes);
       if (last) return;
     }
   } finally {
     // Pages fetched ahead of a failure are dropped; a fetch in flight ends on its own.
     stopped = true;
     wake('reader');
+  }
+}
+
+/** Tells the entity's `afterPull` hook what a committed page applied; its errors never stop sync. */
+async function afterPull(ctx: EngineContext, entity: EntityDescriptor, changes: Omit<PulledChanges, 'entity'>): Promise<void> {
+  const hook = ctx.options.hooks?.[entity.name]?.afterPull;
+  if (!hook || changes.created.length + changes.updated.length + changes.deleted.length === 0) return;
+  try {
+    await hook({ entity: entity.name, ...changes });
+  } catch (error) {
+    const report = ctx.options.onHookError ?? ((e: unknown) => console.warn(`afterPull hook of ${entity.name} failed:`, e));
+    report(error, { entity: entity.name, hook: 'afterPull' });
   }
 }

@@ -13,6 +13,8 @@ import type { EntityDescriptor } from '../descriptors.js';
 import { SYNC_COLUMNS } from '../descriptors.js';
 import { byQueueOrder, foldable, foldChanges, queuedChangeOf } from '../queue.js';
 import type { ConflictRecord, OperationRecord } from '../tables.js';
+import { wireToRaw } from '../codec.js';
+import { refusedMessage } from '../hooks.js';
 import { AuthRequiredError } from '../transport.js';
 import type { SyncResultItem } from '../transport.js';
 import { planApply, prepareSyncState, syncState } from './apply-remote.js';
@@ -20,7 +22,7 @@ import { prepareConflictRow } from './conflicts.js';
 import type { EngineContext } from './context.js';
 import { findLocal, localToRemoteIds } from './ids.js';
 import { decidePushOutcome } from './push-outcome.js';
-import { isGivenUp, raw, stringOrNull, type AnyModel, type ConflictDecision, type EntitySyncReport } from './types.js';
+import { GAVE_UP, isGivenUp, raw, stringOrNull, type AnyModel, type ConflictDecision, type EntitySyncReport } from './types.js';
 
 /** `sending` rows at the start of a sync are leftovers of a crash: they may have reached the server; send them again. */
 export async function resetSending(ctx: EngineContext): Promise<void> {
@@ -126,14 +128,43 @@ export async function pushBatch(ctx: EngineContext,
       fresh.flatMap((op) => [op.payload, op.base ?? {}]),
     );
     const orphans: OperationRecord[] = [];
+    const refused: AnyModel[] = [];
+    const adjustedRecords: AnyModel[] = [];
+    const adjusted = new Map<string, Record<string, unknown>>();
+    const beforePush = ctx.options.hooks?.[entity.name]?.beforePush;
     for (const op of fresh) {
       const record = records.get(op.entityId);
-      if (!record) orphans.push(op);
-      else sendable.push({ op, item: buildPushItem(entity, op, record, fkMaps) });
+      if (!record) {
+        orphans.push(op);
+        continue;
+      }
+      if (beforePush) {
+        const decision = await beforePush({ entity: entity.name, operation: op.operation, id: op.entityId, values: { ...op.payload } });
+        if (decision && 'refuse' in decision) {
+          refused.push(ctx.queue.prepareFailed(op, `${GAVE_UP}${refusedMessage(decision.refuse)}`));
+          report.failed += 1;
+          ctx.metrics.itemsFailed += 1;
+          ctx.metrics.givenUp += 1;
+          continue;
+        }
+        if (decision && 'values' in decision && op.operation !== 'delete') {
+          const values = adjustValues(entity, decision.values);
+          adjusted.set(op.id, { ...op.payload, ...values });
+          // The device record takes the adjusted values too, so device and server agree.
+          adjustedRecords.push(
+            record.prepareUpdate((r) => {
+              for (const field of entity.fields) if (field.name in values) r._setRaw(field.column, wireToRaw(field, values[field.name]));
+            }),
+          );
+        }
+      }
+      sendable.push({ op, item: buildPushItem(entity, op, record, fkMaps, adjusted.get(op.id)) });
     }
     await ctx.database.batch(
       ...orphans.map((op) => op.prepareDestroyPermanently()),
-      ...sendable.map(({ op }) => ctx.queue.prepareSending(op)),
+      ...refused,
+      ...adjustedRecords,
+      ...sendable.map(({ op }) => ctx.queue.prepareSending(op, adjusted.get(op.id))),
     );
   }, 'trackhub:markSending');
   if (sendable.length === 0) return;
@@ -163,15 +194,28 @@ export async function pushBatch(ctx: EngineContext,
   await settle(ctx, entity, sendable, results, report, force);
 }
 
+/** The values a `beforePush` hook adjusted: data fields of the entity, relation keys excluded. */
+function adjustValues(entity: EntityDescriptor, values: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(values)) {
+    const field = entity.fields.find((f) => f.name === name);
+    if (!field) throw new Error(`beforePush of ${entity.name} returned an unknown field "${name}"`);
+    if (field.relation) throw new Error(`beforePush of ${entity.name} cannot change the relation key "${name}"`);
+    out[name] = value;
+  }
+  return out;
+}
+
 /** Builds the pushed item: data fields (FKs translated) + clientId + id + version + updatedAt (+ deletedAt). */
 export function buildPushItem(
   entity: EntityDescriptor,
   op: OperationRecord,
   record: AnyModel,
   fkMaps: Map<string, Map<string, string>>,
+  payloadOverride?: Record<string, unknown>,
 ): WireItem {
   const item: WireItem = {};
-  const payload = op.payload;
+  const payload = payloadOverride ?? op.payload;
   if (op.operation !== 'delete') {
     for (const field of entity.fields) {
       if (!(field.name in payload)) continue;

@@ -8,6 +8,7 @@ import type { WireItem } from '../codec.js';
 import type { EntityDescriptor } from '../descriptors.js';
 import type { OperationRecord } from '../tables.js';
 import type { SyncResultItem } from '../transport.js';
+import type { ClientHooksByEntity } from '../hooks.js';
 
 export interface SyncEngineOptions {
   /** Items per syncPush call (default 500; the server takes up to its maxBatchSize, default 1000). */
@@ -22,6 +23,10 @@ export interface SyncEngineOptions {
    * it is no longer sent and waits for `retryGivenUp()` (default 10; 0 = never give up).
    */
   maxItemAttempts?: number;
+  /** Your per-entity hooks (beforePush, afterPull): see hooks.ts. */
+  hooks?: ClientHooksByEntity;
+  /** Called with an error an `afterPull` hook threw (sync goes on). Default: console.warn. */
+  onHookError?: (error: unknown, where: { entity: string; hook: 'afterPull' }) => void;
 }
 
 /** `last_error` prefix of an operation the engine stopped sending (see `maxItemAttempts`). */
