@@ -29,6 +29,7 @@ export const emitGraphql: Emitter = (project) => {
     opName: e.name,
     camel: e.camel,
     plural: e.plural,
+    updatedAtType: e.updatedAtOptional ? 'DateTime' : 'DateTime!',
     outputFields: e.dataFields.map((f) => ({ name: f.name, type: gqlType(f, !f.optional) })),
     createFields: e.dataFields.map((f) => ({ name: f.name, type: gqlType(f, !f.optional && !f.hasDefault) })),
     updateFields: e.dataFields.filter((f) => f.access !== 'readonly').map((f) => ({ name: f.name, type: gqlType(f, false) })),
