@@ -186,7 +186,7 @@ function suite(provider: 'sqlite' | 'postgresql', connection: () => Promise<stri
     // Where a device that has pulled everything stands.
     let cursor: string | null = null;
     for (;;) {
-      const page = (await postGraphql(server.url, cursorQuery, { cursor }, ORG1)).data.syncPull;
+      const page: { hasMore: boolean; cursor: string } = (await postGraphql(server.url, cursorQuery, { cursor }, ORG1)).data.syncPull;
       cursor = page.cursor;
       if (!page.hasMore) break;
     }
