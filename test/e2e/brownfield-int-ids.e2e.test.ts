@@ -18,6 +18,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { buildClientSchema, buildSchema, getIntrospectionQuery, lexicographicSortSchema, printType } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../support/cli.js';
@@ -96,6 +97,17 @@ function suite(provider: 'sqlite' | 'postgresql', connection: () => Promise<stri
   afterAll(async () => {
     await server?.stop();
     if (conn) await cleanup(conn);
+  });
+
+  it('graphql/schema.graphql declares the types the server serves: ids ID, keys to Int ids String, updatedAt nullable', async () => {
+    const { data } = await postGraphql(server.url, getIntrospectionQuery());
+    const served = buildClientSchema(data);
+    const emitted = buildSchema(readFileSync(path.join(out, 'graphql/schema.graphql'), 'utf8'));
+    // (The served schema also holds the example's types: this test process loads the example's support code.)
+    const names = ['Member', 'Project', 'Task'].flatMap((n) => [n, `${n}CreateInput`, `${n}UpdateInput`, `${n}Page`]);
+    const print = (schema: typeof served) => names.map((n) => printType(lexicographicSortSchema(schema).getType(n)!)).join('\n');
+    expect(print(emitted)).toBe(print(served));
+    expect(print(served)).toMatch(/type Task \{[^}]*\n {2}id: ID!\n[^}]*\n {2}reporterId: String!\n[^}]*\n {2}updatedAt: DateTime\n/);
   });
 
   it('legacy rows (null updatedAt, one shared stamp) are pulled exactly once, pages crossing id 9 -> 10 in numeric order', async () => {
@@ -215,6 +227,16 @@ function suite(provider: 'sqlite' | 'postgresql', connection: () => Promise<stri
       ['NOT_FOUND', 'no Task with id "99999"'],
       ['VALIDATION_FAILED', 'reporterId: no Member with id or clientId "15" in your tenant'],
     ]);
+    // The online path: create returns the database's id as text; keys to Int ids are text both ways.
+    const created = await postGraphql(server.url, `mutation { createTask(input: { title: "Online", projectId: "10", reporterId: "9", assigneeId: "14" }) { id reporterId assigneeId version } }`, {}, ORG1);
+    expect(created.errors).toBeUndefined();
+    const id = created.data.createTask.id as string;
+    expect(created.data.createTask).toMatchObject({ reporterId: '9', assigneeId: '14', version: 1 });
+    expect(typeof id === 'string' && /^\d+$/.test(id)).toBe(true);
+    const updated = await postGraphql(server.url, `mutation($id: ID!) { updateTask(id: $id, expectedVersion: 1, input: { reporterId: "14" }) { id reporterId version } }`, { id }, ORG1);
+    expect(updated.data.updateTask).toEqual({ id, reporterId: '14', version: 2 });
+    expect((await prisma.task.findUnique({ where: { id: Number(id) } })).reporterId).toBe(14);
+
     const [foreign] = await push(server.url, 'Task', [{ clientId: '0190f5a0-0000-7000-8000-0000000000d2', title: 'x', projectId: '10', reporterId: '9' }], ORG2);
     expect(foreign.errorCode).toBe('VALIDATION_FAILED');
   }, 60_000);
