@@ -118,6 +118,17 @@ function suite(provider: 'sqlite' | 'postgresql', connection: () => Promise<stri
     const projects = await pullAll(server.url, 'Project', 4);
     expect(projects.map(ids)).toEqual([range(1, 4), range(5, 8), range(9, 12)]);
     expect(projects.flat().every((p) => p.updatedAt === legacyStamp.toISOString())).toBe(true);
+    // A since-only client (the seed's signature): one page holding every null row moves past them;
+    // one that stops inside them is sent back to the beginning (only the cursor gets past more than
+    // `limit` rows sharing one place), never past a row it did not get.
+    const sinceQuery = `query($since: DateTime, $limit: Int) { syncPull(entity: "Member", since: $since, limit: $limit) { items lastSyncAt hasMore } }`;
+    const whole = (await postGraphql(server.url, sinceQuery, { since: null, limit: 100 }, ORG1)).data.syncPull;
+    expect([ids(whole.items), whole.hasMore]).toEqual([range(1, 12), false]);
+    expect((await postGraphql(server.url, sinceQuery, { since: whole.lastSyncAt, limit: 100 }, ORG1)).data.syncPull.items).toEqual([]);
+    const partial = await postGraphql(server.url, sinceQuery, { since: null, limit: 5 }, ORG1);
+    expect(partial.errors).toBeUndefined();
+    const again = (await postGraphql(server.url, sinceQuery, { since: partial.data.syncPull.lastSyncAt, limit: 5 }, ORG1)).data.syncPull;
+    expect(ids(again.items)).toEqual(range(1, 5));
     // Another tenant sees only its own member.
     expect((await pullAll(server.url, 'Member', 5, ORG2)).flat().map((m) => m.name)).toEqual(['Other']);
     // A cursor of a String-id entity, or garbage, is refused clearly.
