@@ -63,6 +63,33 @@ export function decodePullCursor(cursor: string): PullPosition {
   throw invalid();
 }
 
+/** A row's updatedAt in the pull order (epoch ms; NULL_UPDATED_AT for null). */
+export function stampOf(row: { updatedAt?: unknown }): number {
+  return row.updatedAt instanceof Date ? row.updatedAt.getTime() : NULL_UPDATED_AT;
+}
+
+/** Prisma `orderBy` of the pull: (updatedAt, id), null updatedAt first on every provider (PostgreSQL puts nulls last). */
+export function pullOrder(nullable: boolean): Array<Record<string, unknown>> {
+  return [{ updatedAt: nullable ? { sort: 'asc', nulls: 'first' } : 'asc' }, { id: 'asc' }];
+}
+
+/**
+ * Prisma `where` of the rows strictly after a position in the pull order. `updatedAt > at`
+ * never matches a null updatedAt, so null rows are only reached from inside their own group.
+ */
+export function afterPosition(position: PullPosition, nullable: boolean): Record<string, unknown> {
+  const at = new Date(position.updatedAt);
+  if (position.id === null) return { updatedAt: { gt: at } };
+  const same = nullable && position.updatedAt === NULL_UPDATED_AT ? null : at;
+  return { OR: [{ updatedAt: { gt: at } }, { updatedAt: same, id: { gt: position.id } }] };
+}
+
+/** Prisma `where` of the rows stamped before `stamp` (epoch ms), null ones included. */
+export function beforeStamp(stamp: number, nullable: boolean): Record<string, unknown> {
+  const lt = { updatedAt: { lt: new Date(stamp) } };
+  return nullable ? { OR: [{ updatedAt: null }, lt] } : lt;
+}
+
 /** Total order of positions; `id: null` sorts after every id of the same updatedAt. */
 export function comparePositions(a: PullPosition, b: PullPosition): number {
   if (a.updatedAt !== b.updatedAt) return a.updatedAt < b.updatedAt ? -1 : 1;

@@ -11,7 +11,7 @@ import {
   type ParsedItem,
   type WireRecord,
 } from './codec.js';
-import { comparePositions, decodePullCursor, encodePullCursor, idFits, NULL_UPDATED_AT, type PullPosition } from './cursor.js';
+import { afterPosition, beforeStamp, comparePositions, decodePullCursor, encodePullCursor, idFits, NULL_UPDATED_AT, pullOrder, stampOf, type PullPosition } from './cursor.js';
 import type { EntityDescriptor } from './descriptor.js';
 import { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
 import { BatchLookups } from './batch.js';
@@ -79,8 +79,7 @@ export interface SyncServiceOptions {
   logger: SyncLogger;
 }
 
-/** A row's place in the pull order; a null updatedAt (legacy row of an `updatedAt DateTime?`) sorts first. */
-const ms = (row: Row): number => (row.updatedAt instanceof Date ? row.updatedAt.getTime() : NULL_UPDATED_AT);
+const ms = stampOf;
 
 export class SyncService {
   constructor(private readonly options: SyncServiceOptions) {}
@@ -129,13 +128,11 @@ export class SyncService {
     // Read before the rows: every write that commits after this read stamps above it.
     const before = this.options.clock.localHorizon(d, principal);
     let watermark = await this.options.clock.watermark(this.options.prisma, d, principal);
-    const below = Number.isFinite(before)
-      ? [d.updatedAtNullable ? { OR: [{ updatedAt: null }, { updatedAt: { lt: new Date(before) } }] } : { updatedAt: { lt: new Date(before) } }]
-      : [];
-    const orderBy = [{ updatedAt: d.updatedAtNullable ? { sort: 'asc', nulls: 'first' } : 'asc' }, { id: 'asc' }];
+    const below = Number.isFinite(before) ? [beforeStamp(before, Boolean(d.updatedAtNullable))] : [];
+    const orderBy = pullOrder(Boolean(d.updatedAtNullable));
 
     let rows = await delegate.findMany({
-      where: { AND: [scope, ...below, ...(start ? [after(start, Boolean(d.updatedAtNullable))] : [])] },
+      where: { AND: [scope, ...below, ...(start ? [afterPosition(start, Boolean(d.updatedAtNullable))] : [])] },
       orderBy,
       take: limit + 1,
     });
@@ -448,17 +445,6 @@ class StaleWriteError extends Error {
   ) {
     super(`stale write on ${id}`);
   }
-}
-
-/**
- * Rows strictly after a position in (updatedAt, id) order. `updatedAt > at` never
- * matches a null updatedAt, so null rows are only reached from inside their own group.
- */
-function after(position: PullPosition, nullable: boolean): Row {
-  const at = new Date(position.updatedAt);
-  if (position.id === null) return { updatedAt: { gt: at } };
-  const same = nullable && position.updatedAt === NULL_UPDATED_AT ? null : at;
-  return { OR: [{ updatedAt: { gt: at } }, { updatedAt: same, id: { gt: position.id } }] };
 }
 
 /** Fields an update applies: synced + media (readonly ones are ignored on update). */
