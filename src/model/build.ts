@@ -203,10 +203,10 @@ function buildEntity(
   // --- convention fields -------------------------------------------------
   const id = byName.get('id');
   if (!id) err(modelLoc, 'sync/missing-id', `model ${model.name} has no "id" field`, `add \`id String @id @default(uuid())\` (or run \`trackhub-gen fix-schema ${model.name}\`)`);
-  else if (id.type === 'Int' && id.isId)
-    err(at('id', true), 'sync/int-id', `${model.name}.id is an Int id; this version of trackhub-gen syncs String ids only`, `give ${model.name} a String id and keep the Int key as a unique: \`id String @id @default(cuid())\` and \`legacyId Int @unique\` (on PostgreSQL it may keep \`@default(autoincrement())\`), or leave ${model.name} without @sync`);
-  else if (id.type !== 'String' || !id.isId)
-    err(at('id', true), 'sync/id-shape', `${model.name}.id must be the String @id (\`@default(uuid())\`, \`@default(cuid())\` or no default)`, 'declare it as `id String @id @default(uuid())`');
+  else if (id.type === 'Int' && id.isId && !isFunctionDefault(id.default, 'autoincrement'))
+    err(at('id', true), 'sync/int-id-default', `${model.name}.id is an Int id without a database default; the server cannot number the records devices create`, 'declare it as `id Int @id @default(autoincrement())`');
+  else if ((id.type !== 'String' && id.type !== 'Int') || !id.isId)
+    err(at('id', true), 'sync/id-shape', `${model.name}.id must be the @id, a String (\`@default(uuid())\`, \`@default(cuid())\` or no default) or an \`Int @default(autoincrement())\`${id.type === 'BigInt' ? '; BigInt ids are not synced' : ''}`, id.type === 'BigInt' ? 'declare it as `id Int @id @default(autoincrement())` if the values fit in 32 bits, or give the model a String id and keep the BigInt key as a unique: `id String @id @default(cuid())` and `legacyId BigInt @unique`' : 'declare it as `id String @id @default(uuid())`');
   if (model.primaryKey)
     err(modelLoc, 'sync/composite-id', `model ${model.name} has a composite @@id; sync needs one String id`, 'replace @@id with `id String @id @default(uuid())` and a @@unique over the old key');
   const clientId = byName.get('clientId');
@@ -219,11 +219,11 @@ function buildEntity(
     err(at('version', true), 'sync/version-shape', `${model.name}.version must be \`Int @default(1)\``, 'declare it as `version Int @default(1)`');
   const updatedAt = byName.get('updatedAt');
   if (!updatedAt) err(modelLoc, 'sync/missing-updated-at', `model ${model.name} has no "updatedAt" field`, `add \`updatedAt DateTime @default(now()) @updatedAt\` (the default fills existing rows), or run \`trackhub-gen fix-schema ${model.name}\``);
-  else if (updatedAt.type !== 'DateTime' || !updatedAt.isUpdatedAt || !updatedAt.isRequired)
+  else if (updatedAt.type !== 'DateTime' || !updatedAt.isUpdatedAt || updatedAt.isList)
     err(
       at('updatedAt', true),
       'sync/updated-at-shape',
-      `${model.name}.updatedAt must be a required \`DateTime @updatedAt\`${updatedAt.type === 'DateTime' && !updatedAt.isRequired ? ': rows where it is null would never be pulled' : ''}`,
+      `${model.name}.updatedAt must be a \`DateTime @updatedAt\``,
       'declare it as `updatedAt DateTime @default(now()) @updatedAt` (the default fills existing rows)',
     );
   const deletedAt = byName.get('deletedAt');
@@ -269,7 +269,7 @@ function buildEntity(
     );
 
   // --- relations -------------------------------------------------------
-  const fkTargets = new Map<string, { entity: string; navigation: string }>();
+  const fkTargets = new Map<string, NonNullable<FieldIR['relation']>>();
   const references = new Map<string, NonNullable<FieldIR['reference']>>();
   /** Foreign keys of relations marked @sync.ignore: they stay on the server with the relation. */
   const ignoredKeys = new Set<string>();
@@ -322,7 +322,8 @@ function buildEntity(
         `${model.name}.${f.name} references ${f.type}.${references_}; devices know ${f.type} records by their id`,
         `relate through the id: add \`${f.name}Id String\` with \`@relation(fields: [${f.name}Id], references: [id])\` and fill it from ${f.type}.id (the ${references_} values in ${key} are not ids), or mark ${model.name}.${f.name} /// @sync.ignore`,
       );
-    fkTargets.set(key, { entity: f.type, navigation: f.name });
+    const targetId = target?.fields.find((t) => t.isId);
+    fkTargets.set(key, { entity: f.type, navigation: f.name, ...(targetId?.type === 'Int' ? { idKind: 'Int' as const } : {}) });
   }
 
   const fields: FieldIR[] = [];
@@ -341,7 +342,8 @@ function buildEntity(
     const access: SyncAccess = role === 'data' ? annotation?.access ?? (ignoredKeys.has(f.name) ? 'ignore' : 'synced') : 'synced';
     const kind = kindOf(f);
     if (!kind) {
-      if (access !== 'ignore')
+      // (an id of another type has its own error above)
+      if (access !== 'ignore' && role !== 'id')
         err(at(f.name, true), 'sync/unsupported-type', `${model.name}.${f.name} has type ${f.type}${f.isList ? '[]' : ''}, which trackhub-gen cannot sync`, unsupportedFix(f));
       continue;
     }
@@ -367,7 +369,8 @@ function buildEntity(
     fields.push({
       name: f.name,
       column,
-      kind,
+      // A key to an Int id travels as an opaque string, like every server id (FieldIR.relation.idKind).
+      kind: relation?.idKind === 'Int' ? 'String' : kind,
       ...(f.kind === 'enum' ? { enumName: f.type } : {}),
       optional: !f.isRequired,
       hasDefault: f.hasDefaultValue || f.isUpdatedAt,
@@ -396,7 +399,9 @@ function buildEntity(
     plural: pluralize(camel),
     tenantField: tenant,
     tenantKind,
-    serverMintsId: Boolean(id && !id.hasDefaultValue),
+    serverMintsId: Boolean(id && id.type === 'String' && !id.hasDefaultValue),
+    ...(id?.type === 'Int' ? { idKind: 'Int' as const } : {}),
+    ...(updatedAt && !updatedAt.isRequired ? { updatedAtOptional: true } : {}),
     conflict,
     fields,
     dataFields,

@@ -50,6 +50,13 @@ export interface FieldIR {
     entity: string;
     /** The Prisma relation (navigation) field on this model, e.g. `space`. */
     navigation: string;
+    /**
+     * `Int` when the target's id is an `Int @default(autoincrement())`. The key still
+     * travels as an opaque string (the server id's decimal text, or the parent's clientId
+     * while the device does not know its server id), so the field's `kind` is `String`;
+     * the server turns it into the Int it stores.
+     */
+    idKind?: 'Int';
   };
   /**
    * Set when this scalar is the foreign key of a relation to a model WITHOUT @sync
@@ -95,6 +102,16 @@ export interface EntityIR {
   tenantField: string | null;
   /** The String id has no Prisma default: the server mints a UUID for each create. */
   serverMintsId: boolean;
+  /**
+   * `Int` for an `Int @id @default(autoincrement())` (the database numbers creates);
+   * default String. On the wire and on devices every server id is an opaque string.
+   */
+  idKind?: 'String' | 'Int';
+  /**
+   * `updatedAt DateTime?`: rows written before the column existed may hold null. They
+   * sort before every stamped row in the pull order (see runtime/server/cursor.ts).
+   */
+  updatedAtOptional?: boolean;
   /** Type of the tenant field: the token's tenant id is converted to it (`Int` tenants). */
   tenantKind: 'String' | 'Int';
   conflict: ConflictStrategy;

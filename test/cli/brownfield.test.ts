@@ -20,6 +20,8 @@ const CASES: { name: string; schema: string; entities: string[] }[] = [
   { name: 'team-api', schema: 'schema.prisma', entities: ['Collection', 'Request'] },
   { name: 'analytics', schema: 'prisma/schema', entities: ['Website', 'Goal', 'Report'] },
   { name: 'signing', schema: 'schema.prisma', entities: ['Document', 'Recipient'] },
+  // Int autoincrement ids, `updatedAt DateTime?`, two relations from Task to Member.
+  { name: 'issue-tracker', schema: 'schema.prisma', entities: ['Member', 'Project', 'Task'] },
   {
     name: 'awkward-names',
     schema: 'schema.prisma',

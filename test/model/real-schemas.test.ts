@@ -10,6 +10,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { loadProject, projectFromText } from '../../src/model/build.js';
+import { comparePositions, decodePullCursor, encodePullCursor, idFits, NULL_UPDATED_AT } from '../../src/runtime/server/cursor.js';
+import { parseServerId } from '../../src/runtime/server/ids.js';
 import { tenantScope } from '../../src/runtime/server/store.js';
 import { SchemaError, formatDiagnostic } from '../../src/schema/diagnostics.js';
 
@@ -160,5 +162,29 @@ ${CONVENTIONS}
     expect(tenantScope(d, { tenantId: '42', userId: 'u' })).toEqual({ orgId: 42 });
     expect(tenantScope(d, { tenantId: '42abc', userId: 'u' })).toEqual({ orgId: -2147483648 });
     expect(tenantScope({ tenantField: 'orgId' }, { tenantId: '42', userId: 'u' })).toEqual({ orgId: '42' });
+  });
+
+  it('Int autoincrement ids and `updatedAt DateTime?`: keys to Int ids are opaque strings; the server parses ids back', () => {
+    const int = `  id        Int       @id @default(autoincrement())
+  clientId  String?
+  version   Int       @default(1)
+  updatedAt DateTime? @updatedAt
+  deletedAt DateTime?
+  tenantId  String`;
+    const project = projectFromText(`datasource db {\n  provider = "sqlite"\n}\n/// @sync\nmodel Member {\n${int}\n  tasks Task[] @relation("a")\n  reported Task[] @relation("r")\n  @@unique([tenantId, clientId])\n  @@index([tenantId, updatedAt, id])\n}\n/// @sync\nmodel Task {\n${CONVENTIONS}\n  tenantId String\n  assigneeId Int?\n  assignee Member? @relation("a", fields: [assigneeId], references: [id])\n  reporterId Int\n  reporter Member @relation("r", fields: [reporterId], references: [id])\n  @@unique([tenantId, clientId])\n  @@index([tenantId, updatedAt, id])\n}\n`);
+    const [member, task] = project.entities;
+    expect(member).toMatchObject({ name: 'Member', idKind: 'Int', updatedAtOptional: true, serverMintsId: false });
+    expect(task.idKind).toBeUndefined();
+    expect(task.dataFields.map((f) => [f.name, f.kind, f.relation])).toEqual([
+      ['assigneeId', 'String', { entity: 'Member', navigation: 'assignee', idKind: 'Int' }],
+      ['reporterId', 'String', { entity: 'Member', navigation: 'reporter', idKind: 'Int' }],
+    ]);
+    // The wire text of an Int id, and only that, is an id (32-bit, canonical decimal).
+    expect(['10', '-3', 7, '010', '1e3', '2147483648', '', 'abc', 1.5].map((v) => parseServerId('Int', v))).toEqual([10, -3, 7, undefined, undefined, undefined, undefined, undefined, undefined]);
+    expect(['abc', '', 10].map((v) => parseServerId('String', v))).toEqual(['abc', undefined, undefined]);
+    // Cursor positions compare Int ids as numbers: 9 before 10.
+    expect(comparePositions({ updatedAt: 1, id: 9 }, { updatedAt: 1, id: 10 })).toBe(-1);
+    expect(decodePullCursor(encodePullCursor({ updatedAt: NULL_UPDATED_AT, id: 10 }))).toEqual({ updatedAt: NULL_UPDATED_AT, id: 10 });
+    expect([idFits('Int', 10), idFits('Int', '10'), idFits(undefined, 10), idFits(undefined, 'a'), idFits('Int', null)]).toEqual([true, false, false, true, true]);
   });
 });

@@ -30,6 +30,7 @@ export const emitGraphql: Emitter = (project) => {
     opName: e.name,
     camel: e.camel,
     plural: e.plural,
+    updatedAtType: e.updatedAtOptional ? 'DateTime' : 'DateTime!',
     outputFields: e.dataFields.map((f) => ({ name: f.name, type: gqlType(f, !f.optional) })),
     createFields: e.dataFields.map((f) => ({ name: f.name, type: gqlType(f, requiredOnCreate(f)) })),
     updateFields: e.dataFields.filter(updatable).map((f) => ({ name: f.name, type: gqlType(f, false) })),

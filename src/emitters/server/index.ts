@@ -20,6 +20,8 @@ export interface DescriptorView {
   table: string;
   tenantField: string | null;
   tenantKind?: 'Int';
+  idKind?: 'Int';
+  updatedAtNullable?: true;
   mintId?: true;
   conflict: EntityIR['conflict'];
   tombstone: EntityIR['tombstone'];
@@ -32,7 +34,7 @@ export interface DescriptorView {
     optional: boolean;
     hasDefault: boolean;
     access: FieldIR['access'];
-    relation?: { entity: string; delegate: string; tenantField: string | null; tenantKind?: 'Int' };
+    relation?: { entity: string; delegate: string; tenantField: string | null; tenantKind?: 'Int'; idKind?: 'Int' };
     reference?: { model: string; delegate: string; key: string; tenantField: string | null; tenantKind?: 'Int' };
     maxLength?: number;
     format?: 'uuid';
@@ -50,6 +52,8 @@ export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorVi
     table: entity.table,
     tenantField: entity.tenantField,
     ...(entity.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}),
+    ...(entity.idKind === 'Int' ? { idKind: 'Int' as const } : {}),
+    ...(entity.updatedAtOptional ? { updatedAtNullable: true as const } : {}),
     ...(entity.serverMintsId ? { mintId: true as const } : {}),
     conflict: entity.conflict,
     tombstone: entity.tombstone,
@@ -71,7 +75,15 @@ export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorVi
           ...(f.maxLength !== undefined ? { maxLength: f.maxLength } : {}),
           ...(f.format ? { format: f.format } : {}),
           ...(target
-            ? { relation: { entity: target.name, delegate: prismaDelegate(target.name), tenantField: target.tenantField, ...(target.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}) } }
+            ? {
+                relation: {
+                  entity: target.name,
+                  delegate: prismaDelegate(target.name),
+                  tenantField: target.tenantField,
+                  ...(target.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}),
+                  ...(target.idKind === 'Int' ? { idKind: 'Int' as const } : {}),
+                },
+              }
             : {}),
           ...(f.reference ? { reference: { ...f.reference, ...(f.reference.tenantField && entity.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}) } } : {}),
         };
@@ -102,6 +114,8 @@ function descriptorLiteral(d: DescriptorView) {
     table: lit(d.table),
     tenantField: lit(d.tenantField),
     ...(d.tenantKind ? { tenantKind: lit(d.tenantKind) } : {}),
+    ...(d.idKind ? { idKind: lit(d.idKind) } : {}),
+    ...(d.updatedAtNullable ? { updatedAtNullable: 'true' } : {}),
     ...(d.mintId ? { mintId: 'true' } : {}),
     conflict: lit(d.conflict),
     tombstone: lit(d.tombstone),
@@ -216,6 +230,7 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
       hasUpdateFields: updateFields.length > 0,
       // GraphQL names of the online mutations (contract/operations.ts).
       mutations: artifactsOf(entity).mutations,
+      updatedAtOptional: Boolean(entity.updatedAtOptional),
       descriptor: descriptorLiteral(descriptorOf(entity, project)),
     };
     const dir = artifactsOf(entity).serverDir;

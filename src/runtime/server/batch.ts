@@ -22,6 +22,7 @@
  */
 import type { Principal } from './auth.js';
 import type { EntityDescriptor } from './descriptor.js';
+import type { ServerId } from './ids.js';
 import { delegateOf, type Row } from './prisma.js';
 
 const batches = new WeakMap<object, BatchLookups>();
@@ -39,7 +40,7 @@ export class BatchLookups {
   /** `${delegate}|${key}|${value}` -> row, or null when known absent. */
   private readonly rows = new Map<string, Row | null>();
   /** `${delegate}|${value}` -> id of a relation target known to exist in the tenant. */
-  private readonly relations = new Map<string, string>();
+  private readonly relations = new Map<string, ServerId>();
 
   private constructor(private readonly tenantKey: string) {}
 
@@ -52,7 +53,7 @@ export class BatchLookups {
     d: EntityDescriptor,
     principal: Principal,
     scope: Row,
-    keys: { ids: string[]; clientIds: string[] },
+    keys: { ids: ServerId[]; clientIds: string[] },
   ): Promise<BatchLookups> {
     const lookups = new BatchLookups(principal.tenantId);
     const delegate = delegateOf(tx, d.delegate);
@@ -74,7 +75,7 @@ export class BatchLookups {
     return lookups;
   }
 
-  private key(d: EntityDescriptor, key: Key, value: string): string {
+  private key(d: EntityDescriptor, key: Key, value: ServerId): string {
     return `${d.delegate}|${key}|${value}`;
   }
 
@@ -83,7 +84,7 @@ export class BatchLookups {
    * asked; flushes deferred inserts first when the answer is one of them or the
    * database must be asked.
    */
-  async get(client: unknown, d: EntityDescriptor, principal: Principal, key: Key, value: string): Promise<Row | null | undefined> {
+  async get(client: unknown, d: EntityDescriptor, principal: Principal, key: Key, value: ServerId): Promise<Row | null | undefined> {
     let hit = principal.tenantId === this.tenantKey ? this.rows.get(this.key(d, key, value)) : undefined;
     if (hit === PENDING || (hit === undefined && this.pending.length)) {
       await this.flush(client);
@@ -94,13 +95,13 @@ export class BatchLookups {
 
   /** A row read or inserted in the transaction. */
   remember(d: EntityDescriptor, row: Row): void {
-    if (typeof row.id === 'string') this.rows.set(this.key(d, 'id', row.id), row);
+    if (typeof row.id === 'string' || typeof row.id === 'number') this.rows.set(this.key(d, 'id', row.id), row);
     if (typeof row.clientId === 'string') this.rows.set(this.key(d, 'clientId', row.clientId), row);
   }
 
   /** A row written in the transaction: its cached copy is stale. */
   forget(d: EntityDescriptor, row: Row): void {
-    if (typeof row.id === 'string') this.rows.delete(this.key(d, 'id', row.id));
+    if (typeof row.id === 'string' || typeof row.id === 'number') this.rows.delete(this.key(d, 'id', row.id));
     if (typeof row.clientId === 'string') this.rows.delete(this.key(d, 'clientId', row.clientId));
   }
 
@@ -156,12 +157,12 @@ export class BatchLookups {
     }
   }
 
-  relationTarget(delegate: string, principal: Principal, value: string): string | undefined {
+  relationTarget(delegate: string, principal: Principal, value: string): ServerId | undefined {
     if (principal.tenantId !== this.tenantKey) return undefined;
     return this.relations.get(`${delegate}|${value}`);
   }
 
-  rememberRelation(delegate: string, value: string, id: string): void {
+  rememberRelation(delegate: string, value: string, id: ServerId): void {
     this.relations.set(`${delegate}|${value}`, id);
   }
 }

@@ -7,6 +7,7 @@
 import type { JsonValue, WireRecord } from '../../contract/wire.js';
 import type { EntityDescriptor, FieldDescriptor } from './descriptor.js';
 import { ItemError, SyncErrorCode } from './errors.js';
+import { parseServerId, wireId, type ServerId } from './ids.js';
 import { prismaDbNull, type Row } from './prisma.js';
 
 export type { JsonValue, WireRecord };
@@ -83,12 +84,14 @@ function isJsonValue(value: unknown, depth = 0): boolean {
 export function toWire(field: FieldDescriptor, value: unknown): unknown {
   if (value === undefined || value === null) return null;
   if (field.kind === 'DateTime') return iso(value);
+  if (field.relation) return wireId(value); // a key to an Int id travels as its text, like the id itself
   return value;
 }
 
 /** Database value -> GraphQL (online CRUD) value: Dates stay Dates for the DateTime scalar. */
 export function toGraphQL(field: FieldDescriptor, value: unknown): unknown {
   if (value === undefined || value === null) return null;
+  if (field.relation) return wireId(value);
   return value;
 }
 
@@ -168,7 +171,7 @@ function deletedAtOf(d: EntityDescriptor, row: Row): Date | null {
 /** A database row -> a pulled item: conventions + every non-ignored data field. Never the tenant. */
 export function serializeRecord(d: EntityDescriptor, row: Row): WireRecord {
   const out: WireRecord = {
-    id: row.id,
+    id: wireId(row.id),
     clientId: row.clientId ?? null,
     version: row.version,
     updatedAt: iso(row.updatedAt),
@@ -181,7 +184,7 @@ export function serializeRecord(d: EntityDescriptor, row: Row): WireRecord {
 /** A database row -> the GraphQL object of the online CRUD path. */
 export function graphqlRecord(d: EntityDescriptor, row: Row): Record<string, unknown> {
   const out: Record<string, unknown> = {
-    id: row.id,
+    id: wireId(row.id),
     clientId: row.clientId ?? null,
     version: row.version,
     updatedAt: row.updatedAt,
@@ -193,7 +196,8 @@ export function graphqlRecord(d: EntityDescriptor, row: Row): Record<string, unk
 
 /** A pushed item, checked and converted. */
 export interface ParsedItem {
-  id?: string;
+  /** The stored id (an Int id parsed from its wire text). */
+  id?: ServerId;
   clientId?: string | null;
   /** Base version; undefined for a create. */
   version?: number;
@@ -251,8 +255,9 @@ export function parseItem(d: EntityDescriptor, raw: unknown): ParsedItem {
   }
 
   if (raw.id !== undefined && raw.id !== null) {
-    if (typeof raw.id === 'string' && raw.id !== '' && isStorableText(raw.id)) item.id = raw.id;
-    else problems.push('id must be a non-empty string');
+    const id = typeof raw.id === 'string' && !isStorableText(raw.id) ? undefined : parseServerId(d.idKind, raw.id);
+    if (id !== undefined) item.id = id;
+    else problems.push(d.idKind === 'Int' ? 'id must be the server id as returned (the decimal text of a 32-bit integer)' : 'id must be a non-empty string');
   }
   if (raw.clientId !== undefined) {
     if (raw.clientId === null || (typeof raw.clientId === 'string' && raw.clientId !== '' && isStorableText(raw.clientId))) item.clientId = raw.clientId;

@@ -5,10 +5,11 @@
 import { authenticate, type Principal, type TrackhubContext } from './auth.js';
 import { graphqlRecord, isDeletedRow, isPlainObject, isStorableText, missingRequired, parseItem, serializeRecord, type ParsedItem } from './codec.js';
 import type { TrackhubCore } from './core.js';
-import { decodeListCursor, encodeListCursor } from './cursor.js';
+import { decodeListCursor, encodeListCursor, idFits } from './cursor.js';
 import type { EntityDescriptor } from './descriptor.js';
 import { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
 import { validateInput } from './hooks.js';
+import { parseServerId, type ServerId } from './ids.js';
 import { delegateOf, isUniqueViolation, type Row } from './prisma.js';
 import {
   deletionData,
@@ -59,9 +60,10 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
   async get(context: TrackhubContext | undefined, id: string): Promise<TObject | null> {
     const principal = await this.principal(context);
     const d = this.descriptor;
-    if (!isStorableText(id)) return null; // no such id can exist (and PostgreSQL would refuse the query)
+    const key = this.idOf(id);
+    if (key === undefined) return null; // no such id can exist (and PostgreSQL would refuse the query)
     const row = await delegateOf(this.core.prisma, d.delegate).findFirst({
-      where: { ...tenantScope(d, principal), ...liveScope(d), id },
+      where: { ...tenantScope(d, principal), ...liveScope(d), id: key },
     });
     return row ? this.toObject(row) : null;
   }
@@ -75,6 +77,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
       throw new TrackhubError(SyncErrorCode.INVALID_LIMIT, `limit must be an integer between 1 and ${MAX_LIST_LIMIT}, got ${String(limit)}`);
     }
     const afterId = args.cursor ? decodeListCursor(args.cursor) : null;
+    if (!idFits(d.idKind, afterId)) throw new TrackhubError(SyncErrorCode.INVALID_CURSOR, 'Invalid cursor: pass back a cursor this server returned for this entity');
     const rows = await delegateOf(this.core.prisma, d.delegate).findMany({
       where: { ...tenantScope(d, principal), ...liveScope(d), ...(afterId !== null ? { id: { gt: afterId } } : {}) },
       orderBy: [{ id: 'asc' }],
@@ -83,7 +86,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
     const page = rows.slice(0, limit);
     return {
       items: page.map((row) => this.toObject(row)),
-      nextCursor: rows.length > limit ? encodeListCursor(page[page.length - 1].id as string) : null,
+      nextCursor: rows.length > limit ? encodeListCursor(page[page.length - 1].id as ServerId) : null,
     };
   }
 
@@ -179,8 +182,14 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
     }
   }
 
+  /** The stored id of an `id` argument, or undefined when no record can have it. */
+  private idOf(id: string): ServerId | undefined {
+    return isStorableText(id) ? parseServerId(this.descriptor.idKind, id) : undefined;
+  }
+
   private async live(tx: unknown, principal: Principal, id: string): Promise<Row> {
-    const row = isStorableText(id) ? await findById(tx, this.descriptor, principal, id) : null;
+    const key = this.idOf(id);
+    const row = key !== undefined ? await findById(tx, this.descriptor, principal, key) : null;
     if (!row || isDeletedRow(this.descriptor, row)) {
       throw new TrackhubError(SyncErrorCode.NOT_FOUND, `no ${this.descriptor.name} with id "${id}"`);
     }
@@ -202,7 +211,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
   private async guarded(tx: unknown, principal: Principal, existing: Row, data: Row, stamp: Date): Promise<Row> {
     const row = await guardedUpdate(tx, this.descriptor, principal, existing, data, stamp);
     if (row) return row;
-    const current = await findById(tx, this.descriptor, principal, existing.id as string);
+    const current = await findById(tx, this.descriptor, principal, existing.id as ServerId);
     if (!current) throw new TrackhubError(SyncErrorCode.NOT_FOUND, `no ${this.descriptor.name} with id "${String(existing.id)}"`);
     throw this.conflictError(current, existing.version as number);
   }

@@ -4,15 +4,27 @@
  * A pull position is a point in the (updatedAt, id) order: everything at or
  * before it has been delivered. `id: null` means "every row of that updatedAt"
  * (a position reached at the end of a pull or given by `since`).
+ *
+ * Ids are compared as the database orders them: an Int id numerically (9 before 10).
+ * Rows of an `updatedAt DateTime?` whose updatedAt is null (written before the column
+ * existed) sit at NULL_UPDATED_AT, before every stamped row.
  */
 import { SyncErrorCode, TrackhubError } from './errors.js';
+import type { ServerId } from './ids.js';
 
 export interface PullPosition {
-  /** updatedAt, epoch milliseconds. */
+  /** updatedAt, epoch milliseconds (NULL_UPDATED_AT for rows whose updatedAt is null). */
   updatedAt: number;
   /** Last delivered id at that updatedAt, or null for all of them. */
-  id: string | null;
+  id: ServerId | null;
 }
+
+/**
+ * Where rows with a null updatedAt sort: 0001-01-01T00:00:00.000Z, before every stamp
+ * the server writes. A `since` at it means "the null rows are delivered"; a `since`
+ * before it, "start from the beginning".
+ */
+export const NULL_UPDATED_AT = Date.parse('0001-01-01T00:00:00.000Z');
 
 const PULL_PREFIX = 'p1.';
 const LIST_PREFIX = 'l1.';
@@ -41,14 +53,41 @@ export function decodePullCursor(cursor: string): PullPosition {
       Array.isArray(value) &&
       value.length === 2 &&
       Number.isSafeInteger(value[0]) &&
-      (value[1] === null || typeof value[1] === 'string')
+      (value[1] === null || typeof value[1] === 'string' || Number.isSafeInteger(value[1]))
     ) {
-      return { updatedAt: value[0] as number, id: value[1] as string | null };
+      return { updatedAt: value[0] as number, id: value[1] as ServerId | null };
     }
   } catch {
     // fall through
   }
   throw invalid();
+}
+
+/** A row's updatedAt in the pull order (epoch ms; NULL_UPDATED_AT for null). */
+export function stampOf(row: { updatedAt?: unknown }): number {
+  return row.updatedAt instanceof Date ? row.updatedAt.getTime() : NULL_UPDATED_AT;
+}
+
+/** Prisma `orderBy` of the pull: (updatedAt, id), null updatedAt first on every provider (PostgreSQL puts nulls last). */
+export function pullOrder(nullable: boolean): Array<Record<string, unknown>> {
+  return [{ updatedAt: nullable ? { sort: 'asc', nulls: 'first' } : 'asc' }, { id: 'asc' }];
+}
+
+/**
+ * Prisma `where` of the rows strictly after a position in the pull order. `updatedAt > at`
+ * never matches a null updatedAt, so null rows are only reached from inside their own group.
+ */
+export function afterPosition(position: PullPosition, nullable: boolean): Record<string, unknown> {
+  const at = new Date(position.updatedAt);
+  if (position.id === null) return { updatedAt: { gt: at } };
+  const same = nullable && position.updatedAt === NULL_UPDATED_AT ? null : at;
+  return { OR: [{ updatedAt: { gt: at } }, { updatedAt: same, id: { gt: position.id } }] };
+}
+
+/** Prisma `where` of the rows stamped before `stamp` (epoch ms), null ones included. */
+export function beforeStamp(stamp: number, nullable: boolean): Record<string, unknown> {
+  const lt = { updatedAt: { lt: new Date(stamp) } };
+  return nullable ? { OR: [{ updatedAt: null }, lt] } : lt;
 }
 
 /** Total order of positions; `id: null` sorts after every id of the same updatedAt. */
@@ -60,15 +99,20 @@ export function comparePositions(a: PullPosition, b: PullPosition): number {
   return a.id < b.id ? -1 : 1;
 }
 
+/** Does a cursor's id have the type of the entity's ids (a cursor of another entity would make the query fail)? */
+export function idFits(kind: 'String' | 'Int' | undefined, id: ServerId | null): boolean {
+  return id === null || (kind === 'Int' ? typeof id === 'number' : typeof id === 'string');
+}
+
 /** Online list cursor: the last id of the previous page. */
-export function encodeListCursor(lastId: string): string {
+export function encodeListCursor(lastId: ServerId): string {
   return encode(LIST_PREFIX, lastId);
 }
 
-export function decodeListCursor(cursor: string): string {
+export function decodeListCursor(cursor: string): ServerId {
   try {
     const value = decode(LIST_PREFIX, cursor);
-    if (typeof value === 'string') return value;
+    if (typeof value === 'string' || Number.isSafeInteger(value)) return value as ServerId;
   } catch {
     // fall through
   }

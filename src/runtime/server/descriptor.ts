@@ -20,6 +20,8 @@ export interface RelationDescriptor {
   tenantField: string | null;
   /** `Int` when the target's tenant field is an Int (default String). */
   tenantKind?: 'String' | 'Int';
+  /** `Int` when the target's id is an Int: the key arrives as an opaque string and is stored as the Int. */
+  idKind?: 'String' | 'Int';
 }
 
 /**
@@ -72,6 +74,10 @@ export interface EntityDescriptor {
   /** `Int` when the tenant field is an Int: the token's tenant id is converted (default String). */
   tenantKind?: 'String' | 'Int';
   conflict: ConflictStrategy;
+  /** `Int` for an `Int @id @default(autoincrement())` (default String). Ids travel as strings either way (see ids.ts). */
+  idKind?: 'String' | 'Int';
+  /** `updatedAt DateTime?`: legacy rows with a null updatedAt sort before every stamped row (see cursor.ts). */
+  updatedAtNullable?: boolean;
   /** The id has no database default (`id String @id`): the server mints a UUID on create. */
   mintId?: boolean;
   /** `deletedAt DateTime?` (default) or an `isDeleted Boolean` marker. */

@@ -8,6 +8,7 @@ import type { Principal } from './auth.js';
 import type { EntityDescriptor } from './descriptor.js';
 import { batchLookupsOf } from './batch.js';
 import { ItemError, SyncErrorCode } from './errors.js';
+import { parseServerId, type ServerId } from './ids.js';
 import { delegateOf, type Row } from './prisma.js';
 
 const INT32_MIN = -2147483648;
@@ -48,7 +49,7 @@ export function deletionData(d: EntityDescriptor, stamp: Date): Row {
   return d.tombstone === 'isDeleted' ? { [d.tombstoneField]: true } : { [d.tombstoneField]: stamp };
 }
 
-export async function findById(client: unknown, d: EntityDescriptor, principal: Principal, id: string): Promise<Row | null> {
+export async function findById(client: unknown, d: EntityDescriptor, principal: Principal, id: ServerId): Promise<Row | null> {
   const cached = await batchLookupsOf(client)?.get(client, d, principal, 'id', id);
   if (cached !== undefined) return cached;
   return delegateOf(client, d.delegate).findFirst({ where: { ...tenantScope(d, principal), id } });
@@ -92,15 +93,19 @@ export async function resolveRelations(client: unknown, d: EntityDescriptor, pri
     if (batch?.hasPendingFor(relation.delegate)) await batch.flush(client);
     const target = delegateOf(client, relation.delegate);
     const scope = tenantScope(relation, principal);
-    const byId = await target.findFirst({ where: { ...scope, id: value }, select: { id: true } });
+    // The value is the target's server id (as text: an Int id is its decimal text) or, while the device
+    // does not know that yet, the target's clientId.
+    const id = parseServerId(relation.idKind, value);
+    const byId = id === undefined ? null : await target.findFirst({ where: { ...scope, id }, select: { id: true } });
     if (byId) {
-      batch?.rememberRelation(relation.delegate, value, value);
+      data[field.name] = byId.id;
+      batch?.rememberRelation(relation.delegate, value, byId.id as ServerId);
       continue;
     }
     const byClientId = await target.findFirst({ where: { ...scope, clientId: value }, select: { id: true } });
     if (byClientId) {
       data[field.name] = byClientId.id;
-      batch?.rememberRelation(relation.delegate, value, byClientId.id as string);
+      batch?.rememberRelation(relation.delegate, value, byClientId.id as ServerId);
       continue;
     }
     throw new ItemError(

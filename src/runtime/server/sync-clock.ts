@@ -120,7 +120,8 @@ export class SyncClock {
       // First write of the scope through the clock: rows may exist from before it (an
       // upgraded database, an older server): continue after the newest of them.
       const [newest] = await delegateOf(tx, d.delegate).findMany({
-        where: tenantScope(d, principal),
+        // (an `updatedAt DateTime?` may hold nulls, which PostgreSQL sorts first in descending order)
+        where: d.updatedAtNullable ? { AND: [tenantScope(d, principal), { updatedAt: { not: null } }] } : tenantScope(d, principal),
         orderBy: [{ updatedAt: 'desc' }],
         take: 1,
         select: { updatedAt: true },

@@ -10,7 +10,7 @@ import {
   type ParsedItem,
   type WireRecord,
 } from './codec.js';
-import { comparePositions, decodePullCursor, encodePullCursor, type PullPosition } from './cursor.js';
+import { afterPosition, beforeStamp, comparePositions, decodePullCursor, encodePullCursor, idFits, NULL_UPDATED_AT, pullOrder, stampOf, type PullPosition } from './cursor.js';
 import type { EntityDescriptor } from './descriptor.js';
 import { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
 import { BatchLookups } from './batch.js';
@@ -29,6 +29,7 @@ import {
 import { constraintError } from './constraints.js';
 import type { SyncClock } from './sync-clock.js';
 import { decideWrite } from './write-decision.js';
+import { wireId, type ServerId } from './ids.js';
 
 export interface SyncPullArgs {
   since?: Date | null;
@@ -78,7 +79,7 @@ export interface SyncServiceOptions {
   logger: SyncLogger;
 }
 
-const ms = (row: Row): number => (row.updatedAt as Date).getTime();
+const ms = stampOf;
 
 export class SyncService {
   constructor(private readonly options: SyncServiceOptions) {}
@@ -113,22 +114,25 @@ export class SyncService {
         `limit must be an integer between 1 and ${this.options.maxPullLimit}, got ${String(limit)}`,
       );
     }
-    const start: PullPosition | null = args.cursor
+    let start: PullPosition | null = args.cursor
       ? decodePullCursor(args.cursor)
       : args.since
         ? { updatedAt: args.since.getTime(), id: null }
         : null;
+    if (start && !idFits(d.idKind, start.id)) throw new TrackhubError(SyncErrorCode.INVALID_CURSOR, 'Invalid cursor: pass back a cursor this server returned for this entity');
+    // Before the null rows' place: from the beginning (a since-only client that stopped inside them).
+    if (start && d.updatedAtNullable && start.updatedAt < NULL_UPDATED_AT) start = null;
 
     const delegate = delegateOf(this.options.prisma, d.delegate);
     const scope = tenantScope(d, principal);
     // Read before the rows: every write that commits after this read stamps above it.
     const before = this.options.clock.localHorizon(d, principal);
     let watermark = await this.options.clock.watermark(this.options.prisma, d, principal);
-    const below = Number.isFinite(before) ? [{ updatedAt: { lt: new Date(before) } }] : [];
-    const orderBy = [{ updatedAt: 'asc' }, { id: 'asc' }];
+    const below = Number.isFinite(before) ? [beforeStamp(before, Boolean(d.updatedAtNullable))] : [];
+    const orderBy = pullOrder(Boolean(d.updatedAtNullable));
 
     let rows = await delegate.findMany({
-      where: { AND: [scope, ...below, ...(start ? [after(start)] : [])] },
+      where: { AND: [scope, ...below, ...(start ? [afterPosition(start, Boolean(d.updatedAtNullable))] : [])] },
       orderBy,
       take: limit + 1,
     });
@@ -153,7 +157,7 @@ export class SyncService {
     let end: PullPosition;
     if (hasMore) {
       const last = page[page.length - 1];
-      end = { updatedAt: ms(last), id: last.id as string };
+      end = { updatedAt: ms(last), id: last.id as ServerId };
     } else {
       // Every visible row after `start` was delivered, so every stamp up to the last one
       // delivered, or up to the watermark, is complete: later commits stamp above both.
@@ -217,10 +221,10 @@ export class SyncService {
         parsed.push({ raw, error });
       }
     }
-    const keys = { ids: [] as string[], clientIds: [] as string[] };
+    const keys = { ids: [] as ServerId[], clientIds: [] as string[] };
     for (const p of parsed) {
       if (!('item' in p)) continue;
-      if (p.item.id) keys.ids.push(p.item.id);
+      if (p.item.id !== undefined) keys.ids.push(p.item.id);
       if (p.item.clientId) keys.clientIds.push(p.item.clientId);
     }
     try {
@@ -301,11 +305,11 @@ export class SyncService {
     if (item.version === undefined) return this.applyCreate(tx, principal, d, item, stamp);
 
     let existing: Row | null;
-    if (item.id) existing = await findById(tx, d, principal, item.id);
+    if (item.id !== undefined) existing = await findById(tx, d, principal, item.id);
     else if (item.clientId) existing = await findByClientId(tx, d, principal, item.clientId);
     else throw new ItemError(SyncErrorCode.VALIDATION_FAILED, 'an update or delete needs id or clientId');
     if (!existing) {
-      throw new ItemError(SyncErrorCode.NOT_FOUND, `no ${d.name} with ${item.id ? `id "${item.id}"` : `clientId "${item.clientId}"`}`);
+      throw new ItemError(SyncErrorCode.NOT_FOUND, `no ${d.name} with ${item.id !== undefined ? `id "${item.id}"` : `clientId "${item.clientId}"`}`);
     }
 
     const decision = decideWrite(d, item, existing);
@@ -327,7 +331,7 @@ export class SyncService {
       if (!existing) return { ...success(null), clientId: item.clientId };
       if (isDeletedRow(d, existing)) return success(existing);
       const row = await guardedUpdate(tx, d, principal, existing, deletionData(d, stamp), stamp);
-      if (!row) throw new StaleWriteError(existing.id as string, await findById(tx, d, principal, existing.id as string));
+      if (!row) throw new StaleWriteError(existing.id as ServerId, await findById(tx, d, principal, existing.id as ServerId));
       return success(row);
     }
     if (existing) return success(existing); // replay: idempotent on (tenant, clientId)
@@ -359,7 +363,7 @@ export class SyncService {
     const row = await guardedUpdate(tx, d, principal, existing, changes, stamp);
     if (row) return success(row);
     // Optimistic concurrency: the version moved since we read it (count 0). Roll back and retry.
-    throw new StaleWriteError(existing.id as string, await findById(tx, d, principal, existing.id as string));
+    throw new StaleWriteError(existing.id as ServerId, await findById(tx, d, principal, existing.id as ServerId));
   }
 }
 
@@ -377,32 +381,26 @@ class BatchAborted extends Error {
 /** The clientId and id a pushed item carries, echoed in its result whatever happens to it. */
 function echoOf(raw: unknown): { echoClientId: string | null; echoId: string | null } {
   const echoClientId = typeof (raw as { clientId?: unknown } | null)?.clientId === 'string' ? ((raw as { clientId: string }).clientId) : null;
-  const echoId = typeof (raw as { id?: unknown } | null)?.id === 'string' ? ((raw as { id: string }).id) : null;
+  const rawId = (raw as { id?: unknown } | null)?.id;
+  const echoId = typeof rawId === 'string' || typeof rawId === 'number' ? wireId(rawId) : null;
   return { echoClientId, echoId };
 }
 
 /** The guarded `updateMany ... where { id, version }` matched nothing: someone else wrote first. */
 class StaleWriteError extends Error {
   constructor(
-    readonly id: string,
+    readonly id: ServerId,
     readonly current: Row | null,
   ) {
     super(`stale write on ${id}`);
   }
 }
 
-/** Rows strictly after a position in (updatedAt, id) order. */
-function after(position: PullPosition): Row {
-  const at = new Date(position.updatedAt);
-  if (position.id === null) return { updatedAt: { gt: at } };
-  return { OR: [{ updatedAt: { gt: at } }, { updatedAt: at, id: { gt: position.id } }] };
-}
-
 /** Fields an update applies: synced + media (readonly ones are ignored on update). */
 function success(row: Row | null): SyncResult {
   return {
     clientId: (row?.clientId as string | null | undefined) ?? null,
-    id: (row?.id as string | undefined) ?? null,
+    id: wireId(row?.id),
     success: true,
     errorCode: null,
     errorMessage: null,
@@ -420,7 +418,7 @@ function conflict(d: EntityDescriptor, server: Row, raw: unknown, why: string, s
   const serverData = serializeRecord(d, server);
   return {
     clientId: (server.clientId as string | null) ?? null,
-    id: server.id as string,
+    id: wireId(server.id),
     success: false,
     errorCode: SyncErrorCode.CONFLICT,
     errorMessage: `Conflict on ${d.name} ${String(server.id)}: ${why}`,

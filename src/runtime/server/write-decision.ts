@@ -15,6 +15,7 @@
  */
 import type { WireRecord } from '../../contract/wire.js';
 import { isDeletedRow, serializeRecord, wireEqual, type ParsedItem } from './codec.js';
+import { stampOf } from './cursor.js';
 import type { EntityDescriptor } from './descriptor.js';
 import type { Row } from './prisma.js';
 
@@ -47,7 +48,7 @@ export function decideWrite(d: EntityDescriptor, item: ParsedItem, existing: Row
       return { kind: 'write', data: { ...item.data } };
     case 'timestamp': {
       const device = item.deviceUpdatedAt?.getTime();
-      const server = (existing.updatedAt as Date).getTime();
+      const server = stampOf(existing); // a legacy row with no updatedAt is older than any edit
       if (device !== undefined && device > server) return { kind: 'write', data: { ...item.data } };
       const why =
         device === undefined
