@@ -19,22 +19,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type OfflineFirstClient } from '../../generated-example/client/generated/index.js';
 import type { ClientHooks, PulledChanges } from '../../src/runtime/client/node.js';
 import { closeNodeDatabase } from '../client/support/helpers.js';
-import { startExampleServer, type RunningServer } from '../support/example-server.js';
-import { dropPostgresDatabase, freshPostgresDatabase, postgresAvailability } from '../support/postgres.js';
+import { databaseVariants, useExampleServer } from '../support/example-server.js';
 
-const pg = await postgresAvailability();
-if (pg.url === null) console.warn(`[client hooks e2e] PostgreSQL variant SKIPPED: ${pg.reason}`);
-
-const variants = [
-  { name: 'SQLite', provider: 'sqlite' as const },
-  ...(pg.url === null ? [] : [{ name: 'PostgreSQL', provider: 'postgresql' as const }]),
-];
+const variants = await databaseVariants('client hooks e2e');
 
 describe('the generated createClient wires the user-owned hooks files', () => {
   it('one hooks file per entity, imported by database.ts', () => {
     const database = readFileSync(path.resolve('generated-example/client/generated/database.ts'), 'utf8');
     expect(database).toContain("import { spaceHooks } from '../hooks/space.hooks.js';");
-    expect(database).toContain('hooks: { ...entityHooks, ...options.hooks },');
+    expect(database).toContain('hooks: { ...hooksByEntity, ...options.hooks },');
     expect(readFileSync(path.resolve('generated-example/client/hooks/checklist-item.hooks.ts'), 'utf8')).toContain(
       'export const checklistItemHooks: ClientHooks = {',
     );
@@ -43,32 +36,27 @@ describe('the generated createClient wires the user-owned hooks files', () => {
 
 for (const variant of variants) {
   describe(`client hooks on ${variant.name}`, () => {
-    let server: RunningServer;
-    let pgUrl: string | null = null;
-    const root = mkdtempSync(path.join(tmpdir(), 'trackhub-hooks-'));
-    let n = 0;
-    const tenant = () => `hk${process.pid}x${++n}`;
     const open: OfflineFirstClient[] = [];
-    beforeAll(async () => {
-      if (variant.provider === 'postgresql') pgUrl = await freshPostgresDatabase(`hooks_${process.pid}`);
-      server = await startExampleServer(pgUrl ? { provider: 'postgresql', url: pgUrl } : { provider: 'sqlite' });
-    });
     afterAll(async () => {
       for (const client of open) {
         await client.close();
         closeNodeDatabase(client.database);
       }
-      await server?.stop();
-      if (pgUrl) await dropPostgresDatabase(pgUrl);
+    });
+    const example = useExampleServer(variant.provider, 'hooks', { beforeAll, afterAll });
+    const root = mkdtempSync(path.join(tmpdir(), 'trackhub-hooks-'));
+    let n = 0;
+    const tenant = () => `hk${process.pid}x${++n}`;
+    afterAll(() => {
       rmSync(root, { recursive: true, force: true });
     });
     const device = (t: string, hooks: Record<string, ClientHooks>, extra: { onHookError?: (e: unknown) => void } = {}) => {
-      const client = createClient({ tenantId: t, url: server.url, token: `dev:${t}:u`, dbDir: mkdtempSync(path.join(root, 'd-')), hooks, ...extra });
+      const client = createClient({ tenantId: t, url: example.server.url, token: `dev:${t}:u`, dbDir: mkdtempSync(path.join(root, 'd-')), hooks, ...extra });
       open.push(client);
       return client;
     };
     const serverNames = async (t: string) =>
-      (await server.prisma.space.findMany({ where: { tenantId: t } })).map((r: { name: string }) => r.name).sort();
+      (await example.server.prisma.space.findMany({ where: { tenantId: t } })).map((r: { name: string }) => r.name).sort();
 
     it('beforePush refuses a change with a reason: not sent, kept on the device, listed as given up', async () => {
       const t = tenant();
@@ -108,7 +96,7 @@ for (const variant of variants) {
       await client.syncPush(['Space']); // no pull: the device record takes the adjusted values itself
       expect(await client.spaces.get(space.id)).toMatchObject({ name: 'padded', description: 'checked' });
       await client.syncAll();
-      const rows = await server.prisma.space.findMany({ where: { tenantId: t } });
+      const rows = await example.server.prisma.space.findMany({ where: { tenantId: t } });
       expect(rows.map((r: { name: string; description: string | null }) => [r.name, r.description])).toEqual([['padded', 'checked']]);
       expect(await client.spaces.get(space.id)).toMatchObject({ name: 'padded', description: 'checked' });
       expect(await client.queueSize()).toBe(0);

@@ -30,8 +30,7 @@ import {
   type KeyStore,
 } from '../../src/runtime/client/node.js';
 import { closeNodeDatabase } from '../client/support/helpers.js';
-import { startExampleServer, type RunningServer } from '../support/example-server.js';
-import { dropPostgresDatabase, freshPostgresDatabase, postgresAvailability } from '../support/postgres.js';
+import { databaseVariants, useExampleServer } from '../support/example-server.js';
 
 const require = createRequire(import.meta.url);
 const PlainSqlite = require('better-sqlite3') as new (file: string, options?: { fileMustExist?: boolean }) => {
@@ -39,13 +38,7 @@ const PlainSqlite = require('better-sqlite3') as new (file: string, options?: { 
   close(): void;
 };
 
-const pg = await postgresAvailability();
-if (pg.url === null) console.warn(`[encryption e2e] PostgreSQL variant SKIPPED: ${pg.reason}`);
-
-const variants = [
-  { name: 'SQLite', provider: 'sqlite' as const },
-  ...(pg.url === null ? [] : [{ name: 'PostgreSQL', provider: 'postgresql' as const }]),
-];
+const variants = await databaseVariants('encryption e2e');
 
 const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 const plainRefuses = (file: string) => {
@@ -62,18 +55,11 @@ const plainRefuses = (file: string) => {
 
 for (const variant of variants) {
   describe(`encrypted tenant databases against ${variant.name}`, () => {
-    let server: RunningServer;
-    let pgUrl: string | null = null;
+    const example = useExampleServer(variant.provider, 'encryption', { beforeAll, afterAll });
     const root = mkdtempSync(path.join(tmpdir(), 'trackhub-encryption-'));
     let n = 0;
     const tenant = () => `enc${process.pid}x${++n}`;
-    beforeAll(async () => {
-      if (variant.provider === 'postgresql') pgUrl = await freshPostgresDatabase(`encryption_${process.pid}`);
-      server = await startExampleServer(pgUrl ? { provider: 'postgresql', url: pgUrl } : { provider: 'sqlite' });
-    });
-    afterAll(async () => {
-      await server?.stop();
-      if (pgUrl) await dropPostgresDatabase(pgUrl);
+    afterAll(() => {
       rmSync(root, { recursive: true, force: true });
     });
 
@@ -82,7 +68,7 @@ for (const variant of variants) {
       return { dbDir: path.join(dir, 'db'), keys: fileKeyStore(path.join(dir, 'keys')) };
     };
     const open = async (t: string, dbDir: string, keyStore: KeyStore): Promise<OfflineFirstClient> =>
-      createClient({ tenantId: t, url: server.url, token: `dev:${t}:u`, dbDir, encryption: await prepareEncryption({ keyStore, tenantId: t, dbDir }) });
+      createClient({ tenantId: t, url: example.server.url, token: `dev:${t}:u`, dbDir, encryption: await prepareEncryption({ keyStore, tenantId: t, dbDir }) });
     const shut = async (client: OfflineFirstClient) => {
       await client.close();
       closeNodeDatabase(client.database);
@@ -109,7 +95,7 @@ for (const variant of variants) {
       expect((await again.spaces.list()).map((s) => s.name)).toEqual(['Zanzibar-vault-7731']);
       await again.spaces.create({ name: 'second', ownerId: 'o' });
       await again.syncAll();
-      const rows = await server.prisma.space.findMany({ where: { tenantId: t } });
+      const rows = await example.server.prisma.space.findMany({ where: { tenantId: t } });
       expect(rows.map((r: { name: string }) => r.name).sort()).toEqual(['Zanzibar-vault-7731', 'second']);
       await shut(again);
     });
@@ -130,7 +116,7 @@ for (const variant of variants) {
       const empty = fileKeyStore(path.join(root, `empty-${t}`));
       await expect(prepareEncryption({ keyStore: empty, tenantId: t, dbDir })).rejects.toThrow(/has no key for tenant.*Nothing was changed/);
       expect(() =>
-        createClient({ tenantId: t, url: server.url, token: `dev:${t}:u`, dbDir, encryption: { keyStore: wrong, key: newEncryptionKey() } }),
+        createClient({ tenantId: t, url: example.server.url, token: `dev:${t}:u`, dbDir, encryption: { keyStore: wrong, key: newEncryptionKey() } }),
       ).toThrow(/wrong key/);
       expect(sha(file)).toBe(before);
       expect(await empty.get(keyNames(t).current)).toBeNull(); // no key was invented for an existing file
@@ -164,7 +150,7 @@ for (const variant of variants) {
       expect((await again.spaces.list()).map((s) => s.name).sort()).toEqual(['queued', 'synced']);
       expect(await again.queueSize()).toBe(1);
       await again.syncAll();
-      const rows = await server.prisma.space.findMany({ where: { tenantId: t } });
+      const rows = await example.server.prisma.space.findMany({ where: { tenantId: t } });
       expect(rows.map((r: { name: string; description: string | null }) => [r.name, r.description]).sort()).toEqual([
         ['queued', 'edited offline'],
         ['synced', null],
@@ -203,7 +189,7 @@ for (const variant of variants) {
     it('an existing plain database is encrypted in place without losing a row or a queued change', async () => {
       const t = tenant();
       const { dbDir, keys } = place();
-      const plain = createClient({ tenantId: t, url: server.url, token: `dev:${t}:u`, dbDir });
+      const plain = createClient({ tenantId: t, url: example.server.url, token: `dev:${t}:u`, dbDir });
       await plain.spaces.create({ name: 'pulled before', ownerId: 'o' });
       await plain.syncAll();
       await plain.spaces.create({ name: 'waiting', ownerId: 'o' });
@@ -217,7 +203,7 @@ for (const variant of variants) {
       expect((await client.spaces.list()).map((s) => s.name).sort()).toEqual(['pulled before', 'waiting']);
       expect(await client.queueSize()).toBe(1);
       await client.syncAll();
-      expect((await server.prisma.space.findMany({ where: { tenantId: t } })).length).toBe(2);
+      expect((await example.server.prisma.space.findMany({ where: { tenantId: t } })).length).toBe(2);
       await shut(client);
     });
 

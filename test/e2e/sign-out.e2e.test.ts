@@ -17,31 +17,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type OfflineFirstClient } from '../../generated-example/client/generated/index.js';
 import { UnsyncedChangesError } from '../../src/runtime/client/node.js';
 import { closeNodeDatabase } from '../client/support/helpers.js';
-import { startExampleServer, type RunningServer } from '../support/example-server.js';
-import { dropPostgresDatabase, freshPostgresDatabase, postgresAvailability } from '../support/postgres.js';
+import { databaseVariants, useExampleServer } from '../support/example-server.js';
 
-const pg = await postgresAvailability();
-if (pg.url === null) console.warn(`[sign-out e2e] PostgreSQL variant SKIPPED: ${pg.reason}`);
-
-const variants = [
-  { name: 'SQLite', provider: 'sqlite' as const },
-  ...(pg.url === null ? [] : [{ name: 'PostgreSQL', provider: 'postgresql' as const }]),
-];
+const variants = await databaseVariants('sign-out e2e');
 
 for (const variant of variants) {
   describe(`sign-out and tenant switching on ${variant.name}`, () => {
-    let server: RunningServer;
-    let pgUrl: string | null = null;
+    const example = useExampleServer(variant.provider, 'signout', { beforeAll, afterAll });
     let n = 0;
     const tenant = () => `so${process.pid}x${++n}`;
     const dirs: string[] = [];
-    beforeAll(async () => {
-      if (variant.provider === 'postgresql') pgUrl = await freshPostgresDatabase(`signout_${process.pid}`);
-      server = await startExampleServer(pgUrl ? { provider: 'postgresql', url: pgUrl } : { provider: 'sqlite' });
-    });
-    afterAll(async () => {
-      await server?.stop();
-      if (pgUrl) await dropPostgresDatabase(pgUrl);
+    afterAll(() => {
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     });
     const deviceDir = () => {
@@ -50,7 +36,7 @@ for (const variant of variants) {
       return dir;
     };
     const open = (t: string, dbDir: string): OfflineFirstClient =>
-      createClient({ tenantId: t, url: server.url, token: `dev:${t}:u`, dbDir });
+      createClient({ tenantId: t, url: example.server.url, token: `dev:${t}:u`, dbDir });
     const filesOf = (dir: string, t: string) => readdirSync(dir).filter((f) => f.includes(t));
 
     it('refuses while changes or uploads are unsynced and says how many; once synced, nothing of the tenant is left on disk', async () => {
@@ -99,7 +85,7 @@ for (const variant of variants) {
       const report = await client.signOut({ discardUnsynced: true });
       expect(report.discarded).toEqual({ changes: 1, uploads: 0 });
       expect(filesOf(dir, t)).toEqual([]);
-      const rows = await server.prisma.space.findMany({ where: { tenantId: t } });
+      const rows = await example.server.prisma.space.findMany({ where: { tenantId: t } });
       expect(rows.map((r: { name: string }) => r.name)).toEqual(['synced']);
     });
 
@@ -124,7 +110,7 @@ for (const variant of variants) {
       await cb.syncAll();
       const bytes = readFileSync(path.join(dir, `trackhub_db_${b}.db`));
       expect(bytes.includes(Buffer.from('of A'))).toBe(false);
-      const rows = await server.prisma.space.findMany({ where: { tenantId: b } });
+      const rows = await example.server.prisma.space.findMany({ where: { tenantId: b } });
       expect(rows.map((r: { name: string }) => r.name).sort()).toEqual(['B again', 'of B']);
       await cb.close();
       closeNodeDatabase(cb.database);

@@ -116,3 +116,32 @@ export async function postGraphql(url: string, query: string, variables: Record<
   });
   return res.json();
 }
+
+/** The databases an end-to-end suite runs on: SQLite, and PostgreSQL when available (else a visible SKIPPED line). */
+export async function databaseVariants(suite: string): Promise<Array<{ name: string; provider: 'sqlite' | 'postgresql' }>> {
+  const pg = await postgresAvailability();
+  if (pg.url === null) console.warn(`[${suite}] PostgreSQL variant SKIPPED: ${pg.reason}`);
+  return [{ name: 'SQLite', provider: 'sqlite' }, ...(pg.url === null ? [] : [{ name: 'PostgreSQL', provider: 'postgresql' as const }])];
+}
+
+/**
+ * Boots the example server on a fresh database of `provider` for one describe
+ * block (a PostgreSQL database of its own, dropped afterwards). Read `.server` in tests.
+ */
+export function useExampleServer(provider: 'sqlite' | 'postgresql', name: string, hooks: { beforeAll(fn: () => Promise<void>): void; afterAll(fn: () => Promise<void>): void }): { readonly server: RunningServer } {
+  const state: { server?: RunningServer; pgUrl?: string } = {};
+  hooks.beforeAll(async () => {
+    if (provider === 'postgresql') state.pgUrl = await freshPostgresDatabase(`${name}_${process.pid}`);
+    state.server = await startExampleServer(state.pgUrl ? { provider: 'postgresql', url: state.pgUrl } : { provider: 'sqlite' });
+  });
+  hooks.afterAll(async () => {
+    await state.server?.stop();
+    if (state.pgUrl) await dropPostgresDatabase(state.pgUrl);
+  });
+  return {
+    get server(): RunningServer {
+      if (!state.server) throw new Error('the example server is not started yet (use it inside a test)');
+      return state.server;
+    },
+  };
+}

@@ -7,7 +7,6 @@ import type { SchemaMigrations } from '@nozbe/watermelondb/Schema/migrations/ind
 
 import { AuthGate, type AuthState, type AuthStateListener } from './auth-state.js';
 import { defaultBlobStore } from './blobs.js';
-import type { ClientHooksByEntity } from './hooks.js';
 import { deleteTenantKeys, type EncryptionOptions } from './encryption.js';
 import { assertOpensWith, registerCipherKey, rekeyOpenDatabase, unregisterCipherKey } from './sqlite-cipher.js';
 import type { BlobStore } from './blobs.js';
@@ -15,7 +14,7 @@ import { createTenantDatabase, databaseFileSize, tenantDatabaseName, tenantDbNam
 import type { AdapterFactoryOptions, ModelClass } from './database.js';
 import type { EntityDescriptor } from './descriptors.js';
 import { SyncEngine } from './engine.js';
-import type { ConflictInfo, ConflictPolicy, ConflictResolution, SyncMetrics, SyncReport } from './engine.js';
+import type { ConflictInfo, ConflictResolution, SyncEngineOptions, SyncMetrics, SyncReport } from './engine.js';
 import { installUuidV7Ids } from './ids.js';
 import type { OperationQueue } from './queue.js';
 import type { OperationRecord } from './tables.js';
@@ -36,7 +35,14 @@ import type { Uploader, UploadRetryOptions } from './uploads.js';
 import type { FetchLike } from './transport.js';
 import type { DatabaseAdapter } from '@nozbe/watermelondb';
 
-export interface TrackhubConnectionOptions {
+/**
+ * How the generated `createClient` connects a tenant. The sync engine's options
+ * (`pushBatchSize`, `pullLimit`, `onConflict`, `maxItemAttempts`, `hooks`,
+ * `onHookError`) are documented on SyncEngineOptions; the generated `createClient`
+ * passes the user-owned `client/hooks/<entity>.hooks.ts` files as `hooks`, and
+ * hooks given here win over those.
+ */
+export interface TrackhubConnectionOptions extends SyncEngineOptions {
   /** Tenant the device works in; selects the database `trackhub_db_{tenantId}`. */
   tenantId: string;
   /** GraphQL endpoint. */
@@ -69,21 +75,6 @@ export interface TrackhubConnectionOptions {
   database?: Database;
   /** Custom adapter factory (React Native JSI, LokiJS...). */
   adapter?: (options: AdapterFactoryOptions) => DatabaseAdapter;
-  /** Items per syncPush call (default 500; the server takes up to its maxBatchSize, default 1000). */
-  pushBatchSize?: number;
-  /** Items per syncPull page (default 1000). */
-  pullLimit?: number;
-  onConflict?: ConflictPolicy;
-  /** Retry ceiling for operations the server keeps refusing (default 10; see SyncEngineOptions). */
-  maxItemAttempts?: number;
-  /**
-   * Your hooks by entity name (`beforePush`, `afterPull`, see hooks.ts). The generated
-   * `createClient` passes the user-owned `client/hooks/<entity>.hooks.ts` files;
-   * hooks given here win over those.
-   */
-  hooks?: ClientHooksByEntity;
-  /** Called with an error an `afterPull` hook threw (sync goes on). Default: console.warn. */
-  onHookError?: (error: unknown, where: { entity: string; hook: 'afterPull' }) => void;
   /** Silence WatermelonDB's setup logs (default true). */
   quiet?: boolean;
   /** Uploads files queued for `@sync.media` fields (see UploadQueue). */
