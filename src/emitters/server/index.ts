@@ -42,8 +42,7 @@ export interface DescriptorView {
 
 export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorView {
   const byName = new Map(project.entities.map((e) => [e.name, e]));
-  const tombstoneField =
-    entity.fields.find((f) => f.role === 'deletedAt')?.name ?? (entity.tombstone === 'isDeleted' ? 'isDeleted' : 'deletedAt');
+  const tombstoneField = entity.fields.find((f) => f.role === 'deletedAt')?.name ?? 'deletedAt';
   return {
     name: entity.name,
     delegate: prismaDelegate(entity.name),

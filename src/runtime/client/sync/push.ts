@@ -202,7 +202,6 @@ export function buildPushItem(
   item.updatedAt = editedAt;
   if (op.operation === 'delete') {
     item.deletedAt = editedAt;
-    if (entity.tombstone === 'isDeleted') item.isDeleted = true;
   }
   return item;
 }
