@@ -98,7 +98,8 @@ export async function pushEntity(ctx: EngineContext, entity: EntityDescriptor, r
   }
 }
 
-export async function pushBatch(ctx: EngineContext,
+export async function pushBatch(
+  ctx: EngineContext,
   entity: EntityDescriptor,
   batch: OperationRecord[],
   report: EntitySyncReport,
@@ -222,7 +223,8 @@ export function matchResults(
   });
 }
 
-export async function settle(ctx: EngineContext,
+export async function settle(
+  ctx: EngineContext,
   entity: EntityDescriptor,
   sendable: { op: OperationRecord; item: WireItem }[],
   results: SyncResultItem[],
