@@ -11,7 +11,6 @@ import { emitTypedOperations } from './emitters/graphql/operations.js';
 import { emitOps } from './emitters/ops/index.js';
 import { emitServer } from './emitters/server/index.js';
 import { TARGETS, type AsyncEmitter, type EmitOptions, type Emitter, type Target } from './emitters/types.js';
-import { loadProject } from './model/build.js';
 import type { ProjectIR } from './model/types.js';
 import { noFormatCache, type FormatCache } from './plan/format.js';
 import { buildPlan, type PlannedFile } from './plan/plan.js';
@@ -32,11 +31,6 @@ export const emitters: (Emitter | AsyncEmitter)[] = TARGETS.flatMap((t) => emitt
 export async function planProject(project: ProjectIR, options: EmitOptions, formatCache: FormatCache = noFormatCache): Promise<PlannedFile[]> {
   const targets = options.targets ?? TARGETS;
   return buildPlan(project, TARGETS.filter((t) => targets.includes(t)).flatMap((t) => emittersOf[t]), options, formatCache);
-}
-
-export async function planFromSchema(schemaPath: string, options: EmitOptions): Promise<{ project: ProjectIR; plan: PlannedFile[] }> {
-  const project = await loadProject(schemaPath);
-  return { project, plan: await planProject(project, options) };
 }
 
 /** The committed client schema snapshot in `outDir`, if there is one. */

@@ -228,12 +228,11 @@ function buildEntity(
     );
   const deletedAt = byName.get('deletedAt');
   const isDeleted = byName.get('isDeleted');
-  let tombstone: EntityIR['tombstone'] = 'deletedAt';
+  const tombstone: EntityIR['tombstone'] = 'deletedAt';
   if (deletedAt) {
     if (deletedAt.type !== 'DateTime' || deletedAt.isRequired)
       err(at('deletedAt', true), 'sync/deleted-at-shape', `${model.name}.deletedAt must be \`DateTime?\``, 'declare it as `deletedAt DateTime?`');
   } else if (isDeleted && isDeleted.type === 'Boolean') {
-    tombstone = 'isDeleted';
     err(at('isDeleted'), 'sync/is-deleted-unsupported', `${model.name} uses \`isDeleted Boolean\`; this version of trackhub-gen needs the \`deletedAt DateTime?\` tombstone`, 'replace isDeleted with `deletedAt DateTime?`');
   } else err(modelLoc, 'sync/missing-deleted-at', `model ${model.name} has no "deletedAt" field (the soft-delete tombstone)`, `add \`deletedAt DateTime?\`, or run \`trackhub-gen fix-schema ${model.name}\``);
 

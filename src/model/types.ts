@@ -127,8 +127,8 @@ export interface EntityIR {
   uniques: string[][];
   /** Names of @sync entities this one references (its parents), sorted. */
   parents: string[];
-  /** Whether the deletion marker is `deletedAt DateTime?` (default) or `isDeleted Boolean`. */
-  tombstone: 'deletedAt' | 'isDeleted';
+  /** The deletion marker: `deletedAt DateTime?` (an `isDeleted Boolean` is refused by the validator until it is supported). */
+  tombstone: 'deletedAt';
   location: SourceLocation;
   /** The model's own `///` doc text without annotation lines. */
   description?: string;

@@ -22,7 +22,8 @@ import {
   type GetSpaceQueryVariables,
 } from '../../generated-example/client/generated/operations.js';
 import { operationSources } from '../../generated-example/client/generated/operation-sources.js';
-import { planFromSchema } from '../../src/generate.js';
+import { planProject } from '../../src/generate.js';
+import { loadProject } from '../../src/model/build.js';
 import { startExampleServer, type RunningServer } from '../support/example-server.js';
 
 describe('typed online operations (GraphQL Code Generator) on SQLite', () => {
@@ -100,7 +101,8 @@ describe('typed online operations (GraphQL Code Generator) on SQLite', () => {
   it('generate emits them deterministically (same bytes twice) from the committed SDL', async () => {
     const schema = path.resolve('fixtures/trackhub/schema.prisma');
     const options = { runtimeServer: 'trackhub-gen/runtime/server', runtimeClient: 'trackhub-gen/runtime/client' };
-    const [one, two] = await Promise.all([planFromSchema(schema, options), planFromSchema(schema, options)]);
+    const planOf = async () => ({ plan: await planProject(await loadProject(schema), options) });
+    const [one, two] = await Promise.all([planOf(), planOf()]);
     const pick = (plan: { path: string; content: string }[]) =>
       plan.filter((f) => /^(client\/generated\/operation(s|-sources)\.ts|graphql\/operations\.graphql)$/.test(f.path));
     expect(pick(one.plan)).toHaveLength(3);

@@ -17,6 +17,7 @@ import { operationSourcesFile } from '../graphql/operations.js';
 import { artifactsOf, requiredOnCreate, updatable } from '../../model/artifacts.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
 import { RUNTIME_TABLE_SPECS, SYNC_COLUMN_SCHEMAS } from '../../contract/columns.js';
+import { tsLiteral } from '../literal.js';
 import { renderTemplate } from '../render.js';
 import { nextClientSchema, printSnapshot, type ColumnSnapshot, type TableSnapshot } from './schema-snapshot.js';
 import type { EmittedFile, Emitter } from '../types.js';
@@ -161,13 +162,8 @@ function property(name: string): string {
   return MODEL_RESERVED.has(name) ? `${name}Value` : name;
 }
 
-function quote(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
-function literal(value: string | number | boolean): string {
-  return typeof value === 'string' ? quote(value) : String(value);
-}
+const quote = (value: string): string => tsLiteral(value);
+const literal = (value: string | number | boolean): string => tsLiteral(value);
 
 function docComment(text: string | undefined): string {
   if (!text || !text.trim()) return '';

@@ -7,6 +7,7 @@
 import { artifactsOf, requiredOnCreate, updatable } from '../../model/artifacts.js';
 import { prismaDelegate } from '../../model/naming.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
+import { tsLiteral } from '../literal.js';
 import { renderTemplate } from '../render.js';
 import type { EmitOptions, EmittedFile, Emitter } from '../types.js';
 
@@ -44,8 +45,7 @@ export interface DescriptorView {
 
 export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorView {
   const byName = new Map(project.entities.map((e) => [e.name, e]));
-  const tombstoneField =
-    entity.fields.find((f) => f.role === 'deletedAt')?.name ?? (entity.tombstone === 'isDeleted' ? 'isDeleted' : 'deletedAt');
+  const tombstoneField = entity.fields.find((f) => f.role === 'deletedAt')?.name ?? 'deletedAt';
   return {
     name: entity.name,
     delegate: prismaDelegate(entity.name),
@@ -98,14 +98,7 @@ function enumValues(project: ProjectIR, f: FieldIR): string[] {
 }
 
 /** TypeScript literal text of a value (single-quoted strings, like the formatted output). */
-function lit(value: unknown): string {
-  if (value === null) return 'null';
-  if (typeof value === 'string') return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return `[${value.map(lit).join(', ')}]`;
-  const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-  return `{ ${entries.map(([k, v]) => `${k}: ${lit(v)}`).join(', ')} }`;
-}
+const lit = tsLiteral;
 
 function descriptorLiteral(d: DescriptorView) {
   return {

@@ -115,7 +115,7 @@ export function recordFromRaw<T extends SyncedRecord>(entity: EntityDescriptor, 
 
 /** Whether a pulled item is a tombstone. */
 export function isTombstone(item: WireItem): boolean {
-  return (item.deletedAt !== null && item.deletedAt !== undefined) || item.isDeleted === true;
+  return item.deletedAt !== null && item.deletedAt !== undefined;
 }
 
 /** A parsed `Json` field value. */

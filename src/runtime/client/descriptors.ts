@@ -37,7 +37,7 @@ export interface EntityDescriptor {
   table: string;
   conflict: ConflictStrategy;
   /** How the server marks a deletion on pulled items. */
-  tombstone: 'deletedAt' | 'isDeleted';
+  tombstone: 'deletedAt';
   /** Data fields in schema order (convention fields excluded). */
   fields: FieldDescriptor[];
   /** Entities this one references. */

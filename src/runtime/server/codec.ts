@@ -159,11 +159,10 @@ export function wireEqual(a: unknown, b: unknown): boolean {
 
 export function isDeletedRow(d: EntityDescriptor, row: Row): boolean {
   const marker = row[d.tombstoneField];
-  return d.tombstone === 'isDeleted' ? marker === true : marker !== null && marker !== undefined;
+  return marker !== null && marker !== undefined;
 }
 
 function deletedAtOf(d: EntityDescriptor, row: Row): Date | null {
-  if (d.tombstone === 'isDeleted') return row[d.tombstoneField] === true ? (row.updatedAt as Date) : null;
   const v = row[d.tombstoneField];
   return v instanceof Date ? v : v ? new Date(v as string) : null;
 }

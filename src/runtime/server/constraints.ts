@@ -80,7 +80,7 @@ export async function constraintError(
 async function heldByDeleted(client: unknown, d: EntityDescriptor, principal: Principal, key: readonly string[], data: Row): Promise<boolean> {
   const values = key.filter((k) => k !== d.tenantField);
   if (!values.length || values.some((k) => data[k] === undefined)) return false;
-  const deleted = d.tombstone === 'isDeleted' ? { [d.tombstoneField]: true } : { [d.tombstoneField]: { not: null } };
+  const deleted = { [d.tombstoneField]: { not: null } };
   try {
     const row = await delegateOf(client, d.delegate).findFirst({
       where: { ...tenantScope(d, principal), ...Object.fromEntries(values.map((k) => [k, data[k]])), ...deleted },

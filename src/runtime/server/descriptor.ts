@@ -80,9 +80,9 @@ export interface EntityDescriptor {
   updatedAtNullable?: boolean;
   /** The id has no database default (`id String @id`): the server mints a UUID on create. */
   mintId?: boolean;
-  /** `deletedAt DateTime?` (default) or an `isDeleted Boolean` marker. */
-  tombstone: 'deletedAt' | 'isDeleted';
-  /** Name of the tombstone field (`deletedAt` or `isDeleted`). */
+  /** The deletion marker: `deletedAt DateTime?` (the only one supported). */
+  tombstone: 'deletedAt';
+  /** Name of the tombstone field (`deletedAt`). */
   tombstoneField: string;
   /** Server-managed fields besides the conventions (e.g. `createdAt`): ignored when a client sends them. */
   serverFields: readonly string[];

@@ -41,12 +41,12 @@ function tenantData(d: { tenantField: string | null; tenantKind?: 'String' | 'In
 
 /** `where` selecting live (not soft-deleted) records. */
 export function liveScope(d: EntityDescriptor): Row {
-  return d.tombstone === 'isDeleted' ? { [d.tombstoneField]: false } : { [d.tombstoneField]: null };
+  return { [d.tombstoneField]: null };
 }
 
 /** `data` of a soft delete. */
 export function deletionData(d: EntityDescriptor, stamp: Date): Row {
-  return d.tombstone === 'isDeleted' ? { [d.tombstoneField]: true } : { [d.tombstoneField]: stamp };
+  return { [d.tombstoneField]: stamp };
 }
 
 export async function findById(client: unknown, d: EntityDescriptor, principal: Principal, id: ServerId): Promise<Row | null> {

@@ -1,8 +1,7 @@
 /**
  * A small hand-built ProjectIR (independent of src/model/build.ts) covering
- * what the TrackHub fixture does not: a self relation, the isDeleted tombstone,
- * a global entity, no enums, field names that clash with WatermelonDB's Model
- * and client members.
+ * what the TrackHub fixture does not: a self relation, a global entity, no enums,
+ * field names that clash with WatermelonDB's Model and client members.
  */
 import type { EntityIR, FieldIR, ProjectIR } from '../../../src/model/types.js';
 
@@ -35,7 +34,7 @@ const folderData: FieldIR[] = [
   f('collection', 'collection', 'String', { optional: true }),
   f('parentId', 'parent_id', 'String', { optional: true, relation: { entity: 'Folder', navigation: 'parent' } }),
   f('settings', 'settings', 'Json', { hasDefault: true, defaultValue: '{}' }),
-  f('isDeleted', 'is_deleted', 'Boolean', { role: 'deletedAt', hasDefault: true, defaultValue: false }),
+  f('deletedAt', 'deleted_at', 'DateTime', { role: 'deletedAt', optional: true }),
 ];
 
 const folder: EntityIR = {
@@ -53,7 +52,7 @@ const folder: EntityIR = {
   fields: [...conventions('tenantId'), ...folderData],
   dataFields: folderData.filter((x) => x.role === 'data'),
   parents: [],
-  tombstone: 'isDeleted',
+  tombstone: 'deletedAt',
   location: at,
   description: 'A folder. Comments with */ are escaped.',
 };

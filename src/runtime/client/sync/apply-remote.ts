@@ -25,7 +25,8 @@ export async function syncState(ctx: EngineContext, entity: EntityDescriptor): P
   return rows[0] ?? null;
 }
 
-export function prepareSyncState(ctx: EngineContext,
+export function prepareSyncState(
+  ctx: EngineContext,
   entity: EntityDescriptor,
   state: SyncStateRecord | null,
   lastSyncAt: string | null,
@@ -53,7 +54,8 @@ export function prepareSyncState(ctx: EngineContext,
  * entity table. Asynchronous lookups happen here; `prepare()` must be
  * called right before `database.batch`.
  */
-export async function planApply(ctx: EngineContext,
+export async function planApply(
+  ctx: EngineContext,
   entity: EntityDescriptor,
   items: WireItem[],
   options: { force?: boolean; ignoreOpIds?: Set<string> } = {},
@@ -146,7 +148,8 @@ export function serverRaw(ctx: EngineContext, entity: EntityDescriptor, item: Wi
   return out;
 }
 
-export function writeServerFields(ctx: EngineContext,
+export function writeServerFields(
+  ctx: EngineContext,
   entity: EntityDescriptor,
   record: AnyModel,
   item: WireItem,
@@ -176,7 +179,8 @@ export async function applyServerItems(ctx: EngineContext, entity: EntityDescrip
 }
 
 /** Translates the foreign keys of wire-shaped values from local ids to server ids (else client ids). */
-export async function translateForServer(ctx: EngineContext,
+export async function translateForServer(
+  ctx: EngineContext,
   entity: EntityDescriptor,
   values: Record<string, unknown>,
 ): Promise<Record<string, unknown>> {

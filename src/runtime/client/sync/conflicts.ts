@@ -26,7 +26,8 @@ import {
   type ConflictResolution,
 } from './types.js';
 
-export function prepareConflictRow(ctx: EngineContext,
+export function prepareConflictRow(
+  ctx: EngineContext,
   entity: EntityDescriptor,
   op: OperationRecord,
   item: WireItem,

@@ -46,7 +46,8 @@ export function relationFields(ctx: EngineContext, entity: EntityDescriptor): Fi
 }
 
 /** For push: referenced entity -> (local id -> server id, else client id). */
-export async function localToRemoteIds(ctx: EngineContext,
+export async function localToRemoteIds(
+  ctx: EngineContext,
   entity: EntityDescriptor,
   payloads: Record<string, unknown>[],
 ): Promise<Map<string, Map<string, string>>> {
@@ -67,7 +68,8 @@ export async function localToRemoteIds(ctx: EngineContext,
 }
 
 /** For pull: referenced entity -> (server id -> local id). */
-export async function remoteToLocalIds(ctx: EngineContext,
+export async function remoteToLocalIds(
+  ctx: EngineContext,
   entity: EntityDescriptor,
   items: WireItem[],
 ): Promise<Map<string, Map<string, string>>> {

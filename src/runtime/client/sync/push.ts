@@ -101,7 +101,8 @@ export async function pushEntity(ctx: EngineContext, entity: EntityDescriptor, r
   }
 }
 
-export async function pushBatch(ctx: EngineContext,
+export async function pushBatch(
+  ctx: EngineContext,
   entity: EntityDescriptor,
   batch: OperationRecord[],
   report: EntitySyncReport,
@@ -251,7 +252,6 @@ export function buildPushItem(
   item.updatedAt = editedAt;
   if (op.operation === 'delete') {
     item.deletedAt = editedAt;
-    if (entity.tombstone === 'isDeleted') item.isDeleted = true;
   }
   return item;
 }
@@ -272,7 +272,8 @@ export function matchResults(
   });
 }
 
-export async function settle(ctx: EngineContext,
+export async function settle(
+  ctx: EngineContext,
   entity: EntityDescriptor,
   sendable: { op: OperationRecord; item: WireItem }[],
   results: SyncResultItem[],
