@@ -6,7 +6,7 @@
  * transaction per item). Before the items are decided, the records they target
  * are read with one `findMany` (id IN ... OR clientId IN ..., tenant-scoped);
  * `findById` / `findByClientId` / `resolveRelations` then answer from this cache
- * when they are given that transaction client, and `guardedUpdate` skips its
+ * when they are given the batch's store (`batchedStore(tx, lookups)`, store.ts), and `guardedUpdate` skips its
  * re-read. Every per-item rule stays in the sync service unchanged; the cache
  * only answers what the database would have answered inside the transaction:
  *
@@ -25,14 +25,9 @@ import type { EntityDescriptor } from './descriptor.js';
 import type { ServerId } from './ids.js';
 import { delegateOf, type Row } from './prisma.js';
 
-const batches = new WeakMap<object, BatchLookups>();
 /** Marks a clientId whose insert is deferred. */
 const PENDING: Row = Object.freeze({});
 
-/** The look-up cache of a batch transaction client, if `client` is one. */
-export function batchLookupsOf(client: unknown): BatchLookups | undefined {
-  return typeof client === 'object' && client !== null ? batches.get(client) : undefined;
-}
 
 type Key = 'id' | 'clientId';
 
@@ -45,7 +40,7 @@ export class BatchLookups {
   private constructor(private readonly tenantKey: string) {}
 
   /**
-   * Registers `tx` as a batch client for `principal` and reads the records of
+   * Reads the records of
    * `d` the given items name by id or clientId, in one query per 500 keys.
    */
   static async prefetch(
@@ -71,7 +66,6 @@ export class BatchLookups {
       for (const value of clientIdPart) lookups.rows.set(lookups.key(d, 'clientId', value), null);
       for (const row of found) lookups.remember(d, row);
     }
-    batches.set(tx, lookups);
     return lookups;
   }
 

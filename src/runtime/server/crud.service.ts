@@ -18,6 +18,7 @@ import {
   guardedUpdate,
   insertRecord,
   liveScope,
+  plainStore,
   resolveRelations,
   tenantScope,
 } from './store.js';
@@ -102,13 +103,13 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
       try {
         const row = await this.write(principal, async (tx, stamp) => {
           if (clientId) {
-            const existing = await findByClientId(tx, d, principal, clientId);
+            const existing = await findByClientId(plainStore(tx), d, principal, clientId);
             if (existing) return existing;
           }
           const data: Row = { ...item.readonlyData, ...item.data };
           await validateInput(d.hooks, data, { principal, entity: d.name, operation: 'create', existing: null });
-          await resolveRelations(tx, d, principal, data);
-          return insertRecord(tx, d, principal, stamp, clientId, data);
+          await resolveRelations(plainStore(tx), d, principal, data);
+          return insertRecord(plainStore(tx), d, principal, stamp, clientId, data);
         }, { ...item.readonlyData, ...item.data });
         return this.toObject(row);
       } catch (error) {
@@ -129,7 +130,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
         const data: Row = { ...item.data }; // readonly fields cannot change after create
         const d = this.descriptor;
         await validateInput(d.hooks, data, { principal, entity: d.name, operation: 'update', existing: serializeRecord(d, existing) });
-        await resolveRelations(tx, d, principal, data);
+        await resolveRelations(plainStore(tx), d, principal, data);
         return this.guarded(tx, principal, existing, data, stamp);
       }, { ...item.data }),
     );
@@ -189,7 +190,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
 
   private async live(tx: unknown, principal: Principal, id: string): Promise<Row> {
     const key = this.idOf(id);
-    const row = key !== undefined ? await findById(tx, this.descriptor, principal, key) : null;
+    const row = key !== undefined ? await findById(plainStore(tx), this.descriptor, principal, key) : null;
     if (!row || isDeletedRow(this.descriptor, row)) {
       throw new TrackhubError(SyncErrorCode.NOT_FOUND, `no ${this.descriptor.name} with id "${id}"`);
     }
@@ -209,9 +210,9 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
   }
 
   private async guarded(tx: unknown, principal: Principal, existing: Row, data: Row, stamp: Date): Promise<Row> {
-    const row = await guardedUpdate(tx, this.descriptor, principal, existing, data, stamp);
+    const row = await guardedUpdate(plainStore(tx), this.descriptor, principal, existing, data, stamp);
     if (row) return row;
-    const current = await findById(tx, this.descriptor, principal, existing.id as ServerId);
+    const current = await findById(plainStore(tx), this.descriptor, principal, existing.id as ServerId);
     if (!current) throw new TrackhubError(SyncErrorCode.NOT_FOUND, `no ${this.descriptor.name} with id "${String(existing.id)}"`);
     throw this.conflictError(current, existing.version as number);
   }

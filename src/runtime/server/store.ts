@@ -1,15 +1,33 @@
 /**
  * Tenant-scoped record access shared by the sync service and the online CRUD
- * services. Every function takes the client or the transaction client to use.
+ * services. Every function takes a `RecordStore`: the client or transaction
+ * client to use, and, for a batched push, that transaction's look-up cache
+ * (batch.ts), passed explicitly so the same call always means the same thing.
  */
 import { randomUUID } from 'node:crypto';
 
 import type { Principal } from './auth.js';
 import type { EntityDescriptor } from './descriptor.js';
-import { batchLookupsOf } from './batch.js';
+import type { BatchLookups } from './batch.js';
 import { ItemError, SyncErrorCode } from './errors.js';
 import { parseServerId, type ServerId } from './ids.js';
 import { delegateOf, type Row } from './prisma.js';
+
+/** Where records are read and written: a (transaction) client, plus a batched push's cache. */
+export interface RecordStore {
+  readonly client: unknown;
+  readonly batch: BatchLookups | null;
+}
+
+/** Reads and writes straight through `client` (a PrismaClient or a transaction client). */
+export function plainStore(client: unknown): RecordStore {
+  return { client, batch: null };
+}
+
+/** A batched push's transaction: look-ups answered from `batch`, inserts deferred (see batch.ts). */
+export function batchedStore(client: unknown, batch: BatchLookups): RecordStore {
+  return { client, batch };
+}
 
 const INT32_MIN = -2147483648;
 const INT32_MAX = 2147483647;
@@ -49,21 +67,21 @@ export function deletionData(d: EntityDescriptor, stamp: Date): Row {
   return { [d.tombstoneField]: stamp };
 }
 
-export async function findById(client: unknown, d: EntityDescriptor, principal: Principal, id: ServerId): Promise<Row | null> {
-  const cached = await batchLookupsOf(client)?.get(client, d, principal, 'id', id);
+export async function findById(store: RecordStore, d: EntityDescriptor, principal: Principal, id: ServerId): Promise<Row | null> {
+  const cached = await store.batch?.get(store.client, d, principal, 'id', id);
   if (cached !== undefined) return cached;
-  return delegateOf(client, d.delegate).findFirst({ where: { ...tenantScope(d, principal), id } });
+  return delegateOf(store.client, d.delegate).findFirst({ where: { ...tenantScope(d, principal), id } });
 }
 
 export async function findByClientId(
-  client: unknown,
+  store: RecordStore,
   d: EntityDescriptor,
   principal: Principal,
   clientId: string,
 ): Promise<Row | null> {
-  const cached = await batchLookupsOf(client)?.get(client, d, principal, 'clientId', clientId);
+  const cached = await store.batch?.get(store.client, d, principal, 'clientId', clientId);
   if (cached !== undefined) return cached;
-  return delegateOf(client, d.delegate).findFirst({ where: { ...tenantScope(d, principal), clientId } });
+  return delegateOf(store.client, d.delegate).findFirst({ where: { ...tenantScope(d, principal), clientId } });
 }
 
 /**
@@ -73,8 +91,8 @@ export async function findByClientId(
  * created offline whose server id the device does not know yet) becomes that
  * record's id; anything else (including another tenant's id) is refused.
  */
-export async function resolveRelations(client: unknown, d: EntityDescriptor, principal: Principal, data: Row): Promise<void> {
-  const batch = batchLookupsOf(client);
+export async function resolveRelations(store: RecordStore, d: EntityDescriptor, principal: Principal, data: Row): Promise<void> {
+  const { client, batch } = store;
   for (const field of d.fields) {
     const relation = field.relation;
     const value = data[field.name];
@@ -116,7 +134,7 @@ export async function resolveRelations(client: unknown, d: EntityDescriptor, pri
 }
 
 export async function insertRecord(
-  client: unknown,
+  store: RecordStore,
   d: EntityDescriptor,
   principal: Principal,
   stamp: Date,
@@ -124,7 +142,7 @@ export async function insertRecord(
   data: Row,
 ): Promise<Row> {
   const values = { ...(d.mintId ? { id: randomUUID() } : {}), ...data, ...tenantData(d, principal), clientId, version: 1, updatedAt: stamp };
-  const batch = batchLookupsOf(client);
+  const { client, batch } = store;
   // Batched push: the insert is written with the next ones in one query (see batch.ts).
   if (batch && typeof clientId === 'string' && batch.canDefer(client, d)) return batch.defer(d, values);
   const row = await delegateOf(client, d.delegate).create({ data: values });
@@ -138,16 +156,16 @@ export async function insertRecord(
  * someone else wrote it first (the caller re-reads and reports a conflict).
  */
 export async function guardedUpdate(
-  client: unknown,
+  store: RecordStore,
   d: EntityDescriptor,
   principal: Principal,
   row: Row,
   data: Row,
   stamp: Date,
 ): Promise<Row | null> {
+  const { client, batch } = store;
   const delegate = delegateOf(client, d.delegate);
   const version = row.version as number;
-  const batch = batchLookupsOf(client);
   const { count } = await delegate.updateMany({
     where: { ...tenantScope(d, principal), id: row.id, version },
     data: { ...data, version: version + 1, updatedAt: stamp },

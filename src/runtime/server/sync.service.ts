@@ -18,13 +18,16 @@ import { afterPull, validateItem } from './hooks.js';
 import { delegateOf, isUniqueViolation, type PrismaLike, type Row } from './prisma.js';
 import type { EntityRegistry } from './registry.js';
 import {
+  batchedStore,
   deletionData,
   findByClientId,
   findById,
   guardedUpdate,
   insertRecord,
+  plainStore,
   resolveRelations,
   tenantScope,
+  type RecordStore,
 } from './store.js';
 import { constraintError } from './constraints.js';
 import type { SyncClock } from './sync-clock.js';
@@ -230,6 +233,7 @@ export class SyncService {
     try {
       return await this.options.clock.write(d, principal, parsed.length, async (tx, firstStamp) => {
         const lookups = await BatchLookups.prefetch(tx, d, principal, tenantScope(d, principal), keys);
+        const store = batchedStore(tx, lookups);
         const out: SyncResult[] = [];
         const deferred: Array<[number, Row]> = [];
         for (const [i, p] of parsed.entries()) {
@@ -241,7 +245,7 @@ export class SyncService {
           try {
             // Item i of the chunk has the i-th of the stamps the clock reserved.
             const before = lookups.lastDeferred;
-            out.push(await this.applyItem(tx, principal, d, p.item, p.raw, new Date(firstStamp + i)));
+            out.push(await this.applyItem(store, principal, d, p.item, p.raw, new Date(firstStamp + i)));
             if (lookups.lastDeferred !== before) deferred.push([out.length - 1, lookups.lastDeferred!]);
           } catch (error) {
             if (!(error instanceof ItemError)) throw new BatchAborted(error);
@@ -271,7 +275,7 @@ export class SyncService {
       data = { ...item.readonlyData, ...item.data };
       for (let attempt = 0; ; attempt++) {
         try {
-          return await this.options.clock.write(d, principal, 1, (tx, stamp) => this.applyItem(tx, principal, d, item, raw, new Date(stamp)));
+          return await this.options.clock.write(d, principal, 1, (tx, stamp) => this.applyItem(plainStore(tx), principal, d, item, raw, new Date(stamp)));
         } catch (error) {
           // A concurrent create with the same clientId won the race: the retry replays it.
           if (attempt === 0 && isUniqueViolation(error) && item.version === undefined) continue;
@@ -295,18 +299,18 @@ export class SyncService {
   }
 
   private async applyItem(
-    tx: unknown,
+    store: RecordStore,
     principal: Principal,
     d: EntityDescriptor,
     item: ParsedItem,
     raw: unknown,
     stamp: Date,
   ): Promise<SyncResult> {
-    if (item.version === undefined) return this.applyCreate(tx, principal, d, item, stamp);
+    if (item.version === undefined) return this.applyCreate(store, principal, d, item, stamp);
 
     let existing: Row | null;
-    if (item.id !== undefined) existing = await findById(tx, d, principal, item.id);
-    else if (item.clientId) existing = await findByClientId(tx, d, principal, item.clientId);
+    if (item.id !== undefined) existing = await findById(store, d, principal, item.id);
+    else if (item.clientId) existing = await findByClientId(store, d, principal, item.clientId);
     else throw new ItemError(SyncErrorCode.VALIDATION_FAILED, 'an update or delete needs id or clientId');
     if (!existing) {
       throw new ItemError(SyncErrorCode.NOT_FOUND, `no ${d.name} with ${item.id !== undefined ? `id "${item.id}"` : `clientId "${item.clientId}"`}`);
@@ -317,21 +321,21 @@ export class SyncService {
       case 'noop':
         return success(existing);
       case 'write':
-        return this.write(tx, principal, d, item, existing, stamp, decision.data);
+        return this.write(store, principal, d, item, existing, stamp, decision.data);
       case 'conflict':
         return conflict(d, existing, raw, decision.why, decision.suggested);
     }
   }
 
-  private async applyCreate(tx: unknown, principal: Principal, d: EntityDescriptor, item: ParsedItem, stamp: Date): Promise<SyncResult> {
+  private async applyCreate(store: RecordStore, principal: Principal, d: EntityDescriptor, item: ParsedItem, stamp: Date): Promise<SyncResult> {
     if (!item.clientId) throw new ItemError(SyncErrorCode.VALIDATION_FAILED, 'a create (no version) needs a clientId');
-    const existing = await findByClientId(tx, d, principal, item.clientId);
+    const existing = await findByClientId(store, d, principal, item.clientId);
     if (item.deleted) {
       // Created and deleted on the device before it synced: delete the server copy if the create got through.
       if (!existing) return { ...success(null), clientId: item.clientId };
       if (isDeletedRow(d, existing)) return success(existing);
-      const row = await guardedUpdate(tx, d, principal, existing, deletionData(d, stamp), stamp);
-      if (!row) throw new StaleWriteError(existing.id as ServerId, await findById(tx, d, principal, existing.id as ServerId));
+      const row = await guardedUpdate(store, d, principal, existing, deletionData(d, stamp), stamp);
+      if (!row) throw new StaleWriteError(existing.id as ServerId, await findById(store, d, principal, existing.id as ServerId));
       return success(row);
     }
     if (existing) return success(existing); // replay: idempotent on (tenant, clientId)
@@ -339,12 +343,12 @@ export class SyncService {
     if (missing.length) throw new ItemError(SyncErrorCode.VALIDATION_FAILED, `missing required field(s): ${missing.join(', ')}`);
     const data: Row = { ...item.readonlyData, ...item.data };
     await validateItem(d.hooks, data, { principal, entity: d.name, operation: 'create', existing: null });
-    await resolveRelations(tx, d, principal, data);
-    return success(await insertRecord(tx, d, principal, stamp, item.clientId, data));
+    await resolveRelations(store, d, principal, data);
+    return success(await insertRecord(store, d, principal, stamp, item.clientId, data));
   }
 
   private async write(
-    tx: unknown,
+    store: RecordStore,
     principal: Principal,
     d: EntityDescriptor,
     item: ParsedItem,
@@ -359,11 +363,11 @@ export class SyncService {
       operation: item.deleted ? 'delete' : 'update',
       existing: serializeRecord(d, existing),
     });
-    if (!item.deleted) await resolveRelations(tx, d, principal, changes);
-    const row = await guardedUpdate(tx, d, principal, existing, changes, stamp);
+    if (!item.deleted) await resolveRelations(store, d, principal, changes);
+    const row = await guardedUpdate(store, d, principal, existing, changes, stamp);
     if (row) return success(row);
     // Optimistic concurrency: the version moved since we read it (count 0). Roll back and retry.
-    throw new StaleWriteError(existing.id as ServerId, await findById(tx, d, principal, existing.id as ServerId));
+    throw new StaleWriteError(existing.id as ServerId, await findById(store, d, principal, existing.id as ServerId));
   }
 }
 
