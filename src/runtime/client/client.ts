@@ -8,7 +8,7 @@ import type { SchemaMigrations } from '@nozbe/watermelondb/Schema/migrations/ind
 import { AuthGate, type AuthState, type AuthStateListener } from './auth-state.js';
 import { defaultBlobStore } from './blobs.js';
 import { deleteTenantKeys, type EncryptionOptions } from './encryption.js';
-import { assertOpensWith, registerCipherKey, rekeyOpenDatabase, unregisterCipherKey } from './sqlite-cipher.js';
+import { cipherSupport } from './cipher-support.js';
 import type { BlobStore } from './blobs.js';
 import { createTenantDatabase, databaseFileSize, tenantDatabaseName, tenantDbName } from './database.js';
 import type { AdapterFactoryOptions, ModelClass } from './database.js';
@@ -156,8 +156,8 @@ export class TrackhubClient {
       if (!file?.endsWith('.db')) {
         throw new Error('encryption: this client opens its own SQLite file in Node (give dbDir, no adapter or database); on React Native see docs/encryption.md');
       }
-      assertOpensWith(file, this.encryption.key);
-      registerCipherKey(file, this.encryption.key);
+      cipherSupport().assertOpensWith(file, this.encryption.key);
+      cipherSupport().register(file, this.encryption.key);
     }
     this.database =
       options.database ??
@@ -382,7 +382,7 @@ export class TrackhubClient {
     if (!this.ownsDatabase) return report;
     if (this.dbFile && this.dbFile.endsWith('.db')) {
       closeNodeSqlite(this.database);
-      if (this.encryption) unregisterCipherKey(this.dbFile);
+      if (this.encryption) cipherSupport().unregister(this.dbFile);
       report.removed.push(...removeFiles(sqliteFilesOf(this.dbFile)));
     }
     for (const name of [tenantDatabaseName(this.tenantId), `trackhub_blobs_${this.tenantId}`]) {
@@ -402,7 +402,7 @@ export class TrackhubClient {
     if (!encryption || !this.dbFile) throw new Error('rotateEncryptionKey: this client was not opened with `encryption`');
     const file = this.dbFile;
     await this.engine.lock.run('rotateKey', async () => {
-      encryption.key = await rekeyOpenDatabase(this.database, encryption.keyStore, this.tenantId, file);
+      encryption.key = await cipherSupport().rekey(this.database, encryption.keyStore, this.tenantId, file);
     });
   }
 

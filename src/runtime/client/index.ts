@@ -37,7 +37,8 @@ export { refusedMessage } from './hooks.js';
 export type { BeforePushResult, ClientHooks, ClientHooksByEntity, OutgoingChange, PulledChanges } from './hooks.js';
 export { deleteTenantKeys, EncryptionKeyError, fileKeyStore, keyNames, newEncryptionKey } from './encryption.js';
 export type { EncryptionOptions, KeyStore } from './encryption.js';
-export { prepareEncryption } from './sqlite-cipher.js';
+export { prepareEncryption, setCipherSupport } from './cipher-support.js';
+export type { CipherSupport } from './cipher-support.js';
 export type { SignOutOptions, SignOutReport } from './sign-out.js';
 export type { AuthState, AuthStateChange, AuthStateListener } from './auth-state.js';
 export {

@@ -1,11 +1,15 @@
 /**
  * trackhub-gen/runtime/client under Node (the `node` export condition): the
  * whole client runtime, with WatermelonDB's SQLite adapter on better-sqlite3
- * as the default adapter, so `dbDir` alone opens `<dbDir>/trackhub_db_{tenant}.db`.
+ * as the default adapter, so `dbDir` alone opens `<dbDir>/trackhub_db_{tenant}.db`,
+ * and SQLCipher files for `encryption` (sqlite-cipher.ts).
  */
 import { setDefaultAdapter } from './database.js';
+import { setCipherSupport } from './cipher-support.js';
 import { sqliteAdapter } from './sqlite.js';
+import { nodeCipherSupport } from './sqlite-cipher.js';
 
 export * from './index.js';
 
 setDefaultAdapter(sqliteAdapter());
+setCipherSupport(nodeCipherSupport);

@@ -19,6 +19,7 @@ import type { Database } from '@nozbe/watermelondb';
 
 import { tenantDbName } from './database.js';
 import { assertKey, EncryptionKeyError, keyNames, newEncryptionKey, type EncryptionOptions, type KeyStore } from './encryption.js';
+import type { CipherSupport } from './cipher-support.js';
 import { nodeFs } from './node-builtins.js';
 
 interface CipherDatabase {
@@ -147,7 +148,7 @@ function encryptInPlace(file: string, key: string): void {
  * rotation is finished. A file that none of the stored keys opens (a wrong or
  * missing key) is an `EncryptionKeyError`, and the file is left as it is.
  */
-export async function prepareEncryption(options: { keyStore: KeyStore; tenantId: string; dbDir: string }): Promise<EncryptionOptions> {
+async function prepareEncryption(options: { keyStore: KeyStore; tenantId: string; dbDir: string }): Promise<EncryptionOptions> {
   const { keyStore, tenantId } = options;
   const fs = nodeFs();
   if (!fs) throw new Error('prepareEncryption is for Node; on React Native see docs/encryption.md');
@@ -212,3 +213,12 @@ export async function rekeyOpenDatabase(database: Database, keyStore: KeyStore, 
   registerCipherKey(dbName, key);
   return key;
 }
+
+/** What the Node entry registers (cipher-support.ts). */
+export const nodeCipherSupport: CipherSupport = {
+  prepare: prepareEncryption,
+  assertOpensWith,
+  register: registerCipherKey,
+  unregister: unregisterCipherKey,
+  rekey: rekeyOpenDatabase,
+};
