@@ -372,9 +372,16 @@ export class TrackhubClient {
       const changes = await this.queueSize();
       const uploads = await this.uploads.pending();
       if ((changes > 0 || uploads > 0) && !options.discardUnsynced) throw new UnsyncedChangesError(changes, uploads);
+      // Closed first, so no service write slips in; opened again if the wipe fails (sign-out can be retried).
       this.closed = true;
       this.signedOut = true;
-      await wipeDatabase(this.database);
+      try {
+        await wipeDatabase(this.database);
+      } catch (error) {
+        this.closed = false;
+        this.signedOut = false;
+        throw error;
+      }
       return { discarded: { changes, uploads }, removed: [] as string[] };
     });
     await this.blobs.destroy?.();
