@@ -392,9 +392,9 @@ export class TrackhubClient {
       if (this.encryption) cipherSupport().unregister(this.dbFile);
       report.removed.push(...removeFiles(sqliteFilesOf(this.dbFile)));
     }
-    for (const name of [tenantDatabaseName(this.tenantId), `trackhub_blobs_${this.tenantId}`]) {
-      if (await deleteIndexedDb(name)) report.removed.push(`indexeddb:${name}`);
-    }
+    // The blob store deleted its own IndexedDB database above (destroy).
+    const name = tenantDatabaseName(this.tenantId);
+    if (await deleteIndexedDb(name)) report.removed.push(`indexeddb:${name}`);
     await options.removeFiles?.();
     return report;
   }
