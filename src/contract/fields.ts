@@ -14,3 +14,14 @@ export type SyncAccess = (typeof SYNC_ACCESS)[number];
 
 /** The access modes a device sees (an `ignore` field never reaches it). */
 export type DeviceAccess = Exclude<SyncAccess, 'ignore'>;
+
+/**
+ * What deleting a parent does to the synced records that reference it: the relation's
+ * Prisma `onDelete`, with Prisma's defaults when the schema names none (`Restrict` for a
+ * required relation, `SetNull` for an optional one; `NoAction` reads as `Restrict`).
+ * Deletes are tombstones, so the server carries the action out itself, in the same
+ * transaction as the delete: `Cascade` tombstones the children, `SetNull` clears their
+ * reference, `Restrict` refuses the delete while live children remain.
+ */
+export const ON_DELETE_ACTIONS = ['Cascade', 'SetNull', 'Restrict'] as const;
+export type OnDeleteAction = (typeof ON_DELETE_ACTIONS)[number];

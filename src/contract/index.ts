@@ -7,6 +7,7 @@
 export * from './columns.js';
 export * from './conflicts.js';
 export * from './conventions.js';
+export * from './errors.js';
 export * from './fields.js';
 export * from './operations.js';
 export * from './wire.js';

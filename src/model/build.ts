@@ -5,6 +5,7 @@
 import path from 'node:path';
 
 import { RUNTIME_TABLES, SYNC_COLUMNS, WATERMELON_COLUMNS } from '../contract/columns.js';
+import type { OnDeleteAction } from '../contract/fields.js';
 import { parseFieldAnnotations, parseModelAnnotation, descriptionOf } from '../schema/annotations.js';
 import { SchemaError, sortDiagnostics, type Diagnostic } from '../schema/diagnostics.js';
 import type { ModelPos } from '../schema/locate.js';
@@ -322,7 +323,20 @@ function buildEntity(
         `relate through the id: add \`${f.name}Id String\` with \`@relation(fields: [${f.name}Id], references: [id])\` and fill it from ${f.type}.id (the ${references_} values in ${key} are not ids), or mark ${model.name}.${f.name} /// @sync.ignore`,
       );
     const targetId = target?.fields.find((t) => t.isId);
-    fkTargets.set(key, { entity: f.type, navigation: f.name, ...(targetId?.type === 'Int' ? { idKind: 'Int' as const } : {}) });
+    const onDelete = onDeleteOf(f);
+    if (onDelete === 'SetDefault')
+      err(
+        at(f.name, true),
+        'sync/on-delete-set-default',
+        `${model.name}.${f.name} uses onDelete: SetDefault; deletes of synced records are tombstones whose onDelete the sync server carries out, and it supports Cascade, SetNull and Restrict`,
+        `use onDelete: SetNull (make ${key} optional), Cascade or Restrict, or mark ${model.name}.${f.name} /// @sync.ignore to keep it server-only`,
+      );
+    fkTargets.set(key, {
+      entity: f.type,
+      navigation: f.name,
+      ...(targetId?.type === 'Int' ? { idKind: 'Int' as const } : {}),
+      onDelete: onDelete === 'SetDefault' ? 'Restrict' : onDelete,
+    });
   }
 
   const fields: FieldIR[] = [];
@@ -451,4 +465,21 @@ function unsupportedFix(f: DmmfField): string {
   }
 }
 
-
+/**
+ * The relation's `onDelete` as Prisma applies it: the schema's action, else Prisma's default
+ * (`Restrict` for a required relation, `SetNull` for an optional one). `NoAction` behaves like
+ * `Restrict` here (nothing is deferred: the check runs when the delete is applied).
+ */
+function onDeleteOf(f: { relationOnDelete?: string; isRequired: boolean }): OnDeleteAction | 'SetDefault' {
+  switch (f.relationOnDelete) {
+    case 'Cascade':
+    case 'SetNull':
+    case 'Restrict':
+    case 'SetDefault':
+      return f.relationOnDelete;
+    case 'NoAction':
+      return 'Restrict';
+    default:
+      return f.isRequired ? 'Restrict' : 'SetNull';
+  }
+}

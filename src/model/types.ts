@@ -5,7 +5,7 @@
  * annotations. Emitters are pure functions of this model and the config.
  */
 
-import type { ConflictStrategy, FieldKind, SyncAccess } from '../contract/index.js';
+import type { ConflictStrategy, FieldKind, OnDeleteAction, SyncAccess } from '../contract/index.js';
 import type { SourceLocation } from '../schema/diagnostics.js';
 
 export type { ConflictStrategy, SyncAccess, SourceLocation };
@@ -57,6 +57,8 @@ export interface FieldIR {
      * the server turns it into the Int it stores.
      */
     idKind?: 'Int';
+    /** What deleting the target does to this record (the relation's `onDelete`, Prisma's default when unset). */
+    onDelete: OnDeleteAction;
   };
   /**
    * Set when this scalar is the foreign key of a relation to a model WITHOUT @sync

@@ -44,6 +44,8 @@ export interface DmmfField {
   relationName?: string;
   relationFromFields?: string[];
   relationToFields?: string[];
+  /** The relation's `onDelete` when the schema names one (`Cascade`, `SetNull`, `Restrict`, `NoAction`, `SetDefault`). */
+  relationOnDelete?: string;
   documentation?: string;
 }
 

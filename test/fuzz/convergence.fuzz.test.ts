@@ -77,6 +77,16 @@ type Cmd =
   | { k: 'create'; d: number; e: EntityName; parent: number; v: number }
   | { k: 'update'; d: number; e: EntityName; pick: number; field: 'text' | 'num' | 'parent'; v: number }
   | { k: 'delete'; d: number; e: EntityName; pick: number }
+  /** A checklist with `items` items (under an existing space, or none), so deletes have children to follow. */
+  | { k: 'tree'; d: number; parent: number; items: number; v: number }
+  /** Deletes a record that has children on this device (Checklist: Cascade; Space: SetNull). */
+  | { k: 'deleteParent'; d: number; pick: number }
+  /**
+   * Device `a` makes a parent (Space or Checklist) and syncs; device `b` pulls it, adds a
+   * child and syncs; `a`, which never saw that child, deletes the parent: the server's part
+   * of onDelete (SetNull for a Checklist under a Space, Cascade for an item under a Checklist).
+   */
+  | { k: 'race'; a: number; b: number; cascade: boolean; v: number }
   | { k: 'sync'; d: number; faults: { at: number; f: Fault }[] }
   | { k: 'syncAll'; faults: { d: number; at: number; f: Fault }[] }
   | { k: 'crash'; d: number; at: number; afterCommit: boolean }
@@ -126,6 +136,9 @@ function scheduleArb(withRestart: boolean, replicas = 0): fc.Arbitrary<Schedule>
         }),
       },
       { weight: 2, arbitrary: fc.record({ k: fc.constant('delete' as const), d, e, pick }) },
+      { weight: 1, arbitrary: fc.record({ k: fc.constant('tree' as const), d, parent: fc.nat(7), items: fc.integer({ min: 1, max: 3 }), v: fc.nat(99) }) },
+      { weight: 2, arbitrary: fc.record({ k: fc.constant('deleteParent' as const), d, pick }) },
+      { weight: 1, arbitrary: fc.record({ k: fc.constant('race' as const), a: d, b: d, cascade: fc.boolean(), v: fc.nat(99) }) },
       { weight: 4, arbitrary: fc.record({ k: fc.constant('sync' as const), d, faults: fc.array(fault, { maxLength: 2 }) }) },
       {
         weight: 3,
@@ -181,6 +194,9 @@ export interface FuzzStats {
   /** Conflicts the devices' sync engines met (and settled by the entity's rule). */
   conflicts: number;
   healingRounds: number;
+  /** Records the server deleted with their parent (onDelete: Cascade) / whose reference it cleared (SetNull). */
+  cascaded: number;
+  setNull: number;
   ms: number;
 }
 
@@ -193,16 +209,25 @@ const newStats = (): FuzzStats => ({
   conflictsResolvedByUser: 0,
   conflicts: 0,
   healingRounds: 0,
+  cascaded: 0,
+  setNull: 0,
   ms: 0,
 });
 
 /** Fields the fuzzer writes, per entity. */
-const FIELDS: Record<EntityName, { text: string; num: string | null; parent: { field: string; entity: EntityName; optional: boolean } | null }> = {
+const FIELDS: Record<
+  EntityName,
+  { text: string; num: string | null; parent: { field: string; entity: EntityName; optional: boolean; onDelete: 'SetNull' | 'Cascade' } | null }
+> = {
   Space: { text: 'name', num: 'position', parent: null },
-  Checklist: { text: 'title', num: null, parent: { field: 'spaceId', entity: 'Space', optional: true } },
-  ChecklistItem: { text: 'label', num: 'position', parent: { field: 'checklistId', entity: 'Checklist', optional: false } },
+  // The schema's onDelete, carried out by the server: Checklist.space is optional (Prisma's default SetNull),
+  // ChecklistItem.checklist says Cascade.
+  Checklist: { text: 'title', num: null, parent: { field: 'spaceId', entity: 'Space', optional: true, onDelete: 'SetNull' } },
+  ChecklistItem: { text: 'label', num: 'position', parent: { field: 'checklistId', entity: 'Checklist', optional: false, onDelete: 'Cascade' } },
   Company: { text: 'name', num: 'employees', parent: null },
 };
+
+const parentFieldOf = (entity: EntityName): string | undefined => FIELDS[entity].parent?.field;
 
 /** Entities whose conflict strategy is the field-level `merge`. */
 const MERGE = new Set<EntityName>(['ChecklistItem']);
@@ -378,6 +403,33 @@ class Run {
     device.client = this.open(device);
   }
 
+  /**
+   * The app deletes one record; its children follow the schema's onDelete at once on the
+   * device (Cascade: deleted, SetNull: reference cleared) and on the server (which also
+   * reaches children this device never saw). What the device did is logged as its writes.
+   */
+  private async deleteWithChildren(
+    device: Device,
+    entity: EntityName,
+    id: string,
+    log: (device: Device, entity: EntityName, id: string, kind: Write['kind'], values: Record<string, unknown>) => void,
+  ): Promise<void> {
+    const children = ENTITIES.filter((e) => FIELDS[e].parent !== null);
+    const before = new Map<EntityName, Record<string, any>[]>();
+    for (const e of children) before.set(e, await this.live(device, e));
+    await service(device.client, entity).delete(id);
+    log(device, entity, id, 'delete', {});
+    for (const e of children) {
+      const field = FIELDS[e].parent!.field;
+      const after = new Map((await this.live(device, e)).map((r) => [r.id as string, r]));
+      for (const row of before.get(e)!) {
+        const now = after.get(row.id);
+        if (!now) log(device, e, row.id, 'delete', {});
+        else if (row[field] !== null && now[field] === null) log(device, e, row.id, 'update', { [field]: null });
+      }
+    }
+  }
+
   async exec(cmd: Cmd, step: number): Promise<void> {
     this.stats.commands += 1;
     const log = (device: Device, entity: EntityName, id: string, kind: Write['kind'], values: Record<string, unknown>) =>
@@ -420,19 +472,56 @@ class Run {
         const rows = await this.live(device, cmd.e);
         if (rows.length === 0) return;
         const target = rows[cmd.pick % rows.length]!;
-        // The app deletes a record's children with it (the runtime does not cascade).
-        const cascade = async (entity: EntityName, id: string): Promise<void> => {
-          for (const childEntity of ENTITIES) {
-            const rel = FIELDS[childEntity].parent;
-            if (!rel || rel.entity !== entity) continue;
-            for (const child of await this.live(device, childEntity)) {
-              if (child[rel.field] === id) await cascade(childEntity, child.id);
-            }
-          }
-          await service(device.client, entity).delete(id);
-          log(device, entity, id, 'delete', {});
-        };
-        await cascade(cmd.e, target.id);
+        await this.deleteWithChildren(device, cmd.e, target.id, log);
+        return;
+      }
+      case 'tree': {
+        const device = this.devices[cmd.d]!;
+        const spaceId = (await this.pickParent(device, 'Checklist', cmd.parent)) ?? null;
+        const list = await device.client.checklists.create({ title: `s${step}v${cmd.v}`, spaceId });
+        log(device, 'Checklist', list.id, 'create', { title: `s${step}v${cmd.v}`, spaceId });
+        for (let i = 0; i < cmd.items; i++) {
+          const values = { label: `s${step}i${i}`, position: i, checklistId: list.id };
+          const item = await device.client.checklistItems.create(values);
+          log(device, 'ChecklistItem', item.id, 'create', values);
+        }
+        return;
+      }
+      case 'deleteParent': {
+        const device = this.devices[cmd.d]!;
+        const parents: { entity: EntityName; id: string }[] = [];
+        for (const entity of ['Space', 'Checklist'] as const) {
+          const childEntity = entity === 'Space' ? 'Checklist' : 'ChecklistItem';
+          const field = FIELDS[childEntity].parent!.field;
+          const withChildren = new Set((await this.live(device, childEntity)).map((c) => c[field] as string | null));
+          for (const row of await this.live(device, entity)) if (withChildren.has(row.id)) parents.push({ entity, id: row.id });
+        }
+        if (parents.length === 0) return;
+        const target = parents[cmd.pick % parents.length]!;
+        await this.deleteWithChildren(device, target.entity, target.id, log);
+        return;
+      }
+      case 'race': {
+        const a = this.devices[cmd.a]!;
+        const b = this.devices[cmd.b]!;
+        if (a === b || a.tenant !== b.tenant) return;
+        const parentEntity: EntityName = cmd.cascade ? 'Checklist' : 'Space';
+        const childEntity: EntityName = cmd.cascade ? 'ChecklistItem' : 'Checklist';
+        const parentValues: Record<string, unknown> = cmd.cascade ? { title: `s${step}p${cmd.v}`, spaceId: null } : { name: `s${step}p${cmd.v}`, position: cmd.v };
+        const parent = await (service(a.client, parentEntity) as any).create(cmd.cascade ? parentValues : { ...parentValues, ownerId: OWNER });
+        log(a, parentEntity, parent.id, 'create', parentValues);
+        await this.sync(a);
+        await this.sync(b);
+        if (!(await service(b.client, parentEntity).get(parent.id))) return; // a fault of an earlier step held it back
+        const field = FIELDS[childEntity].parent!.field;
+        const childValues: Record<string, unknown> = cmd.cascade
+          ? { label: `s${step}c${cmd.v}`, position: cmd.v, [field]: parent.id }
+          : { title: `s${step}c${cmd.v}`, [field]: parent.id };
+        const child = await (service(b.client, childEntity) as any).create(childValues);
+        log(b, childEntity, child.id, 'create', childValues);
+        await this.sync(b);
+        await this.deleteWithChildren(a, parentEntity, parent.id, log);
+        await this.sync(a);
         return;
       }
       case 'sync':
@@ -503,6 +592,7 @@ class Run {
       // Server rows of this tenant, by clientId; parents resolved to their clientId.
       const server = new Map<EntityName, Map<string, any>>();
       const idToClientId = new Map<string, string>();
+      const rowById = new Map<string, any>();
       for (const entity of ENTITIES) {
         const rows: any[] = await prisma[DELEGATE[entity]].findMany({ where: { [TENANT[entity]]: tenant } });
         const byClientId = new Map<string, any>();
@@ -513,12 +603,40 @@ class Run {
           expect(byClientId.has(row.clientId), `duplicate ${entity} clientId ${row.clientId}`).toBe(false);
           byClientId.set(row.clientId, row);
           idToClientId.set(row.id, row.clientId);
+          rowById.set(row.id, row);
         }
         server.set(entity, byClientId);
         // no record created in this tenant ended up in another tenant
         const leaked = await prisma[DELEGATE[entity]].count({ where: { clientId: { in: [...created] }, NOT: { [TENANT[entity]]: tenant } } });
         expect(leaked, `${entity} rows of ${tenant} stored under another tenant`).toBe(0);
       }
+      // onDelete, carried out by the server: no live record references a deleted parent
+      // (Cascade tombstoned it with its parent, SetNull cleared the reference).
+      for (const entity of ENTITIES) {
+        const rel = FIELDS[entity].parent;
+        if (!rel) continue;
+        for (const row of server.get(entity)!.values()) {
+          const fk = row[rel.field] as string | null;
+          if (row.deletedAt !== null || fk === null) continue;
+          const parent = rowById.get(fk);
+          expect(parent, `${entity} ${row.clientId} references ${fk}, no ${rel.entity} of ${tenant}`).toBeDefined();
+          expect(parent.deletedAt, `live ${entity} ${row.clientId} references the deleted ${rel.entity} ${parent.clientId} (onDelete: ${rel.onDelete})`).toBeNull();
+        }
+      }
+      /** The server deleted it with its parent (onDelete: Cascade). */
+      const cascaded = (entity: EntityName, row: any): boolean => {
+        const rel = FIELDS[entity].parent;
+        return rel?.onDelete === 'Cascade' && row.deletedAt !== null && rowById.get(row[rel.field])?.deletedAt != null;
+      };
+      /** A parent this record was given is deleted: the server may have cleared the reference (SetNull), a write of its own. */
+      const touchedBySetNull = (entity: EntityName, history: Write[]): boolean => {
+        const rel = FIELDS[entity].parent;
+        if (rel?.onDelete !== 'SetNull') return false;
+        return history.some((w) => {
+          const parent = w.values[rel.field];
+          return typeof parent === 'string' && server.get(rel.entity)!.get(parent)?.deletedAt != null;
+        });
+      };
       const serverValues = (entity: EntityName, row: any): Record<string, unknown> => {
         const f = FIELDS[entity];
         const out: Record<string, unknown> = { [f.text]: row[f.text] };
@@ -564,18 +682,22 @@ class Run {
         const history = writes.filter((w) => w.id === id);
         const entity = history[0]!.entity;
         const row = server.get(entity)!.get(id);
-        const deleted = history.some((w) => w.kind === 'delete');
+        const deletedByDevice = history.some((w) => w.kind === 'delete');
         const writers = new Set(history.map((w) => w.device));
-        if (!deleted) {
-          expect(row, `${entity} ${id} saved on device ${history[0]!.device} is missing on the server`).toBeDefined();
-          expect(row.deletedAt, `${entity} ${id} was deleted on the server though no device deleted it`).toBeNull();
-        }
+        if (!deletedByDevice) expect(row, `${entity} ${id} saved on device ${history[0]!.device} is missing on the server`).toBeDefined();
         if (!row) continue;
+        const deleted = deletedByDevice || cascaded(entity, row);
+        if (!deletedByDevice && cascaded(entity, row)) this.stats.cascaded += 1;
+        if (!deleted) expect(row.deletedAt, `${entity} ${id} was deleted on the server though no device deleted it or its parent`).toBeNull();
+        const serverWrote = touchedBySetNull(entity, history);
+        if (serverWrote && parentFieldOf(entity) && row[parentFieldOf(entity)!] === null) this.stats.setNull += 1;
+        const parentField = FIELDS[entity].parent?.field;
         const values = serverValues(entity, row);
         for (const [field, value] of Object.entries(values)) {
           const written = history.filter((w) => field in w.values).map((w) => w.values[field]);
           const fieldWriters = new Set(history.filter((w) => field in w.values).map((w) => w.device));
-          if (writers.size === 1 && !deleted) {
+          if (serverWrote && field === parentField && value === null) continue; // cleared by SetNull
+          if (writers.size === 1 && !deleted && !serverWrote) {
             expect(value, `${entity} ${id}.${field}: the only writer's last value`).toEqual(written[written.length - 1]);
           } else if (MERGE.has(entity) && fieldWriters.size === 1 && !deleted) {
             // field-level merge: a field only one device ever wrote cannot clash, whoever else edits the record
@@ -584,7 +706,7 @@ class Run {
             expect(written, `${entity} ${id}.${field} = ${JSON.stringify(value)} was written by no device`).toContainEqual(value);
           }
         }
-        if (writers.size === 1 && deleted) expect(row.deletedAt, `${entity} ${id} deleted by its only writer`).not.toBeNull();
+        if (writers.size === 1 && deletedByDevice) expect(row.deletedAt, `${entity} ${id} deleted by its only writer`).not.toBeNull();
       }
     }
   }

@@ -31,7 +31,10 @@ describe('the intermediate model of the fixture', () => {
     expect(by.Space.dataFields.map((f) => f.name)).not.toContain('internalNotes');
     expect(by.Space.dataFields.map((f) => f.name)).not.toContain('tenantId');
     const group = by.Group.fields.find((f) => f.name === 'spaceId')!;
-    expect(group.relation).toEqual({ entity: 'Space', navigation: 'space' });
+    expect(group.relation).toEqual({ entity: 'Space', navigation: 'space', onDelete: 'Restrict' });
+    // onDelete: explicit (Cascade), and Prisma's defaults: SetNull for an optional relation, Restrict for a required one.
+    expect(by.ChecklistItem.fields.find((f) => f.name === 'checklistId')!.relation?.onDelete).toBe('Cascade');
+    expect(by.Checklist.fields.find((f) => f.name === 'spaceId')!.relation?.onDelete).toBe('SetNull');
     expect(group.column).toBe('space_id');
     expect(by.Group.parents).toEqual(['Space']);
     expect(space.kind).toMatchObject({ kind: 'Enum', enumName: 'SpaceKind', defaultValue: 'TEAM' });

@@ -176,8 +176,8 @@ ${CONVENTIONS}
     expect(member).toMatchObject({ name: 'Member', idKind: 'Int', updatedAtOptional: true, serverMintsId: false });
     expect(task.idKind).toBeUndefined();
     expect(task.dataFields.map((f) => [f.name, f.kind, f.relation])).toEqual([
-      ['assigneeId', 'String', { entity: 'Member', navigation: 'assignee', idKind: 'Int' }],
-      ['reporterId', 'String', { entity: 'Member', navigation: 'reporter', idKind: 'Int' }],
+      ['assigneeId', 'String', { entity: 'Member', navigation: 'assignee', idKind: 'Int', onDelete: 'SetNull' }],
+      ['reporterId', 'String', { entity: 'Member', navigation: 'reporter', idKind: 'Int', onDelete: 'Restrict' }],
     ]);
     // The wire text of an Int id, and only that, is an id (32-bit, canonical decimal).
     expect(['10', '-3', 7, '010', '1e3', '2147483648', '', 'abc', 1.5].map((v) => parseServerId('Int', v))).toEqual([10, -3, 7, undefined, undefined, undefined, undefined, undefined, undefined]);

@@ -120,6 +120,13 @@ describe('emitted fixture server over HTTP', () => {
     const otherTenant = await gql(PULL, { entity: 'Space', since }, 'dev:tenant-b:bob');
     expect(otherTenant.data!.syncPull.items).toEqual([]);
 
+    // Group.space is required with no onDelete (Prisma's default Restrict): the group goes first.
+    const restricted = (await gql(PUSH, { entity: 'Space', items: [{ id: space.id, version: 1, deletedAt: new Date().toISOString() }] })).data!
+      .syncPush[0];
+    expect(restricted).toMatchObject({ success: false, errorCode: 'DELETE_RESTRICTED' });
+    const groupGone = (await gql(PUSH, { entity: 'Group', items: [{ id: group.id, version: 1, deletedAt: new Date().toISOString() }] })).data!
+      .syncPush[0];
+    expect(groupGone).toMatchObject({ success: true, version: 2 });
     const del = (await gql(PUSH, { entity: 'Space', items: [{ id: space.id, version: 1, deletedAt: new Date().toISOString() }] })).data!
       .syncPush[0];
     expect(del).toMatchObject({ success: true, version: 2 });
@@ -182,16 +189,19 @@ describe('emitted fixture server over HTTP', () => {
       { id: cl.id, v: 1, input: { title: 'Renamed' } },
     );
     expect(updated.data!.updateChecklist).toEqual({ version: 2, title: 'Renamed' });
-    const stale = await gql(`mutation($id: ID!) { deleteChecklist(id: $id, expectedVersion: 1) { id } }`, { id: cl.id });
-    expect(stale.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', current: { title: 'Renamed', version: 2 } });
-    const deleted = await gql(`mutation($id: ID!) { deleteChecklist(id: $id, expectedVersion: 2) { version deletedAt } }`, { id: cl.id });
-    expect(deleted.data!.deleteChecklist.version).toBe(3);
-    expect(deleted.data!.deleteChecklist.deletedAt).toMatch(/Z$/);
-
     const item = await gql(
       `mutation($input: ChecklistItemCreateInput!) { createChecklistItem(input: $input) { id label done position weight } }`,
       { input: { label: 'step', checklistId: cl.id, weight: 0.5 } },
     );
     expect(item.data!.createChecklistItem).toMatchObject({ label: 'step', done: false, position: 0, weight: 0.5 });
+
+    const stale = await gql(`mutation($id: ID!) { deleteChecklist(id: $id, expectedVersion: 1) { id } }`, { id: cl.id });
+    expect(stale.errors?.[0].extensions).toMatchObject({ code: 'CONFLICT', current: { title: 'Renamed', version: 2 } });
+    const deleted = await gql(`mutation($id: ID!) { deleteChecklist(id: $id, expectedVersion: 2) { version deletedAt } }`, { id: cl.id });
+    expect(deleted.data!.deleteChecklist.version).toBe(3);
+    expect(deleted.data!.deleteChecklist.deletedAt).toMatch(/Z$/);
+    // ChecklistItem.checklist is onDelete: Cascade: the item went with it.
+    const gone = await gql(`query($id: ID!) { checklistItem(id: $id) { id } }`, { id: item.data!.createChecklistItem.id });
+    expect(gone.data!.checklistItem).toBeNull();
   });
 });

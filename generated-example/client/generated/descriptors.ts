@@ -68,6 +68,7 @@ export const checklistDescriptor: EntityDescriptor = {
       optional: true,
       access: 'synced',
       relation: 'Space',
+      onDelete: 'SetNull',
     },
   ],
 };
@@ -106,6 +107,7 @@ export const checklistItemDescriptor: EntityDescriptor = {
       optional: false,
       access: 'synced',
       relation: 'Checklist',
+      onDelete: 'Cascade',
     },
   ],
 };
@@ -148,6 +150,7 @@ export const groupDescriptor: EntityDescriptor = {
       optional: false,
       access: 'synced',
       relation: 'Space',
+      onDelete: 'Restrict',
     },
   ],
 };

@@ -200,7 +200,7 @@ function fieldView(project: ProjectIR, field: FieldIR): FieldView {
   if (field.defaultValue !== undefined && field.kind !== 'Json')
     parts.push(`defaultValue: ${literal(field.defaultValue)}`);
   if (enumValues) parts.push(`enumValues: [${enumValues.map(quote).join(', ')}]`);
-  if (field.relation) parts.push(`relation: ${quote(field.relation.entity)}`);
+  if (field.relation) parts.push(`relation: ${quote(field.relation.entity)}`, `onDelete: ${quote(field.relation.onDelete)}`);
   const decorator =
     field.kind === 'DateTime'
       ? `@date(${quote(field.column)})`

@@ -4,6 +4,7 @@
  * plus the sync registry, enums, the root TrackhubModule and user-owned
  * scaffolding (token verifier, AppModule, main).
  */
+import type { OnDeleteAction } from '../../contract/fields.js';
 import { artifactsOf, requiredOnCreate, updatable } from '../../model/artifacts.js';
 import { prismaDelegate } from '../../model/naming.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
@@ -35,7 +36,7 @@ export interface DescriptorView {
     optional: boolean;
     hasDefault: boolean;
     access: FieldIR['access'];
-    relation?: { entity: string; delegate: string; tenantField: string | null; tenantKind?: 'Int'; idKind?: 'Int' };
+    relation?: { entity: string; delegate: string; tenantField: string | null; tenantKind?: 'Int'; idKind?: 'Int'; onDelete: OnDeleteAction };
     reference?: { model: string; delegate: string; key: string; tenantField: string | null; tenantKind?: 'Int' };
     maxLength?: number;
     format?: 'uuid';
@@ -82,6 +83,7 @@ export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorVi
                   tenantField: target.tenantField,
                   ...(target.tenantKind === 'Int' ? { tenantKind: 'Int' as const } : {}),
                   ...(target.idKind === 'Int' ? { idKind: 'Int' as const } : {}),
+                  onDelete: f.relation!.onDelete,
                 },
               }
             : {}),

@@ -26,6 +26,8 @@ export interface UploadContext extends LocalWriteContext {
 
 /** What a typed OfflineFirst<Entity>Service uses. */
 export interface ClientContext extends UploadContext {
+  /** Every synced entity (a delete follows the relations that point at its entity). */
+  readonly entities: readonly EntityDescriptor[];
   readonly engine: Pick<SyncEngine, 'queue' | 'translateForServer' | 'applyServerItems'>;
   readonly transport: { request<T>(query: string, variables?: Record<string, unknown>): Promise<T> };
   readonly uploads: { enqueue(entity: string, entityId: string, field: string, file: string | Blob, meta?: unknown): Promise<string> };

@@ -4,7 +4,7 @@
  * the services read. Plain data, no classes.
  */
 
-import type { ConflictStrategy, DeviceAccess, FieldKind } from '../../contract/index.js';
+import type { ConflictStrategy, DeviceAccess, FieldKind, OnDeleteAction } from '../../contract/index.js';
 
 export type { ConflictStrategy, FieldKind };
 export { SYNC_COLUMN_SCHEMAS, SYNC_COLUMNS, WATERMELON_COLUMNS } from '../../contract/columns.js';
@@ -28,6 +28,8 @@ export interface FieldDescriptor {
   enumValues?: readonly string[];
   /** Name of the referenced entity when this is a relation foreign key. */
   relation?: string;
+  /** What deleting the referenced record does to this one (the relation's onDelete; see local-delete.ts). */
+  onDelete?: OnDeleteAction;
 }
 
 export interface EntityDescriptor {

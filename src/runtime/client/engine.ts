@@ -24,7 +24,7 @@ import type { EngineContext } from './sync/context.js';
 import { discardLocal, queueEverything, removeUnseen, resetCursor } from './sync/force.js';
 import { findLocal } from './sync/ids.js';
 import { pullEntity } from './sync/pull.js';
-import { pushEntity, resetSending } from './sync/push.js';
+import { pushEntities, resetSending } from './sync/push.js';
 import {
   emptyReport,
   type AnyModel,
@@ -171,11 +171,9 @@ export class SyncEngine implements EngineContext {
         const reports = new Map(entities.map((e) => [e.name, emptyReport(e.name)]));
         for (const entity of entities) await queueEverything(this, entity);
         await resetSending(this);
-        for (const entity of entities) {
-          await pushEntity(this, entity, reports.get(entity.name)!, 'local');
-          // Rebased conflicts were re-queued: send them once more.
-          await pushEntity(this, entity, reports.get(entity.name)!, 'local');
-        }
+        await pushEntities(this, entities, reports, 'local');
+        // Rebased conflicts were re-queued: send them once more.
+        await pushEntities(this, entities, reports, 'local');
         for (const entity of entities) await pullEntity(this, entity, reports.get(entity.name)!);
         return { startedAt, finishedAt: new Date(), entities: [...reports.values()] };
       }),
@@ -208,7 +206,7 @@ export class SyncEngine implements EngineContext {
     if (phases.push) {
       const t0 = Date.now();
       await resetSending(this);
-      for (const entity of entities) await pushEntity(this, entity, reports.get(entity.name)!);
+      await pushEntities(this, entities, reports);
       this.metrics.lastPushMs = Date.now() - t0;
     }
     if (phases.pull) {

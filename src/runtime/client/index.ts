@@ -5,7 +5,7 @@
  */
 export { TrackhubClient } from './client.js';
 export type { ClientMetrics, TrackhubClientOptions, TrackhubConnectionOptions } from './client.js';
-export { OfflineFirstService, RecordNotFoundError, ValidationError } from './service.js';
+export { DeleteRestrictedError, OfflineFirstService, RecordNotFoundError, ValidationError } from './service.js';
 export { GAVE_UP, SyncEngine } from './engine.js';
 export { SyncWorker } from './worker.js';
 export { CLIENT_METRICS_HEADER, deviceReport } from './report.js';

@@ -19,7 +19,10 @@ import type { EntityDescriptor, SyncedRecord } from './descriptors.js';
 import { SYNC_COLUMNS } from './descriptors.js';
 import type { ConflictInfo, ConflictResolution, SyncReport } from './engine.js';
 import { newId } from './ids.js';
+import { prepareLocalDelete } from './local-delete.js';
 import { createValues, liveModel, updateAndEnqueue, updateValues, writeValues } from './local-writes.js';
+
+export { DeleteRestrictedError } from './local-delete.js';
 
 export { RecordNotFoundError, ValidationError } from './local-writes.js';
 
@@ -163,25 +166,19 @@ export class OfflineFirstService<
     return this.toRecord(await updateAndEnqueue(this.client, this.descriptor, id, values));
   }
 
-  /** Deletes locally (a record the server never saw is simply dropped) and queues the delete. */
+  /**
+   * Deletes locally (a record the server never saw is simply dropped) and queues the delete.
+   * The relations pointing here follow their onDelete on the device at once (local-delete.ts):
+   * Cascade deletes the children, SetNull clears their reference, Restrict throws
+   * DeleteRestrictedError while the device holds a live child.
+   */
   async delete(id: string): Promise<void> {
     const db = this.database;
     const queue = this.client.engine.queue;
     await db.write(async () => {
       const record = await this.liveModel(id);
-      const version = rawOf(record)[SYNC_COLUMNS.version] as number;
-      const plan = await queue.plan({
-        entity: this.descriptor.name,
-        entityId: id,
-        operation: 'delete',
-        payload: {},
-        baseVersion: version,
-      });
-      const change =
-        plan.decision.kind === 'cancel'
-          ? record.prepareDestroyPermanently()
-          : record.prepareUpdate((r) => r._setRaw(SYNC_COLUMNS.deletedAt, Date.now()));
-      await db.batch(change, ...queue.prepare(plan));
+      const prepared = await prepareLocalDelete({ database: db, queue, entities: this.client.entities }, this.descriptor, record);
+      await db.batch(...prepared);
     }, `${this.descriptor.name}.delete`);
   }
 

@@ -25,6 +25,12 @@ import type { EntityDescriptor } from './descriptor.js';
 import type { ServerId } from './ids.js';
 import { delegateOf, type Row } from './prisma.js';
 
+/** A relation target: its id, and whether it is a tombstone. */
+export interface RelationTarget {
+  id: ServerId;
+  deleted: boolean;
+}
+
 /** Marks a clientId whose insert is deferred. */
 const PENDING: Row = Object.freeze({});
 
@@ -35,7 +41,7 @@ export class BatchLookups {
   /** `${delegate}|${key}|${value}` -> row, or null when known absent. */
   private readonly rows = new Map<string, Row | null>();
   /** `${delegate}|${value}` -> id of a relation target known to exist in the tenant. */
-  private readonly relations = new Map<string, ServerId>();
+  private readonly relations = new Map<string, RelationTarget>();
 
   private constructor(private readonly tenantKey: string) {}
 
@@ -99,6 +105,13 @@ export class BatchLookups {
     if (typeof row.clientId === 'string') this.rows.delete(this.key(d, 'clientId', row.clientId));
   }
 
+  /** Rows of `d` written in bulk (a cascade): every cached copy and relation target of it is stale. */
+  invalidate(d: EntityDescriptor): void {
+    const prefix = `${d.delegate}|`;
+    for (const key of [...this.rows.keys()]) if (key.startsWith(prefix) && this.rows.get(key) !== PENDING) this.rows.delete(key);
+    for (const key of [...this.relations.keys()]) if (key.startsWith(prefix)) this.relations.delete(key);
+  }
+
   // ------------------------------------------------------------ deferred creates
 
   /** Creates not yet written: one `createManyAndReturn` when something needs the database. */
@@ -151,12 +164,12 @@ export class BatchLookups {
     }
   }
 
-  relationTarget(delegate: string, principal: Principal, value: string): ServerId | undefined {
+  relationTarget(delegate: string, principal: Principal, value: string): RelationTarget | undefined {
     if (principal.tenantId !== this.tenantKey) return undefined;
     return this.relations.get(`${delegate}|${value}`);
   }
 
-  rememberRelation(delegate: string, value: string, id: ServerId): void {
-    this.relations.set(`${delegate}|${value}`, id);
+  rememberRelation(delegate: string, value: string, target: RelationTarget): void {
+    this.relations.set(`${delegate}|${value}`, target);
   }
 }

@@ -23,6 +23,8 @@ import {
   tenantScope,
 } from './store.js';
 import { constraintError } from './constraints.js';
+import { applyCascade, DeleteRestrictedError, planCascade, scopesToLock } from './cascade.js';
+import type { ScopeStamps } from './sync-clock.js';
 
 export interface CrudListArgs {
   limit?: number | null;
@@ -139,14 +141,23 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
   /** Soft-deletes (tombstone + version+1) if the record is still at `expectedVersion`. */
   async delete(context: TrackhubContext | undefined, id: string, expectedVersion: number): Promise<TObject> {
     const principal = await this.principal(context);
+    const d = this.descriptor;
     return this.toObject(
-      await this.write(principal, async (tx, stamp) => {
-        const existing = await this.live(tx, principal, id);
-        this.expect(existing, expectedVersion);
-        const d = this.descriptor;
-        await validateInput(d.hooks, {}, { principal, entity: d.name, operation: 'delete', existing: serializeRecord(d, existing) });
-        return this.guarded(tx, principal, existing, deletionData(d, stamp), stamp);
-      }),
+      await this.write(
+        principal,
+        async (tx, stamp, more) => {
+          const existing = await this.live(tx, principal, id);
+          this.expect(existing, expectedVersion);
+          await validateInput(d.hooks, {}, { principal, entity: d.name, operation: 'delete', existing: serializeRecord(d, existing) });
+          // The relations' onDelete (cascade.ts): refused while Restrict children remain, else children follow.
+          const cascade = await planCascade(plainStore(tx), this.core.registry, principal, d, [existing.id as ServerId], existing);
+          const row = await this.guarded(tx, principal, existing, deletionData(d, stamp), stamp);
+          await applyCascade(plainStore(tx), principal, cascade, more);
+          return row;
+        },
+        {},
+        scopesToLock(this.core.registry, d, true),
+      ),
     );
   }
 
@@ -172,10 +183,18 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
    * One write transaction holding the scope's sync clock (see sync-clock.ts); `stamp` is its updatedAt.
    * A database constraint it hits becomes a per-field error (constraints.ts); `data` is what it wrote.
    */
-  private async write(principal: Principal, fn: (tx: unknown, stamp: Date) => Promise<Row>, data: Row = {}): Promise<Row> {
+  private async write(
+    principal: Principal,
+    fn: (tx: unknown, stamp: Date, more: ScopeStamps) => Promise<Row>,
+    data: Row = {},
+    alsoLock: readonly EntityDescriptor[] = [],
+  ): Promise<Row> {
     try {
-      return await this.core.clock.write(this.descriptor, principal, 1, (tx, stamp) => fn(tx, new Date(stamp)));
+      return await this.core.clock.write(this.descriptor, principal, 1, (tx, stamp, more) => fn(tx, new Date(stamp), more), alsoLock);
     } catch (error) {
+      if (error instanceof DeleteRestrictedError) {
+        throw new TrackhubError(error.code, error.message, { current: serializeRecord(this.descriptor, error.current) });
+      }
       if (error instanceof ItemError) throw new TrackhubError(error.code, error.message);
       const constraint = await constraintError(this.core.prisma, this.descriptor, principal, error, data);
       if (constraint) throw new TrackhubError(constraint.code, constraint.message);

@@ -1,4 +1,4 @@
-import type { ConflictStrategy, FieldKind, SyncAccess } from '../../contract/index.js';
+import type { ConflictStrategy, FieldKind, OnDeleteAction, SyncAccess } from '../../contract/index.js';
 import type { EntityHooks } from './hooks.js';
 
 /**
@@ -22,6 +22,13 @@ export interface RelationDescriptor {
   tenantKind?: 'String' | 'Int';
   /** `Int` when the target's id is an Int: the key arrives as an opaque string and is stored as the Int. */
   idKind?: 'String' | 'Int';
+  /**
+   * What deleting the target does to this record (the relation's Prisma `onDelete`, Prisma's
+   * default when the schema names none). Carried out by the server in the delete's transaction
+   * (see cascade.ts). Absent (descriptors written by hand before it existed): `Restrict` when the
+   * field is required, `SetNull` when optional, like Prisma.
+   */
+  onDelete?: OnDeleteAction;
 }
 
 /**

@@ -8,10 +8,11 @@ import { randomUUID } from 'node:crypto';
 
 import type { Principal } from './auth.js';
 import type { EntityDescriptor } from './descriptor.js';
-import type { BatchLookups } from './batch.js';
+import type { BatchLookups, RelationTarget } from './batch.js';
 import { ItemError, SyncErrorCode } from './errors.js';
 import { parseServerId, type ServerId } from './ids.js';
 import { delegateOf, type Row } from './prisma.js';
+import { onDeleteOf } from './registry.js';
 
 /** Where records are read and written: a (transaction) client, plus a batched push's cache. */
 export interface RecordStore {
@@ -91,8 +92,15 @@ export async function findByClientId(
  * created offline whose server id the device does not know yet) becomes that
  * record's id; anything else (including another tenant's id) is refused.
  */
-export async function resolveRelations(store: RecordStore, d: EntityDescriptor, principal: Principal, data: Row): Promise<void> {
+export async function resolveRelations(
+  store: RecordStore,
+  d: EntityDescriptor,
+  principal: Principal,
+  data: Row,
+  options: { storeDeleted?: boolean } = {},
+): Promise<RelationOutcome> {
   const { client, batch } = store;
+  let outcome: RelationOutcome = 'live';
   for (const field of d.fields) {
     const relation = field.relation;
     const value = data[field.name];
@@ -103,35 +111,60 @@ export async function resolveRelations(store: RecordStore, d: EntityDescriptor, 
       continue;
     }
     if (!relation || typeof value !== 'string') continue;
-    const known = batch?.relationTarget(relation.delegate, principal, value);
-    if (known !== undefined) {
-      data[field.name] = known;
-      continue;
+    let target = batch?.relationTarget(relation.delegate, principal, value);
+    if (target === undefined) {
+      if (batch?.hasPendingFor(relation.delegate)) await batch.flush(client);
+      target = (await findRelationTarget(client, relation, principal, value)) ?? undefined;
+      if (!target) {
+        throw new ItemError(
+          SyncErrorCode.VALIDATION_FAILED,
+          `${field.name}: no ${relation.entity} with id or clientId "${value}" in your tenant`,
+        );
+      }
+      batch?.rememberRelation(relation.delegate, value, target);
     }
-    if (batch?.hasPendingFor(relation.delegate)) await batch.flush(client);
-    const target = delegateOf(client, relation.delegate);
-    const scope = tenantScope(relation, principal);
-    // The value is the target's server id (as text: an Int id is its decimal text) or, while the device
-    // does not know that yet, the target's clientId.
-    const id = parseServerId(relation.idKind, value);
-    const byId = id === undefined ? null : await target.findFirst({ where: { ...scope, id }, select: { id: true } });
-    if (byId) {
-      data[field.name] = byId.id;
-      batch?.rememberRelation(relation.delegate, value, byId.id as ServerId);
-      continue;
-    }
-    const byClientId = await target.findFirst({ where: { ...scope, clientId: value }, select: { id: true } });
-    if (byClientId) {
-      data[field.name] = byClientId.id;
-      batch?.rememberRelation(relation.delegate, value, byClientId.id as ServerId);
-      continue;
-    }
-    throw new ItemError(
-      SyncErrorCode.VALIDATION_FAILED,
-      `${field.name}: no ${relation.entity} with id or clientId "${value}" in your tenant`,
-    );
+    data[field.name] = target.id;
+    if (!target.deleted) continue;
+    // The parent was deleted (on another device, or online): its relation's onDelete decides.
+    const action = onDeleteOf(field);
+    if (action === 'SetNull') data[field.name] = null;
+    else if (action === 'Cascade' && options.storeDeleted) outcome = 'deleted';
+    else
+      throw new ItemError(
+        SyncErrorCode.PARENT_DELETED,
+        `${field.name}: the ${relation.entity} "${value}" was deleted` +
+          (action === 'Restrict' ? ` (${d.name}.${field.name} is onDelete: Restrict)` : ''),
+      );
   }
+  return outcome;
 }
+
+/**
+ * `live`: every relation names a live parent (or was cleared); `deleted`: a parent is gone
+ * under `onDelete: Cascade`, so the record is stored deleted, as the delete would have left it.
+ */
+export type RelationOutcome = 'live' | 'deleted';
+
+async function findRelationTarget(
+  client: unknown,
+  relation: NonNullable<EntityDescriptor['fields'][number]['relation']>,
+  principal: Principal,
+  value: string,
+): Promise<RelationTarget | null> {
+  const target = delegateOf(client, relation.delegate);
+  const scope = tenantScope(relation, principal);
+  const select = { id: true, [TOMBSTONE_FIELD]: true };
+  // The value is the target's server id (as text: an Int id is its decimal text) or, while the device
+  // does not know that yet, the target's clientId.
+  const id = parseServerId(relation.idKind, value);
+  const row =
+    (id === undefined ? null : await target.findFirst({ where: { ...scope, id }, select })) ??
+    (await target.findFirst({ where: { ...scope, clientId: value }, select }));
+  return row ? { id: row.id as ServerId, deleted: row[TOMBSTONE_FIELD] !== null && row[TOMBSTONE_FIELD] !== undefined } : null;
+}
+
+/** Every synced entity's tombstone field (the only one the contract supports). */
+const TOMBSTONE_FIELD = 'deletedAt';
 
 export async function insertRecord(
   store: RecordStore,

@@ -29,6 +29,10 @@
  * (updatedAt, id); `since` / `lastSyncAt` are exact because each stamp belongs
  * to one transaction and a later commit always stamps above it.
  *
+ * A delete whose relations reach other entities (onDelete, see cascade.ts) also locks
+ * those entities' scopes, up front and parents first (EntityRegistry.descendantsOf),
+ * and stamps the children it changes in their own scopes.
+ *
  * The cost: writes of one scope are serialised (one tenant's writes to one
  * entity, across all replicas); different scopes do not wait for each other.
  * Writes that bypass the runtime (scripts) must go through `SyncClock.write`
@@ -55,6 +59,12 @@ interface ClockDelegate {
 /** `Entity:tenant`, or `Entity` for a global entity (entity names never contain a colon). */
 export function syncScope(d: { name: string; tenantField: string | null }, principal: Principal): string {
   return d.tenantField ? `${d.name}:${principal.tenantId}` : d.name;
+}
+
+/** Stamps in the further scopes a write locked (`SyncClock.write`'s `alsoLock`). */
+export interface ScopeStamps {
+  /** The next stamp (epoch ms) in `d`'s scope, above every stamp committed or in flight there. */
+  next(d: EntityDescriptor): Promise<number>;
 }
 
 export interface SyncClockOptions {
@@ -92,27 +102,79 @@ export class SyncClock {
    * (item i of a chunk uses stamp + i); all are above every stamp committed or in
    * flight in the scope.
    */
-  async write<T>(d: EntityDescriptor, principal: Principal, count: number, write: (tx: object, stamp: number) => Promise<T>): Promise<T> {
+  async write<T>(
+    d: EntityDescriptor,
+    principal: Principal,
+    count: number,
+    write: (tx: object, stamp: number, more: ScopeStamps) => Promise<T>,
+    alsoLock: readonly EntityDescriptor[] = [],
+  ): Promise<T> {
     this.inFlight += 1;
     const token = this.nextToken++;
     const scope = syncScope(d, principal);
+    const scopes = [scope];
     try {
       return await this.prisma.$transaction(async (tx) => {
         const stamp = await this.reserve(tx, d, principal, scope, token, Math.max(1, count));
-        const result = await write(tx, stamp);
+        // Further scopes (the children a delete may touch), locked now, in the caller's order.
+        const last = new Map<string, number>();
+        for (const other of alsoLock) {
+          const otherScope = syncScope(other, principal);
+          if (last.has(otherScope) || otherScope === scope) continue;
+          last.set(otherScope, await this.lock(tx, other, principal, otherScope, token));
+          scopes.push(otherScope);
+        }
+        const more: ScopeStamps = {
+          next: async (other) => {
+            const otherScope = syncScope(other, principal);
+            const previous = last.get(otherScope);
+            if (previous === undefined) throw new Error(`SyncClock: the scope ${otherScope} was not locked by this write`);
+            const next = Math.max(Math.trunc(this.now()), previous + 1);
+            last.set(otherScope, next);
+            await clockOf(tx).update({ where: { scope: otherScope }, data: { stamp: new Date(next) } });
+            return next;
+          },
+        };
+        const result = await write(tx, stamp, more);
         await this.options.beforeCommit?.({ entity: d.name, tenantId: d.tenantField ? principal.tenantId : null });
         return result;
       }, this.options.transactionOptions);
     } finally {
       this.inFlight -= 1;
-      const held = this.held.get(scope);
-      held?.delete(token);
-      if (held?.size === 0) this.held.delete(scope);
+      for (const s of scopes) {
+        const held = this.held.get(s);
+        held?.delete(token);
+        if (held?.size === 0) this.held.delete(s);
+      }
     }
+  }
+
+  /**
+   * Locks a further scope of a write (its row, until the transaction ends) without stamping
+   * anything yet; returns its last stamp. Stamps above it may be this write's from now on.
+   */
+  private async lock(tx: unknown, d: EntityDescriptor, principal: Principal, scope: string, token: number): Promise<number> {
+    const last = await this.lastStamp(tx, d, principal, scope);
+    let held = this.held.get(scope);
+    if (!held) this.held.set(scope, (held = new Map()));
+    held.set(token, last + 1);
+    return last;
   }
 
   /** Locks the scope's row (upsert = UPDATE / INSERT ... ON CONFLICT) and moves its stamp past `count` new ones. */
   private async reserve(tx: unknown, d: EntityDescriptor, principal: Principal, scope: string, token: number, count: number): Promise<number> {
+    const clock = clockOf(tx);
+    const last = await this.lastStamp(tx, d, principal, scope);
+    const first = Math.max(Math.trunc(this.now()), last + 1);
+    let held = this.held.get(scope);
+    if (!held) this.held.set(scope, (held = new Map()));
+    held.set(token, first);
+    await clock.update({ where: { scope }, data: { stamp: new Date(first + count - 1) } });
+    return first;
+  }
+
+  /** Takes the scope's row lock (upsert = UPDATE / INSERT ... ON CONFLICT) and returns its last stamp. */
+  private async lastStamp(tx: unknown, d: EntityDescriptor, principal: Principal, scope: string): Promise<number> {
     const clock = clockOf(tx);
     const row = await clock.upsert({ where: { scope }, create: { scope, stamp: new Date(0) }, update: { scope } });
     let last = (row.stamp as Date).getTime();
@@ -128,12 +190,7 @@ export class SyncClock {
       });
       if (newest) last = (newest.updatedAt as Date).getTime();
     }
-    const first = Math.max(Math.trunc(this.now()), last + 1);
-    let held = this.held.get(scope);
-    if (!held) this.held.set(scope, (held = new Map()));
-    held.set(token, first);
-    await clock.update({ where: { scope }, data: { stamp: new Date(first + count - 1) } });
-    return first;
+    return last;
   }
 
   /**

@@ -30,7 +30,8 @@ import {
   type RecordStore,
 } from './store.js';
 import { constraintError } from './constraints.js';
-import type { SyncClock } from './sync-clock.js';
+import type { ScopeStamps, SyncClock } from './sync-clock.js';
+import { applyCascade, DeleteRestrictedError, planCascade, scopesToLock } from './cascade.js';
 import { decideWrite } from './write-decision.js';
 import { wireId, type ServerId } from './ids.js';
 
@@ -230,8 +231,9 @@ export class SyncService {
       if (p.item.id !== undefined) keys.ids.push(p.item.id);
       if (p.item.clientId) keys.clientIds.push(p.item.clientId);
     }
+    const deletes = parsed.some((p) => 'item' in p && p.item.deleted);
     try {
-      return await this.options.clock.write(d, principal, parsed.length, async (tx, firstStamp) => {
+      return await this.options.clock.write(d, principal, parsed.length, async (tx, firstStamp, more) => {
         const lookups = await BatchLookups.prefetch(tx, d, principal, tenantScope(d, principal), keys);
         const store = batchedStore(tx, lookups);
         const out: SyncResult[] = [];
@@ -239,17 +241,17 @@ export class SyncService {
         for (const [i, p] of parsed.entries()) {
           const { echoClientId, echoId } = echoOf(p.raw);
           if ('error' in p) {
-            out.push(failure(echoClientId, echoId, p.error.code, p.error.message));
+            out.push(itemFailure(d, p.raw, p.error));
             continue;
           }
           try {
             // Item i of the chunk has the i-th of the stamps the clock reserved.
             const before = lookups.lastDeferred;
-            out.push(await this.applyItem(store, principal, d, p.item, p.raw, new Date(firstStamp + i)));
+            out.push(await this.applyItem(store, principal, d, p.item, p.raw, new Date(firstStamp + i), more));
             if (lookups.lastDeferred !== before) deferred.push([out.length - 1, lookups.lastDeferred!]);
           } catch (error) {
             if (!(error instanceof ItemError)) throw new BatchAborted(error);
-            out.push(failure(echoClientId, echoId, error.code, error.message));
+            out.push(itemFailure(d, p.raw, error));
           }
         }
         try {
@@ -260,7 +262,7 @@ export class SyncService {
         // Deferred creates: their rows are complete now (id and defaults).
         for (const [k, row] of deferred) out[k] = success(row);
         return out;
-      });
+      }, scopesToLock(this.options.registry, d, deletes));
     } catch (error) {
       if (!(error instanceof BatchAborted)) this.options.logger.error(`syncPush ${d.name}: batch failed, applying item by item`, error);
       return null;
@@ -275,7 +277,13 @@ export class SyncService {
       data = { ...item.readonlyData, ...item.data };
       for (let attempt = 0; ; attempt++) {
         try {
-          return await this.options.clock.write(d, principal, 1, (tx, stamp) => this.applyItem(plainStore(tx), principal, d, item, raw, new Date(stamp)));
+          return await this.options.clock.write(
+            d,
+            principal,
+            1,
+            (tx, stamp, more) => this.applyItem(plainStore(tx), principal, d, item, raw, new Date(stamp), more),
+            scopesToLock(this.options.registry, d, item.deleted),
+          );
         } catch (error) {
           // A concurrent create with the same clientId won the race: the retry replays it.
           if (attempt === 0 && isUniqueViolation(error) && item.version === undefined) continue;
@@ -290,7 +298,7 @@ export class SyncService {
         }
       }
     } catch (error) {
-      if (error instanceof ItemError) return failure(echoClientId, echoId, error.code, error.message);
+      if (error instanceof ItemError) return itemFailure(d, raw, error);
       const constraint = await constraintError(this.options.prisma, d, principal, error, data);
       if (constraint) return failure(echoClientId, echoId, constraint.code, constraint.message);
       this.options.logger.error(`syncPush ${d.name}: item failed`, error);
@@ -305,8 +313,9 @@ export class SyncService {
     item: ParsedItem,
     raw: unknown,
     stamp: Date,
+    more: ScopeStamps,
   ): Promise<SyncResult> {
-    if (item.version === undefined) return this.applyCreate(store, principal, d, item, stamp);
+    if (item.version === undefined) return this.applyCreate(store, principal, d, item, stamp, more);
 
     let existing: Row | null;
     if (item.id !== undefined) existing = await findById(store, d, principal, item.id);
@@ -321,21 +330,30 @@ export class SyncService {
       case 'noop':
         return success(existing);
       case 'write':
-        return this.write(store, principal, d, item, existing, stamp, decision.data);
+        return this.write(store, principal, d, item, existing, stamp, decision.data, more);
       case 'conflict':
         return conflict(d, existing, raw, decision.why, decision.suggested);
     }
   }
 
-  private async applyCreate(store: RecordStore, principal: Principal, d: EntityDescriptor, item: ParsedItem, stamp: Date): Promise<SyncResult> {
+  private async applyCreate(
+    store: RecordStore,
+    principal: Principal,
+    d: EntityDescriptor,
+    item: ParsedItem,
+    stamp: Date,
+    more: ScopeStamps,
+  ): Promise<SyncResult> {
     if (!item.clientId) throw new ItemError(SyncErrorCode.VALIDATION_FAILED, 'a create (no version) needs a clientId');
     const existing = await findByClientId(store, d, principal, item.clientId);
     if (item.deleted) {
       // Created and deleted on the device before it synced: delete the server copy if the create got through.
       if (!existing) return { ...success(null), clientId: item.clientId };
       if (isDeletedRow(d, existing)) return success(existing);
+      const cascade = await planCascade(store, this.options.registry, principal, d, [existing.id as ServerId], existing);
       const row = await guardedUpdate(store, d, principal, existing, deletionData(d, stamp), stamp);
       if (!row) throw new StaleWriteError(existing.id as ServerId, await findById(store, d, principal, existing.id as ServerId));
+      await applyCascade(store, principal, cascade, more);
       return success(row);
     }
     if (existing) return success(existing); // replay: idempotent on (tenant, clientId)
@@ -343,7 +361,8 @@ export class SyncService {
     if (missing.length) throw new ItemError(SyncErrorCode.VALIDATION_FAILED, `missing required field(s): ${missing.join(', ')}`);
     const data: Row = { ...item.readonlyData, ...item.data };
     await validateItem(d.hooks, data, { principal, entity: d.name, operation: 'create', existing: null });
-    await resolveRelations(store, d, principal, data);
+    // Under a parent deleted meanwhile (onDelete: Cascade) it is stored deleted: devices pull the tombstone.
+    if ((await resolveRelations(store, d, principal, data, { storeDeleted: true })) === 'deleted') Object.assign(data, deletionData(d, stamp));
     return success(await insertRecord(store, d, principal, stamp, item.clientId, data));
   }
 
@@ -355,6 +374,7 @@ export class SyncService {
     existing: Row,
     stamp: Date,
     data: Row,
+    more: ScopeStamps,
   ): Promise<SyncResult> {
     const changes: Row = item.deleted ? deletionData(d, stamp) : { ...data };
     await validateItem(d.hooks, item.deleted ? {} : changes, {
@@ -363,8 +383,12 @@ export class SyncService {
       operation: item.deleted ? 'delete' : 'update',
       existing: serializeRecord(d, existing),
     });
-    if (!item.deleted) await resolveRelations(store, d, principal, changes);
+    // Moved under a parent deleted meanwhile (onDelete: Cascade): the update deletes it.
+    const deletes = item.deleted || (await resolveRelations(store, d, principal, changes, { storeDeleted: true })) === 'deleted';
+    if (deletes) Object.assign(changes, deletionData(d, stamp));
+    const cascade = deletes ? await planCascade(store, this.options.registry, principal, d, [existing.id as ServerId], existing) : null;
     const row = await guardedUpdate(store, d, principal, existing, changes, stamp);
+    if (row && cascade) await applyCascade(store, principal, cascade, more);
     if (row) return success(row);
     // Optimistic concurrency: the version moved since we read it (count 0). Roll back and retry.
     throw new StaleWriteError(existing.id as ServerId, await findById(store, d, principal, existing.id as ServerId));
@@ -411,6 +435,20 @@ function success(row: Row | null): SyncResult {
     conflict: null,
     version: (row?.version as number | undefined) ?? null,
     updatedAt: (row?.updatedAt as Date | undefined) ?? null,
+  };
+}
+
+/** The answer to an item refused with a per-item error; a refused delete carries the server's copy, which a device restores. */
+function itemFailure(d: EntityDescriptor, raw: unknown, error: ItemError): SyncResult {
+  const { echoClientId, echoId } = echoOf(raw);
+  const result = failure(echoClientId, echoId, error.code, error.message);
+  if (!(error instanceof DeleteRestrictedError)) return result;
+  const serverData = serializeRecord(d, error.current);
+  return {
+    ...result,
+    conflict: { serverData, clientData: raw, serverVersion: error.current.version as number, resolutionSuggested: serverData },
+    version: error.current.version as number,
+    updatedAt: error.current.updatedAt as Date,
   };
 }
 

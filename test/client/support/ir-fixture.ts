@@ -32,7 +32,7 @@ const conventions = (tenant: string | null): FieldIR[] => [
 const folderData: FieldIR[] = [
   f('title', 'title', 'String'),
   f('collection', 'collection', 'String', { optional: true }),
-  f('parentId', 'parent_id', 'String', { optional: true, relation: { entity: 'Folder', navigation: 'parent' } }),
+  f('parentId', 'parent_id', 'String', { optional: true, relation: { entity: 'Folder', navigation: 'parent', onDelete: 'SetNull' } }),
   f('settings', 'settings', 'Json', { hasDefault: true, defaultValue: '{}' }),
   f('deletedAt', 'deleted_at', 'DateTime', { role: 'deletedAt', optional: true }),
 ];
@@ -59,7 +59,7 @@ const folder: EntityIR = {
 
 const entityData: FieldIR[] = [
   f('label', 'label', 'String'),
-  f('folderId', 'folder_id', 'String', { relation: { entity: 'Folder', navigation: 'database' } }),
+  f('folderId', 'folder_id', 'String', { relation: { entity: 'Folder', navigation: 'database', onDelete: 'Restrict' } }),
   f('seenAt', 'seen_at', 'DateTime', { optional: true }),
   f('score', 'score', 'Float', { hasDefault: true, defaultValue: 1.5 }),
 ];

@@ -24,7 +24,12 @@ export const checklistItemDescriptor: EntityDescriptor = {
       optional: false,
       hasDefault: false,
       access: 'synced',
-      relation: { entity: 'Checklist', delegate: 'checklist', tenantField: 'tenantId' },
+      relation: {
+        entity: 'Checklist',
+        delegate: 'checklist',
+        tenantField: 'tenantId',
+        onDelete: 'Cascade',
+      },
     },
   ],
   hooks: checklistItemHooks,

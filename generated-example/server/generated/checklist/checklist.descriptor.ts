@@ -31,7 +31,12 @@ export const checklistDescriptor: EntityDescriptor = {
       optional: true,
       hasDefault: false,
       access: 'synced',
-      relation: { entity: 'Space', delegate: 'space', tenantField: 'tenantId' },
+      relation: {
+        entity: 'Space',
+        delegate: 'space',
+        tenantField: 'tenantId',
+        onDelete: 'SetNull',
+      },
     },
   ],
   hooks: checklistHooks,

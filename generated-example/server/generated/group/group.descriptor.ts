@@ -22,7 +22,12 @@ export const groupDescriptor: EntityDescriptor = {
       optional: false,
       hasDefault: false,
       access: 'synced',
-      relation: { entity: 'Space', delegate: 'space', tenantField: 'tenantId' },
+      relation: {
+        entity: 'Space',
+        delegate: 'space',
+        tenantField: 'tenantId',
+        onDelete: 'Restrict',
+      },
     },
   ],
   hooks: groupHooks,

@@ -4,6 +4,8 @@
  */
 import { Q } from '@nozbe/watermelondb';
 
+import { SyncErrorCode } from '../../../contract/errors.js';
+
 import { isTombstone, wireToRaw } from '../codec.js';
 import type { WireItem } from '../codec.js';
 import type { EntityDescriptor } from '../descriptors.js';
@@ -57,7 +59,13 @@ export function prepareConflictRow(
     c._setRaw('server_version', serverVersion);
     c._setRaw(
       'conflict_type',
-      serverDeleted ? 'deleted_on_server' : op.operation === 'delete' ? 'delete_update' : 'version_mismatch',
+      result.errorCode === SyncErrorCode.DELETE_RESTRICTED
+        ? 'delete_restricted'
+        : serverDeleted
+          ? 'deleted_on_server'
+          : op.operation === 'delete'
+            ? 'delete_update'
+            : 'version_mismatch',
     );
     c._setRaw('resolved', resolved);
     c._setRaw('resolution', resolved ? resolution : null);

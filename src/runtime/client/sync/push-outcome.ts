@@ -3,7 +3,8 @@
  * what one pushed item's answer means, as a pure decision. settle() in push.ts
  * turns the outcome into writes and counters; nothing here reads or writes.
  *
- *   no answer / an error          -> failed (given up after maxItemAttempts refusals)
+ *   no answer / an error          -> failed (given up after maxItemAttempts refusals; at once for PARENT_DELETED)
+ *   DELETE_RESTRICTED on a delete -> server (the record is restored from the server's copy)
  *   success (or deleting a gone)  -> succeeded (a conflict the server settled is recorded)
  *   CONFLICT                      -> the entity's strategy, or the app's onConflict:
  *     serverWins / clientWins / timestamp  -> server (adopt the server's copy)
@@ -14,6 +15,7 @@
  *   without the server's copy `server` and `merge` become manual; without its version
  *   (or the local record) `local` becomes manual.
  */
+import { PERMANENT_ITEM_ERRORS, SyncErrorCode } from '../../../contract/errors.js';
 import { isoToMillis } from '../codec.js';
 import type { WireItem } from '../codec.js';
 import type { EntityDescriptor } from '../descriptors.js';
@@ -117,7 +119,7 @@ export interface PushOutcomeInput {
 export function decidePushOutcome(input: PushOutcomeInput): PushOutcome {
   const { entity, op, item, result } = input;
   if (!result) return { kind: 'failed', message: 'No result for this item in the syncPush answer', givenUp: false };
-  const deleteGone = op.operation === 'delete' && !result.success && result.errorCode === 'NOT_FOUND';
+  const deleteGone = op.operation === 'delete' && !result.success && result.errorCode === SyncErrorCode.NOT_FOUND;
   if (result.success || deleteGone) {
     // A success whose version is not the one this item's own write makes (1 for a create, base + 1
     // for an update) answered from a server copy that others changed (e.g. a replayed create of a
@@ -130,10 +132,15 @@ export function decidePushOutcome(input: PushOutcomeInput): PushOutcome {
     const settledConflict = result.conflict ? (entity.conflict === 'merge' ? 'merge' : 'local') : null;
     return { kind: 'succeeded', settledConflict, rewindTo };
   }
-  const isConflict = result.errorCode === 'CONFLICT' || (result.conflict !== null && result.conflict !== undefined);
+  // A delete the server refused (a relation's onDelete: Restrict): the record comes back as the server has it.
+  if (op.operation === 'delete' && result.errorCode === SyncErrorCode.DELETE_RESTRICTED && isObject(result.conflict?.serverData)) {
+    return { kind: 'conflict', decision: 'server', serverData: result.conflict!.serverData as Record<string, unknown> };
+  }
+  const isConflict = result.errorCode === SyncErrorCode.CONFLICT || (result.conflict !== null && result.conflict !== undefined);
   if (!isConflict) {
     const message = `${result.errorCode ?? 'ERROR'}: ${result.errorMessage ?? 'push failed'}`;
-    const givenUp = input.maxItemAttempts > 0 && op.attempts + 1 >= input.maxItemAttempts;
+    const permanent = PERMANENT_ITEM_ERRORS.includes(result.errorCode as SyncErrorCode);
+    const givenUp = permanent || (input.maxItemAttempts > 0 && op.attempts + 1 >= input.maxItemAttempts);
     return { kind: 'failed', message: givenUp ? `${GAVE_UP}${message}` : message, givenUp };
   }
   const suggested = input.force === 'local' ? 'local' : defaultDecision(entity, op, result);

@@ -1,5 +1,5 @@
 /**
- * Push, per entity (parents first): fold each record's waiting operations into one
+ * Push, per entity (creates and updates parents first, deletes children first): fold each record's waiting operations into one
  * (compact), send them in batches (`pending` -> `sending`, one operation per record
  * and round), and settle every item from its answer: the decision is
  * decidePushOutcome (push-outcome.ts), the writes are here, and the queue's
@@ -76,7 +76,31 @@ export async function compact(ctx: EngineContext, entity: EntityDescriptor): Pro
   }, 'trackhub:compact');
 }
 
-export async function pushEntity(ctx: EngineContext, entity: EntityDescriptor, report: EntitySyncReport, force?: 'local'): Promise<void> {
+/**
+ * Pushes every entity: creates and updates parents first (a child's parent exists on the
+ * server before it), then deletes children first (a parent whose relations are
+ * `onDelete: Restrict` has no live children left when its delete arrives).
+ */
+export async function pushEntities(
+  ctx: EngineContext,
+  entities: readonly EntityDescriptor[],
+  reports: Map<string, EntitySyncReport>,
+  force?: 'local',
+): Promise<void> {
+  for (const entity of entities) await pushEntity(ctx, entity, reports.get(entity.name)!, force, 'changes');
+  for (const entity of [...entities].reverse()) await pushEntity(ctx, entity, reports.get(entity.name)!, force, 'deletes');
+}
+
+/** Which operations a push sends: `changes` (creates and updates), `deletes`, or both. */
+export type PushPhase = 'changes' | 'deletes' | 'all';
+
+export async function pushEntity(
+  ctx: EngineContext,
+  entity: EntityDescriptor,
+  report: EntitySyncReport,
+  force?: 'local',
+  phase: PushPhase = 'all',
+): Promise<void> {
   await compact(ctx, entity);
   const attempted = new Set<string>();
   for (;;) {
@@ -90,6 +114,8 @@ export async function pushEntity(ctx: EngineContext, entity: EntityDescriptor, r
     for (const op of open) {
       if (inRound.has(op.entityId)) continue;
       inRound.add(op.entityId);
+      // A record's next operation decides its phase; the ones after it wait for it either way.
+      if (phase !== 'all' && (op.operation === 'delete') !== (phase === 'deletes')) continue;
       round.push(op);
     }
     if (round.length === 0) return;
