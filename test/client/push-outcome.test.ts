@@ -146,3 +146,33 @@ describe('decidePushOutcome', () => {
     expect(decidePushOutcome(input('timestamp', conflictAnswer(), { policy: () => undefined }))).toMatchObject({ decision: 'server' });
   });
 });
+
+describe('answers about relations (onDelete)', () => {
+  const restricted: SyncResultItem = {
+    ...conflictAnswer(),
+    errorCode: 'DELETE_RESTRICTED',
+    errorMessage: 'Note s1 still has 2 live Task record(s) (Task.noteId is onDelete: Restrict, ...)',
+  };
+  const deleteOp = { operation: 'delete' as const, attempts: 0, editedAt: T, queuedAt: T };
+
+  it('a refused delete brings the server copy back, whatever the strategy or the app policy says', () => {
+    for (const strategy of ['clientWins', 'manual', 'timestamp'] as const) {
+      expect(decidePushOutcome(input(strategy, restricted, { op: deleteOp, policy: () => 'local' }))).toEqual({
+        kind: 'conflict',
+        decision: 'server',
+        serverData: server,
+      });
+    }
+  });
+
+  it('PARENT_DELETED is given up at the first answer (no retry can change it); other refusals are retried', () => {
+    const orphan: SyncResultItem = { clientId: 'c1', id: null, success: false, errorCode: 'PARENT_DELETED', errorMessage: 'noteId: the Note "n1" was deleted' };
+    expect(decidePushOutcome(input('timestamp', orphan))).toEqual({
+      kind: 'failed',
+      givenUp: true,
+      message: 'gave up: PARENT_DELETED: noteId: the Note "n1" was deleted',
+    });
+    const invalid: SyncResultItem = { ...orphan, errorCode: 'VALIDATION_FAILED', errorMessage: 'bad' };
+    expect(decidePushOutcome(input('timestamp', invalid))).toMatchObject({ kind: 'failed', givenUp: false });
+  });
+});
