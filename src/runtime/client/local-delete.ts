@@ -49,17 +49,22 @@ interface LocalDeleteContext {
   entities: readonly EntityDescriptor[];
 }
 
+/** True when some relation points at `descriptor` (a delete of it has children to follow). */
+export function hasLocalDependents(entities: readonly EntityDescriptor[], descriptor: EntityDescriptor): boolean {
+  return entities.some((e) => e.fields.some((f) => f.relation === descriptor.name));
+}
+
 /**
- * Plans the delete of `record` (an entity of `descriptor`) with everything its relations
- * imply, inside the caller's writer; returns the models to batch. Throws
- * DeleteRestrictedError before anything is planned when a Restrict child remains.
+ * Plans the delete of `records` (of `descriptor`) with everything their relations imply,
+ * inside the caller's writer; returns the models to batch. Throws DeleteRestrictedError
+ * before anything is planned when a Restrict child remains (a child deleted in the same
+ * call does not count).
  */
-export async function prepareLocalDelete(ctx: LocalDeleteContext, descriptor: EntityDescriptor, record: Model): Promise<Model[]> {
+export async function prepareLocalDelete(ctx: LocalDeleteContext, descriptor: EntityDescriptor, records: readonly Model[]): Promise<Model[]> {
   const deletes: { d: EntityDescriptor; record: Model }[] = [];
   const clears = new Map<string, { d: EntityDescriptor; record: Model; fields: FieldDescriptor[] }>();
   const seen = new Set<string>();
   const visit = async (d: EntityDescriptor, parent: Model): Promise<void> => {
-    seen.add(`${d.name}|${parent.id}`);
     deletes.push({ d, record: parent });
     for (const child of ctx.entities) {
       for (const field of child.fields) {
@@ -73,8 +78,10 @@ export async function prepareLocalDelete(ctx: LocalDeleteContext, descriptor: En
         const action = onDeleteOf(field);
         if (action === 'Restrict') throw new DeleteRestrictedError(d.name, parent.id, child.name, field.name, live.length);
         for (const row of live) {
-          if (action === 'Cascade') await visit(child, row);
-          else {
+          if (action === 'Cascade') {
+            seen.add(`${child.name}|${row.id}`);
+            await visit(child, row);
+          } else {
             const key = `${child.name}|${row.id}`;
             const entry = clears.get(key) ?? { d: child, record: row, fields: [] };
             entry.fields.push(field);
@@ -84,7 +91,8 @@ export async function prepareLocalDelete(ctx: LocalDeleteContext, descriptor: En
       }
     }
   };
-  await visit(descriptor, record);
+  for (const record of records) seen.add(`${descriptor.name}|${record.id}`);
+  for (const record of records) await visit(descriptor, record);
 
   const out: Model[] = [];
   const deleted = new Set(deletes.map(({ d, record: r }) => `${d.name}|${r.id}`));

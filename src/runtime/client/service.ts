@@ -177,7 +177,7 @@ export class OfflineFirstService<
     const queue = this.client.engine.queue;
     await db.write(async () => {
       const record = await this.liveModel(id);
-      const prepared = await prepareLocalDelete({ database: db, queue, entities: this.client.entities }, this.descriptor, record);
+      const prepared = await prepareLocalDelete({ database: db, queue, entities: this.client.entities }, this.descriptor, [record]);
       await db.batch(...prepared);
     }, `${this.descriptor.name}.delete`);
   }
