@@ -4,6 +4,7 @@
  *
  * - a token that expires in the middle of a sync: the device calls
  *   refreshToken once, retries, and the sync completes with nothing lost;
+ * - an upload whose token expired: the uploader calls refreshToken once and retries;
  * - a refresh that fails: sync stops in `authRequired` (worker paused, metrics,
  *   events), queued changes wait untouched, and a new token resumes it;
  * - the server refuses to start with a verifier that accepts dev tokens, unless
@@ -14,7 +15,7 @@
  */
 import 'reflect-metadata';
 
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,7 +33,7 @@ import {
 import { createClient, type OfflineFirstClient } from '../../generated-example/client/generated/index.js';
 import { TrackhubModule } from '../../generated-example/server/generated/trackhub.module.js';
 import { createExamplePrismaClient } from '../../src/prisma/client-factory.js';
-import { AuthRequiredError, SyncWorker } from '../../src/runtime/client/node.js';
+import { AuthRequiredError, httpUploader, SyncWorker, uploadsUrl } from '../../src/runtime/client/node.js';
 import { closeNodeDatabase } from '../client/support/helpers.js';
 import { postGraphql } from '../support/example-server.js';
 import { SYNC_PULL } from '../support/operations.js';
@@ -58,7 +59,7 @@ const sign = (tenant: string, user: string, expiresInSec: number, signingKey: Ui
 async function boot(
   prisma: unknown,
   verifyToken: TokenVerifier,
-  extra: { allowDevTokens?: boolean } = {},
+  extra: { allowDevTokens?: boolean; media?: { directory: string; tempDirectory: string } } = {},
 ): Promise<{ app: INestApplication; url: string }> {
   const app = await createTrackhubServer(
     TrackhubModule.forRoot({ prisma: prisma as never, verifyToken, logger: { error: () => undefined }, ...extra }),
@@ -92,7 +93,10 @@ for (const variant of variants) {
         handle = await createExamplePrismaClient({ provider: 'sqlite', file: path.join(dir, 'server.db'), reset: true });
       }
       const verify = jwtVerifier({ secret: SECRET, issuer: 'https://auth.test', audience: 'trackhub', now: () => clock.now, clockToleranceSec: 0 });
-      server = await boot(handle.prisma, verify, { allowDevTokens: false });
+      server = await boot(handle.prisma, verify, {
+        allowDevTokens: false,
+        media: { directory: path.join(dir, 'media'), tempDirectory: path.join(dir, 'uploads-in-flight') },
+      });
     });
     afterEach(async () => {
       for (const client of open.splice(0)) {
@@ -182,6 +186,55 @@ for (const variant of variants) {
       expect(rows.map((r: { name: string }) => r.name).sort()).toEqual(['s0', 's1', 's2', 's3', 's4', 's5']);
       expect(await client.queueSize()).toBe(0);
       expect(client.authState).toBe('ok');
+    });
+
+    it('an upload whose token expired is refreshed once and goes through (one-shot and resumable)', async () => {
+      const t = tenant();
+      let token = await sign(t, 'u1', 30);
+      let refreshes = 0;
+      const authorizations: string[] = [];
+      const refreshToken = async () => {
+        refreshes += 1;
+        token = await sign(t, 'u1', 30);
+        return token;
+      };
+      const { client } = device(t, {
+        getToken: () => token,
+        refreshToken,
+        uploader: httpUploader({
+          url: uploadsUrl(server.url),
+          getToken: () => token,
+          refreshToken,
+          resumableFromBytes: 64 * 1024,
+          chunkSize: 32 * 1024,
+          fetch: async (url, init) => {
+            authorizations.push(init.headers.authorization ?? '');
+            return fetch(url, init);
+          },
+        }),
+      });
+      const small = path.join(dir, `small-${t}.png`);
+      const large = path.join(dir, `large-${t}.png`);
+      writeFileSync(small, Buffer.alloc(1000, 7));
+      writeFileSync(large, Buffer.alloc(200 * 1024, 9));
+      const restore = clock.now;
+      try {
+        for (const [name, file] of [['small', small], ['large', large]] as const) {
+          const space = await client.spaces.create({ name, ownerId: 'o' });
+          await client.spaces.attachCoverUrl(space.id, file);
+          clock.now += 60_000; // the token in hand has expired
+          const before = refreshes;
+          const stats = await client.uploads.process();
+          expect(stats, name).toMatchObject({ uploaded: 1, failed: 0 });
+          expect(refreshes - before, name).toBe(1);
+          await client.syncAll();
+          const row = await handle.prisma.space.findFirst({ where: { tenantId: t, clientId: space.id } });
+          expect(row.coverUrl, name).toMatch(/\/uploads\/[0-9a-f]{64}$/);
+        }
+      } finally {
+        clock.now = restore;
+      }
+      expect(new Set(authorizations).size).toBe(3); // the first token, then one refresh per expiry
     });
 
     it('a refresh that fails stops sync in authRequired (worker paused, metrics, events, changes kept) until a new token arrives', async () => {

@@ -31,6 +31,12 @@ export interface HttpUploaderOptions {
   token?: string;
   /** Token provider, called before every upload (wins over `token`). */
   getToken?: () => string | null | undefined | Promise<string | null | undefined>;
+  /**
+   * Called once when the server answers 401 (the token expired): its token is used for the
+   * retry and from then on, like the GraphQL transport's `refreshToken` (pass the same one).
+   * Without it, or when it gives no token, the 401 fails the attempt (retried later).
+   */
+  refreshToken?: () => string | null | undefined | Promise<string | null | undefined>;
   /** Defaults to the global fetch. */
   fetch?: UploadFetch;
   /** Reads the local file (default: `fs.promises.readFile`; on React Native pass your own). */
@@ -178,16 +184,49 @@ export function httpUploader(options: HttpUploaderOptions): Uploader {
     options.readChunk ??
     (options.readFile ? async (p: string, offset: number, length: number) => (await readFile(p)).subarray(offset, offset + length) : nodeReadChunk);
 
+  /** The token from `refreshToken`, used until the next refresh. */
+  let refreshed: string | undefined;
+  let refreshing: Promise<string | null> | null = null;
+  const currentToken = async (): Promise<string | null | undefined> =>
+    (options.getToken ? ((await options.getToken()) ?? refreshed) : refreshed) ?? options.token;
+  /** One refresh shared by the requests refused meanwhile. */
+  const refresh = (): Promise<string | null> => {
+    const refreshToken = options.refreshToken;
+    if (!refreshToken) return Promise.resolve(null);
+    refreshing ??= (async () => {
+      try {
+        const fresh = await refreshToken();
+        if (typeof fresh !== 'string' || fresh === '') return null;
+        refreshed = fresh;
+        return fresh;
+      } finally {
+        refreshing = null;
+      }
+    })();
+    return refreshing;
+  };
+
   const headersFor = async (extra: Record<string, string> = {}): Promise<Record<string, string>> => {
-    const token = options.getToken ? await options.getToken() : options.token;
+    const token = await currentToken();
     const headers: Record<string, string> = { accept: 'application/json', ...extra };
     if (token) headers.authorization = `Bearer ${token}`;
     return headers;
   };
 
+  /** Sends; on a 401, refreshes the token once and sends again with it. */
+  const sendAuthed: UploadFetch = async (url, init) => {
+    const first = await send(url, init);
+    if (first.status !== 401 || !options.refreshToken) return first;
+    await first.text().catch(() => undefined);
+    const fresh = await refresh();
+    if (!fresh) return first;
+    const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
+    return send(url, { ...init, headers: { ...init.headers, authorization: `Bearer ${fresh}` }, ...(signal ? { signal } : {}) });
+  };
+
   const call = async (url: string, method: string, headers: Record<string, string>, body?: Uint8Array<ArrayBuffer>): Promise<Answer> => {
     const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
-    const res = await send(url, { method, headers, ...(body ? { body } : {}), ...(signal ? { signal } : {}) });
+    const res = await sendAuthed(url, { method, headers, ...(body ? { body } : {}), ...(signal ? { signal } : {}) });
     const text = await res.text();
     let parsed: Answer['body'] = {};
     try {
@@ -260,12 +299,10 @@ export function httpUploader(options: HttpUploaderOptions): Uploader {
     const form = new FormData();
     const name = request.localPath.split(/[\\/]/).pop() || 'file';
     form.append('file', new Blob([bytes as Uint8Array<ArrayBuffer>], { type: contentType(request) }), name);
-    const token = options.getToken ? await options.getToken() : options.token;
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (token) headers.authorization = `Bearer ${token}`;
+    const headers = await headersFor();
     const url = `${base}/${encodeURIComponent(request.entity)}/${encodeURIComponent(request.field)}`;
     const signal = timeoutMs > 0 ? AbortSignal.timeout(timeoutMs) : undefined;
-    const res = await send(url, { method: 'POST', headers, body: form, ...(signal ? { signal } : {}) });
+    const res = await sendAuthed(url, { method: 'POST', headers, body: form, ...(signal ? { signal } : {}) });
     const text = await res.text();
     let body: { url?: unknown; error?: { code?: unknown; message?: unknown } } = {};
     try {
