@@ -8,6 +8,7 @@ import type { EntityDescriptor } from '../descriptors.js';
 import type { GraphQLTransport } from '../transport.js';
 import { planApply, prepareSyncState, syncState } from './apply-remote.js';
 import type { EngineContext } from './context.js';
+import { canInsertRaw, executeSql, rowCount } from './raw-insert.js';
 import type { EntitySyncReport } from './types.js';
 import type { PulledChanges } from '../hooks.js';
 
@@ -67,6 +68,10 @@ export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, r
       wake('applier');
     });
 
+  // Rows this pull wrote into a table that was empty when it began (see raw-insert.ts):
+  // while the table holds exactly those rows, an item whose ids are none of theirs is
+  // new, and needs no look-up. `rows` is null once anything else wrote to the table.
+  const fresh: { rows: number | null; keys: Set<string> } = { rows: 0, keys: new Set() };
   let group: WireItem[] = [];
   try {
     for (;;) {
@@ -91,12 +96,22 @@ export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, r
       const items = group;
       group = [];
       const changes = await ctx.database.write(async () => {
-        const applied = await planApply(ctx, entity, items);
+        const rawCreates = canInsertRaw(ctx, entity);
+        const assumeNew = rawCreates && fresh.rows !== null && (await rowCount(ctx, entity)) === fresh.rows && items.every((i) => !keysOf(i).some((k) => fresh.keys.has(k)));
+        if (rawCreates && !assumeNew) fresh.rows = null;
+        const applied = await planApply(ctx, entity, items, { rawCreates, assumeNew });
         report.keptLocal += applied.keptLocal;
         report.deleted += applied.deleted;
         const prepared = applied.prepare();
         if (last) prepared.push(prepareSyncState(ctx, entity, state, page.lastSyncAt, nextCursor));
+        // Two adapter transactions in one writer: a crash between them leaves the new rows
+        // without the cursor, and the next pull applies the same items again (found, updated).
+        await executeSql(ctx.database, applied.insertSqls());
         await ctx.database.batch(prepared);
+        if (fresh.rows !== null) {
+          for (const item of items) for (const k of keysOf(item)) fresh.keys.add(k);
+          fresh.rows = await rowCount(ctx, entity);
+        }
         return applied.changes;
       }, 'trackhub:pullPage');
       await afterPull(ctx, entity, changes);
@@ -107,6 +122,13 @@ export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, r
     stopped = true;
     wake('reader');
   }
+}
+
+/** The ids a pulled item can be found by locally: its server id and its local id (client id, else server id). */
+function keysOf(item: WireItem): string[] {
+  const sid = typeof item.id === 'string' ? item.id : null;
+  const cid = typeof item.clientId === 'string' && item.clientId ? item.clientId : null;
+  return [sid, cid].filter((k): k is string => k !== null);
 }
 
 /** Tells the entity's `afterPull` hook what a committed page applied; its errors never stop sync. */
