@@ -97,7 +97,7 @@ export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, r
       group = [];
       const changes = await ctx.database.write(async () => {
         const rawCreates = canInsertRaw(ctx, entity);
-        const assumeNew = rawCreates && fresh.rows !== null && (await rowCount(ctx, entity)) === fresh.rows && items.every((i) => !keysOf(i).some((k) => fresh.keys.has(k)));
+        const assumeNew = rawCreates && fresh.rows !== null && (await rowCount(ctx, entity)) === fresh.rows && !items.some((i) => seenBefore(fresh.keys, i));
         if (rawCreates && !assumeNew) fresh.rows = null;
         const applied = await planApply(ctx, entity, items, { rawCreates, assumeNew });
         report.keptLocal += applied.keptLocal;
@@ -109,7 +109,7 @@ export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, r
         await executeSql(ctx.database, applied.insertSqls());
         await ctx.database.batch(prepared);
         if (fresh.rows !== null) {
-          for (const item of items) for (const k of keysOf(item)) fresh.keys.add(k);
+          for (const item of items) remember(fresh.keys, item);
           fresh.rows = await rowCount(ctx, entity);
         }
         return applied.changes;
@@ -124,11 +124,14 @@ export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, r
   }
 }
 
-/** The ids a pulled item can be found by locally: its server id and its local id (client id, else server id). */
-function keysOf(item: WireItem): string[] {
-  const sid = typeof item.id === 'string' ? item.id : null;
-  const cid = typeof item.clientId === 'string' && item.clientId ? item.clientId : null;
-  return [sid, cid].filter((k): k is string => k !== null);
+/** Whether a pulled item may match a row in `keys`: by its server id, or its client id (its local id with the server id). */
+function seenBefore(keys: Set<string>, item: WireItem): boolean {
+  return (typeof item.id === 'string' && keys.has(item.id)) || (typeof item.clientId === 'string' && keys.has(item.clientId));
+}
+
+function remember(keys: Set<string>, item: WireItem): void {
+  if (typeof item.id === 'string') keys.add(item.id);
+  if (typeof item.clientId === 'string') keys.add(item.clientId);
 }
 
 /** Tells the entity's `afterPull` hook what a committed page applied; its errors never stop sync. */
