@@ -208,6 +208,8 @@ if (ONLY.has('load')) {
         add({ section: 'load', name: 'request latency p50', value: fmtMs(v.p50) });
         add({ section: 'load', name: 'request latency p99', value: fmtMs(v.p99), target: '< 200 ms', status: check(v.p99 < 200) });
         if (srv?.requests) add({ section: 'load', name: `  server-side p50 / p99 (${srv.requests} requests)`, value: `${Math.round(srv.serverP50)} / ${Math.round(srv.serverP99)} ms` });
+        if (srv?.eventLoopDelay) add({ section: 'load', name: '  server event-loop delay p50 / p99 / max', value: `${Math.round(srv.eventLoopDelay.p50)} / ${Math.round(srv.eventLoopDelay.p99)} / ${Math.round(srv.eventLoopDelay.max)} ms` });
+        if (srv?.lockWaits) add({ section: 'load', name: '  PostgreSQL sessions waiting on a lock: share of samples / max', value: `${Math.round(srv.lockWaits.withWaiters * 100)}% / ${srv.lockWaits.max}` });
         add({ section: 'load', name: `  push p50 / p99`, value: `${Math.round(v.pushP50)} / ${Math.round(v.pushP99)} ms` });
         add({ section: 'load', name: `  pull p50 / p99`, value: `${Math.round(v.pullP50)} / ${Math.round(v.pullP99)} ms` });
         add({ section: 'load', name: `  sync cycle p50 / p99`, value: `${Math.round(v.cycleP50)} / ${Math.round(v.cycleP99)} ms` });
