@@ -70,7 +70,10 @@ export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, r
 
   // Rows this pull wrote into a table that was empty when it began (see raw-insert.ts):
   // while the table holds exactly those rows, an item whose ids are none of theirs is
-  // new, and needs no look-up. `rows` is null once anything else wrote to the table.
+  // new, and needs no look-up. `rows` is null once anything else wrote to the table (the
+  // row count moved). Should another writer delete one row and add another between two
+  // groups, and the added one come in a later page, its INSERT fails on the primary key:
+  // the pull fails, nothing is half-written, and the next pull looks every item up.
   const fresh: { rows: number | null; keys: Set<string> } = { rows: 0, keys: new Set() };
   let group: WireItem[] = [];
   try {
