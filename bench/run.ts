@@ -118,7 +118,7 @@ if (ONLY.has('push')) {
     }
     const v = r.value;
     const okQueue = v.left === 0 && v.failed === 0;
-    add({ section: 'push', name: `${label}: syncPush until queue empty`, value: fmtMs(v.pushMs), rssMb: v.maxRssMb, ratio: `${v.ratio.toFixed(1)}x floor`, target: '<= 3x floor', status: okQueue ? check(v.ratio <= 3) : 'error' });
+    add({ section: 'push', name: `${label}: syncPush until queue empty`, value: fmtMs(v.pushMs), rssMb: v.maxRssMb, ratio: `${v.ratio.toFixed(1)}x floor`, target: '<= 2x floor', status: okQueue ? check(v.ratio <= 2) : 'error' });
     add({ section: 'push', name: `${label}:   of which HTTP (server) in ${v.pushRequests} requests`, value: fmtMs(v.pushHttpMs) });
     if (v.pushErrors?.length) add({ section: 'push', name: `${label}:   failed syncs retried (${v.pushErrors.length})`, value: v.pushErrors.map((e: string) => (/\((\w+)\)$/.exec(e)?.[1] ?? 'error')).join(','), status: 'MISSED' });
     add({ section: 'push', name: `${label}: floor (Prisma ${fmtMs(v.floorServerMs)} + device batch ${fmtMs(v.floorLocalMs)})`, value: fmtMs(v.floorMs) });
