@@ -15,6 +15,10 @@
  * the same column order as WatermelonDB's own insert), so a later read, update or sync
  * sees no difference. A row inserted here is in no JS record cache; the adapter hands it
  * over in full on the first query, like any row written by another process.
+ *
+ * Observation is checked when a group is applied: a subscriber that starts while that
+ * group's INSERTs run reads the table at once (its first fetch) and may miss that one
+ * group's rows until the next change of the table.
  */
 import { Q, type Database, type TableName } from '@nozbe/watermelondb';
 import { sanitizedRaw } from '@nozbe/watermelondb/RawRecord/index.js';
@@ -30,7 +34,6 @@ import { isSqlAdapter } from './ids.js';
 const MAX_VARIABLES = 999;
 
 type Sql = [string, unknown[]];
-
 
 /**
  * Whether anything observes `entity`'s table: a collection subscriber (simple queries,
