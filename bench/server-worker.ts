@@ -38,7 +38,7 @@ if (provider === 'postgresql') {
     if (busy) return;
     busy = true;
     sampling!
-      .query(`select count(*) filter (where wait_event_type = 'Lock') as waiting, count(*) filter (where state = 'active') as active from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [db])
+      .query(`select count(*) filter (where wait_event_type = 'Lock') as waiting from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [db])
       .then((r) => lockSamples.push(Number(r.rows[0].waiting)))
       .catch(() => undefined)
       .finally(() => (busy = false));
