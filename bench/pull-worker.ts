@@ -1,18 +1,22 @@
 /**
  * Initial pull into a fresh device, in its own process (peak RSS per run):
- *   node --import @swc-node/register/esm-register bench/pull-worker.ts <trackhub|watermelon> <graphqlUrl> <tenant>
+ *   node --import @swc-node/register/esm-register bench/pull-worker.ts <trackhub|watermelon|floor> <graphqlUrl> <tenant>
  *
  * trackhub:   the generated client's syncPull() (all entities, default page size).
  * watermelon: WatermelonDB's own synchronize() on the same generated schema, models and
  *             SQLite adapter, fed by a pullChanges that pages the same server's syncPull
  *             (same page size, same GraphQL query) and converts items to WatermelonDB's
  *             changes format (same column encoding, relation ids mapped to local ids).
+ * floor:      the same pages fetched and parsed (nothing else), then the same rows inserted
+ *             straight into the device's SQLite file in one transaction (better-sqlite3, one
+ *             prepared INSERT per table). Reports fetchMs and insertMs.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { Q } from '@nozbe/watermelondb';
+import BetterSqlite3 from 'better-sqlite3';
 import * as syncModule from '@nozbe/watermelondb/sync/index.js';
 import { wireToRaw, type EntityDescriptor } from 'trackhub-gen/runtime/client';
 
@@ -91,6 +95,39 @@ if (mode === 'trackhub') {
   rows = await countRows(client.database);
   await client.close();
   finish(ms, { pulled: report.entities.reduce((a: number, e: any) => a + e.pulled, 0), pages: report.entities.reduce((a: number, e: any) => a + e.pages, 0) });
+} else if (mode === 'floor') {
+  // The floor: the same JSON fetched over the same HTTP (all pages, parsed), then the same
+  // rows inserted straight into the device's SQLite file (schema made by createDatabase)
+  // in one transaction, one prepared INSERT per table reused for every row.
+  const database = createDatabase({ tenantId: tenant, dbDir: dir });
+  await database.get(entityDescriptors[0]!.table).query().fetchCount(); // opens the file, creates the schema
+  const pages: Array<{ entity: EntityDescriptor; items: any[] }> = [];
+  let pulled = 0;
+  const f0 = performance.now();
+  for (const entity of entityDescriptors) await pageAll(entity.name, (items) => (pulled += items.length, pages.push({ entity, items })));
+  const fetchMs = performance.now() - f0;
+  const i0 = performance.now();
+  const localIds = new Map<string, string>();
+  const raws = pages.map(({ entity, items }) => ({ entity, rows: items.filter((item) => !item.deletedAt).map((item) => { localIds.set(item.id, item.clientId ?? item.id); return toRaw(entity, item, localIds); }) }));
+  const sqlite = new BetterSqlite3(path.join(dir, `trackhub_db_${tenant}.db`));
+  const columnsOf = new Map<string, string[]>();
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  sqlite.transaction(() => {
+    for (const { entity, rows } of raws) {
+      let columns = columnsOf.get(entity.table);
+      if (!columns) {
+        columns = (sqlite.prepare(`pragma table_info("${entity.table}")`).all() as { name: string }[]).map((c) => c.name);
+        columnsOf.set(entity.table, columns);
+        statements.set(entity.table, sqlite.prepare(`insert into "${entity.table}" (${columns.map((c) => `"${c}"`).join(', ')}) values (${columns.map(() => '?').join(', ')})`));
+      }
+      const insert = statements.get(entity.table)!;
+      for (const row of rows) insert.run(columns.map((c) => (c === '_status' ? 'synced' : c === '_changed' ? '' : typeof row[c] === 'boolean' ? (row[c] ? 1 : 0) : (row[c] ?? null))));
+    }
+  })();
+  sqlite.close();
+  const insertMs = performance.now() - i0;
+  rows = await countRows(database);
+  finish(fetchMs + insertMs, { pulled, fetchMs, insertMs });
 } else {
   const database = createDatabase({ tenantId: tenant, dbDir: dir });
   let pulled = 0;

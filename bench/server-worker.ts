@@ -4,7 +4,10 @@
  * (`--replica`: another replica on the same database: keeps the tables the first one created)
  * Prints `@@READY <graphql url>`; exits (printing @@RESULT with its peak RSS) when stdin closes.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+
+import pg from 'pg';
 
 import { percentile, result } from './lib.js';
 import { seed, startServer } from './server.js';
@@ -19,11 +22,45 @@ const n = Number(values.seed);
 const t0 = performance.now();
 const seeded = n > 0 ? await seed(server.prisma, values.tenant!, n) : { spaces: 0, groups: 0 };
 const seedMs = performance.now() - t0;
+// Where a server-side tail comes from: the event loop's own delay (CPU-bound JavaScript, GC),
+// and on PostgreSQL how many of the server's sessions wait on a lock (sampled every 20 ms).
+const loop = monitorEventLoopDelay({ resolution: 5 });
+loop.enable();
+const lockSamples: number[] = [];
+let sampler: ReturnType<typeof setInterval> | undefined;
+let sampling: pg.Client | undefined;
+if (provider === 'postgresql') {
+  sampling = new pg.Client({ connectionString: url });
+  await sampling.connect();
+  const db = decodeURIComponent(new URL(url!).pathname.slice(1));
+  let busy = false;
+  sampler = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    sampling!
+      .query(`select count(*) filter (where wait_event_type = 'Lock') as waiting from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()`, [db])
+      .then((r) => lockSamples.push(Number(r.rows[0].waiting)))
+      .catch(() => undefined)
+      .finally(() => (busy = false));
+  }, 20);
+}
 process.stdout.write(`@@READY ${server.url}\n`);
 process.stdin.resume();
 process.stdin.on('end', async () => {
+  if (sampler) clearInterval(sampler);
+  await sampling?.end().catch(() => undefined);
+  loop.disable();
   await server.stop();
   const ms = server.serverMs.sort((a, b) => a - b);
-  result({ seeded, seedMs, requests: ms.length, serverP50: percentile(ms, 50), serverP99: percentile(ms, 99) });
+  const locks = lockSamples.sort((a, b) => a - b);
+  result({
+    seeded,
+    seedMs,
+    requests: ms.length,
+    serverP50: percentile(ms, 50),
+    serverP99: percentile(ms, 99),
+    eventLoopDelay: { p50: loop.percentile(50) / 1e6, p99: loop.percentile(99) / 1e6, max: loop.max / 1e6 },
+    lockWaits: locks.length ? { samples: locks.length, withWaiters: locks.filter((n) => n > 0).length / locks.length, p99: percentile(locks, 99), max: locks[locks.length - 1] } : null,
+  });
   process.exit(0);
 });

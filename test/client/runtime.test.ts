@@ -53,6 +53,18 @@ function setup(
   return { client, server, dbDir };
 }
 
+/** Records the SQL statements the pull's raw-insert path runs (adapter.unsafeExecute({ sqls })). */
+function spyOnRawInserts(client: AppClient): string[] {
+  const seen: string[] = [];
+  const adapter = client.database.adapter as unknown as { unsafeExecute(work: { sqls?: [string, unknown[]][] }): Promise<void> };
+  const original = adapter.unsafeExecute.bind(adapter);
+  adapter.unsafeExecute = (work) => {
+    for (const [sql] of work.sqls ?? []) if (sql.startsWith('insert into')) seen.push(sql);
+    return original(work);
+  };
+  return seen;
+}
+
 async function ops(client: AppClient): Promise<OperationRecord[]> {
   return client.queue.all();
 }
@@ -455,6 +467,66 @@ describe('sync engine', () => {
     expect(firstRetry.variables.cursor).toBeDefined();
     expect(report.entities[0]!.pulled).toBe(3); // all three again, none skipped
     expect((await client.spaces.list()).filter((s) => s.position === 100)).toHaveLength(3);
+  });
+
+  it('an initial pull writes new records of an unobserved table with raw SQL: the same rows as the Model path of an observed one', async () => {
+    const server = new StubSyncServer(entities);
+    const spaces = [1, 2, 3].map((i) => server.insert('tenant-a', 'Space', { name: `s${i}`, kind: 'TEAM', position: i, ownerId: 'o' }, i === 2 ? `cid-${i}` : null));
+    for (const [i, sp] of spaces.entries()) {
+      server.insert('tenant-a', 'Note', { title: `n${i}`, done: i === 1, weight: i + 0.5, dueAt: '2030-01-02T03:04:05.678Z', metadata: { i }, spaceId: sp.id });
+    }
+    const fast = setup({ server, pullLimit: 2 }).client;
+    const observed = setup({ server, pullLimit: 2 }).client;
+    const seen: number[] = [];
+    const subscriptions = [observed.notes.observe().subscribe((list) => seen.push(list.length)), observed.spaces.observe().subscribe(() => undefined)];
+    const sqls = spyOnRawInserts(fast);
+    const untouched = spyOnRawInserts(observed);
+    await fast.syncPull();
+    await observed.syncPull();
+    for (const s of subscriptions) s.unsubscribe();
+
+    expect(sqls.filter((q) => q.startsWith('insert into "spaces"'))).not.toHaveLength(0); // the unobserved client took the raw path
+    expect(sqls.filter((q) => q.startsWith('insert into "notes"'))).not.toHaveLength(0);
+    expect(untouched).toHaveLength(0); // the observed one took the Model path
+    expect(seen.at(-1)).toBe(3); // and its observer heard of the pulled notes
+    const rows = async (c: AppClient, table: string) =>
+      c.database.get(table).query(Q.unsafeSqlQuery(`select * from "${table}" order by server_id`)).unsafeFetchRaw();
+    for (const table of ['spaces', 'notes']) expect(await rows(fast, table)).toEqual(await rows(observed, table));
+    // Read back through the models: values, local ids (client id, else server id), the foreign key mapped to the local parent.
+    const note = (await fast.notes.list()).find((n) => n.title === 'n1')!;
+    expect(note).toMatchObject({ done: true, weight: 1.5, dueAt: new Date('2030-01-02T03:04:05.678Z'), metadata: { i: 1 }, spaceId: 'cid-2' });
+    expect((await fast.spaces.get('cid-2'))?.name).toBe('s2');
+    // A later edit on the server updates the raw-written row through the Model path.
+    server.touch('tenant-a', 'Space', spaces[0]!.id, { name: 'edited' });
+    await fast.syncPull();
+    expect((await fast.spaces.get(spaces[0]!.id))?.name).toBe('edited');
+    expect(await fast.spaces.count()).toBe(3);
+  });
+
+  it('an initial pull cut off between its rows and its cursor restarts and loses or duplicates nothing', async () => {
+    const server = new StubSyncServer(entities);
+    for (let i = 0; i < 5; i++) server.insert('tenant-a', 'Space', { name: `s${i}`, kind: 'TEAM', position: i, ownerId: 'o' });
+    const { client, dbDir } = setup({ server, pullLimit: 2 });
+    const sqls = spyOnRawInserts(client);
+    // The app dies after the raw INSERTs committed, before the batch that stores the cursor.
+    const batch = client.database.batch.bind(client.database);
+    client.database.batch = (async () => {
+      throw new Error('killed');
+    }) as typeof client.database.batch;
+    await expect(client.syncPull()).rejects.toThrow('killed');
+    client.database.batch = batch;
+    expect(sqls.length).toBeGreaterThan(0);
+    expect(await client.spaces.count()).toBe(5); // the rows are there, the cursor is not
+    await client.close();
+
+    const relaunched = setup({ server, pullLimit: 2, dbDir }).client;
+    const report = await relaunched.syncPull();
+    expect(report.entities[0]).toMatchObject({ pulled: 5 }); // from the start again
+    const names = (await relaunched.spaces.list()).map((s) => s.name).sort();
+    expect(names).toEqual(['s0', 's1', 's2', 's3', 's4']);
+    server.insert('tenant-a', 'Space', { name: 's5', kind: 'TEAM', position: 5, ownerId: 'o' });
+    expect((await relaunched.syncPull()).entities[0]).toMatchObject({ pulled: 1 }); // the cursor is stored now
+    expect(await relaunched.spaces.count()).toBe(6);
   });
 
   it('a change made while its record is being pushed is queued behind it, not lost', async () => {

@@ -14,6 +14,7 @@ import { newId } from '../ids.js';
 import { RUNTIME_TABLES, type SyncStateRecord } from '../tables.js';
 import type { EngineContext } from './context.js';
 import { findLocal, localToRemoteIds, relationFields, remoteToLocalIds, tableIsEmpty } from './ids.js';
+import { insertStatements } from './raw-insert.js';
 import { chunks, raw, stringOrNull, type AnyModel } from './types.js';
 import type { PulledChanges } from '../hooks.js';
 
@@ -58,8 +59,22 @@ export async function planApply(
   ctx: EngineContext,
   entity: EntityDescriptor,
   items: WireItem[],
-  options: { force?: boolean; ignoreOpIds?: Set<string> } = {},
-): Promise<{ prepare: () => AnyModel[]; keptLocal: number; deleted: number; changes: Omit<PulledChanges, 'entity'> }> {
+  options: {
+    force?: boolean;
+    ignoreOpIds?: Set<string>;
+    /** New records go to `insertSqls()` (raw SQL, no Model) instead of `prepare()`: see raw-insert.ts. */
+    rawCreates?: boolean;
+    /** The caller knows no row of the table has these items' ids (skips the look-ups). */
+    assumeNew?: boolean;
+  } = {},
+): Promise<{
+  prepare: () => AnyModel[];
+  /** With `rawCreates`: the INSERTs of the new records (run them in the same writer, before or after `prepare()`'s batch). */
+  insertSqls: () => [string, unknown[]][];
+  keptLocal: number;
+  deleted: number;
+  changes: Omit<PulledChanges, 'entity'>;
+}> {
   // Last item wins when a page repeats a record.
   const unique = new Map<string, WireItem>();
   for (const item of items) {
@@ -73,7 +88,7 @@ export async function planApply(
     .filter((v): v is string => v !== null);
   const collection = ctx.collection(entity);
   // An empty table (an initial pull) has nothing to look up: every item is new.
-  const empty = await tableIsEmpty(ctx, entity);
+  const empty = options.assumeNew === true || (await tableIsEmpty(ctx, entity));
   const bySid = new Map<string, AnyModel>();
   for (const chunk of empty ? [] : chunks(serverIds, 500)) {
     for (const record of await collection.query(Q.where(SYNC_COLUMNS.serverId, Q.oneOf(chunk))).fetch()) {
@@ -115,20 +130,30 @@ export async function planApply(
     }
     return true;
   });
+  const rawNew = options.rawCreates === true;
   const prepare = (): AnyModel[] =>
-    apply.map(({ item, existing, localId }) => {
-      if (isTombstone(item)) return existing!.prepareDestroyPermanently();
+    apply.flatMap(({ item, existing, localId }) => {
+      if (isTombstone(item)) return [existing!.prepareDestroyPermanently()];
       const write = (r: AnyModel): void => writeServerFields(ctx, entity, r, item, fkMaps);
-      if (existing) return existing.prepareUpdate(write);
+      if (existing) return [existing.prepareUpdate(write)];
+      if (rawNew) return [];
       // A new record straight from its raw columns (what prepareCreate + writeServerFields would set).
-      return collection.prepareCreateFromDirtyRaw(serverRaw(ctx, entity, item, localId, fkMaps));
+      return [collection.prepareCreateFromDirtyRaw(serverRaw(ctx, entity, item, localId, fkMaps))];
     });
+  const insertSqls = (): [string, unknown[]][] =>
+    rawNew
+      ? insertStatements(
+          ctx.database,
+          entity,
+          apply.filter((t) => !t.existing && !isTombstone(t.item)).map((t) => serverRaw(ctx, entity, t.item, t.localId, fkMaps)),
+        )
+      : [];
   const changes: Omit<PulledChanges, 'entity'> = { created: [], updated: [], deleted: [] };
   for (const { item, existing, localId } of apply) {
     if (isTombstone(item)) changes.deleted.push(localId);
     else (existing ? changes.updated : changes.created).push(localId);
   }
-  return { prepare, keptLocal, deleted, changes };
+  return { prepare, insertSqls, keptLocal, deleted, changes };
 }
 
 export function serverRaw(ctx: EngineContext, entity: EntityDescriptor, item: WireItem, localId: string, fkMaps: Map<string, Map<string, string>>): Record<string, unknown> {

@@ -90,7 +90,7 @@ export async function remoteToLocalIds(
   return maps;
 }
 
-/** WatermelonDB's SQLite adapter (Node, React Native) runs `Q.unsafeSqlQuery`; LokiJS does not. */
-function isSqlAdapter(adapter: unknown): boolean {
+/** WatermelonDB's SQLite adapter (Node, React Native) runs `Q.unsafeSqlQuery` and `unsafeExecute({ sqls })`; LokiJS does not. */
+export function isSqlAdapter(adapter: unknown): boolean {
   return typeof adapter === 'object' && adapter !== null && '_dispatcherType' in adapter;
 }

@@ -1,0 +1,97 @@
+/**
+ * The pull's fast path for new records: rows written with multi-row SQL INSERTs through
+ * the SQLite adapter's `unsafeExecute` (one statement per ~60 rows) instead of one
+ * WatermelonDB Model and one prepared statement per row. In the spirit of WatermelonDB's
+ * Turbo Login, and only where it is safe:
+ *
+ * - the adapter runs SQL (SQLite on Node and React Native; never LokiJS);
+ * - nothing observes the table (no query or collection subscriber): a row written
+ *   this way builds no Model, so no observer would hear of it. An observed table takes
+ *   the Model path, which notifies;
+ * - the record is new: the caller looked it up (or knows the table holds only rows this
+ *   pull wrote, none with its ids) and found no row and no waiting local operation.
+ *
+ * The row is exactly what the Model path writes (`sanitizedRaw` of the same raw columns,
+ * the same column order as WatermelonDB's own insert), so a later read, update or sync
+ * sees no difference. A row inserted here is in no JS record cache; the adapter hands it
+ * over in full on the first query, like any row written by another process.
+ *
+ * Observation is checked when a group is applied: a subscriber that starts while that
+ * group's INSERTs run reads the table at once (its first fetch) and may miss that one
+ * group's rows until the next change of the table.
+ */
+import { Q, type Database, type TableName } from '@nozbe/watermelondb';
+import { sanitizedRaw } from '@nozbe/watermelondb/RawRecord/index.js';
+
+import type { EntityDescriptor } from '../descriptors.js';
+import type { EngineContext } from './context.js';
+import { isSqlAdapter } from './ids.js';
+
+/**
+ * SQL variables per statement: 999 is the lowest SQLITE_MAX_VARIABLE_NUMBER a device's
+ * SQLite may have been built with (before 3.32), so one statement fits everywhere.
+ */
+const MAX_VARIABLES = 999;
+
+type Sql = [string, unknown[]];
+
+/**
+ * Whether anything observes `entity`'s table: a collection subscriber (simple queries,
+ * `observe()`), a database subscriber for the table (reloading queries, counts) or a
+ * `changes` subscriber. Reads WatermelonDB 0.28's subscriber lists; when they are not
+ * where it expects them, it answers true (the Model path, which always notifies).
+ */
+export function isObserved(ctx: EngineContext, entity: EntityDescriptor): boolean {
+  const collection = ctx.collection(entity) as unknown as { _subscribers?: unknown; changes?: { observed?: unknown } };
+  const database = ctx.database as unknown as { _subscribers?: unknown };
+  const own = collection._subscribers;
+  const all = database._subscribers;
+  if (!Array.isArray(own) || !Array.isArray(all)) return true;
+  if (own.length > 0 || collection.changes?.observed === true) return true;
+  return all.some((entry) => !Array.isArray(entry) || !Array.isArray(entry[0]) || (entry[0] as unknown[]).includes(entity.table));
+}
+
+/** The pull may write new records of `entity` with raw SQL now (see the header). */
+export function canInsertRaw(ctx: EngineContext, entity: EntityDescriptor): boolean {
+  return isSqlAdapter(ctx.database.adapter.underlyingAdapter) && !isObserved(ctx, entity);
+}
+
+/**
+ * Multi-row INSERT statements for `dirtyRaws` (raw column values, as for
+ * `prepareCreateFromDirtyRaw`) into `entity`'s table.
+ */
+export function insertStatements(database: Database, entity: EntityDescriptor, dirtyRaws: Record<string, unknown>[]): Sql[] {
+  if (dirtyRaws.length === 0) return [];
+  const schema = database.schema.tables[entity.table as TableName<never>];
+  if (!schema) throw new Error(`No table ${entity.table} in the database schema`);
+  const columns = ['id', '_status', '_changed', ...schema.columnArray.map((c) => c.name)];
+  const perRow = columns.length;
+  const rowsPerStatement = Math.max(1, Math.floor(MAX_VARIABLES / perRow));
+  const head = `insert into "${entity.table}" (${columns.map((c) => `"${c}"`).join(', ')}) values `;
+  const tuple = `(${Array(perRow).fill('?').join(', ')})`;
+  const out: Sql[] = [];
+  for (let start = 0; start < dirtyRaws.length; start += rowsPerStatement) {
+    const part = dirtyRaws.slice(start, start + rowsPerStatement);
+    const args: unknown[] = [];
+    for (const dirty of part) {
+      const row = sanitizedRaw(dirty, schema) as unknown as Record<string, unknown>;
+      for (const column of columns) args.push(row[column]);
+    }
+    out.push([head + Array(part.length).fill(tuple).join(', '), args]);
+  }
+  return out;
+}
+
+/** Runs `sqls` in one adapter transaction (call inside a writer). */
+export async function executeSql(database: Database, sqls: Sql[]): Promise<void> {
+  if (sqls.length === 0) return;
+  await database.adapter.unsafeExecute({ sqls: sqls as [string, never[]][] });
+}
+
+/** Rows in `entity`'s table, whatever their status (SQL adapters only). */
+export async function rowCount(ctx: EngineContext, entity: EntityDescriptor): Promise<number> {
+  const rows = (await ctx.collection(entity)
+    .query(Q.unsafeSqlQuery(`select count(*) as n from "${entity.table}"`))
+    .unsafeFetchRaw()) as { n: number }[];
+  return Number(rows[0]?.n ?? 0);
+}
