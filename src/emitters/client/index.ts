@@ -17,6 +17,7 @@ import { operationSourcesFile } from '../graphql/operations.js';
 import { artifactsOf, requiredOnCreate, updatable } from '../../model/artifacts.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
 import { RUNTIME_TABLE_SPECS, SYNC_COLUMN_SCHEMAS } from '../../contract/columns.js';
+import { fitList, importLine } from '../layout.js';
 import { tsLiteral } from '../literal.js';
 import { renderTemplate } from '../render.js';
 import { nextClientSchema, printSnapshot, type ColumnSnapshot, type TableSnapshot } from './schema-snapshot.js';
@@ -320,7 +321,7 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
   };
 }
 
-function decoratorImports(view: EntityView): string {
+function decoratorImports(view: EntityView): string[] {
   // `date` is always needed: server_updated_at and deleted_at are dates.
   const names = new Set(['date', 'field']);
   if (view.usesJson) {
@@ -328,7 +329,57 @@ function decoratorImports(view: EntityView): string {
     names.add('jsonValue');
   }
   if (view.hasRelations) names.add('relation');
-  return [...names].sort().join(', ');
+  return [...names].sort();
+}
+
+/** The service file's lines whose length follows the entity's names, laid out like prettier. */
+function serviceLayout(entity: EntityView, runtime: string) {
+  const c = entity.className;
+  return {
+    runtimeTypeImport: importLine([...(entity.usesJson ? ['JsonValue'] : []), 'SyncedRecord', 'TrackhubClient'], runtime, true),
+    enumImport: importLine(entity.enums, '../enums.js', true),
+    classLine: fitList({
+      indent: 0,
+      open: `export class ${entity.serviceClass} extends OfflineFirstService<`,
+      close: '> {',
+      items: [`${c}Record`, `${c}CreateInput`, `${c}UpdateInput`, c],
+      spaced: false,
+      trailingComma: false,
+    }),
+    mediaFields: entity.mediaFields.map((m) => ({
+      name: m.name,
+      signature: fitList({
+        indent: 2,
+        open: `${m.method}(`,
+        close: '): Promise<string> {',
+        items: ['id: string', 'file: string | Blob', 'meta?: { contentType?: string }'],
+        spaced: false,
+      }),
+    })),
+  };
+}
+
+/** The model file's view: its import lines and `associations(...)` laid out in their final format. */
+function modelView(entity: EntityView, runtime: string) {
+  const local = [
+    ...(entity.hasEnums ? [importLine(entity.enums, '../enums.js', true)] : []),
+    ...entity.relationTargets.map((t) => importLine([t], `./${t}.js`, true)),
+  ];
+  const head = 'static override associations = associations(';
+  const items = entity.associations.map((a) => `['${a.table}', ${a.info}]`);
+  let associationsCode: string;
+  if (items.length === 0) associationsCode = `${head});`;
+  else if (items.length === 1) {
+    // One array argument hugs the parentheses: `associations([...])`, broken inside the brackets.
+    const a = entity.associations[0]!;
+    associationsCode = fitList({ indent: 2, open: `${head}[`, close: ']);', items: [quote(a.table), a.info], spaced: false });
+  } else associationsCode = `${head}\n${items.map((i) => `    ${i},`).join('\n')}\n  );`;
+  return {
+    entity,
+    decoratorImport: importLine(decoratorImports(entity), runtime),
+    localImports: local.join('\n'),
+    associationsCode,
+  };
 }
 
 export const emitClient: Emitter = (project, options) => {
@@ -336,12 +387,14 @@ export const emitClient: Emitter = (project, options) => {
   const entities = project.entities.map((e) => entityView(project, e));
   const hasEnums = project.enums.length > 0;
   const files: EmittedFile[] = [];
-  const emit = (path: string, template: string, view: object, entity?: string): void => {
+  // `formatted`: the template lays out every variable-length line itself (emitters/layout.ts).
+  const emit = (path: string, template: string, view: object, entity?: string, formatted = false): void => {
     files.push({
       path: `${OUT}/${path}`,
       content: renderTemplate(`client/${template}`, { runtime, ...view }),
       owner: 'generator',
       ...(entity ? { entity } : {}),
+      ...(formatted ? { formatted } : {}),
     });
   };
 
@@ -378,8 +431,8 @@ export const emitClient: Emitter = (project, options) => {
     });
   }
   for (const entity of entities) {
-    emit(`models/${entity.className}.ts`, 'model.ts.hbs', { entity, decorators: decoratorImports(entity) }, entity.name);
-    emit(`services/${entity.serviceClass}.ts`, 'service.ts.hbs', { entity }, entity.name);
+    emit(`models/${entity.className}.ts`, 'model.ts.hbs', modelView(entity, runtime), entity.name, true);
+    emit(`services/${entity.serviceClass}.ts`, 'service.ts.hbs', { entity, layout: serviceLayout(entity, runtime) }, entity.name, true);
   }
   emit('descriptors.ts', 'descriptors.ts.hbs', { entities });
   emit('database.ts', 'database.ts.hbs', { entities });
@@ -390,6 +443,7 @@ export const emitClient: Emitter = (project, options) => {
       content: renderTemplate('client/hooks.ts.hbs', { entity }),
       owner: 'user',
       entity: entity.name,
+      formatted: true,
     });
   }
   emit('index.ts', 'index.ts.hbs', { entities, hasEnums });
