@@ -100,6 +100,11 @@ function print(value: Value, column: number, indent: number, suffix: string): st
   return `${open}\n${lines.join('\n')}\n${pad(indent)}${close}`;
 }
 
+/** `key: value` as an object member on a line indented by `indent` (followed by `,`). */
+export function printProperty(key: string, value: Value, indent: number): string {
+  return member(key, value, indent);
+}
+
 function member(key: string, value: Value, indent: number): string {
   const head = `${key}: `;
   const text = print(value, indent + head.length, indent, ',');

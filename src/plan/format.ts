@@ -120,15 +120,18 @@ export interface FormatRequest {
 }
 
 /**
- * A code line longer than prettier's print width (comments, which prettier never
- * wraps, aside): the emitter's layout missed a case, so prettier formats the file.
+ * A code line longer than prettier's print width (comments and lone string literals,
+ * which prettier never breaks, aside): the emitter's layout missed a case, so
+ * prettier formats the file.
  */
+const UNBREAKABLE = /^\s*(\/\/|\/\*|\*|'[^'\n]*',?$)/;
+
 export function overWidth(text: string): boolean {
   let start = 0;
   while (start < text.length) {
     let end = text.indexOf('\n', start);
     if (end < 0) end = text.length;
-    if (end - start > OPTIONS.printWidth! && !/^\s*(\/\/|\/\*|\*)/.test(text.slice(start, start + 200))) return true;
+    if (end - start > OPTIONS.printWidth! && !UNBREAKABLE.test(text.slice(start, end))) return true;
     start = end + 1;
   }
   return false;

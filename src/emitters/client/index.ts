@@ -399,7 +399,7 @@ export const emitClient: Emitter = (project, options) => {
   };
 
   const snapshot = nextClientSchema(currentTables(entities), options.previousClientSchema);
-  if (entities.length > 0) files.push({ path: `${OUT}/operation-sources.ts`, content: operationSourcesFile(project), owner: 'generator' });
+  if (entities.length > 0) files.push({ path: `${OUT}/operation-sources.ts`, content: operationSourcesFile(project), owner: 'generator', formatted: true });
   files.push({ path: CLIENT_SNAPSHOT_PATH, content: printSnapshot(snapshot), owner: 'generator' });
   emit('schema.ts', 'schema.ts.hbs', {
     version: snapshot.version,
