@@ -112,3 +112,37 @@ function member(key: string, value: Value, indent: number): string {
   if (typeof value === 'string' && indent + head.length + text.length + 1 > PRINT_WIDTH) return `${key}:\n${pad(indent + 2)}${text}`;
   return head + text;
 }
+
+/**
+ * JSON as prettier's `json` parser prints `JSON.stringify(value, null, 2)`: objects stay
+ * broken (prettier keeps an object broken when its first member starts a new line), an
+ * array of plain values goes on one line when that fits. Ends with a newline.
+ */
+export function printJson(value: unknown): string {
+  return `${json(value, 0, 0, '')}\n`;
+}
+
+/** `value` on a line indented by `indent`, starting at `column`, followed by `suffix`. */
+function json(value: unknown, indent: number, column: number, suffix: string): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  const inner = pad(indent + 2);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    if (value.every((v) => v === null || typeof v !== 'object')) {
+      const flatText = `[${value.map((v) => JSON.stringify(v)).join(', ')}]`;
+      if (column + flatText.length + suffix.length <= PRINT_WIDTH) return flatText;
+      // prettier fills arrays of numbers several to a line; nothing emitted here has a long one.
+      if (value.every((v) => typeof v === 'number')) throw new Error('printJson: a long array of numbers is not supported');
+    }
+    const last = value.length - 1;
+    return `[\n${value.map((v, i) => `${inner}${json(v, indent + 2, indent + 2, i < last ? ',' : '')}`).join(',\n')}\n${pad(indent)}]`;
+  }
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+  if (entries.length === 0) return '{}';
+  const last = entries.length - 1;
+  const members = entries.map(([k, v], i) => {
+    const key = `${JSON.stringify(k)}: `;
+    return `${inner}${key}${json(v, indent + 2, indent + 2 + key.length, i < last ? ',' : '')}`;
+  });
+  return `{\n${members.join(',\n')}\n${pad(indent)}}`;
+}

@@ -147,7 +147,7 @@ export async function formatAll(requests: readonly FormatRequest[], cache: Forma
   const out: string[] = [];
   for (const request of requests) {
     const parser = parserFor(request.path);
-    if (!parser || (request.formatted && !overWidth(request.content))) {
+    if (!parser || (request.formatted && !(parser === 'babel-ts' && overWidth(request.content)))) {
       out.push(request.content);
       continue;
     }

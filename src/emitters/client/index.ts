@@ -17,7 +17,7 @@ import { operationSourcesFile } from '../graphql/operations.js';
 import { artifactsOf, requiredOnCreate, updatable } from '../../model/artifacts.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
 import { RUNTIME_TABLE_SPECS, SYNC_COLUMN_SCHEMAS } from '../../contract/columns.js';
-import { fitList, importLine } from '../layout.js';
+import { Code, fitList, importLine, printLiteral } from '../layout.js';
 import { tsLiteral } from '../literal.js';
 import { renderTemplate } from '../render.js';
 import { nextClientSchema, printSnapshot, type ColumnSnapshot, type TableSnapshot } from './schema-snapshot.js';
@@ -164,7 +164,6 @@ function property(name: string): string {
 }
 
 const quote = (value: string): string => tsLiteral(value);
-const literal = (value: string | number | boolean): string => tsLiteral(value);
 
 function docComment(text: string | undefined): string {
   if (!text || !text.trim()) return '';
@@ -184,24 +183,24 @@ interface FieldView {
   createType: string;
   createOptional: boolean;
   updatable: boolean;
-  descriptor: string;
+  /** The runtime's field descriptor (printed by emitters/layout.ts printLiteral). */
+  descriptor: Record<string, unknown>;
 }
 
 function fieldView(project: ProjectIR, field: FieldIR): FieldView {
   const enumValues = field.kind === 'Enum' ? project.enums.find((e) => e.name === field.enumName)?.values : undefined;
-  const parts = [
-    `name: ${quote(field.name)}`,
-    `column: ${quote(field.column)}`,
-    `kind: ${quote(field.kind)}`,
-    `optional: ${field.optional}`,
-    `access: ${quote(field.access)}`,
-  ];
-  if (field.hasDefault) parts.push('hasDefault: true');
-  // A Json literal default is JSON text in Prisma: leave it to the server.
-  if (field.defaultValue !== undefined && field.kind !== 'Json')
-    parts.push(`defaultValue: ${literal(field.defaultValue)}`);
-  if (enumValues) parts.push(`enumValues: [${enumValues.map(quote).join(', ')}]`);
-  if (field.relation) parts.push(`relation: ${quote(field.relation.entity)}`);
+  const descriptor = {
+    name: field.name,
+    column: field.column,
+    kind: field.kind,
+    optional: field.optional,
+    access: field.access,
+    ...(field.hasDefault ? { hasDefault: true } : {}),
+    // A Json literal default is JSON text in Prisma: leave it to the server.
+    ...(field.defaultValue !== undefined && field.kind !== 'Json' ? { defaultValue: field.defaultValue } : {}),
+    ...(enumValues ? { enumValues: [...enumValues] } : {}),
+    ...(field.relation ? { relation: field.relation.entity } : {}),
+  };
   const decorator =
     field.kind === 'DateTime'
       ? `@date(${quote(field.column)})`
@@ -220,7 +219,7 @@ function fieldView(project: ProjectIR, field: FieldIR): FieldView {
     createType: withNull(tsType(field, 'input'), field.optional),
     createOptional: !requiredOnCreate(field),
     updatable: updatable(field),
-    descriptor: `{ ${parts.join(', ')} }`,
+    descriptor,
   };
 }
 
@@ -301,7 +300,7 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
     description: docComment(entity.description),
     conflict: quote(entity.conflict),
     tombstone: quote(entity.tombstone),
-    parents: `[${entity.parents.map(quote).join(', ')}]`,
+    parents: printLiteral([...entity.parents], 2, 'parents: '.length, ','),
     fields,
     enums,
     usesDate: entity.dataFields.some((f) => f.kind === 'DateTime'),
@@ -400,11 +399,14 @@ export const emitClient: Emitter = (project, options) => {
 
   const snapshot = nextClientSchema(currentTables(entities), options.previousClientSchema);
   if (entities.length > 0) files.push({ path: `${OUT}/operation-sources.ts`, content: operationSourcesFile(project), owner: 'generator', formatted: true });
-  files.push({ path: CLIENT_SNAPSHOT_PATH, content: printSnapshot(snapshot), owner: 'generator' });
-  emit('schema.ts', 'schema.ts.hbs', {
-    version: snapshot.version,
-    tables: snapshot.tables.map((t) => ({ name: t.name, columns: t.columns.map(columnSource) })),
-  });
+  files.push({ path: CLIENT_SNAPSHOT_PATH, content: printSnapshot(snapshot), owner: 'generator', formatted: true });
+  emit(
+    'schema.ts',
+    'schema.ts.hbs',
+    { version: snapshot.version, tables: snapshot.tables.map((t) => ({ name: t.name, columns: t.columns.map(columnSource) })) },
+    undefined,
+    true,
+  );
   const stepTypes = new Set(snapshot.migrations.flatMap((m) => m.steps.map((st) => st.type)));
   emit('migrations.ts', 'migrations.ts.hbs', {
     imports: [
@@ -421,21 +423,40 @@ export const emitClient: Emitter = (project, options) => {
           : { createTable: false, addColumns: true, table: step.table, columns: step.columns.map(columnSource) },
       ),
     })),
-  });
+  }, undefined, true);
   if (hasEnums) {
     emit('enums.ts', 'enums.ts.hbs', {
       enums: project.enums.map((e) => ({
         name: e.name,
         values: e.values.map((v) => ({ key: /^[A-Za-z_$][\w$]*$/.test(v) ? v : quote(v), value: quote(v) })),
       })),
-    });
+    }, undefined, true);
   }
   for (const entity of entities) {
     emit(`models/${entity.className}.ts`, 'model.ts.hbs', modelView(entity, runtime), entity.name, true);
     emit(`services/${entity.serviceClass}.ts`, 'service.ts.hbs', { entity, layout: serviceLayout(entity, runtime) }, entity.name, true);
   }
-  emit('descriptors.ts', 'descriptors.ts.hbs', { entities });
-  emit('database.ts', 'database.ts.hbs', { entities });
+  emit(
+    'descriptors.ts',
+    'descriptors.ts.hbs',
+    {
+      entities: entities.map((e) => ({ ...e, fieldsCode: printLiteral(e.fields.map((f) => f.descriptor), 2, 'fields: '.length, ',') })),
+      descriptorList: printLiteral(entities.map((e) => new Code(e.descriptorName)), 0, 'export const entityDescriptors: EntityDescriptor[] = '.length, ';'),
+    },
+    undefined,
+    true,
+  );
+  emit(
+    'database.ts',
+    'database.ts.hbs',
+    {
+      entities,
+      typeImport: importLine(['ClientHooksByEntity', 'ModelClass', 'TenantDatabaseOptions', 'TrackhubConnectionOptions'], runtime, true),
+      modelClassList: printLiteral(entities.map((e) => new Code(e.className)), 0, 'export const modelClasses: ModelClass[] = '.length, ';'),
+    },
+    undefined,
+    true,
+  );
   // Your hooks around each entity's sync: created once, never overwritten.
   for (const entity of entities) {
     files.push({
@@ -446,6 +467,6 @@ export const emitClient: Emitter = (project, options) => {
       formatted: true,
     });
   }
-  emit('index.ts', 'index.ts.hbs', { entities, hasEnums });
+  emit('index.ts', 'index.ts.hbs', { entities, hasEnums }, undefined, true);
   return files;
 };

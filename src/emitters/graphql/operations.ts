@@ -18,7 +18,7 @@
  */
 import { artifactsOf, requiredOnCreate } from '../../model/artifacts.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
-import { printLiteral, printProperty } from '../layout.js';
+import { PRINT_WIDTH, printLiteral, printProperty } from '../layout.js';
 import type { Emitter } from '../types.js';
 
 export const OPERATIONS_GRAPHQL_PATH = 'graphql/operations.graphql';
@@ -91,12 +91,19 @@ function operationsOf(entity: EntityIR): Operation[] {
 
 const typeName = (op: Operation): string => `${op.name}${op.kind === 'query' ? 'Query' : 'Mutation'}`;
 
-function documentText(op: Operation, selection: string[], indent: string): string {
-  const vars = op.variables.map((v) => `$${v.name}: ${v.gql}${v.required ? '!' : ''}`).join(', ');
-  const args = op.variables.map((v) => `${v.name}: $${v.name}`).join(', ');
+/** `head(a, b) {` on one line if it fits in 100 columns, else one item per line (prettier's graphql layout). */
+function call(indent: string, head: string, items: string[]): string {
+  const flat = `${indent}${head}(${items.join(', ')}) {`;
+  if (flat.length <= PRINT_WIDTH) return flat;
+  return `${indent}${head}(\n${items.map((i) => `${indent}  ${i}`).join('\n')}\n${indent}) {`;
+}
+
+function documentText(op: Operation, selection: string[]): string {
+  const vars = op.variables.map((v) => `$${v.name}: ${v.gql}${v.required ? '!' : ''}`);
+  const args = op.variables.map((v) => `${v.name}: $${v.name}`);
   const fields = (pad: string) => selection.map((f) => `${pad}${f}`).join('\n');
-  const inner = op.page ? `${indent}    items {\n${fields(`${indent}      `)}\n${indent}    }\n${indent}    nextCursor` : fields(`${indent}    `);
-  return `${op.kind} ${op.name}(${vars}) {\n${indent}  ${op.field}(${args}) {\n${inner}\n${indent}  }\n}`;
+  const inner = op.page ? `    items {\n${fields('      ')}\n    }\n    nextCursor` : fields('    ');
+  return `${call('', `${op.kind} ${op.name}`, vars)}\n${call('  ', op.field, args)}\n${inner}\n  }\n}`;
 }
 
 /** The online operations of every entity, as one GraphQL document (text, as graphql-js prints it). */
@@ -104,7 +111,7 @@ export function operationDocuments(project: ProjectIR): string {
   return project.entities
     .flatMap((entity) => {
       const selection = selectionOf(entity).map((f) => f.name);
-      return operationsOf(entity).map((op) => documentText(op, selection, ''));
+      return operationsOf(entity).map((op) => documentText(op, selection));
     })
     .join('\n\n');
 }

@@ -7,7 +7,7 @@
 import { artifactsOf, requiredOnCreate, updatable } from '../../model/artifacts.js';
 import { prismaDelegate } from '../../model/naming.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
-import { fitList, importLine, printLiteral } from '../layout.js';
+import { Code, fitList, importLine, printLiteral } from '../layout.js';
 import { renderTemplate } from '../render.js';
 import type { EmitOptions, EmittedFile, Emitter } from '../types.js';
 
@@ -269,11 +269,17 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
   const hasMedia = project.entities.some((e) => e.dataFields.some((f) => f.access === 'media'));
   const common = { runtime, entities, enums, hasEnums: enums.length > 0, hasMedia };
 
-  gen('sync/sync.registry.ts', renderTemplate('server/sync-registry.ts.hbs', common));
-  if (enums.length) gen('enums.ts', renderTemplate('server/enums.ts.hbs', common));
-  gen('trackhub.module.ts', renderTemplate('server/trackhub-module.ts.hbs', common));
-  gen('index.ts', renderTemplate('server/index.ts.hbs', common));
-  gen(SERVER_RUNTIME_MODULE, renderTemplate('server/runtime.ts.hbs', common));
+  const descriptorList = printLiteral(
+    entities.map((e) => new Code(`${e.camel}Descriptor`)),
+    0,
+    'export const syncDescriptors: readonly EntityDescriptor[] = '.length,
+    ';',
+  );
+  gen('sync/sync.registry.ts', renderTemplate('server/sync-registry.ts.hbs', { ...common, descriptorList }), undefined, true);
+  if (enums.length) gen('enums.ts', renderTemplate('server/enums.ts.hbs', common), undefined, true);
+  gen('trackhub.module.ts', renderTemplate('server/trackhub-module.ts.hbs', common), undefined, true);
+  gen('index.ts', renderTemplate('server/index.ts.hbs', common), undefined, true);
+  gen(SERVER_RUNTIME_MODULE, renderTemplate('server/runtime.ts.hbs', common), undefined, true);
 
   // User-owned files import the runtime through the generated re-export, so a
   // change of `runtimeServer` never strands them on the old specifier.
@@ -283,9 +289,9 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
     const content = renderTemplate(template, { ...common, ...view, runtime: viaGenerated });
     files.push({ path: `server/${path}`, content, owner: 'user', ...(entity ? { entity } : {}), ...(formatted ? { formatted } : {}) });
   };
-  user('auth/token-verifier.ts', 'server/token-verifier.ts.hbs');
-  user('app.module.ts', 'server/app-module.ts.hbs');
-  user('main.ts', 'server/main.ts.hbs');
+  user('auth/token-verifier.ts', 'server/token-verifier.ts.hbs', {}, undefined, true);
+  user('app.module.ts', 'server/app-module.ts.hbs', {}, undefined, true);
+  user('main.ts', 'server/main.ts.hbs', {}, undefined, true);
   for (const e of project.entities) user(`hooks/${e.kebab}.hooks.ts`, 'server/hooks.ts.hbs', { name: e.name, camel: e.camel }, e.name, true);
 
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
