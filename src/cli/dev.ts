@@ -24,7 +24,9 @@ import { fileURLToPath } from 'node:url';
 
 import { readSchema } from '../schema/read.js';
 
-export class DevError extends Error {}
+import { DevError } from './errors.js';
+
+export { DevError };
 
 export interface DevOptions {
   port?: string;

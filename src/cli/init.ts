@@ -34,7 +34,9 @@ export interface InitOptions {
   dryRun?: boolean;
 }
 
-export class InitError extends Error {}
+import { InitError } from './errors.js';
+
+export { InitError };
 
 interface PackageJson {
   type?: string;

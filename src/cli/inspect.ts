@@ -14,7 +14,9 @@ import { RUNTIME_TABLES, SYNC_COLUMNS } from '../contract/columns.js';
 import { GAVE_UP } from '../runtime/client/engine.js';
 
 /** Not a trackhub device database (or unreadable): the CLI exits 2. */
-export class InspectError extends Error {}
+import { InspectError } from './errors.js';
+
+export { InspectError };
 
 export interface InspectedOperation {
   entity: string;

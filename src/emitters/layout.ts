@@ -54,8 +54,20 @@ export class Code {
 
 type Value = unknown;
 
+/** Flat texts of the objects and arrays being printed: each is measured once, not once per level. */
+const flatCache = new WeakMap<object, string>();
+
 function flat(value: Value): string {
   if (value instanceof Code) return value.text;
+  if (typeof value === 'object' && value !== null) {
+    let text = flatCache.get(value);
+    if (text === undefined) flatCache.set(value, (text = flatUncached(value)));
+    return text;
+  }
+  return flatUncached(value);
+}
+
+function flatUncached(value: Value): string {
   if (value === null) return 'null';
   if (typeof value === 'string') return quote(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);

@@ -12,6 +12,9 @@ import * as prettier from 'prettier';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { syntheticSchema } from '../../bench/schema-gen.js';
+import { CLIENT_SNAPSHOT_PATH } from '../../src/emitters/client/index.js';
+import { parseSnapshot } from '../../src/emitters/client/schema-snapshot.js';
+import type { EmitOptions } from '../../src/emitters/types.js';
 import { emitters } from '../../src/generate.js';
 import { loadProject } from '../../src/model/build.js';
 import { overWidth, parserFor } from '../../src/plan/format.js';
@@ -76,10 +79,18 @@ model ${long} {
 `;
 }
 
-async function emitted(schemaPath: string) {
+async function emitted(schemaPath: string, withMigrations = false) {
   const project = await loadProject(schemaPath);
-  const options = { runtimeServer: 'trackhub-gen/runtime/server', runtimeClient: 'trackhub-gen/runtime/client' };
-  return (await Promise.all(emitters.map((emit) => emit(project, options)))).flat();
+  const options: EmitOptions = { runtimeServer: 'trackhub-gen/runtime/server', runtimeClient: 'trackhub-gen/runtime/client' };
+  const emitAll = async (o: EmitOptions) => (await Promise.all(emitters.map((emit) => emit(project, o)))).flat();
+  const files = await emitAll(options);
+  if (!withMigrations) return files;
+  // A previous device schema without the last table and without a column of the first:
+  // migrations.ts then has a createTable and an addColumns step.
+  const snapshot = parseSnapshot(files.find((f) => f.path === CLIENT_SNAPSHOT_PATH)!.content, 'snapshot');
+  const [first, ...rest] = snapshot.tables;
+  const previous = { ...snapshot, tables: [{ ...first!, columns: first!.columns.slice(0, -1) }, ...rest.slice(0, -1)] };
+  return emitAll({ ...options, previousClientSchema: previous });
 }
 
 describe('preformatted emitter output', () => {
@@ -88,13 +99,15 @@ describe('preformatted emitter output', () => {
     ['a synthetic 12-model schema (bench)', 'synthetic'],
     ['long and short names', 'names'],
     ['one entity', 'one'],
+    ['the example schema with device migrations', 'migrations'],
   ])('formatting the files marked formatted again changes nothing: %s', async (_name, schema) => {
-    let schemaPath = schema;
+    let schemaPath = schema === 'migrations' ? path.resolve('fixtures/trackhub/schema.prisma') : schema;
     if (schema === 'synthetic' || schema === 'names' || schema === 'one') {
       schemaPath = path.join(tmp, `${schema}.prisma`);
       writeFileSync(schemaPath, schema === 'synthetic' ? syntheticSchema(12) : schema === 'one' ? syntheticSchema(1) : namesSchema());
     }
-    const all = await emitted(schemaPath);
+    const all = await emitted(schemaPath, schema === 'migrations');
+    if (schema === 'migrations') expect(all.find((f) => f.path.endsWith('migrations.ts'))!.content).toMatch(/createTable\([\s\S]*addColumns\(|addColumns\([\s\S]*createTable\(/);
     const files = all.filter((f) => f.formatted);
     expect(files.length).toBeGreaterThan(10);
     // Every file is emitted in its final format: a cold generate never loads prettier.

@@ -46,6 +46,12 @@ function currentTables(entities: EntityView[]): TableSnapshot[] {
   ];
 }
 
+/** A migration step's columns, laid out like prettier after `columns: ` at indent 10. */
+function columnsCode(columns: readonly ColumnSnapshot[]): string {
+  const value = columns.map((c) => ({ name: c.name, type: c.type, ...(c.isOptional ? { isOptional: true } : {}), ...(c.isIndexed ? { isIndexed: true } : {}) }));
+  return printLiteral(value, 10, 'columns: '.length, ',');
+}
+
 function columnSource(c: ColumnSnapshot): string {
   return `{ name: ${quote(c.name)}, type: ${quote(c.type)}${c.isOptional ? ', isOptional: true' : ''}${c.isIndexed ? ', isIndexed: true' : ''} }`;
 }
@@ -262,8 +268,27 @@ function attachMethod(field: string): string {
   return method === 'attachFile' ? 'attachFileField' : method;
 }
 
-function entityView(project: ProjectIR, entity: EntityIR): EntityView {
-  const byName = new Map(project.entities.map((e) => [e.name, e]));
+/** What every entity's view looks up: entities by name, and the relation fields pointing at each entity. */
+interface ProjectIndex {
+  byName: Map<string, EntityIR>;
+  /** Per target entity name: [child entity, relation field] in entity order. */
+  children: Map<string, [EntityIR, FieldIR][]>;
+}
+
+function indexProject(project: ProjectIR): ProjectIndex {
+  const children = new Map<string, [EntityIR, FieldIR][]>();
+  for (const child of project.entities)
+    for (const f of child.dataFields)
+      if (f.relation) {
+        const list = children.get(f.relation.entity) ?? [];
+        list.push([child, f]);
+        children.set(f.relation.entity, list);
+      }
+  return { byName: new Map(project.entities.map((e) => [e.name, e])), children };
+}
+
+function entityView(project: ProjectIR, entity: EntityIR, index: ProjectIndex): EntityView {
+  const { byName } = index;
   const fields = entity.dataFields.map((f) => fieldView(project, f));
   const relations = entity.dataFields
     .filter((f) => f.relation && byName.has(f.relation.entity))
@@ -277,12 +302,8 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
   const associations = new Map<string, string>();
   for (const r of relations)
     if (!associations.has(r.table)) associations.set(r.table, `{ type: 'belongs_to', key: ${quote(r.column)} }`);
-  for (const child of project.entities) {
-    for (const f of child.dataFields) {
-      if (f.relation?.entity === entity.name && !associations.has(child.table)) {
-        associations.set(child.table, `{ type: 'has_many', foreignKey: ${quote(f.column)} }`);
-      }
-    }
+  for (const [child, f] of index.children.get(entity.name) ?? []) {
+    if (!associations.has(child.table)) associations.set(child.table, `{ type: 'has_many', foreignKey: ${quote(f.column)} }`);
   }
   const enums = [...new Set(entity.dataFields.filter((f) => f.kind === 'Enum').map((f) => f.enumName!))].sort();
   const relationTargets = [...new Set(relations.map((r) => r.target).filter((t) => t !== entity.typeName))].sort();
@@ -383,7 +404,8 @@ function modelView(entity: EntityView, runtime: string) {
 
 export const emitClient: Emitter = (project, options) => {
   const runtime = options.runtimeClient;
-  const entities = project.entities.map((e) => entityView(project, e));
+  const index = indexProject(project);
+  const entities = project.entities.map((e) => entityView(project, e, index));
   const hasEnums = project.enums.length > 0;
   const files: EmittedFile[] = [];
   // `formatted`: the template lays out every variable-length line itself (emitters/layout.ts).
@@ -419,8 +441,8 @@ export const emitClient: Emitter = (project, options) => {
       toVersion: m.toVersion,
       steps: m.steps.map((step) =>
         step.type === 'create_table'
-          ? { createTable: true, addColumns: false, table: step.table.name, columns: step.table.columns.map(columnSource) }
-          : { createTable: false, addColumns: true, table: step.table, columns: step.columns.map(columnSource) },
+          ? { createTable: true, addColumns: false, table: step.table.name, columns: columnsCode(step.table.columns) }
+          : { createTable: false, addColumns: true, table: step.table, columns: columnsCode(step.columns) },
       ),
     })),
   }, undefined, true);
