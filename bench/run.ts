@@ -3,7 +3,7 @@
  *
  *   npm run bench                 full mode
  *   npm run bench -- --quick      quick mode (also BENCH_QUICK=1 or npm run bench:quick), < 5 min
- *   npm run bench -- --only gen,push,pull,load,replicas
+ *   npm run bench -- --only gen,local,push,pull,load,replicas
  *
  * Every measured task runs in its own child process (peak RSS per task); ratios are
  * measured side by side in the same run. Prints a table and writes
@@ -23,10 +23,10 @@ const { values } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
 });
 const QUICK = values.quick || ['1', 'true'].includes((process.env.BENCH_QUICK ?? '').toLowerCase());
-const ONLY = new Set((values.only ?? 'gen,push,pull,load,replicas').split(','));
+const ONLY = new Set((values.only ?? 'gen,local,push,pull,load,replicas').split(','));
 const cfg = QUICK
-  ? { models: [10, 100, 400], push: 2_000, pull: 20_000, devices: 10, seconds: 8 }
-  : { models: [10, 100, 400], push: 10_000, pull: 100_000, devices: 50, seconds: 30 };
+  ? { models: [10, 100, 400], local: 2_000, push: 2_000, pull: 20_000, devices: 10, seconds: 8 }
+  : { models: [10, 100, 400], local: 10_000, push: 10_000, pull: 100_000, devices: 50, seconds: 30 };
 
 interface Row {
   section: string;
@@ -123,6 +123,23 @@ if (ONLY.has('gen')) {
     row('trackhub check (warm)', runs.check, 0.3, 'ratioCheck');
     row('trackhub generate (warm)', runs.generateWarm, 0.3, 'ratioWarm');
     add({ section: 'gen', name: `${models} models: prisma generate (CLI)`, value: fmtMs(pr), rssMb: rss(runs.prisma) });
+  }
+}
+
+// ---------------------------------------------------------------- local writes
+if (ONLY.has('local')) {
+  log(`\nlocal writes: ${cfg.local} changes on one device (file SQLite) through the batch API vs WatermelonDB's own database.batch of the same records; single calls per change`);
+  const r = await runWorker(SWC, 'local-writes-worker.ts', [String(cfg.local)], { timeoutMs: 600_000 });
+  json.results.localWrites = r;
+  if (!r.ok) add({ section: 'local', name: `${cfg.local} local changes`, value: 'error', status: 'error', target: r.error });
+  else {
+    const v = r.value;
+    const row = (name: string, ms: number, base: number) =>
+      add({ section: 'local', name, value: fmtMs(ms), rssMb: v.maxRssMb, ratio: `${(ms / base).toFixed(2)}x database.batch (${fmtMs(base)})`, target: '<= 1.5x database.batch', status: check(ms / base <= 1.5) });
+    row(`createMany ${v.n} (record + queued insert each)`, v.createManyMs, v.watermelon.createMs);
+    row(`updateMany ${v.n} (coalesced into the inserts)`, v.updateManyMs, v.watermelon.updateMs);
+    add({ section: 'local', name: `single create (${v.singles} calls)`, value: `${v.single.createPerChangeMs.toFixed(2)} ms each` });
+    add({ section: 'local', name: `single update (${v.singles} calls)`, value: `${v.single.updatePerChangeMs.toFixed(2)} ms each` });
   }
 }
 

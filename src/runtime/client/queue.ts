@@ -201,9 +201,13 @@ export class OperationQueue {
    */
   async latestOpen(entity: string, entityIds: readonly string[]): Promise<Map<string, OperationRecord>> {
     const latest = new Map<string, OperationRecord>();
-    for (let i = 0; i < entityIds.length; i += LOOKUP_CHUNK) {
+    // Many records: one pass over the entity's waiting operations beats one `IN` query
+    // per chunk (SQLite serves those from the `entity` index, a scan each time).
+    const wanted = entityIds.length > LOOKUP_CHUNK ? new Set(entityIds) : null;
+    const groups = wanted ? [undefined] : Array.from({ length: Math.ceil(entityIds.length / LOOKUP_CHUNK) }, (_, i) => entityIds.slice(i * LOOKUP_CHUNK, (i + 1) * LOOKUP_CHUNK));
+    for (const ids of groups) {
       // open() sorts oldest first: the last one seen per record is its latest.
-      for (const op of await this.open(entity, entityIds.slice(i, i + LOOKUP_CHUNK))) latest.set(op.entityId, op);
+      for (const op of await this.open(entity, ids)) if (!wanted || wanted.has(op.entityId)) latest.set(op.entityId, op);
     }
     return latest;
   }
