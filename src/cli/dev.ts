@@ -23,7 +23,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { readSchema } from '../schema/read.js';
-
 import { DevError } from './errors.js';
 
 export { DevError };

@@ -12,10 +12,9 @@ import Database from 'better-sqlite3';
 
 import { RUNTIME_TABLES, SYNC_COLUMNS } from '../contract/columns.js';
 import { GAVE_UP } from '../runtime/client/engine.js';
-
-/** Not a trackhub device database (or unreadable): the CLI exits 2. */
 import { InspectError } from './errors.js';
 
+/** Not a trackhub device database (or unreadable): the CLI exits 2. */
 export { InspectError };
 
 export interface InspectedOperation {
