@@ -152,6 +152,18 @@ for (const variant of variants) {
       expect(await serverRows(tB)).toEqual(server);
     });
 
+    it('a batch over more records than one look-up query takes (600) coalesces every one', async () => {
+      const c = device(`bw${process.pid}d`);
+      const made = await c.spaces.createMany(Array.from({ length: 600 }, (_, i) => ({ name: `n${i}`, ownerId: 'u', position: i })));
+      await c.spaces.updateMany(made.map((r, i) => ({ id: r.id, patch: { position: 1000 + i } })));
+      await c.spaces.deleteMany(made.slice(0, 10).map((r) => r.id));
+      const ops = await c.engine.queue.all();
+      expect(ops).toHaveLength(590);
+      expect(ops.every((op) => op.operation === 'insert' && op.status === 'pending')).toBe(true);
+      expect(ops.map((op) => op.payload.position)).toEqual(Array.from({ length: 590 }, (_, i) => 1010 + i));
+      expect(await c.spaces.count()).toBe(590);
+    });
+
     it('a batch is atomic: a missing record, a repeated delete or a bad value writes nothing', async () => {
       const t = `bw${process.pid}c`;
       const c = device(t);
