@@ -3,7 +3,7 @@
  *
  *   npm run bench                 full mode
  *   npm run bench -- --quick      quick mode (also BENCH_QUICK=1 or npm run bench:quick), < 5 min
- *   npm run bench -- --only gen,push,pull,load,replicas
+ *   npm run bench -- --only gen,local,push,pull,load,replicas
  *
  * Every measured task runs in its own child process (peak RSS per task); ratios are
  * measured side by side in the same run. Prints a table and writes
@@ -12,20 +12,21 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 
 import { syntheticSchema } from './schema-gen.js';
 import { startRoundRobinProxy } from './proxy.js';
-import { REPO, SWC, TSX, dropBenchDatabase, freshBenchDatabase, pgUnavailable, runWorker, startServerProcess } from './lib.js';
+import { REPO, SWC, dropBenchDatabase, freshBenchDatabase, pgUnavailable, runWorker, startServerProcess, type WorkerResult } from './lib.js';
 
 const { values } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
 });
 const QUICK = values.quick || ['1', 'true'].includes((process.env.BENCH_QUICK ?? '').toLowerCase());
-const ONLY = new Set((values.only ?? 'gen,push,pull,load,replicas').split(','));
+const ONLY = new Set((values.only ?? 'gen,local,push,pull,load,replicas').split(','));
 const cfg = QUICK
-  ? { models: [10, 100, 400], push: 2_000, pull: 20_000, devices: 10, seconds: 8 }
-  : { models: [10, 100, 400], push: 10_000, pull: 100_000, devices: 50, seconds: 30 };
+  ? { models: [10, 100, 400], local: 2_000, push: 2_000, pull: 20_000, devices: 10, seconds: 8 }
+  : { models: [10, 100, 400], local: 10_000, push: 10_000, pull: 100_000, devices: 50, seconds: 30 };
 
 interface Row {
   section: string;
@@ -60,39 +61,85 @@ log(`trackhub-gen bench (${QUICK ? 'quick' : 'full'} mode), ${os.cpus().length} 
 
 // ---------------------------------------------------------------- 1. generator
 if (ONLY.has('gen')) {
-  log('\n1. generator: trackhub generate / check vs Prisma client generation (each in its own process, wall time incl. node startup)');
+  const reps = QUICK ? 1 : 3;
+  log(`\n1. generator: trackhub generate / check vs the real \`prisma generate\` CLI on the same schema (whole processes, wall time incl. node start-up, ${reps} paired run${reps > 1 ? 's' : ''}, medians)`);
   json.results.generator = [];
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   for (const models of cfg.models) {
     const dir = mkdtempSync(path.join(os.tmpdir(), `trackhub-bench-gen${models}-`));
     const schema = path.join(dir, 'schema.prisma');
     writeFileSync(schema, syntheticSchema(models));
-    // A fresh format cache per schema size: the first generate is cold (formats every file),
-    // check and a second generate (into a fresh folder) find every file in the cache.
-    const cli = (cmd: string, out = 'out') =>
-      runWorker(['--import', './bench/rss-hook.mjs'], path.join(REPO, 'bin/trackhub-gen.mjs'), [cmd, '--schema', schema, '--out', path.join(dir, out)], {
-        cwd: REPO,
-        timeoutMs: 300_000,
-        env: { TRACKHUB_GEN_CACHE_DIR: path.join(dir, 'format-cache') },
-      });
-    const gen = await cli('generate');
-    const chk = await cli('check');
-    const warm = await cli('generate', 'out-warm');
-    const prisma = await runWorker(TSX, 'gen-worker.ts', ['prisma', schema, path.join(dir, 'prisma-client')], { timeoutMs: 600_000 });
+    const runs: Record<'generate' | 'check' | 'generateWarm' | 'prisma', WorkerResult[]> = { generate: [], check: [], generateWarm: [], prisma: [] };
+    for (let rep = 0; rep < reps; rep++) {
+      // A fresh format cache and output folder per run: the first generate is cold;
+      // check and a second generate (into a fresh folder) run after it (warm).
+      const cli = (cmd: string, out: string) =>
+        runWorker(['--import', './bench/rss-hook.mjs'], path.join(REPO, 'bin/trackhub-gen.mjs'), [cmd, '--schema', schema, '--out', path.join(dir, out)], {
+          cwd: REPO,
+          timeoutMs: 300_000,
+          env: { TRACKHUB_GEN_CACHE_DIR: path.join(dir, `format-cache-${rep}`) },
+        });
+      runs.generate.push(await cli('generate', `out-${rep}`));
+      // The real Prisma CLI writes the client next to the schema (output = "./client"). It only
+      // checks that a schema engine exists before generate: a stand-in executable lets it run offline.
+      runs.prisma.push(
+        await runWorker(['--import', pathToFileURL(path.join(REPO, 'bench/rss-hook.mjs')).href], path.join(REPO, 'node_modules/prisma/build/index.js'), ['generate', '--schema', schema], {
+          cwd: dir,
+          timeoutMs: 600_000,
+          env: { PRISMA_SCHEMA_ENGINE_BINARY: '/bin/true', CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
+        }),
+      );
+      runs.check.push(await cli('check', `out-${rep}`));
+      runs.generateWarm.push(await cli('generate', `out-warm-${rep}`));
+    }
     rmSync(dir, { recursive: true, force: true });
-    const entry = { models, generate: gen, check: chk, generateWarm: warm, prisma };
+    const ok = (rs: WorkerResult[]) => rs.every((r) => r.ok);
+    const wall = (rs: WorkerResult[]) => median(rs.map((r) => r.wallMs));
+    const rss = (rs: WorkerResult[]) => Math.max(...rs.map((r) => r.value?.maxRssMb ?? 0));
+    const entry: Record<string, unknown> = { models, reps, runs };
     json.results.generator.push(entry);
-    for (const [name, r] of [['trackhub generate', gen], ['trackhub check', chk], ['trackhub generate (warm)', warm], ['prisma generate (client)', prisma]] as const) {
-      if (!r.ok) add({ section: 'gen', name: `${models} models: ${name}`, value: 'error', status: 'error', target: r.error });
+    for (const [name, rs] of Object.entries(runs)) {
+      const failed = rs.find((r) => !r.ok);
+      if (failed) add({ section: 'gen', name: `${models} models: ${name}`, value: 'error', status: 'error', target: failed.error });
     }
-    const pr = prisma.ok ? prisma.wallMs : NaN;
-    if (gen.ok) {
-      const ratio = gen.wallMs / pr;
-      (entry as any).ratio = ratio;
-      add({ section: 'gen', name: `${models} models: trackhub generate (cold)`, value: fmtMs(gen.wallMs), rssMb: gen.value.maxRssMb, ratio: prisma.ok ? `${ratio.toFixed(2)}x Prisma` : undefined, target: models === 100 ? '<= 0.5x Prisma' : undefined, status: models === 100 && prisma.ok ? check(ratio <= 0.5) : '' });
-    }
-    if (chk.ok) add({ section: 'gen', name: `${models} models: trackhub check (warm)`, value: fmtMs(chk.wallMs), rssMb: chk.value.maxRssMb, ratio: prisma.ok ? `${(chk.wallMs / pr).toFixed(2)}x Prisma` : undefined });
-    if (warm.ok) add({ section: 'gen', name: `${models} models: trackhub generate (warm)`, value: fmtMs(warm.wallMs), rssMb: warm.value.maxRssMb, ratio: prisma.ok ? `${(warm.wallMs / pr).toFixed(2)}x Prisma` : undefined });
-    if (prisma.ok) add({ section: 'gen', name: `${models} models: prisma client generation`, value: fmtMs(prisma.wallMs), rssMb: prisma.value.maxRssMb });
+    if (!ok(runs.prisma)) continue;
+    const pr = wall(runs.prisma);
+    const targeted = models >= 100;
+    const row = (name: string, rs: WorkerResult[], limit: number, key: string) => {
+      if (!ok(rs)) return;
+      const ratio = wall(rs) / pr;
+      entry[key] = ratio;
+      add({
+        section: 'gen',
+        name: `${models} models: ${name}`,
+        value: fmtMs(wall(rs)),
+        rssMb: rss(rs),
+        ratio: `${ratio.toFixed(2)}x prisma CLI`,
+        target: targeted ? `<= ${limit}x prisma generate CLI` : undefined,
+        status: targeted ? check(ratio <= limit) : '',
+      });
+    };
+    row('trackhub generate (cold)', runs.generate, 0.5, 'ratioCold');
+    row('trackhub check (warm)', runs.check, 0.3, 'ratioCheck');
+    row('trackhub generate (warm)', runs.generateWarm, 0.3, 'ratioWarm');
+    add({ section: 'gen', name: `${models} models: prisma generate (CLI)`, value: fmtMs(pr), rssMb: rss(runs.prisma) });
+  }
+}
+
+// ---------------------------------------------------------------- local writes
+if (ONLY.has('local')) {
+  log(`\nlocal writes: ${cfg.local} changes on one device (file SQLite) through the batch API vs WatermelonDB's own database.batch of the same records; single calls per change`);
+  const r = await runWorker(SWC, 'local-writes-worker.ts', [String(cfg.local)], { timeoutMs: 600_000 });
+  json.results.localWrites = r;
+  if (!r.ok) add({ section: 'local', name: `${cfg.local} local changes`, value: 'error', status: 'error', target: r.error });
+  else {
+    const v = r.value;
+    const row = (name: string, ms: number, base: number) =>
+      add({ section: 'local', name, value: fmtMs(ms), rssMb: v.maxRssMb, ratio: `${(ms / base).toFixed(2)}x database.batch (${fmtMs(base)})`, target: '<= 1.5x database.batch', status: check(ms / base <= 1.5) });
+    row(`createMany ${v.n} (record + queued insert each)`, v.createManyMs, v.watermelon.createMs);
+    row(`updateMany ${v.n} (coalesced into the inserts)`, v.updateManyMs, v.watermelon.updateMs);
+    add({ section: 'local', name: `single create (${v.singles} calls)`, value: `${v.single.createPerChangeMs.toFixed(2)} ms each` });
+    add({ section: 'local', name: `single update (${v.singles} calls)`, value: `${v.single.updatePerChangeMs.toFixed(2)} ms each` });
   }
 }
 

@@ -23,8 +23,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { readSchema } from '../schema/read.js';
+import { DevError } from './errors.js';
 
-export class DevError extends Error {}
+export { DevError };
 
 export interface DevOptions {
   port?: string;

@@ -22,6 +22,7 @@ import { CONFIG_FILE } from '../config.js';
 import { renderTemplate } from '../emitters/render.js';
 import { writeFileAtomic } from '../plan/atomic-write.js';
 import { blockProvider, findBlocks, type SchemaBlock } from '../prisma/providers.js';
+import { InitError } from './errors.js';
 
 export interface InitIo {
   out: (s: string) => void;
@@ -34,7 +35,7 @@ export interface InitOptions {
   dryRun?: boolean;
 }
 
-export class InitError extends Error {}
+export { InitError };
 
 interface PackageJson {
   type?: string;

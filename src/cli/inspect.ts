@@ -12,9 +12,10 @@ import Database from 'better-sqlite3';
 
 import { RUNTIME_TABLES, SYNC_COLUMNS } from '../contract/columns.js';
 import { GAVE_UP } from '../runtime/client/engine.js';
+import { InspectError } from './errors.js';
 
 /** Not a trackhub device database (or unreadable): the CLI exits 2. */
-export class InspectError extends Error {}
+export { InspectError };
 
 export interface InspectedOperation {
   entity: string;

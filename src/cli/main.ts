@@ -13,10 +13,8 @@ import { SchemaError, formatDiagnostic, formatWarning, type Diagnostic } from '.
 import { applyChanges, comparePlan, drifted, OutputWriteError, pausingFs, realFs, recoverInterrupted, unifiedDiff, type FileChange } from '../plan/apply.js';
 import { strandedRuntimeImports } from '../plan/runtime-imports.js';
 import { writeFileAtomic } from '../plan/atomic-write.js';
-import { InitError, runInit } from './init.js';
-import { DevError, runDev } from './dev.js';
+import { DevError, InitError, InspectError } from './errors.js';
 import { parseSchemaFiles, readSchema } from '../schema/read.js';
-import { formatInspection, inspectDevice, InspectError } from './inspect.js';
 import { suggest } from './suggest.js';
 
 export const EXIT = { ok: 0, drift: 1, usage: 2 } as const;
@@ -64,7 +62,7 @@ const LABEL: Record<FileChange['status'], string> = {
 };
 
 function printPlan(changes: FileChange[], io: Io, dryRun: boolean): void {
-  for (const c of changes) io.out(`  ${LABEL[c.status].padEnd(18)} ${c.path}`);
+  if (changes.length) io.out(changes.map((c) => `  ${LABEL[c.status].padEnd(18)} ${c.path}`).join('\n'));
   const count = (s: FileChange['status']) => changes.filter((c) => c.status === s).length;
   io.out(
     `${dryRun ? 'dry run, nothing written: ' : ''}${count('created')} created, ${count('changed')} changed, ${count('deleted')} deleted, ${count('unchanged')} unchanged, ${count('kept')} user-owned kept`,
@@ -250,6 +248,7 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
     .addOption(new Option('-o, --out <dir>', 'output directory for generated code (default src/sync)'))
     .option('--dry-run', 'print what would change and write nothing')
     .action(async (opts: { schema?: string; out?: string; dryRun?: boolean }) => {
+      const { runInit } = await import('./init.js');
       await runInit(opts, io);
       exitCode = EXIT.ok;
     });
@@ -261,6 +260,7 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
     .option('-w, --watch', 'regenerate and restart when the schema changes')
     .action(async (opts: CommonOptions & { port?: string; databaseUrl?: string; watch?: boolean }) => {
       const config = await resolveConfig(opts, io);
+      const { runDev } = await import('./dev.js');
       exitCode = await runDev(
         {
           schemaPath: path.resolve(io.cwd, config.schema),
@@ -277,7 +277,8 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
     .argument('<device-db-file>', 'a device database, e.g. trackhub_db_<tenant>.db (opened read-only)')
     .description("print a device database's waiting and failed operations, conflicts, uploads, sync state per entity, row counts and size")
     .option('--json', 'print the report as JSON')
-    .action((file: string, opts: { json?: boolean }) => {
+    .action(async (file: string, opts: { json?: boolean }) => {
+      const { formatInspection, inspectDevice } = await import('./inspect.js');
       const report = inspectDevice(path.resolve(io.cwd, file));
       io.out(opts.json ? JSON.stringify(report, null, 2) : formatInspection(report));
       exitCode = EXIT.ok;

@@ -11,6 +11,11 @@ export interface EmittedFile {
   owner: 'generator' | 'user';
   /** The entity (model name) the file belongs to, when it belongs to exactly one (`generate entity <Name>`). */
   entity?: string;
+  /**
+   * The emitter laid the text out in its final format (emitters/layout.ts): the plan
+   * does not run prettier on it, unless a line is over the print width.
+   */
+  formatted?: boolean;
 }
 
 /** What `generate` can write: each is one emitter. */

@@ -29,8 +29,22 @@ async function readIfExists(file: string): Promise<string | undefined> {
   }
 }
 
-/** Generated files (carrying our header) under the given roots of outDir. */
-async function generatedFilesOnDisk(outDir: string, roots: string[]): Promise<string[]> {
+/** Runs `fn` over `items`, `limit` at a time; results in the order of `items`. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Generated files (carrying our header) under the given roots of outDir; files in `known` are not read. */
+async function generatedFilesOnDisk(outDir: string, roots: string[], known: ReadonlySet<string>): Promise<string[]> {
   const found: string[] = [];
   const walk = async (rel: string): Promise<void> => {
     let entries;
@@ -43,7 +57,7 @@ async function generatedFilesOnDisk(outDir: string, roots: string[]): Promise<st
       const child = rel ? `${rel}/${entry.name}` : entry.name;
       if (entry.isDirectory()) {
         if (entry.name !== 'node_modules' && !entry.name.startsWith('.')) await walk(child);
-      } else if (entry.isFile()) {
+      } else if (entry.isFile() && !known.has(child)) {
         const text = await readIfExists(path.join(outDir, child));
         if (text !== undefined && isGeneratedText(text)) found.push(child);
       }
@@ -59,8 +73,9 @@ async function generatedFilesOnDisk(outDir: string, roots: string[]): Promise<st
  */
 export async function comparePlan(plan: PlannedFile[], outDir: string, opts: { deleteStale: boolean }): Promise<FileChange[]> {
   const changes: FileChange[] = [];
-  for (const file of plan) {
-    const before = await readIfExists(path.join(outDir, file.path));
+  const existing = await mapLimit(plan, IO_CONCURRENCY, (file) => readIfExists(path.join(outDir, file.path)));
+  for (const [i, file] of plan.entries()) {
+    const before = existing[i];
     let status: FileStatus;
     if (before === undefined) status = 'created';
     else if (file.owner === 'user') status = 'kept';
@@ -70,7 +85,8 @@ export async function comparePlan(plan: PlannedFile[], outDir: string, opts: { d
   if (opts.deleteStale) {
     const planned = new Set(plan.map((f) => f.path));
     const roots = [...new Set(plan.filter((f) => f.owner === 'generator').map((f) => f.path.split('/')[0]))];
-    for (const rel of await generatedFilesOnDisk(outDir, roots)) {
+    // A planned path is never stale: only the other files are read for the generated header.
+    for (const rel of await generatedFilesOnDisk(outDir, roots, planned)) {
       if (!planned.has(rel)) {
         changes.push({ path: rel, status: 'deleted', owner: 'generator', before: await readIfExists(path.join(outDir, rel)) });
       }

@@ -22,11 +22,18 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
-import * as prettier from 'prettier';
+import type { Options } from 'prettier';
 
-const OPTIONS: prettier.Options = {
+/** prettier is loaded on the first file that needs it: a plan of preformatted files never loads it. */
+let prettierModule: Promise<typeof import('prettier')> | undefined;
+const loadPrettier = () => (prettierModule ??= import('prettier'));
+const prettierVersion = (createRequire(import.meta.url)('prettier/package.json') as { version: string }).version;
+
+const OPTIONS: Options = {
   printWidth: 100,
   singleQuote: true,
   trailingComma: 'all',
@@ -108,6 +115,26 @@ function saveCache(dir: string, used: ReadonlyMap<string, string>): void {
 export interface FormatRequest {
   path: string;
   content: string;
+  /** Already in its final format (see EmittedFile.formatted): returned as it is. */
+  formatted?: boolean;
+}
+
+/**
+ * A code line longer than prettier's print width (comments and lone string literals,
+ * which prettier never breaks, aside): the emitter's layout missed a case, so
+ * prettier formats the file.
+ */
+const UNBREAKABLE = /^\s*(\/\/|\/\*|\*|'[^'\n]*',?$)/;
+
+export function overWidth(text: string): boolean {
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    if (end - start > OPTIONS.printWidth! && !UNBREAKABLE.test(text.slice(start, end))) return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 /**
@@ -116,11 +143,11 @@ export interface FormatRequest {
  */
 export async function formatAll(requests: readonly FormatRequest[], cache: FormatCache = noFormatCache): Promise<string[]> {
   const used = new Map<string, string>();
-  const salt = `${prettier.version}\0${JSON.stringify(OPTIONS)}\0`;
+  const salt = `${prettierVersion}\0${JSON.stringify(OPTIONS)}\0`;
   const out: string[] = [];
   for (const request of requests) {
     const parser = parserFor(request.path);
-    if (!parser) {
+    if (!parser || (request.formatted && !(parser === 'babel-ts' && overWidth(request.content)))) {
       out.push(request.content);
       continue;
     }
@@ -128,7 +155,7 @@ export async function formatAll(requests: readonly FormatRequest[], cache: Forma
     let formatted = cache.get(key);
     if (formatted === undefined) {
       try {
-        formatted = await prettier.format(request.content, { ...OPTIONS, parser });
+        formatted = await (await loadPrettier()).format(request.content, { ...OPTIONS, parser });
       } catch (err) {
         throw new Error(`internal error: emitted ${request.path} does not parse (${(err as Error).message.split('\n')[0]})`);
       }

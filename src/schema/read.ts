@@ -50,20 +50,14 @@ export function parseSchemaFiles(files: SchemaFile[], schemaFile: string): ReadS
   const wasm = prismaSchemaWasm();
   const input = files.map((f) => [f.file, withoutConnectionUrls(f.text)] as [string, string]);
   const byName = new Map(input);
-  const lint = JSON.parse(wasm.lint(JSON.stringify(input))) as LintMessage[];
-  const errors: Diagnostic[] = lint
-    .filter((m) => !m.is_warning)
-    .map((m) => {
-      const file = byName.has(m.file_name) ? m.file_name : files[0].file;
-      return {
-        location: { file, ...positionOfOffset(byName.get(file)!, m.start) },
-        rule: 'prisma/schema',
-        message: m.text,
-        fix: 'correct the schema so that Prisma accepts it (the message is Prisma\'s own)',
-      };
-    });
-  if (errors.length) throw new SchemaError(errors);
-  const datamodel = JSON.parse(wasm.get_datamodel(JSON.stringify({ prismaSchema: input, noColor: true }))) as Datamodel;
+  // get_datamodel validates too and throws on an invalid schema: only then is `lint`
+  // (the same validation, with positions) run, for file:line:col errors.
+  let datamodel: Datamodel;
+  try {
+    datamodel = JSON.parse(wasm.get_datamodel(JSON.stringify({ prismaSchema: input, noColor: true }))) as Datamodel;
+  } catch (err) {
+    throw new SchemaError(lintErrors(wasm.lint(JSON.stringify(input)), files, byName, err));
+  }
   const text = files.map((f) => f.text).join('\n');
   const provider = /datasource\s+\w+\s*\{[^}]*?provider\s*=\s*"([^"]+)"/s.exec(text)?.[1] ?? 'sqlite';
   const positions: SchemaPositions = { models: new Map() };
@@ -73,6 +67,26 @@ export function parseSchemaFiles(files: SchemaFile[], schemaFile: string): ReadS
     positions.datasourceProvider ??= p.datasourceProvider;
   }
   return { file: schemaFile, files, text, datamodel, positions, provider };
+}
+
+/** Prisma's validation errors as diagnostics at file:line:col (the engine's own message if it gave none). */
+function lintErrors(lintJson: string, files: SchemaFile[], byName: Map<string, string>, engineError: unknown): Diagnostic[] {
+  const fix = 'correct the schema so that Prisma accepts it (the message is Prisma\'s own)';
+  const errors: Diagnostic[] = (JSON.parse(lintJson) as LintMessage[])
+    .filter((m) => !m.is_warning)
+    .map((m) => {
+      const file = byName.has(m.file_name) ? m.file_name : files[0].file;
+      return { location: { file, ...positionOfOffset(byName.get(file)!, m.start) }, rule: 'prisma/schema', message: m.text, fix };
+    });
+  if (errors.length) return errors;
+  const text = engineError instanceof Error ? engineError.message : String(engineError);
+  let message = text;
+  try {
+    message = (JSON.parse(text) as { message?: string }).message ?? text;
+  } catch {
+    // not JSON: the text as it is
+  }
+  return [{ location: { file: files[0].file, line: 1, col: 1 }, rule: 'prisma/schema', message, fix }];
 }
 
 /** Every `.prisma` file under `dir`, recursively, sorted by path (as Prisma loads a schema folder). */

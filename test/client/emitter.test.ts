@@ -117,7 +117,7 @@ describe('client emitter', () => {
     expect(create).toContain('ownerId: string;');
     expect(update).not.toContain('ownerId');
     // A typed helper per @sync.media field, only for media fields.
-    expect(service).toContain("attachCoverUrl(id: string, file: string | Blob, meta?: { contentType?: string }): Promise<string> {");
+    expect(service).toContain('attachCoverUrl(\n    id: string,\n    file: string | Blob,\n    meta?: { contentType?: string },\n  ): Promise<string> {');
     expect(service).toContain("return this.attachFile(id, 'coverUrl', file, meta);");
     expect(text('services/OfflineFirstGroupService.ts')).not.toContain('attach');
     expect(text('descriptors.ts')).toContain(

@@ -69,7 +69,9 @@ describe('emitted fixture server over HTTP', () => {
         .replace(/"""[\s\S]*?"""\n(?=scalar )/g, '')
         .replace(/ @specifiedBy\([^)]*\)/g, '')
         .trim();
-    expect(normalize(served)).toBe(normalize(sdl));
+    // The emitted file breaks long argument lists as prettier does: compare graphql-js prints of both.
+    const reprinted = graphql.printSchema(graphql.lexicographicSortSchema(graphql.buildSchema(sdl)));
+    expect(normalize(served)).toBe(normalize(reprinted));
   });
 
   it('requires a token on every resolver (UNAUTHENTICATED)', async () => {

@@ -17,6 +17,7 @@ import { operationSourcesFile } from '../graphql/operations.js';
 import { artifactsOf, requiredOnCreate, updatable } from '../../model/artifacts.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
 import { RUNTIME_TABLE_SPECS, SYNC_COLUMN_SCHEMAS } from '../../contract/columns.js';
+import { Code, fitList, importLine, printLiteral } from '../layout.js';
 import { tsLiteral } from '../literal.js';
 import { renderTemplate } from '../render.js';
 import { nextClientSchema, printSnapshot, type ColumnSnapshot, type TableSnapshot } from './schema-snapshot.js';
@@ -43,6 +44,12 @@ function currentTables(entities: EntityView[]): TableSnapshot[] {
     })),
     ...RUNTIME_TABLE_SPECS.map((t) => ({ name: t.name, columns: t.columns.map((c) => column(c)) })),
   ];
+}
+
+/** A migration step's columns, laid out like prettier after `columns: ` at indent 10. */
+function columnsCode(columns: readonly ColumnSnapshot[]): string {
+  const value = columns.map((c) => ({ name: c.name, type: c.type, ...(c.isOptional ? { isOptional: true } : {}), ...(c.isIndexed ? { isIndexed: true } : {}) }));
+  return printLiteral(value, 10, 'columns: '.length, ',');
 }
 
 function columnSource(c: ColumnSnapshot): string {
@@ -163,7 +170,6 @@ function property(name: string): string {
 }
 
 const quote = (value: string): string => tsLiteral(value);
-const literal = (value: string | number | boolean): string => tsLiteral(value);
 
 function docComment(text: string | undefined): string {
   if (!text || !text.trim()) return '';
@@ -183,24 +189,24 @@ interface FieldView {
   createType: string;
   createOptional: boolean;
   updatable: boolean;
-  descriptor: string;
+  /** The runtime's field descriptor (printed by emitters/layout.ts printLiteral). */
+  descriptor: Record<string, unknown>;
 }
 
 function fieldView(project: ProjectIR, field: FieldIR): FieldView {
   const enumValues = field.kind === 'Enum' ? project.enums.find((e) => e.name === field.enumName)?.values : undefined;
-  const parts = [
-    `name: ${quote(field.name)}`,
-    `column: ${quote(field.column)}`,
-    `kind: ${quote(field.kind)}`,
-    `optional: ${field.optional}`,
-    `access: ${quote(field.access)}`,
-  ];
-  if (field.hasDefault) parts.push('hasDefault: true');
-  // A Json literal default is JSON text in Prisma: leave it to the server.
-  if (field.defaultValue !== undefined && field.kind !== 'Json')
-    parts.push(`defaultValue: ${literal(field.defaultValue)}`);
-  if (enumValues) parts.push(`enumValues: [${enumValues.map(quote).join(', ')}]`);
-  if (field.relation) parts.push(`relation: ${quote(field.relation.entity)}`, `onDelete: ${quote(field.relation.onDelete)}`);
+  const descriptor = {
+    name: field.name,
+    column: field.column,
+    kind: field.kind,
+    optional: field.optional,
+    access: field.access,
+    ...(field.hasDefault ? { hasDefault: true } : {}),
+    // A Json literal default is JSON text in Prisma: leave it to the server.
+    ...(field.defaultValue !== undefined && field.kind !== 'Json' ? { defaultValue: field.defaultValue } : {}),
+    ...(enumValues ? { enumValues: [...enumValues] } : {}),
+    ...(field.relation ? { relation: field.relation.entity, onDelete: field.relation.onDelete } : {}),
+  };
   const decorator =
     field.kind === 'DateTime'
       ? `@date(${quote(field.column)})`
@@ -219,7 +225,7 @@ function fieldView(project: ProjectIR, field: FieldIR): FieldView {
     createType: withNull(tsType(field, 'input'), field.optional),
     createOptional: !requiredOnCreate(field),
     updatable: updatable(field),
-    descriptor: `{ ${parts.join(', ')} }`,
+    descriptor,
   };
 }
 
@@ -262,8 +268,27 @@ function attachMethod(field: string): string {
   return method === 'attachFile' ? 'attachFileField' : method;
 }
 
-function entityView(project: ProjectIR, entity: EntityIR): EntityView {
-  const byName = new Map(project.entities.map((e) => [e.name, e]));
+/** What every entity's view looks up: entities by name, and the relation fields pointing at each entity. */
+interface ProjectIndex {
+  byName: Map<string, EntityIR>;
+  /** Per target entity name: [child entity, relation field] in entity order. */
+  children: Map<string, [EntityIR, FieldIR][]>;
+}
+
+function indexProject(project: ProjectIR): ProjectIndex {
+  const children = new Map<string, [EntityIR, FieldIR][]>();
+  for (const child of project.entities)
+    for (const f of child.dataFields)
+      if (f.relation) {
+        const list = children.get(f.relation.entity) ?? [];
+        list.push([child, f]);
+        children.set(f.relation.entity, list);
+      }
+  return { byName: new Map(project.entities.map((e) => [e.name, e])), children };
+}
+
+function entityView(project: ProjectIR, entity: EntityIR, index: ProjectIndex): EntityView {
+  const { byName } = index;
   const fields = entity.dataFields.map((f) => fieldView(project, f));
   const relations = entity.dataFields
     .filter((f) => f.relation && byName.has(f.relation.entity))
@@ -277,12 +302,8 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
   const associations = new Map<string, string>();
   for (const r of relations)
     if (!associations.has(r.table)) associations.set(r.table, `{ type: 'belongs_to', key: ${quote(r.column)} }`);
-  for (const child of project.entities) {
-    for (const f of child.dataFields) {
-      if (f.relation?.entity === entity.name && !associations.has(child.table)) {
-        associations.set(child.table, `{ type: 'has_many', foreignKey: ${quote(f.column)} }`);
-      }
-    }
+  for (const [child, f] of index.children.get(entity.name) ?? []) {
+    if (!associations.has(child.table)) associations.set(child.table, `{ type: 'has_many', foreignKey: ${quote(f.column)} }`);
   }
   const enums = [...new Set(entity.dataFields.filter((f) => f.kind === 'Enum').map((f) => f.enumName!))].sort();
   const relationTargets = [...new Set(relations.map((r) => r.target).filter((t) => t !== entity.typeName))].sort();
@@ -300,7 +321,7 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
     description: docComment(entity.description),
     conflict: quote(entity.conflict),
     tombstone: quote(entity.tombstone),
-    parents: `[${entity.parents.map(quote).join(', ')}]`,
+    parents: printLiteral([...entity.parents], 2, 'parents: '.length, ','),
     fields,
     enums,
     usesDate: entity.dataFields.some((f) => f.kind === 'DateTime'),
@@ -320,7 +341,7 @@ function entityView(project: ProjectIR, entity: EntityIR): EntityView {
   };
 }
 
-function decoratorImports(view: EntityView): string {
+function decoratorImports(view: EntityView): string[] {
   // `date` is always needed: server_updated_at and deleted_at are dates.
   const names = new Set(['date', 'field']);
   if (view.usesJson) {
@@ -328,30 +349,86 @@ function decoratorImports(view: EntityView): string {
     names.add('jsonValue');
   }
   if (view.hasRelations) names.add('relation');
-  return [...names].sort().join(', ');
+  return [...names].sort();
+}
+
+/** The service file's lines whose length follows the entity's names, laid out like prettier. */
+function serviceLayout(entity: EntityView, runtime: string) {
+  const c = entity.className;
+  return {
+    runtimeTypeImport: importLine([...(entity.usesJson ? ['JsonValue'] : []), 'SyncedRecord', 'TrackhubClient'], runtime, true),
+    enumImport: importLine(entity.enums, '../enums.js', true),
+    classLine: fitList({
+      indent: 0,
+      open: `export class ${entity.serviceClass} extends OfflineFirstService<`,
+      close: '> {',
+      items: [`${c}Record`, `${c}CreateInput`, `${c}UpdateInput`, c],
+      spaced: false,
+      trailingComma: false,
+    }),
+    mediaFields: entity.mediaFields.map((m) => ({
+      name: m.name,
+      signature: fitList({
+        indent: 2,
+        open: `${m.method}(`,
+        close: '): Promise<string> {',
+        items: ['id: string', 'file: string | Blob', 'meta?: { contentType?: string }'],
+        spaced: false,
+      }),
+    })),
+  };
+}
+
+/** The model file's view: its import lines and `associations(...)` laid out in their final format. */
+function modelView(entity: EntityView, runtime: string) {
+  const local = [
+    ...(entity.hasEnums ? [importLine(entity.enums, '../enums.js', true)] : []),
+    ...entity.relationTargets.map((t) => importLine([t], `./${t}.js`, true)),
+  ];
+  const head = 'static override associations = associations(';
+  const items = entity.associations.map((a) => `['${a.table}', ${a.info}]`);
+  let associationsCode: string;
+  if (items.length === 0) associationsCode = `${head});`;
+  else if (items.length === 1) {
+    // One array argument hugs the parentheses: `associations([...])`, broken inside the brackets.
+    const a = entity.associations[0]!;
+    associationsCode = fitList({ indent: 2, open: `${head}[`, close: ']);', items: [quote(a.table), a.info], spaced: false });
+  } else associationsCode = `${head}\n${items.map((i) => `    ${i},`).join('\n')}\n  );`;
+  return {
+    entity,
+    decoratorImport: importLine(decoratorImports(entity), runtime),
+    localImports: local.join('\n'),
+    associationsCode,
+  };
 }
 
 export const emitClient: Emitter = (project, options) => {
   const runtime = options.runtimeClient;
-  const entities = project.entities.map((e) => entityView(project, e));
+  const index = indexProject(project);
+  const entities = project.entities.map((e) => entityView(project, e, index));
   const hasEnums = project.enums.length > 0;
   const files: EmittedFile[] = [];
-  const emit = (path: string, template: string, view: object, entity?: string): void => {
+  // `formatted`: the template lays out every variable-length line itself (emitters/layout.ts).
+  const emit = (path: string, template: string, view: object, entity?: string, formatted = false): void => {
     files.push({
       path: `${OUT}/${path}`,
       content: renderTemplate(`client/${template}`, { runtime, ...view }),
       owner: 'generator',
       ...(entity ? { entity } : {}),
+      ...(formatted ? { formatted } : {}),
     });
   };
 
   const snapshot = nextClientSchema(currentTables(entities), options.previousClientSchema);
-  if (entities.length > 0) files.push({ path: `${OUT}/operation-sources.ts`, content: operationSourcesFile(project), owner: 'generator' });
-  files.push({ path: CLIENT_SNAPSHOT_PATH, content: printSnapshot(snapshot), owner: 'generator' });
-  emit('schema.ts', 'schema.ts.hbs', {
-    version: snapshot.version,
-    tables: snapshot.tables.map((t) => ({ name: t.name, columns: t.columns.map(columnSource) })),
-  });
+  if (entities.length > 0) files.push({ path: `${OUT}/operation-sources.ts`, content: operationSourcesFile(project), owner: 'generator', formatted: true });
+  files.push({ path: CLIENT_SNAPSHOT_PATH, content: printSnapshot(snapshot), owner: 'generator', formatted: true });
+  emit(
+    'schema.ts',
+    'schema.ts.hbs',
+    { version: snapshot.version, tables: snapshot.tables.map((t) => ({ name: t.name, columns: t.columns.map(columnSource) })) },
+    undefined,
+    true,
+  );
   const stepTypes = new Set(snapshot.migrations.flatMap((m) => m.steps.map((st) => st.type)));
   emit('migrations.ts', 'migrations.ts.hbs', {
     imports: [
@@ -364,25 +441,44 @@ export const emitClient: Emitter = (project, options) => {
       toVersion: m.toVersion,
       steps: m.steps.map((step) =>
         step.type === 'create_table'
-          ? { createTable: true, addColumns: false, table: step.table.name, columns: step.table.columns.map(columnSource) }
-          : { createTable: false, addColumns: true, table: step.table, columns: step.columns.map(columnSource) },
+          ? { createTable: true, addColumns: false, table: step.table.name, columns: columnsCode(step.table.columns) }
+          : { createTable: false, addColumns: true, table: step.table, columns: columnsCode(step.columns) },
       ),
     })),
-  });
+  }, undefined, true);
   if (hasEnums) {
     emit('enums.ts', 'enums.ts.hbs', {
       enums: project.enums.map((e) => ({
         name: e.name,
         values: e.values.map((v) => ({ key: /^[A-Za-z_$][\w$]*$/.test(v) ? v : quote(v), value: quote(v) })),
       })),
-    });
+    }, undefined, true);
   }
   for (const entity of entities) {
-    emit(`models/${entity.className}.ts`, 'model.ts.hbs', { entity, decorators: decoratorImports(entity) }, entity.name);
-    emit(`services/${entity.serviceClass}.ts`, 'service.ts.hbs', { entity }, entity.name);
+    emit(`models/${entity.className}.ts`, 'model.ts.hbs', modelView(entity, runtime), entity.name, true);
+    emit(`services/${entity.serviceClass}.ts`, 'service.ts.hbs', { entity, layout: serviceLayout(entity, runtime) }, entity.name, true);
   }
-  emit('descriptors.ts', 'descriptors.ts.hbs', { entities });
-  emit('database.ts', 'database.ts.hbs', { entities });
+  emit(
+    'descriptors.ts',
+    'descriptors.ts.hbs',
+    {
+      entities: entities.map((e) => ({ ...e, fieldsCode: printLiteral(e.fields.map((f) => f.descriptor), 2, 'fields: '.length, ',') })),
+      descriptorList: printLiteral(entities.map((e) => new Code(e.descriptorName)), 0, 'export const entityDescriptors: EntityDescriptor[] = '.length, ';'),
+    },
+    undefined,
+    true,
+  );
+  emit(
+    'database.ts',
+    'database.ts.hbs',
+    {
+      entities,
+      typeImport: importLine(['ClientHooksByEntity', 'ModelClass', 'TenantDatabaseOptions', 'TrackhubConnectionOptions'], runtime, true),
+      modelClassList: printLiteral(entities.map((e) => new Code(e.className)), 0, 'export const modelClasses: ModelClass[] = '.length, ';'),
+    },
+    undefined,
+    true,
+  );
   // Your hooks around each entity's sync: created once, never overwritten.
   for (const entity of entities) {
     files.push({
@@ -390,8 +486,9 @@ export const emitClient: Emitter = (project, options) => {
       content: renderTemplate('client/hooks.ts.hbs', { entity }),
       owner: 'user',
       entity: entity.name,
+      formatted: true,
     });
   }
-  emit('index.ts', 'index.ts.hbs', { entities, hasEnums });
+  emit('index.ts', 'index.ts.hbs', { entities, hasEnums }, undefined, true);
   return files;
 };

@@ -8,6 +8,8 @@
  *
  * Pure: (current tables, previous snapshot) -> next snapshot.
  */
+import { printJson } from '../layout.js';
+
 export type ColumnType = 'string' | 'number' | 'boolean';
 
 export interface ColumnSnapshot {
@@ -105,7 +107,7 @@ export function nextClientSchema(current: TableSnapshot[], previous?: ClientSche
 
 /** Snapshot file text (deterministic JSON). */
 export function printSnapshot(snapshot: ClientSchemaSnapshot): string {
-  return `${JSON.stringify(snapshot, null, 2)}\n`;
+  return printJson(snapshot);
 }
 
 export function parseSnapshot(text: string, file: string): ClientSchemaSnapshot {

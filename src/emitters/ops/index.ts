@@ -6,6 +6,7 @@
  */
 import { stringify } from 'yaml';
 
+import { printJson } from '../layout.js';
 import { METRIC } from '../../runtime/server/metric-names.js';
 import type { ProjectIR } from '../../model/types.js';
 import type { Emitter } from '../types.js';
@@ -312,6 +313,6 @@ export function alertRules(project: ProjectIR): Record<string, unknown> {
 }
 
 export const emitOps: Emitter = (project) => [
-  { path: DASHBOARD_PATH, content: JSON.stringify(dashboard(project), null, 2), owner: 'generator' },
+  { path: DASHBOARD_PATH, content: printJson(dashboard(project)), owner: 'generator', formatted: true },
   { path: ALERTS_PATH, content: stringify(alertRules(project), { lineWidth: 0 }), owner: 'generator' },
 ];

@@ -8,7 +8,7 @@ import type { OnDeleteAction } from '../../contract/fields.js';
 import { artifactsOf, requiredOnCreate, updatable } from '../../model/artifacts.js';
 import { prismaDelegate } from '../../model/naming.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
-import { tsLiteral } from '../literal.js';
+import { Code, fitList, importLine, printLiteral } from '../layout.js';
 import { renderTemplate } from '../render.js';
 import type { EmitOptions, EmittedFile, Emitter } from '../types.js';
 
@@ -99,25 +99,25 @@ function enumValues(project: ProjectIR, f: FieldIR): string[] {
   return [...e.values];
 }
 
-/** TypeScript literal text of a value (single-quoted strings, like the formatted output). */
-const lit = tsLiteral;
+/** A descriptor member's value laid out like prettier, after `  key: ` and before `,`. */
+const member = (key: string, value: unknown): string => printLiteral(value, 2, key.length + 2, ',');
 
 function descriptorLiteral(d: DescriptorView) {
   return {
-    name: lit(d.name),
-    delegate: lit(d.delegate),
-    table: lit(d.table),
-    tenantField: lit(d.tenantField),
-    ...(d.tenantKind ? { tenantKind: lit(d.tenantKind) } : {}),
-    ...(d.idKind ? { idKind: lit(d.idKind) } : {}),
+    name: member('name', d.name),
+    delegate: member('delegate', d.delegate),
+    table: member('table', d.table),
+    tenantField: member('tenantField', d.tenantField),
+    ...(d.tenantKind ? { tenantKind: member('tenantKind', d.tenantKind) } : {}),
+    ...(d.idKind ? { idKind: member('idKind', d.idKind) } : {}),
     ...(d.updatedAtNullable ? { updatedAtNullable: 'true' } : {}),
     ...(d.mintId ? { mintId: 'true' } : {}),
-    conflict: lit(d.conflict),
-    tombstone: lit(d.tombstone),
-    tombstoneField: lit(d.tombstoneField),
-    serverFields: lit(d.serverFields),
-    ...(d.uniques ? { uniques: lit(d.uniques) } : {}),
-    fields: d.fields.map((f) => lit(f)),
+    conflict: member('conflict', d.conflict),
+    tombstone: member('tombstone', d.tombstone),
+    tombstoneField: member('tombstoneField', d.tombstoneField),
+    serverFields: member('serverFields', d.serverFields),
+    ...(d.uniques ? { uniques: member('uniques', d.uniques) } : {}),
+    fields: member('fields', d.fields),
   };
 }
 
@@ -177,13 +177,34 @@ function names(list: Iterable<string>): string {
 /** `./a/b.ts` relative import path (NodeNext: with the .js extension). */
 const js = (path: string): string => `${path}.js`;
 
+/** The service's and resolver's lines whose length follows the entity's name, laid out like prettier. */
+function layoutLines(entity: EntityIR, hasUpdateFields: boolean) {
+  const t = entity.typeName;
+  const model = js(`./${entity.kebab}.model`);
+  const service = `${entity.camel}Service`;
+  return {
+    resolverModelImport: importLine([t, `${t}CreateInput`, `${t}Page`, ...(hasUpdateFields ? [`${t}UpdateInput`] : [])], model),
+    resolverConstructor: fitList({ indent: 2, open: 'constructor(', close: ') {}', items: [`@Inject(${t}Service) private readonly ${service}: ${t}Service`], spaced: false }),
+    serviceModelImport: importLine([t, `${t}CreateInput`, ...(hasUpdateFields ? [`${t}UpdateInput`] : [])], model, true),
+    serviceClassLine: fitList({
+      indent: 0,
+      open: `export class ${t}Service extends CrudService<`,
+      close: '> {',
+      items: [t, `${t}CreateInput`, hasUpdateFields ? `${t}UpdateInput` : 'Record<string, never>'],
+      spaced: false,
+      trailingComma: false,
+    }),
+  };
+}
+
 // ------------------------------------------------------------------ emitter
 
 export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): EmittedFile[] => {
   const runtime = options.runtimeServer;
   const files: EmittedFile[] = [];
-  const gen = (path: string, content: string, entity?: string): void => {
-    files.push({ path: `server/generated/${path}`, content, owner: 'generator', ...(entity ? { entity } : {}) });
+  // `formatted`: the template lays out every variable-length line itself (emitters/layout.ts).
+  const gen = (path: string, content: string, entity?: string, formatted = false): void => {
+    files.push({ path: `server/generated/${path}`, content, owner: 'generator', ...(entity ? { entity } : {}), ...(formatted ? { formatted } : {}) });
   };
 
   for (const entity of project.entities) {
@@ -227,13 +248,14 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
       mutations: artifactsOf(entity).mutations,
       updatedAtOptional: Boolean(entity.updatedAtOptional),
       descriptor: descriptorLiteral(descriptorOf(entity, project)),
+      ...layoutLines(entity, updateFields.length > 0),
     };
     const dir = artifactsOf(entity).serverDir;
-    gen(`${dir}.model.ts`, renderTemplate('server/model.ts.hbs', view), entity.name);
-    gen(`${dir}.descriptor.ts`, renderTemplate('server/descriptor.ts.hbs', view), entity.name);
-    gen(`${dir}.service.ts`, renderTemplate('server/service.ts.hbs', view), entity.name);
-    gen(`${dir}.resolver.ts`, renderTemplate('server/resolver.ts.hbs', view), entity.name);
-    gen(`${dir}.module.ts`, renderTemplate('server/module.ts.hbs', view), entity.name);
+    gen(`${dir}.model.ts`, renderTemplate('server/model.ts.hbs', view), entity.name, true);
+    gen(`${dir}.descriptor.ts`, renderTemplate('server/descriptor.ts.hbs', view), entity.name, true);
+    gen(`${dir}.service.ts`, renderTemplate('server/service.ts.hbs', view), entity.name, true);
+    gen(`${dir}.resolver.ts`, renderTemplate('server/resolver.ts.hbs', view), entity.name, true);
+    gen(`${dir}.module.ts`, renderTemplate('server/module.ts.hbs', view), entity.name, true);
   }
 
   const entities = project.entities.map((e) => ({
@@ -249,24 +271,30 @@ export const emitServer: Emitter = (project: ProjectIR, options: EmitOptions): E
   const hasMedia = project.entities.some((e) => e.dataFields.some((f) => f.access === 'media'));
   const common = { runtime, entities, enums, hasEnums: enums.length > 0, hasMedia };
 
-  gen('sync/sync.registry.ts', renderTemplate('server/sync-registry.ts.hbs', common));
-  if (enums.length) gen('enums.ts', renderTemplate('server/enums.ts.hbs', common));
-  gen('trackhub.module.ts', renderTemplate('server/trackhub-module.ts.hbs', common));
-  gen('index.ts', renderTemplate('server/index.ts.hbs', common));
-  gen(SERVER_RUNTIME_MODULE, renderTemplate('server/runtime.ts.hbs', common));
+  const descriptorList = printLiteral(
+    entities.map((e) => new Code(`${e.camel}Descriptor`)),
+    0,
+    'export const syncDescriptors: readonly EntityDescriptor[] = '.length,
+    ';',
+  );
+  gen('sync/sync.registry.ts', renderTemplate('server/sync-registry.ts.hbs', { ...common, descriptorList }), undefined, true);
+  if (enums.length) gen('enums.ts', renderTemplate('server/enums.ts.hbs', common), undefined, true);
+  gen('trackhub.module.ts', renderTemplate('server/trackhub-module.ts.hbs', common), undefined, true);
+  gen('index.ts', renderTemplate('server/index.ts.hbs', common), undefined, true);
+  gen(SERVER_RUNTIME_MODULE, renderTemplate('server/runtime.ts.hbs', common), undefined, true);
 
   // User-owned files import the runtime through the generated re-export, so a
   // change of `runtimeServer` never strands them on the old specifier.
-  const user = (path: string, template: string, view: object = {}, entity?: string): void => {
+  const user = (path: string, template: string, view: object = {}, entity?: string, formatted = false): void => {
     const depth = path.split('/').length - 1;
     const viaGenerated = `${depth ? '../'.repeat(depth) : './'}generated/${js(SERVER_RUNTIME_MODULE.replace(/\.ts$/, ''))}`;
     const content = renderTemplate(template, { ...common, ...view, runtime: viaGenerated });
-    files.push({ path: `server/${path}`, content, owner: 'user', ...(entity ? { entity } : {}) });
+    files.push({ path: `server/${path}`, content, owner: 'user', ...(entity ? { entity } : {}), ...(formatted ? { formatted } : {}) });
   };
-  user('auth/token-verifier.ts', 'server/token-verifier.ts.hbs');
-  user('app.module.ts', 'server/app-module.ts.hbs');
-  user('main.ts', 'server/main.ts.hbs');
-  for (const e of project.entities) user(`hooks/${e.kebab}.hooks.ts`, 'server/hooks.ts.hbs', { name: e.name, camel: e.camel }, e.name);
+  user('auth/token-verifier.ts', 'server/token-verifier.ts.hbs', {}, undefined, true);
+  user('app.module.ts', 'server/app-module.ts.hbs', {}, undefined, true);
+  user('main.ts', 'server/main.ts.hbs', {}, undefined, true);
+  for (const e of project.entities) user(`hooks/${e.kebab}.hooks.ts`, 'server/hooks.ts.hbs', { name: e.name, camel: e.camel }, e.name, true);
 
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 };

@@ -16,6 +16,8 @@ export interface LocalWriteContext {
   readonly engine: Pick<SyncEngine, 'queue'>;
   /** Throws once the client was closed or signed out. */
   assertOpen(): void;
+  /** Every synced entity, when known: a delete follows the relations that point at its entity (local-delete.ts). */
+  readonly entities?: readonly EntityDescriptor[];
 }
 
 /** What the upload queue uses. */

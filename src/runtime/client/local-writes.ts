@@ -11,6 +11,8 @@ import type { RawRow } from './codec.js';
 import type { LocalWriteContext } from './context.js';
 import type { EntityDescriptor, FieldDescriptor } from './descriptors.js';
 import { SYNC_COLUMNS } from './descriptors.js';
+import { hasLocalDependents, prepareLocalDelete } from './local-delete.js';
+import { LOOKUP_CHUNK, planAgainst } from './queue.js';
 
 export class RecordNotFoundError extends Error {
   override name = 'RecordNotFoundError';
@@ -111,13 +113,30 @@ export function writeValues(descriptor: EntityDescriptor, record: Model, values:
 
 /** The live (not deleted) record, or RecordNotFoundError. */
 export async function liveModel<TModel extends Model = Model>(ctx: LocalWriteContext, descriptor: EntityDescriptor, id: string): Promise<TModel> {
-  const rows = await ctx.database
-    .get<TModel>(descriptor.table)
-    .query(Q.where('id', id), Q.where(SYNC_COLUMNS.deletedAt, null))
-    .fetch();
-  const model = rows[0];
-  if (!model) throw new RecordNotFoundError(descriptor.name, id);
-  return model;
+  return (await liveModels<TModel>(ctx, descriptor, [id])).get(id)!;
+}
+
+/** The live records by id, in queries of LOOKUP_CHUNK ids; RecordNotFoundError for the first id missing or deleted. */
+export async function liveModels<TModel extends Model = Model>(
+  ctx: LocalWriteContext,
+  descriptor: EntityDescriptor,
+  ids: readonly string[],
+): Promise<Map<string, TModel>> {
+  const found = new Map<string, TModel>();
+  const collection = ctx.database.get<TModel>(descriptor.table);
+  for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
+    const chunk = ids.slice(i, i + LOOKUP_CHUNK);
+    const where = chunk.length === 1 ? Q.where('id', chunk[0]!) : Q.where('id', Q.oneOf(chunk));
+    for (const model of await collection.query(where, Q.where(SYNC_COLUMNS.deletedAt, null)).fetch()) found.set(model.id, model);
+  }
+  for (const id of ids) if (!found.has(id)) throw new RecordNotFoundError(descriptor.name, id);
+  return found;
+}
+
+/** One record's change for updateManyAndEnqueue: wire-shaped `values` (see updateValues). */
+export interface RecordUpdate {
+  id: string;
+  values: Record<string, unknown>;
 }
 
 /**
@@ -130,27 +149,88 @@ export async function updateAndEnqueue<TModel extends Model = Model>(
   id: string,
   values: Record<string, unknown>,
 ): Promise<TModel> {
+  return (await updateManyAndEnqueue<TModel>(ctx, descriptor, [{ id, values }], 'update'))[0]!;
+}
+
+/**
+ * Changes many records of one entity and queues their updates in one writer and one
+ * database batch (atomic: a missing record writes nothing). The queue ends as after
+ * the same updates made one by one: each record's changes, in order, make one update
+ * (as coalescing makes of them), which joins the record's waiting operation the way
+ * `OperationQueue.plan` decides. Resolves with the records, in the order of `changes`.
+ */
+export async function updateManyAndEnqueue<TModel extends Model = Model>(
+  ctx: LocalWriteContext,
+  descriptor: EntityDescriptor,
+  changes: readonly RecordUpdate[],
+  label = 'updateMany',
+): Promise<TModel[]> {
   ctx.assertOpen();
   const db = ctx.database;
   const queue = ctx.engine.queue;
+  // A record changed twice: its fields in order, as two coalesced updates would leave them.
+  const merged = new Map<string, Record<string, unknown>>();
+  for (const { id, values } of changes) merged.set(id, { ...merged.get(id), ...values });
   return db.write(async () => {
-    const record = await liveModel<TModel>(ctx, descriptor, id);
-    if (Object.keys(values).length === 0) return record;
-    const current = record._raw as unknown as RawRow;
-    const version = current[SYNC_COLUMNS.version] as number;
-    // What the device had before this change: the merge strategy sends it as `_base`.
-    const base: Record<string, unknown> = {};
-    for (const field of descriptor.fields) if (field.name in values) base[field.name] = rawToWire(field, current[field.column]);
-    const plan = await queue.plan({
-      entity: descriptor.name,
-      entityId: id,
-      operation: 'update',
-      payload: values,
-      base,
-      baseVersion: version,
-    });
-    const prepared = record.prepareUpdate((r) => writeValues(descriptor, r, values));
-    await db.batch(prepared, ...queue.prepare(plan));
-    return record;
-  }, `${descriptor.name}.update`);
+    const records = await liveModels<TModel>(ctx, descriptor, [...merged.keys()]);
+    const changed = [...merged.keys()].filter((id) => Object.keys(merged.get(id)!).length > 0);
+    const latest = await queue.latestOpen(descriptor.name, changed);
+    const now = Date.now();
+    const prepared: Model[] = [];
+    for (const id of changed) {
+      const values = merged.get(id)!;
+      const record = records.get(id)!;
+      const current = record._raw as unknown as RawRow;
+      // What the device had before this change: the merge strategy sends it as `_base`.
+      const base: Record<string, unknown> = {};
+      for (const field of descriptor.fields) if (field.name in values) base[field.name] = rawToWire(field, current[field.column]);
+      const plan = planAgainst(
+        { entity: descriptor.name, entityId: id, operation: 'update', payload: values, base, baseVersion: current[SYNC_COLUMNS.version] as number },
+        latest.get(id) ?? null,
+      );
+      prepared.push(record.prepareUpdate((r) => writeValues(descriptor, r, values)), ...queue.prepare(plan, now));
+    }
+    if (prepared.length) await db.batch(prepared);
+    return changes.map((c) => records.get(c.id)!);
+  }, `${descriptor.name}.${label}`);
+}
+
+/**
+ * Deletes many records of one entity locally and queues the deletes, in one writer
+ * and one database batch (atomic: a missing, already deleted or repeated id writes
+ * nothing). A record the server never saw is dropped with its waiting insert, as
+ * one `delete` after another would.
+ */
+export async function deleteManyAndEnqueue(ctx: LocalWriteContext, descriptor: EntityDescriptor, ids: readonly string[], label = 'deleteMany'): Promise<void> {
+  ctx.assertOpen();
+  const db = ctx.database;
+  const queue = ctx.engine.queue;
+  await db.write(async () => {
+    const seen = new Set<string>();
+    // A second delete of a record finds it deleted, as delete() would.
+    for (const id of ids) {
+      if (seen.has(id)) throw new RecordNotFoundError(descriptor.name, id);
+      seen.add(id);
+    }
+    const records = await liveModels(ctx, descriptor, ids);
+    // Relations point here: their onDelete on the device (Cascade, SetNull, Restrict) plans the children too.
+    if (ctx.entities && hasLocalDependents(ctx.entities, descriptor)) {
+      const prepared = await prepareLocalDelete({ database: db, queue, entities: ctx.entities }, descriptor, ids.map((id) => records.get(id)!));
+      if (prepared.length) await db.batch(prepared);
+      return;
+    }
+    const latest = await queue.latestOpen(descriptor.name, ids);
+    const now = Date.now();
+    const prepared: Model[] = [];
+    for (const id of ids) {
+      const record = records.get(id)!;
+      const version = (record._raw as unknown as RawRow)[SYNC_COLUMNS.version] as number;
+      const plan = planAgainst({ entity: descriptor.name, entityId: id, operation: 'delete', payload: {}, baseVersion: version }, latest.get(id) ?? null);
+      prepared.push(
+        plan.decision.kind === 'cancel' ? record.prepareDestroyPermanently() : record.prepareUpdate((r) => r._setRaw(SYNC_COLUMNS.deletedAt, now)),
+        ...queue.prepare(plan, now),
+      );
+    }
+    if (prepared.length) await db.batch(prepared);
+  }, `${descriptor.name}.${label}`);
 }

@@ -134,6 +134,15 @@ export interface EnqueuePlan {
 
 const OPEN: OperationStatus[] = ['pending', 'sending', 'failed'];
 
+/** Ids per look-up query of the batch writes (an `IN (...)` list). */
+export const LOOKUP_CHUNK = 500;
+
+/** How `change` joins `latest`, the record's latest waiting operation (none, or being sent: appended). Pure. */
+export function planAgainst(change: PendingChange, latest: OperationRecord | null): EnqueuePlan {
+  if (!latest || latest.status === 'sending') return { change, decision: { kind: 'append' }, target: null };
+  return { change, decision: coalesce(queuedChangeOf(latest), change), target: latest };
+}
+
 /** The queued change a stored operation represents. */
 export function queuedChangeOf(op: OperationRecord): QueuedChange {
   const change: QueuedChange = { operation: op.operation, payload: op.payload, maybeSent: op.attempts > 0 };
@@ -182,9 +191,25 @@ export class OperationQueue {
   /** Step 1 (async, inside a writer): look at what is queued for the record. */
   async plan(change: PendingChange): Promise<EnqueuePlan> {
     const ops = await this.open(change.entity, [change.entityId]);
-    const latest = ops[ops.length - 1] ?? null;
-    if (!latest || latest.status === 'sending') return { change, decision: { kind: 'append' }, target: null };
-    return { change, decision: coalesce(queuedChangeOf(latest), change), target: latest };
+    return planAgainst(change, ops[ops.length - 1] ?? null);
+  }
+
+  /**
+   * Step 1 for many records of one entity (inside a writer): the latest waiting
+   * operation of each, in one query per 500 records. `planAgainst` then plans each
+   * change exactly as `plan` would.
+   */
+  async latestOpen(entity: string, entityIds: readonly string[]): Promise<Map<string, OperationRecord>> {
+    const latest = new Map<string, OperationRecord>();
+    // Many records: one pass over the entity's waiting operations beats one `IN` query
+    // per chunk (SQLite serves those from the `entity` index, a scan each time).
+    const wanted = entityIds.length > LOOKUP_CHUNK ? new Set(entityIds) : null;
+    const groups = wanted ? [undefined] : Array.from({ length: Math.ceil(entityIds.length / LOOKUP_CHUNK) }, (_, i) => entityIds.slice(i * LOOKUP_CHUNK, (i + 1) * LOOKUP_CHUNK));
+    for (const ids of groups) {
+      // open() sorts oldest first: the last one seen per record is its latest.
+      for (const op of await this.open(entity, ids)) if (!wanted || wanted.has(op.entityId)) latest.set(op.entityId, op);
+    }
+    return latest;
   }
 
   /** Step 2 (synchronous, right before `database.batch`): the prepared queue rows. */

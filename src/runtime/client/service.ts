@@ -19,8 +19,8 @@ import type { EntityDescriptor, SyncedRecord } from './descriptors.js';
 import { SYNC_COLUMNS } from './descriptors.js';
 import type { ConflictInfo, ConflictResolution, SyncReport } from './engine.js';
 import { newId } from './ids.js';
-import { prepareLocalDelete } from './local-delete.js';
-import { createValues, liveModel, updateAndEnqueue, updateValues, writeValues } from './local-writes.js';
+import { createValues, deleteManyAndEnqueue, liveModel, updateAndEnqueue, updateManyAndEnqueue, updateValues, writeValues } from './local-writes.js';
+import { planAgainst } from './queue.js';
 
 export { DeleteRestrictedError } from './local-delete.js';
 
@@ -91,35 +91,18 @@ export class OfflineFirstService<
 
   /** Creates the record on the device at once (UUID v7 id) and queues the insert. */
   async create(input: TCreate): Promise<TRecord> {
-    const values = this.createValues(input);
-    const id = newId();
-    const db = this.database;
-    const queue = this.client.engine.queue;
-    const created = await db.write(async () => {
-      const plan = await queue.plan({
-        entity: this.descriptor.name,
-        entityId: id,
-        operation: 'insert',
-        payload: values,
-        baseVersion: 0,
-      });
-      const record = this.collection.prepareCreate((r) => {
-        r._raw.id = id;
-        r._setRaw(SYNC_COLUMNS.clientId, id);
-        r._setRaw(SYNC_COLUMNS.serverId, null);
-        r._setRaw(SYNC_COLUMNS.version, 0);
-        r._setRaw(SYNC_COLUMNS.serverUpdatedAt, null);
-        r._setRaw(SYNC_COLUMNS.deletedAt, null);
-        this.writeValues(r, values);
-      });
-      await db.batch(record, ...queue.prepare(plan));
-      return record;
-    }, `${this.descriptor.name}.create`);
-    return this.toRecord(created);
+    return (await this.createRecords([input], 'create'))[0]!;
   }
 
-  /** Creates many records in one local transaction (one queued insert each). */
-  async createMany(inputs: TCreate[]): Promise<TRecord[]> {
+  /**
+   * Creates many records in one writer and one database batch (atomic), each with
+   * its queued insert: the queue ends as after the same `create` calls one by one.
+   */
+  createMany(inputs: TCreate[]): Promise<TRecord[]> {
+    return this.createRecords(inputs, 'createMany');
+  }
+
+  private async createRecords(inputs: TCreate[], label: string): Promise<TRecord[]> {
     const all = inputs.map((input) => ({ id: newId(), values: this.createValues(input) }));
     const db = this.database;
     const queue = this.client.engine.queue;
@@ -135,28 +118,13 @@ export class OfflineFirstService<
           this.writeValues(r, values);
         });
         records.push(record);
-        prepared.push(
-          record,
-          // A fresh id has nothing queued: append without looking.
-          ...queue.prepare(
-            {
-              change: {
-                entity: this.descriptor.name,
-                entityId: id,
-                operation: 'insert',
-                payload: values,
-                baseVersion: 0,
-              },
-              decision: { kind: 'append' },
-              target: null,
-            },
-            now,
-          ),
-        );
+        // A fresh id has nothing queued: the insert is appended without looking.
+        const plan = planAgainst({ entity: this.descriptor.name, entityId: id, operation: 'insert', payload: values, baseVersion: 0 }, null);
+        prepared.push(record, ...queue.prepare(plan, now));
       }
-      await db.batch(...prepared);
+      if (prepared.length) await db.batch(prepared);
       return records;
-    }, `${this.descriptor.name}.createMany`);
+    }, `${this.descriptor.name}.${label}`);
     return created.map((r) => this.toRecord(r));
   }
 
@@ -167,19 +135,32 @@ export class OfflineFirstService<
   }
 
   /**
+   * Changes many records in one writer and one database batch (atomic: a missing
+   * record, or a value that does not fit, writes nothing). The queue and the records
+   * end as after the same `update` calls one by one; resolves with the records in order.
+   */
+  async updateMany(changes: { id: string; patch: TUpdate }[]): Promise<TRecord[]> {
+    const wire = changes.map((c) => ({ id: c.id, values: updateValues(this.descriptor, c.patch as Record<string, unknown>) }));
+    return (await updateManyAndEnqueue(this.client, this.descriptor, wire)).map((r) => this.toRecord(r));
+  }
+
+  /**
    * Deletes locally (a record the server never saw is simply dropped) and queues the delete.
    * The relations pointing here follow their onDelete on the device at once (local-delete.ts):
    * Cascade deletes the children, SetNull clears their reference, Restrict throws
    * DeleteRestrictedError while the device holds a live child.
    */
   async delete(id: string): Promise<void> {
-    const db = this.database;
-    const queue = this.client.engine.queue;
-    await db.write(async () => {
-      const record = await this.liveModel(id);
-      const prepared = await prepareLocalDelete({ database: db, queue, entities: this.client.entities }, this.descriptor, [record]);
-      await db.batch(...prepared);
-    }, `${this.descriptor.name}.delete`);
+    await deleteManyAndEnqueue(this.client, this.descriptor, [id], 'delete');
+  }
+
+  /**
+   * Deletes many records in one writer and one database batch (atomic: a missing,
+   * already deleted or repeated id, or a Restrict child left, writes nothing); the queue
+   * ends as after the same `delete` calls one by one.
+   */
+  async deleteMany(ids: string[]): Promise<void> {
+    await deleteManyAndEnqueue(this.client, this.descriptor, ids);
   }
 
   /**

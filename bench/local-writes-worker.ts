@@ -1,0 +1,102 @@
+/**
+ * Bulk local writes on one device, in its own process:
+ *   node --import @swc-node/register/esm-register bench/local-writes-worker.ts <N>
+ *
+ * Side by side, each on a fresh file SQLite device database (generated example schema):
+ * - WatermelonDB's own `database.batch` of N Space creates, then of N updates of them
+ *   (the records alone, no queue);
+ * - the generated client's `spaces.createMany` of the same N records (each record and
+ *   its queued insert, one batch), then `spaces.updateMany` of the same N changes;
+ * - single calls, to print their per-change cost: `create` and `update`, N/10 each.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import type { Model } from '@nozbe/watermelondb';
+import { uuidv7 } from 'uuidv7';
+
+import { createClient, createDatabase, type OfflineFirstClient } from '../generated-example/client/generated/index.js';
+import { result } from './lib.js';
+
+const N = Number(process.argv[2] ?? 10_000);
+const SINGLES = Math.max(100, Math.round(N / 10));
+const dirs: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'trackhub-bench-local-'));
+  dirs.push(d);
+  return d;
+};
+const input = (i: number) => ({ name: `Space ${i}`, ownerId: 'u1', position: i, description: i % 3 ? null : `d${i}` });
+const time = async (fn: () => Promise<unknown>) => {
+  const t = performance.now();
+  await fn();
+  return performance.now() - t;
+};
+let n = 0;
+const device = (): OfflineFirstClient =>
+  // Never contacted: nothing here syncs.
+  createClient({ tenantId: `local${++n}`, url: 'http://127.0.0.1:9/graphql', token: 'dev:bench:u1', dbDir: tmp() });
+
+// ---------------------------------------------------------------- WatermelonDB alone
+const db = createDatabase({ tenantId: 'watermelon', dbDir: tmp() });
+const spaces = db.get('spaces');
+let wmRecords: Model[] = [];
+const wmCreateMs = await time(() =>
+  db.write(async () => {
+    wmRecords = Array.from({ length: N }, (_, i) =>
+      spaces.prepareCreate((r) => {
+        const v = input(i);
+        // The same records: UUID v7 ids, as the device mints them.
+        r._raw.id = uuidv7();
+        r._setRaw('name', v.name);
+        r._setRaw('owner_id', v.ownerId);
+        r._setRaw('position', v.position);
+        r._setRaw('description', v.description);
+        r._setRaw('version', 0);
+      }),
+    );
+    await db.batch(wmRecords);
+  }),
+);
+const wmUpdateMs = await time(() =>
+  db.write(async () => {
+    await db.batch(wmRecords.map((r, i) => r.prepareUpdate((m) => {
+      m._setRaw('name', `Space ${i} (edited)`);
+      m._setRaw('position', -i);
+    })));
+  }),
+);
+
+// ---------------------------------------------------------------- the generated client, batches
+const a = device();
+let ids: string[] = [];
+const createManyMs = await time(async () => {
+  ids = (await a.spaces.createMany(Array.from({ length: N }, (_, i) => input(i)))).map((r) => r.id);
+});
+const updateManyMs = await time(() => a.spaces.updateMany(ids.map((id, i) => ({ id, patch: { name: `Space ${i} (edited)`, position: -i } }))));
+const queuedAfterBatches = await a.queueSize();
+if (queuedAfterBatches !== N) throw new Error(`expected ${N} queued inserts, found ${queuedAfterBatches}`);
+
+// ---------------------------------------------------------------- single calls
+const b = device();
+const singleIds: string[] = [];
+const createMs = await time(async () => {
+  for (let i = 0; i < SINGLES; i++) singleIds.push((await b.spaces.create(input(i))).id);
+});
+const updateMs = await time(async () => {
+  for (let i = 0; i < SINGLES; i++) await b.spaces.update(singleIds[i]!, { name: `Space ${i} (edited)`, position: -i });
+});
+
+for (const c of [a, b]) await c.close();
+for (const d of dirs) rmSync(d, { recursive: true, force: true });
+result({
+  n: N,
+  singles: SINGLES,
+  watermelon: { createMs: wmCreateMs, updateMs: wmUpdateMs },
+  createManyMs,
+  updateManyMs,
+  createRatio: createManyMs / wmCreateMs,
+  updateRatio: updateManyMs / wmUpdateMs,
+  single: { createMs, updateMs, createPerChangeMs: createMs / SINGLES, updatePerChangeMs: updateMs / SINGLES },
+});
