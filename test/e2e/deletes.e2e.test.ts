@@ -156,6 +156,24 @@ for (const variant of variants) {
       expect(await prisma().checklist.count({ where: { tenantId: t } })).toBe(0);
     });
 
+    it('deleteMany follows the relations too: the items of both checklists go, a Restrict parent is refused as a whole', async () => {
+      const t = tenant();
+      const a = device(t);
+      const lists = await a.checklists.createMany([{ title: 'one' }, { title: 'two' }]);
+      for (const list of lists) await a.checklistItems.create({ label: `in ${list.title}`, checklistId: list.id });
+      await a.syncAll();
+      await a.checklists.deleteMany(lists.map((l) => l.id));
+      expect(await a.checklistItems.list()).toEqual([]);
+      await a.syncAll();
+      expect(await prisma().checklistItem.count({ where: { tenantId: t, deletedAt: null } })).toBe(0);
+      expect(await prisma().checklist.count({ where: { tenantId: t, deletedAt: null } })).toBe(0);
+
+      const [kept, free] = await a.spaces.createMany([{ name: 'kept', ownerId: 'o' }, { name: 'free', ownerId: 'o' }]);
+      await a.groups.create({ name: 'g', spaceId: kept!.id });
+      await expect(a.spaces.deleteMany([free!.id, kept!.id])).rejects.toThrow(DeleteRestrictedError);
+      expect((await a.spaces.list()).map((s) => s.name).sort()).toEqual(['free', 'kept']); // nothing written
+    });
+
     it('Restrict on the server: a space with groups another device added cannot be deleted; the device gets it back and sees why', async () => {
       const t = tenant();
       const a = device(t);
@@ -244,6 +262,31 @@ for (const variant of variants) {
       await a.syncAll();
       expect(await a.checklists.list()).toEqual([]);
       expect(await a.checklistItems.list()).toEqual([]);
+    });
+
+    it('one batch deleting several parents answers each by its own relations (children read once per batch)', async () => {
+      const t = tenant();
+      const push = (entity: string, items: unknown[]) =>
+        gql(t, `mutation($items: [JSON!]!) { syncPush(entity: "${entity}", items: $items) { success errorCode id version } }`, { items });
+      const spaces = (await push('Space', ['a', 'b', 'c'].map((n) => ({ clientId: `space-${n}`, name: n, ownerId: 'o' })))).data.syncPush;
+      await push('Group', [{ clientId: 'group-a', name: 'g', spaceId: spaces[0].id }]);
+      await push('Checklist', [
+        { clientId: 'list-b1', title: 'b1', spaceId: spaces[1].id },
+        { clientId: 'list-b2', title: 'b2', spaceId: spaces[1].id },
+      ]);
+      const now = new Date().toISOString();
+      const answers = (await push('Space', spaces.map((sp: { id: string }) => ({ id: sp.id, version: 1, deletedAt: now })))).data.syncPush;
+      expect(answers.map((a: { success: boolean; errorCode: string | null }) => [a.success, a.errorCode])).toEqual([
+        [false, 'DELETE_RESTRICTED'],
+        [true, null],
+        [true, null],
+      ]);
+      expect((await prisma().space.findMany({ where: { tenantId: t, deletedAt: null } })).map((r: { name: string }) => r.name)).toEqual(['a']);
+      const lists = await prisma().checklist.findMany({ where: { tenantId: t } });
+      expect(lists.map((l: { spaceId: string | null; version: number }) => [l.spaceId, l.version])).toEqual([
+        [null, 2],
+        [null, 2],
+      ]);
     });
 
     it('child creates racing a parent delete never leave a live child under a deleted parent', async () => {

@@ -45,6 +45,64 @@ export interface CascadePlan {
   clear: Map<EntityDescriptor, Map<string, ServerId[]>>;
 }
 
+/**
+ * The live children of the records a batched push deletes, read once for the whole batch
+ * (one query per relation instead of one per deleted record): the first level of each
+ * item's plan. Deeper levels, and records the index was not built for, are read as usual.
+ * Children a plan tombstones or clears are dropped from it, so a later item sees them gone.
+ */
+export class ChildIndex {
+  private readonly parents: Set<ServerId>;
+  /** `${child}|${field}` -> parent id -> live child ids. */
+  private readonly byRelation = new Map<string, Map<ServerId, ServerId[]>>();
+
+  private constructor(parents: readonly ServerId[]) {
+    this.parents = new Set(parents);
+  }
+
+  static async prefetch(client: unknown, registry: EntityRegistry, principal: Principal, d: EntityDescriptor, parents: readonly ServerId[]): Promise<ChildIndex> {
+    const index = new ChildIndex(parents);
+    for (const { child, field } of registry.dependentsOf(d.name)) {
+      if (child.name === d.name) continue; // a self-relation changes within the batch: read per item
+      const byParent = new Map<ServerId, ServerId[]>();
+      for (let i = 0; i < parents.length; i += 500) {
+        const rows = await delegateOf(client, child.delegate).findMany({
+          where: { AND: [tenantScope(child, principal), liveScope(child), { [field.name]: { in: parents.slice(i, i + 500) } }] },
+          select: { id: true, [field.name]: true },
+        });
+        for (const row of rows) {
+          const parent = row[field.name] as ServerId;
+          byParent.set(parent, [...(byParent.get(parent) ?? []), row.id as ServerId]);
+        }
+      }
+      index.byRelation.set(`${child.name}|${field.name}`, byParent);
+    }
+    return index;
+  }
+
+  /** The live children of `parentIds` through one relation, or undefined when the index cannot tell. */
+  children(child: EntityDescriptor, field: string, parentIds: readonly ServerId[]): ServerId[] | undefined {
+    const byParent = this.byRelation.get(`${child.name}|${field}`);
+    if (!byParent || !parentIds.every((id) => this.parents.has(id))) return undefined;
+    return parentIds.flatMap((id) => byParent.get(id) ?? []);
+  }
+
+  /** Children of `child` that a plan tombstoned or cleared: no longer live children of anything indexed. */
+  forget(child: EntityDescriptor, ids: readonly ServerId[]): void {
+    const gone = new Set(ids);
+    for (const [key, byParent] of this.byRelation) {
+      if (!key.startsWith(`${child.name}|`)) continue;
+      for (const [parent, list] of byParent) byParent.set(parent, list.filter((id) => !gone.has(id)));
+    }
+  }
+}
+
+/** What a write that may delete needs: stamps in the children's scopes, and a batch's child index. */
+export interface CascadeContext {
+  stamps: ScopeStamps;
+  children?: ChildIndex;
+}
+
 /** True when a delete of `d` has anything to do beyond its own tombstone (and so must lock its descendants' scopes). */
 export function hasDependents(registry: EntityRegistry, d: EntityDescriptor): boolean {
   return registry.dependentsOf(d.name).length > 0;
@@ -73,6 +131,7 @@ export async function planCascade(
   d: EntityDescriptor,
   ids: readonly ServerId[],
   root: Row,
+  index?: ChildIndex,
 ): Promise<CascadePlan> {
   const { client, batch } = store;
   // Creates of this batch still waiting to be written may be children too.
@@ -81,13 +140,18 @@ export async function planCascade(
   const visited = new Map<string, Set<ServerId>>();
   const visit = async (parent: EntityDescriptor, parentIds: readonly ServerId[], path: string): Promise<void> => {
     for (const { child, field, action } of registry.dependentsOf(parent.name)) {
-      const rows = await delegateOf(client, child.delegate).findMany({
-        where: { AND: [tenantScope(child, principal), liveScope(child), { [field.name]: { in: [...parentIds] } }] },
-        select: { id: true },
-      });
+      const known = parent === d ? index?.children(child, field.name, parentIds) : undefined;
+      const ids =
+        known ??
+        (
+          await delegateOf(client, child.delegate).findMany({
+            where: { AND: [tenantScope(child, principal), liveScope(child), { [field.name]: { in: [...parentIds] } }] },
+            select: { id: true },
+          })
+        ).map((r) => r.id as ServerId);
       const seen = visited.get(child.name) ?? new Set<ServerId>();
       visited.set(child.name, seen);
-      const found = rows.map((r) => r.id as ServerId).filter((id) => !seen.has(id));
+      const found = ids.filter((id) => !seen.has(id));
       if (found.length === 0) continue;
       if (action === 'Restrict') {
         throw new DeleteRestrictedError(
@@ -117,9 +181,12 @@ export async function planCascade(
 }
 
 /** Writes a plan: each child entity's changes in one statement per action, stamped in its own scope. */
-export async function applyCascade(store: RecordStore, principal: Principal, plan: CascadePlan, stamps: ScopeStamps): Promise<void> {
+export async function applyCascade(store: RecordStore, principal: Principal, plan: CascadePlan, context: CascadeContext): Promise<void> {
   const { client, batch } = store;
+  const { stamps, children: index } = context;
   for (const child of new Set([...plan.tombstone.keys(), ...plan.clear.keys()])) batch?.invalidate(child);
+  for (const [child, ids] of plan.tombstone) index?.forget(child, ids);
+  for (const [child, byField] of plan.clear) for (const ids of byField.values()) index?.forget(child, ids);
   for (const [child, ids] of plan.tombstone) {
     if (ids.length === 0) continue;
     const stamp = new Date(await stamps.next(child));
@@ -138,17 +205,4 @@ export async function applyCascade(store: RecordStore, principal: Principal, pla
       });
     }
   }
-}
-
-/** Plans and applies in one go (for a caller that has nothing to write in between). */
-export async function cascadeDelete(
-  store: RecordStore,
-  registry: EntityRegistry,
-  principal: Principal,
-  d: EntityDescriptor,
-  row: Row,
-  stamps: ScopeStamps,
-): Promise<void> {
-  const plan = await planCascade(store, registry, principal, d, [row.id as ServerId], row);
-  await applyCascade(store, principal, plan, stamps);
 }

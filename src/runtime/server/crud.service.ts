@@ -152,7 +152,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
           // The relations' onDelete (cascade.ts): refused while Restrict children remain, else children follow.
           const cascade = await planCascade(plainStore(tx), this.core.registry, principal, d, [existing.id as ServerId], existing);
           const row = await this.guarded(tx, principal, existing, deletionData(d, stamp), stamp);
-          await applyCascade(plainStore(tx), principal, cascade, more);
+          await applyCascade(plainStore(tx), principal, cascade, { stamps: more });
           return row;
         },
         {},

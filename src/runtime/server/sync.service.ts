@@ -30,8 +30,8 @@ import {
   type RecordStore,
 } from './store.js';
 import { constraintError } from './constraints.js';
-import type { ScopeStamps, SyncClock } from './sync-clock.js';
-import { applyCascade, DeleteRestrictedError, planCascade, scopesToLock } from './cascade.js';
+import type { SyncClock } from './sync-clock.js';
+import { applyCascade, ChildIndex, DeleteRestrictedError, hasDependents, planCascade, scopesToLock, type CascadeContext } from './cascade.js';
 import { decideWrite } from './write-decision.js';
 import { wireId, type ServerId } from './ids.js';
 
@@ -236,6 +236,14 @@ export class SyncService {
       return await this.options.clock.write(d, principal, parsed.length, async (tx, firstStamp, more) => {
         const lookups = await BatchLookups.prefetch(tx, d, principal, tenantScope(d, principal), keys);
         const store = batchedStore(tx, lookups);
+        // The children of the records this batch deletes, read once (cascade.ts).
+        const deletedIds = parsed.flatMap((p) => ('item' in p && p.item.deleted && p.item.id !== undefined ? [p.item.id] : []));
+        const cascade: CascadeContext = {
+          stamps: more,
+          ...(deletedIds.length && hasDependents(this.options.registry, d)
+            ? { children: await ChildIndex.prefetch(tx, this.options.registry, principal, d, deletedIds) }
+            : {}),
+        };
         const out: SyncResult[] = [];
         const deferred: Array<[number, Row]> = [];
         for (const [i, p] of parsed.entries()) {
@@ -247,7 +255,7 @@ export class SyncService {
           try {
             // Item i of the chunk has the i-th of the stamps the clock reserved.
             const before = lookups.lastDeferred;
-            out.push(await this.applyItem(store, principal, d, p.item, p.raw, new Date(firstStamp + i), more));
+            out.push(await this.applyItem(store, principal, d, p.item, p.raw, new Date(firstStamp + i), cascade));
             if (lookups.lastDeferred !== before) deferred.push([out.length - 1, lookups.lastDeferred!]);
           } catch (error) {
             if (!(error instanceof ItemError)) throw new BatchAborted(error);
@@ -281,7 +289,7 @@ export class SyncService {
             d,
             principal,
             1,
-            (tx, stamp, more) => this.applyItem(plainStore(tx), principal, d, item, raw, new Date(stamp), more),
+            (tx, stamp, more) => this.applyItem(plainStore(tx), principal, d, item, raw, new Date(stamp), { stamps: more }),
             scopesToLock(this.options.registry, d, item.deleted),
           );
         } catch (error) {
@@ -313,9 +321,9 @@ export class SyncService {
     item: ParsedItem,
     raw: unknown,
     stamp: Date,
-    more: ScopeStamps,
+    cascade: CascadeContext,
   ): Promise<SyncResult> {
-    if (item.version === undefined) return this.applyCreate(store, principal, d, item, stamp, more);
+    if (item.version === undefined) return this.applyCreate(store, principal, d, item, stamp, cascade);
 
     let existing: Row | null;
     if (item.id !== undefined) existing = await findById(store, d, principal, item.id);
@@ -330,7 +338,7 @@ export class SyncService {
       case 'noop':
         return success(existing);
       case 'write':
-        return this.write(store, principal, d, item, existing, stamp, decision.data, more);
+        return this.write(store, principal, d, item, existing, stamp, decision.data, cascade);
       case 'conflict':
         return conflict(d, existing, raw, decision.why, decision.suggested);
     }
@@ -342,7 +350,7 @@ export class SyncService {
     d: EntityDescriptor,
     item: ParsedItem,
     stamp: Date,
-    more: ScopeStamps,
+    cascade: CascadeContext,
   ): Promise<SyncResult> {
     if (!item.clientId) throw new ItemError(SyncErrorCode.VALIDATION_FAILED, 'a create (no version) needs a clientId');
     const existing = await findByClientId(store, d, principal, item.clientId);
@@ -350,10 +358,10 @@ export class SyncService {
       // Created and deleted on the device before it synced: delete the server copy if the create got through.
       if (!existing) return { ...success(null), clientId: item.clientId };
       if (isDeletedRow(d, existing)) return success(existing);
-      const cascade = await planCascade(store, this.options.registry, principal, d, [existing.id as ServerId], existing);
+      const plan = await planCascade(store, this.options.registry, principal, d, [existing.id as ServerId], existing, cascade.children);
       const row = await guardedUpdate(store, d, principal, existing, deletionData(d, stamp), stamp);
       if (!row) throw new StaleWriteError(existing.id as ServerId, await findById(store, d, principal, existing.id as ServerId));
-      await applyCascade(store, principal, cascade, more);
+      await applyCascade(store, principal, plan, cascade);
       return success(row);
     }
     if (existing) return success(existing); // replay: idempotent on (tenant, clientId)
@@ -374,7 +382,7 @@ export class SyncService {
     existing: Row,
     stamp: Date,
     data: Row,
-    more: ScopeStamps,
+    cascade: CascadeContext,
   ): Promise<SyncResult> {
     const changes: Row = item.deleted ? deletionData(d, stamp) : { ...data };
     await validateItem(d.hooks, item.deleted ? {} : changes, {
@@ -386,9 +394,9 @@ export class SyncService {
     // Moved under a parent deleted meanwhile (onDelete: Cascade): the update deletes it.
     const deletes = item.deleted || (await resolveRelations(store, d, principal, changes, { storeDeleted: true })) === 'deleted';
     if (deletes) Object.assign(changes, deletionData(d, stamp));
-    const cascade = deletes ? await planCascade(store, this.options.registry, principal, d, [existing.id as ServerId], existing) : null;
+    const plan = deletes ? await planCascade(store, this.options.registry, principal, d, [existing.id as ServerId], existing, cascade.children) : null;
     const row = await guardedUpdate(store, d, principal, existing, changes, stamp);
-    if (row && cascade) await applyCascade(store, principal, cascade, more);
+    if (row && plan) await applyCascade(store, principal, plan, cascade);
     if (row) return success(row);
     // Optimistic concurrency: the version moved since we read it (count 0). Roll back and retry.
     throw new StaleWriteError(existing.id as ServerId, await findById(store, d, principal, existing.id as ServerId));
