@@ -134,8 +134,8 @@ export async function planCascade(
   index?: ChildIndex,
 ): Promise<CascadePlan> {
   const { client, batch } = store;
-  // Creates of this batch still waiting to be written may be children too.
-  if (batch) await batch.flush(client);
+  // Creates of this batch still waiting to be written are records of `d`: children only through a self-relation.
+  if (batch && registry.dependentsOf(d.name).some((x) => x.child.name === d.name)) await batch.flush(client);
   const plan: CascadePlan = { tombstone: new Map(), clear: new Map() };
   const visited = new Map<string, Set<ServerId>>();
   const visit = async (parent: EntityDescriptor, parentIds: readonly ServerId[], path: string): Promise<void> => {
