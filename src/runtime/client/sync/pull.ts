@@ -101,7 +101,8 @@ export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, r
       const changes = await ctx.database.write(async () => {
         const rawCreates = canInsertRaw(ctx, entity);
         const assumeNew = rawCreates && fresh.rows !== null && (await rowCount(ctx, entity)) === fresh.rows && !items.some((i) => seenBefore(fresh.keys, i));
-        if (rawCreates && !assumeNew) fresh.rows = null;
+        // Only the raw path (an SQL adapter, nothing observing) tracks which rows this pull wrote.
+        if (!assumeNew) fresh.rows = null;
         const applied = await planApply(ctx, entity, items, { rawCreates, assumeNew });
         report.keptLocal += applied.keptLocal;
         report.deleted += applied.deleted;
