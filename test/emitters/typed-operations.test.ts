@@ -21,66 +21,11 @@ import { emitTypedOperations, operationDocuments, operationSourcesFile, OPERATIO
 import { defaultEmitOptions } from '../../src/emitters/types.js';
 import { loadProject } from '../../src/model/build.js';
 import { overWidth } from '../../src/plan/format.js';
+import { namesSchema, PRETTIER_OPTIONS } from '../support/schemas.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'trackhub-typed-ops-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const OPTIONS = { printWidth: 100, singleQuote: true, trailingComma: 'all', semi: true, endOfLine: 'lf' } as const;
-
-/** Long and short model, field and enum names, relations both ways, media, every kind. */
-function namesSchema(): string {
-  const long = 'AnExceptionallyLongModelNameForLayoutChecks';
-  return `generator client {
-  provider = "prisma-client"
-  output   = "./client"
-}
-
-datasource db {
-  provider = "sqlite"
-}
-
-enum AVeryLongEnumerationNameForTheLayoutTest {
-  FIRST_VERY_LONG_ENUM_VALUE_NAME
-  SECOND_VERY_LONG_ENUM_VALUE_NAME
-  THIRD_VERY_LONG_ENUM_VALUE_NAME
-}
-
-/// @sync
-model A {
-  id        String    @id @default(uuid())
-  clientId  String?
-  version   Int       @default(1)
-  updatedAt DateTime  @updatedAt
-  deletedAt DateTime?
-  tenantId  String
-  x         String
-  items     ${long}[]
-
-  @@unique([tenantId, clientId])
-  @@index([tenantId, updatedAt, id])
-}
-
-/// @sync(conflict: "merge")
-model ${long} {
-  id                                           String    @id @default(uuid())
-  clientId                                     String?
-  version                                      Int       @default(1)
-  updatedAt                                    DateTime  @updatedAt
-  deletedAt                                    DateTime?
-  tenantId                                     String
-  aFieldWithAnUnusuallyLongNameToPushLinesOut  String?
-  anotherFieldWithAVeryLongNameForTheLayout    AVeryLongEnumerationNameForTheLayoutTest @default(FIRST_VERY_LONG_ENUM_VALUE_NAME)
-  aVeryLongNumericFieldNameWithADefaultValue   Int       @default(12345)
-  aVeryLongJsonFieldNameToSeeHowItIsLaidOut    Json?
-  aVeryLongMediaFieldNameThatTakesAnUploadUrl  String?   /// @sync.media
-  aId                                          String
-  a                                            A         @relation(fields: [aId], references: [id])
-
-  @@unique([tenantId, clientId])
-  @@index([tenantId, updatedAt, id])
-}
-`;
-}
 
 
 describe('typed operations', () => {
@@ -105,15 +50,15 @@ describe('typed operations', () => {
       plugins: [{ typescriptOperations: {} }, { typedDocumentNode: {} }],
       pluginMap: { typescriptOperations, typedDocumentNode },
     });
-    const expected = await prettier.format(generated, { ...OPTIONS, parser: 'typescript' });
+    const expected = await prettier.format(generated, { ...PRETTIER_OPTIONS, parser: 'typescript' });
     const ours = files.get(OPERATIONS_TS_PATH)!;
     // A line over the print width (very long names) sends the file through prettier in the plan.
-    expect(overWidth(ours) ? await prettier.format(ours, { ...OPTIONS, parser: 'typescript' }) : ours).toBe(expected);
+    expect(overWidth(ours) ? await prettier.format(ours, { ...PRETTIER_OPTIONS, parser: 'typescript' }) : ours).toBe(expected);
     if (schema !== 'names') expect(overWidth(ours)).toBe(false);
 
     const graphql = files.get(OPERATIONS_GRAPHQL_PATH)!;
-    const expectedGraphql = await prettier.format(print(document), { ...OPTIONS, parser: 'graphql' });
-    expect(overWidth(graphql) ? await prettier.format(graphql, { ...OPTIONS, parser: 'graphql' }) : graphql).toBe(expectedGraphql);
+    const expectedGraphql = await prettier.format(print(document), { ...PRETTIER_OPTIONS, parser: 'graphql' });
+    expect(overWidth(graphql) ? await prettier.format(graphql, { ...PRETTIER_OPTIONS, parser: 'graphql' }) : graphql).toBe(expectedGraphql);
     if (schema !== 'names') expect(overWidth(graphql)).toBe(false);
 
     const sources = operationSourcesFile(project);
@@ -121,6 +66,6 @@ describe('typed operations', () => {
       if (definition.kind !== 'OperationDefinition') continue;
       expect(sources).toContain(`'${stripIgnoredCharacters(print(definition))}',`);
     }
-    expect(await prettier.format(sources, { ...OPTIONS, parser: 'typescript' })).toBe(sources);
+    expect(await prettier.format(sources, { ...PRETTIER_OPTIONS, parser: 'typescript' })).toBe(sources);
   });
 });

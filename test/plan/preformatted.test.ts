@@ -18,66 +18,11 @@ import type { EmitOptions } from '../../src/emitters/types.js';
 import { emitters } from '../../src/generate.js';
 import { loadProject } from '../../src/model/build.js';
 import { overWidth, parserFor } from '../../src/plan/format.js';
+import { namesSchema, PRETTIER_OPTIONS } from '../support/schemas.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'trackhub-preformatted-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const OPTIONS = { printWidth: 100, singleQuote: true, trailingComma: 'all', semi: true, endOfLine: 'lf' } as const;
-
-/** Long and short model, field and enum names, relations both ways, media, every kind. */
-function namesSchema(): string {
-  const long = 'AnExceptionallyLongModelNameForLayoutChecks';
-  return `generator client {
-  provider = "prisma-client"
-  output   = "./client"
-}
-
-datasource db {
-  provider = "sqlite"
-}
-
-enum AVeryLongEnumerationNameForTheLayoutTest {
-  FIRST_VERY_LONG_ENUM_VALUE_NAME
-  SECOND_VERY_LONG_ENUM_VALUE_NAME
-  THIRD_VERY_LONG_ENUM_VALUE_NAME
-}
-
-/// @sync
-model A {
-  id        String    @id @default(uuid())
-  clientId  String?
-  version   Int       @default(1)
-  updatedAt DateTime  @updatedAt
-  deletedAt DateTime?
-  tenantId  String
-  x         String
-  items     ${long}[]
-
-  @@unique([tenantId, clientId])
-  @@index([tenantId, updatedAt, id])
-}
-
-/// @sync(conflict: "merge")
-model ${long} {
-  id                                           String    @id @default(uuid())
-  clientId                                     String?
-  version                                      Int       @default(1)
-  updatedAt                                    DateTime  @updatedAt
-  deletedAt                                    DateTime?
-  tenantId                                     String
-  aFieldWithAnUnusuallyLongNameToPushLinesOut  String?
-  anotherFieldWithAVeryLongNameForTheLayout    AVeryLongEnumerationNameForTheLayoutTest @default(FIRST_VERY_LONG_ENUM_VALUE_NAME)
-  aVeryLongNumericFieldNameWithADefaultValue   Int       @default(12345)
-  aVeryLongJsonFieldNameToSeeHowItIsLaidOut    Json?
-  aVeryLongMediaFieldNameThatTakesAnUploadUrl  String?   /// @sync.media
-  aId                                          String
-  a                                            A         @relation(fields: [aId], references: [id])
-
-  @@unique([tenantId, clientId])
-  @@index([tenantId, updatedAt, id])
-}
-`;
-}
 
 async function emitted(schemaPath: string, withMigrations = false) {
   const project = await loadProject(schemaPath);
@@ -122,7 +67,7 @@ describe('preformatted emitter output', () => {
         skipped++;
         continue;
       }
-      expect(await prettier.format(file.content, { ...OPTIONS, parser }), file.path).toBe(file.content);
+      expect(await prettier.format(file.content, { ...PRETTIER_OPTIONS, parser }), file.path).toBe(file.content);
     }
     // Typical names never take that way out: every marked file is final as emitted.
     if (schema !== 'names') expect(skipped).toBe(0);
