@@ -25,3 +25,8 @@ export type DeviceAccess = Exclude<SyncAccess, 'ignore'>;
  */
 export const ON_DELETE_ACTIONS = ['Cascade', 'SetNull', 'Restrict'] as const;
 export type OnDeleteAction = (typeof ON_DELETE_ACTIONS)[number];
+
+/** The action when the schema names none: Prisma's default (`Restrict` for a required relation, `SetNull` for an optional one). */
+export function defaultOnDelete(optional: boolean): OnDeleteAction {
+  return optional ? 'SetNull' : 'Restrict';
+}

@@ -5,7 +5,7 @@
 import path from 'node:path';
 
 import { RUNTIME_TABLES, SYNC_COLUMNS, WATERMELON_COLUMNS } from '../contract/columns.js';
-import type { OnDeleteAction } from '../contract/fields.js';
+import { defaultOnDelete, type OnDeleteAction } from '../contract/fields.js';
 import { parseFieldAnnotations, parseModelAnnotation, descriptionOf } from '../schema/annotations.js';
 import { SchemaError, sortDiagnostics, type Diagnostic } from '../schema/diagnostics.js';
 import type { ModelPos } from '../schema/locate.js';
@@ -480,6 +480,6 @@ function onDeleteOf(f: { relationOnDelete?: string; isRequired: boolean }): OnDe
     case 'NoAction':
       return 'Restrict';
     default:
-      return f.isRequired ? 'Restrict' : 'SetNull';
+      return defaultOnDelete(!f.isRequired);
   }
 }

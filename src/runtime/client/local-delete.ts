@@ -14,7 +14,7 @@
 import { Q } from '@nozbe/watermelondb';
 import type { Database, Model } from '@nozbe/watermelondb';
 
-import type { OnDeleteAction } from '../../contract/fields.js';
+import { defaultOnDelete, type OnDeleteAction } from '../../contract/fields.js';
 import type { RawRow } from './codec.js';
 import { rawToWire } from './codec.js';
 import type { EntityDescriptor, FieldDescriptor } from './descriptors.js';
@@ -40,7 +40,7 @@ export class DeleteRestrictedError extends Error {
 
 /** The relation's onDelete, or Prisma's default for a descriptor that does not name one. */
 export function onDeleteOf(field: FieldDescriptor): OnDeleteAction {
-  return field.onDelete ?? (field.optional ? 'SetNull' : 'Restrict');
+  return field.onDelete ?? defaultOnDelete(field.optional);
 }
 
 interface LocalDeleteContext {

@@ -1,4 +1,4 @@
-import type { OnDeleteAction } from '../../contract/fields.js';
+import { defaultOnDelete, type OnDeleteAction } from '../../contract/fields.js';
 import type { EntityDescriptor, FieldDescriptor } from './descriptor.js';
 import { SyncErrorCode, TrackhubError } from './errors.js';
 
@@ -12,7 +12,7 @@ export interface Dependent {
 
 /** The relation's onDelete, or Prisma's default for a descriptor that does not name one. */
 export function onDeleteOf(field: FieldDescriptor): OnDeleteAction {
-  return field.relation?.onDelete ?? (field.optional ? 'SetNull' : 'Restrict');
+  return field.relation?.onDelete ?? defaultOnDelete(field.optional);
 }
 
 /** The synced entities by name (and device table name, accepted as an alias). */
