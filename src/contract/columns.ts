@@ -39,6 +39,7 @@ export const RUNTIME_TABLES = {
   syncState: 'sync_state',
   uploads: 'uploads',
   conflicts: 'conflicts',
+  syncScopes: 'sync_scopes',
 } as const;
 
 export interface RuntimeTableSpec {
@@ -70,6 +71,8 @@ export const SYNC_STATE_TABLE: RuntimeTableSpec = {
     { name: 'entity', type: 'string', isIndexed: true },
     { name: 'last_sync_at', type: 'string', isOptional: true },
     { name: 'cursor', type: 'string', isOptional: true },
+    // The scope root's server id for a scoped entity's per-scope stream; null for the tenant-wide stream.
+    { name: 'scope', type: 'string', isOptional: true, isIndexed: true },
     { name: 'server_version_hash', type: 'string', isOptional: true },
     { name: 'updated_at', type: 'number' },
   ],
@@ -111,5 +114,17 @@ export const CONFLICTS_TABLE: RuntimeTableSpec = {
   ],
 };
 
+/** The device's scope subscriptions (partial sync): one row per subscribed scope root. */
+export const SYNC_SCOPES_TABLE: RuntimeTableSpec = {
+  name: RUNTIME_TABLES.syncScopes,
+  columns: [
+    { name: 'entity', type: 'string', isIndexed: true },
+    { name: 'record_id', type: 'string', isIndexed: true },
+    { name: 'server_id', type: 'string', isOptional: true },
+    { name: 'status', type: 'string' },
+    { name: 'created_at', type: 'number' },
+  ],
+};
+
 /** Every runtime table, in the order the generated schema lists them. */
-export const RUNTIME_TABLE_SPECS: readonly RuntimeTableSpec[] = [OPERATION_QUEUE_TABLE, SYNC_STATE_TABLE, UPLOADS_TABLE, CONFLICTS_TABLE];
+export const RUNTIME_TABLE_SPECS: readonly RuntimeTableSpec[] = [OPERATION_QUEUE_TABLE, SYNC_STATE_TABLE, UPLOADS_TABLE, CONFLICTS_TABLE, SYNC_SCOPES_TABLE];

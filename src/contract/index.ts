@@ -10,4 +10,5 @@ export * from './conventions.js';
 export * from './errors.js';
 export * from './fields.js';
 export * from './operations.js';
+export * from './scopes.js';
 export * from './wire.js';
