@@ -15,8 +15,10 @@ export const SyncErrorCode = {
   BATCH_TOO_LARGE: 'BATCH_TOO_LARGE',
   /** `limit` outside 1..maxPullLimit. */
   INVALID_LIMIT: 'INVALID_LIMIT',
-  /** A `cursor` this server did not issue. */
+  /** A `cursor` this server did not issue (or issued for another scope). */
   INVALID_CURSOR: 'INVALID_CURSOR',
+  /** A syncPull `scope` for an entity that is not synced by scope; the error lists the scoped entities. */
+  INVALID_SCOPE: 'INVALID_SCOPE',
   /** Malformed item or input: wrong type, unknown field, missing required field, bad reference. */
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   /** No record with that id in the caller's tenant (another tenant's id reads the same). */

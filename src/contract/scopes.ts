@@ -52,7 +52,3 @@ export interface SyncRemoval {
 
 /** Status of a device subscription (`sync_scopes.status`). */
 export type ScopeStatus = 'active' | 'removing' | 'revoked';
-
-/** The server model that logs rows leaving a scope (moves), read by later pulls as removals. */
-export const SCOPE_MOVE_MODEL = 'TrackhubScopeMove';
-export const SCOPE_MOVE_TABLE = 'trackhub_scope_move';

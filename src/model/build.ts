@@ -12,6 +12,7 @@ import type { ModelPos } from '../schema/locate.js';
 import type { DmmfField, DmmfModel } from '../schema/prisma-wasm.js';
 import { readSchema, parseSchemaText, type ReadSchema } from '../schema/read.js';
 import { clientUniqueKey, hasClientUnique, hasPullIndex, pullIndexPrefix, SELF_TENANT } from '../schema/conventions.js';
+import { resolveScopes, type DeclaredScope } from './scopes.js';
 import { camelCase, kebabCase, pluralize, prismaDelegate, snakeCase, typeNameOf } from './naming.js';
 import type { EntityIR, EnumIR, FieldIR, FieldRole, ProjectIR, ScalarKind, SourceLocation, SyncAccess } from './types.js';
 
@@ -41,6 +42,7 @@ export function buildProject(schema: ReadSchema): ProjectIR {
   const diagnostics: Diagnostic[] = [];
   const models = schema.datamodel.models;
   const synced = new Map<string, { model: DmmfModel; pos: ModelPos; tenant?: string; conflict?: EntityIR['conflict'] }>();
+  const scopes = new Map<string, DeclaredScope>();
 
   for (const model of models) {
     const pos = schema.positions.models.get(model.name);
@@ -58,8 +60,10 @@ export function buildProject(schema: ReadSchema): ProjectIR {
         });
       continue;
     }
-    if (annotation) synced.set(model.name, { model, pos, tenant: annotation.tenant, conflict: annotation.conflict });
-    else {
+    if (annotation) {
+      synced.set(model.name, { model, pos, tenant: annotation.tenant, conflict: annotation.conflict });
+      if (annotation.scope) scopes.set(model.name, { path: annotation.scope.path, location: { file, ...annotation.scope.location } });
+    } else {
       // Field annotations on a model without @sync would silently do nothing.
       for (const [fieldName, fpos] of pos.fields) {
         const docs = [...fpos.docsAbove, ...(fpos.doc ? [fpos.doc] : [])];
@@ -100,6 +104,8 @@ export function buildProject(schema: ReadSchema): ProjectIR {
     const entity = buildEntity(schema, model, pos, tenant ?? 'tenantId', conflict ?? 'timestamp', synced, diagnostics);
     if (entity) entities.push(entity);
   }
+
+  resolveScopes(entities, scopes, models, diagnostics);
 
   // Client table name collisions.
   const tables = new Map<string, EntityIR>();

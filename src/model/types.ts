@@ -5,7 +5,7 @@
  * annotations. Emitters are pure functions of this model and the config.
  */
 
-import type { ConflictStrategy, FieldKind, OnDeleteAction, SyncAccess } from '../contract/index.js';
+import type { ConflictStrategy, EntityScope, FieldKind, OnDeleteAction, SyncAccess } from '../contract/index.js';
 import type { SourceLocation } from '../schema/diagnostics.js';
 
 export type { ConflictStrategy, SyncAccess, SourceLocation };
@@ -134,6 +134,8 @@ export interface EntityIR {
   location: SourceLocation;
   /** The model's own `///` doc text without annotation lines. */
   description?: string;
+  /** Partial sync: `@sync(scope: "task.project")` resolved to the hops from this entity to its scope root. */
+  scope?: EntityScope;
 }
 
 export interface ProjectIR {

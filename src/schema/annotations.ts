@@ -3,6 +3,7 @@
  *
  *   model:  @sync
  *           @sync(tenant: "workspaceId", conflict: "serverWins")
+ *           @sync(scope: "task.project")   (partial sync: the path of relations to the scope root)
  *   field:  @sync.ignore | @sync.readonly | @sync.media
  *
  * Any other `@sync...` annotation, option or value is an error.
@@ -18,7 +19,7 @@ export const CONFLICT_STRATEGIES: readonly ConflictStrategy[] = [
   'merge',
   'manual',
 ];
-const MODEL_OPTIONS = ['tenant', 'conflict'] as const;
+const MODEL_OPTIONS = ['tenant', 'conflict', 'scope'] as const;
 const FIELD_ANNOTATIONS: Record<string, SyncAccess> = {
   '@sync.ignore': 'ignore',
   '@sync.readonly': 'readonly',
@@ -28,6 +29,8 @@ const FIELD_ANNOTATIONS: Record<string, SyncAccess> = {
 export interface ModelAnnotation {
   tenant?: string;
   conflict?: ConflictStrategy;
+  /** `scope: "task.project"`: relation field names from this model to the scope root, with where the value starts (for errors). */
+  scope?: { path: string[]; location: { line: number; col: number } };
   line: DocLine;
 }
 
@@ -114,6 +117,14 @@ export function parseModelAnnotation(
               diag(file, doc, partOffset, 'sync/bad-option', `conflict "${value}" is not a strategy`, `use one of: ${CONFLICT_STRATEGIES.join(', ')}`),
             );
           } else found.conflict = value as ConflictStrategy;
+        } else if (key === 'scope') {
+          const path = value.split('.');
+          const valueCol = doc.textCol + partOffset + part.trimStart().indexOf('"') + 1;
+          if (path.some((p) => !/^[A-Za-z_]\w*$/.test(p))) {
+            diagnostics.push(
+              diag(file, doc, partOffset, 'sync/bad-option', `scope "${value}" is not a path of relation fields`, 'name the relation fields from this model to the scope root, separated by dots, e.g. scope: "project" or scope: "task.project"'),
+            );
+          } else found.scope = { path, location: { line: doc.line, col: valueCol } };
         }
       }
     }

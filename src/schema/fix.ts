@@ -10,7 +10,7 @@
  * new required tenant field comes with the SQL that backfills it.
  */
 import { clientUniqueKey, hasClientUnique, hasPullIndex, pullIndexPrefix, SELF_TENANT } from './conventions.js';
-import { SYNC_CLOCK_MODEL, SYNC_CLOCK_PRISMA } from '../runtime/sync-clock-model.js';
+import { SCOPE_MOVE_MODEL, SCOPE_MOVE_PRISMA, SYNC_CLOCK_MODEL, SYNC_CLOCK_PRISMA } from '../runtime/sync-clock-model.js';
 import { parseModelAnnotation } from './annotations.js';
 import { SchemaError, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import type { ModelPos } from './locate.js';
@@ -168,6 +168,16 @@ export function fixSchema(schema: ReadSchema, only?: string): FixResult {
     const eol = text.includes('\r\n') ? '\r\n' : '\n';
     texts.set(file, `${text.replace(/(\r?\n)*$/, '')}${eol}${eol}${SYNC_CLOCK_PRISMA.replace(/\n/g, eol)}`);
     fixes.push({ model: SYNC_CLOCK_MODEL, file, added: [`model ${SYNC_CLOCK_MODEL} (the pull order every server replica shares)`] });
+  }
+  // Partial sync: the log of records leaving a scope, once any model declares a scope.
+  const scoped = targets.filter((t) => parseModelAnnotation(t.pos.file, t.name, t.pos.docs, [])?.scope);
+  if (scoped.length > 0 && !schema.datamodel.models.some((m) => m.name === SCOPE_MOVE_MODEL)) {
+    const order = (file: string): number => schema.files.findIndex((f) => f.file === file);
+    const file = [...scoped].sort((a, b) => order(a.pos.file) - order(b.pos.file) || a.pos.line - b.pos.line)[0]!.pos.file;
+    const text = texts.get(file)!;
+    const eol = text.includes('\r\n') ? '\r\n' : '\n';
+    texts.set(file, `${text.replace(/(\r?\n)*$/, '')}${eol}${eol}${SCOPE_MOVE_PRISMA.replace(/\n/g, eol)}`);
+    fixes.push({ model: SCOPE_MOVE_MODEL, file, added: [`model ${SCOPE_MOVE_MODEL} (records that left a sync scope, pulled as removals)`] });
   }
   fixes.sort((x, y) => x.file.localeCompare(y.file) || x.model.localeCompare(y.model));
   return { files: schema.files.map((f) => ({ ...f, text: texts.get(f.file)! })), fixes };

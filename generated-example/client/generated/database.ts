@@ -14,6 +14,9 @@ import { checklistItemHooks } from '../hooks/checklist-item.hooks.js';
 import { companyHooks } from '../hooks/company.hooks.js';
 import { groupHooks } from '../hooks/group.hooks.js';
 import { heroHooks } from '../hooks/hero.hooks.js';
+import { projectHooks } from '../hooks/project.hooks.js';
+import { taskHooks } from '../hooks/task.hooks.js';
+import { taskNoteHooks } from '../hooks/task-note.hooks.js';
 
 import { entityDescriptors } from './descriptors.js';
 import { migrations } from './migrations.js';
@@ -23,6 +26,9 @@ import { ChecklistItem } from './models/ChecklistItem.js';
 import { Company } from './models/Company.js';
 import { Group } from './models/Group.js';
 import { Hero } from './models/Hero.js';
+import { Project } from './models/Project.js';
+import { Task } from './models/Task.js';
+import { TaskNote } from './models/TaskNote.js';
 import { schema } from './schema.js';
 import { OfflineFirstSpaceService } from './services/OfflineFirstSpaceService.js';
 import { OfflineFirstChecklistService } from './services/OfflineFirstChecklistService.js';
@@ -30,6 +36,9 @@ import { OfflineFirstChecklistItemService } from './services/OfflineFirstCheckli
 import { OfflineFirstCompanyService } from './services/OfflineFirstCompanyService.js';
 import { OfflineFirstGroupService } from './services/OfflineFirstGroupService.js';
 import { OfflineFirstHeroService } from './services/OfflineFirstHeroService.js';
+import { OfflineFirstProjectService } from './services/OfflineFirstProjectService.js';
+import { OfflineFirstTaskService } from './services/OfflineFirstTaskService.js';
+import { OfflineFirstTaskNoteService } from './services/OfflineFirstTaskNoteService.js';
 
 export type { ClientHooks } from 'trackhub-gen/runtime/client';
 
@@ -41,10 +50,23 @@ export const hooksByEntity: ClientHooksByEntity = {
   Company: companyHooks,
   Group: groupHooks,
   Hero: heroHooks,
+  Project: projectHooks,
+  Task: taskHooks,
+  TaskNote: taskNoteHooks,
 };
 
 /** Model classes of the synced entities (the runtime adds its own). */
-export const modelClasses: ModelClass[] = [Space, Checklist, ChecklistItem, Company, Group, Hero];
+export const modelClasses: ModelClass[] = [
+  Space,
+  Checklist,
+  ChecklistItem,
+  Company,
+  Group,
+  Hero,
+  Project,
+  Task,
+  TaskNote,
+];
 
 export type DatabaseOptions = Omit<TenantDatabaseOptions, 'schema' | 'migrations' | 'modelClasses'>;
 
@@ -61,6 +83,9 @@ export class OfflineFirstClient extends TrackhubClient {
   readonly companies: OfflineFirstCompanyService;
   readonly groups: OfflineFirstGroupService;
   readonly heroes: OfflineFirstHeroService;
+  readonly projects: OfflineFirstProjectService;
+  readonly tasks: OfflineFirstTaskService;
+  readonly taskNotes: OfflineFirstTaskNoteService;
 
   constructor(options: TrackhubConnectionOptions) {
     super({
@@ -77,6 +102,9 @@ export class OfflineFirstClient extends TrackhubClient {
     this.companies = new OfflineFirstCompanyService(this);
     this.groups = new OfflineFirstGroupService(this);
     this.heroes = new OfflineFirstHeroService(this);
+    this.projects = new OfflineFirstProjectService(this);
+    this.tasks = new OfflineFirstTaskService(this);
+    this.taskNotes = new OfflineFirstTaskNoteService(this);
   }
 }
 

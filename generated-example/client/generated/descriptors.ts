@@ -194,6 +194,75 @@ export const heroDescriptor: EntityDescriptor = {
   ],
 };
 
+export const projectDescriptor: EntityDescriptor = {
+  name: 'Project',
+  table: 'projects',
+  conflict: 'timestamp',
+  tombstone: 'deletedAt',
+  parents: [],
+  fields: [{ name: 'name', column: 'name', kind: 'String', optional: false, access: 'synced' }],
+};
+
+export const taskDescriptor: EntityDescriptor = {
+  name: 'Task',
+  table: 'tasks',
+  conflict: 'timestamp',
+  tombstone: 'deletedAt',
+  parents: ['Project'],
+  scope: {
+    root: 'Project',
+    hops: [{ relation: 'project', field: 'projectId', target: 'Project' }],
+  },
+  fields: [
+    { name: 'title', column: 'title', kind: 'String', optional: false, access: 'synced' },
+    {
+      name: 'done',
+      column: 'done',
+      kind: 'Boolean',
+      optional: false,
+      access: 'synced',
+      hasDefault: true,
+      defaultValue: false,
+    },
+    {
+      name: 'projectId',
+      column: 'project_id',
+      kind: 'String',
+      optional: false,
+      access: 'synced',
+      relation: 'Project',
+      onDelete: 'Cascade',
+    },
+  ],
+};
+
+export const taskNoteDescriptor: EntityDescriptor = {
+  name: 'TaskNote',
+  table: 'task_notes',
+  conflict: 'timestamp',
+  tombstone: 'deletedAt',
+  parents: ['Task'],
+  scope: {
+    root: 'Project',
+    hops: [
+      { relation: 'task', field: 'taskId', target: 'Task' },
+      { relation: 'project', field: 'projectId', target: 'Project' },
+    ],
+  },
+  fields: [
+    { name: 'body', column: 'body', kind: 'String', optional: false, access: 'synced' },
+    {
+      name: 'taskId',
+      column: 'task_id',
+      kind: 'String',
+      optional: false,
+      access: 'synced',
+      relation: 'Task',
+      onDelete: 'Cascade',
+    },
+  ],
+};
+
 /** Every synced entity, parents before children: the order sync pushes and pulls in. */
 export const entityDescriptors: EntityDescriptor[] = [
   spaceDescriptor,
@@ -202,4 +271,7 @@ export const entityDescriptors: EntityDescriptor[] = [
   companyDescriptor,
   groupDescriptor,
   heroDescriptor,
+  projectDescriptor,
+  taskDescriptor,
+  taskNoteDescriptor,
 ];

@@ -11,8 +11,14 @@ export const operationSources = {
     'mutation CreateGroup($input:GroupCreateInput!){createGroup(input:$input){id clientId version updatedAt deletedAt name archived spaceId}}',
   CreateHero:
     'mutation CreateHero($input:HeroCreateInput!){createHero(input:$input){id clientId version updatedAt deletedAt name power rating active profile}}',
+  CreateProject:
+    'mutation CreateProject($input:ProjectCreateInput!){createProject(input:$input){id clientId version updatedAt deletedAt name}}',
   CreateSpace:
     'mutation CreateSpace($input:SpaceCreateInput!){createSpace(input:$input){id clientId version updatedAt deletedAt name description kind color position ownerId coverUrl}}',
+  CreateTask:
+    'mutation CreateTask($input:TaskCreateInput!){createTask(input:$input){id clientId version updatedAt deletedAt title done projectId}}',
+  CreateTaskNote:
+    'mutation CreateTaskNote($input:TaskNoteCreateInput!){createTaskNote(input:$input){id clientId version updatedAt deletedAt body taskId}}',
   GetChecklist:
     'query GetChecklist($id:ID!){checklist(id:$id){id clientId version updatedAt deletedAt title status dueAt metadata spaceId}}',
   GetChecklistItem:
@@ -23,8 +29,14 @@ export const operationSources = {
     'query GetGroup($id:ID!){group(id:$id){id clientId version updatedAt deletedAt name archived spaceId}}',
   GetHero:
     'query GetHero($id:ID!){hero(id:$id){id clientId version updatedAt deletedAt name power rating active profile}}',
+  GetProject:
+    'query GetProject($id:ID!){project(id:$id){id clientId version updatedAt deletedAt name}}',
   GetSpace:
     'query GetSpace($id:ID!){space(id:$id){id clientId version updatedAt deletedAt name description kind color position ownerId coverUrl}}',
+  GetTask:
+    'query GetTask($id:ID!){task(id:$id){id clientId version updatedAt deletedAt title done projectId}}',
+  GetTaskNote:
+    'query GetTaskNote($id:ID!){taskNote(id:$id){id clientId version updatedAt deletedAt body taskId}}',
   ListChecklistItems:
     'query ListChecklistItems($cursor:String$limit:Int){checklistItems(cursor:$cursor limit:$limit){items{id clientId version updatedAt deletedAt label done position weight checklistId}nextCursor}}',
   ListChecklists:
@@ -35,6 +47,12 @@ export const operationSources = {
     'query ListGroups($cursor:String$limit:Int){groups(cursor:$cursor limit:$limit){items{id clientId version updatedAt deletedAt name archived spaceId}nextCursor}}',
   ListHeroes:
     'query ListHeroes($cursor:String$limit:Int){heroes(cursor:$cursor limit:$limit){items{id clientId version updatedAt deletedAt name power rating active profile}nextCursor}}',
+  ListProjects:
+    'query ListProjects($cursor:String$limit:Int){projects(cursor:$cursor limit:$limit){items{id clientId version updatedAt deletedAt name}nextCursor}}',
   ListSpaces:
     'query ListSpaces($cursor:String$limit:Int){spaces(cursor:$cursor limit:$limit){items{id clientId version updatedAt deletedAt name description kind color position ownerId coverUrl}nextCursor}}',
+  ListTaskNotes:
+    'query ListTaskNotes($cursor:String$limit:Int){taskNotes(cursor:$cursor limit:$limit){items{id clientId version updatedAt deletedAt body taskId}nextCursor}}',
+  ListTasks:
+    'query ListTasks($cursor:String$limit:Int){tasks(cursor:$cursor limit:$limit){items{id clientId version updatedAt deletedAt title done projectId}nextCursor}}',
 } as const;

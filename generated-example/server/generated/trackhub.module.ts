@@ -21,6 +21,9 @@ import { ChecklistItemModule } from './checklist-item/checklist-item.module.js';
 import { CompanyModule } from './company/company.module.js';
 import { GroupModule } from './group/group.module.js';
 import { HeroModule } from './hero/hero.module.js';
+import { ProjectModule } from './project/project.module.js';
+import { TaskModule } from './task/task.module.js';
+import { TaskNoteModule } from './task-note/task-note.module.js';
 
 /**
  * The generated API: GraphQL (Apollo, code-first, sorted schema), syncPull /
@@ -55,6 +58,9 @@ export class TrackhubModule {
         CompanyModule,
         GroupModule,
         HeroModule,
+        ProjectModule,
+        TaskModule,
+        TaskNoteModule,
       ],
       controllers: [...trackhubControllers(core), TrackhubMediaController],
       providers: [

@@ -246,6 +246,8 @@ interface EntityView {
   conflict: string;
   tombstone: string;
   parents: string;
+  /** Partial sync: the scope literal, when the entity is synced by scope. */
+  scope?: string;
   fields: FieldView[];
   enums: string[];
   usesDate: boolean;
@@ -322,6 +324,7 @@ function entityView(project: ProjectIR, entity: EntityIR, index: ProjectIndex): 
     conflict: quote(entity.conflict),
     tombstone: quote(entity.tombstone),
     parents: printLiteral([...entity.parents], 2, 'parents: '.length, ','),
+    ...(entity.scope ? { scope: printLiteral(entity.scope, 2, 'scope: '.length, ',') } : {}),
     fields,
     enums,
     usesDate: entity.dataFields.some((f) => f.kind === 'DateTime'),

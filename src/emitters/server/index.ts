@@ -5,6 +5,7 @@
  * scaffolding (token verifier, AppModule, main).
  */
 import type { OnDeleteAction } from '../../contract/fields.js';
+import type { EntityScope } from '../../contract/scopes.js';
 import { artifactsOf, requiredOnCreate, updatable } from '../../model/artifacts.js';
 import { prismaDelegate } from '../../model/naming.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
@@ -42,6 +43,7 @@ export interface DescriptorView {
     format?: 'uuid';
   }>;
   uniques?: string[][];
+  scope?: EntityScope;
 }
 
 export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorView {
@@ -61,6 +63,7 @@ export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorVi
     tombstoneField,
     serverFields: entity.fields.filter((f) => f.role === 'createdAt').map((f) => f.name),
     ...(entity.uniques.length ? { uniques: entity.uniques } : {}),
+    ...(entity.scope ? { scope: entity.scope } : {}),
     fields: entity.fields
       .filter((f) => f.role === 'data')
       .map((f) => {
@@ -117,6 +120,7 @@ function descriptorLiteral(d: DescriptorView) {
     tombstoneField: member('tombstoneField', d.tombstoneField),
     serverFields: member('serverFields', d.serverFields),
     ...(d.uniques ? { uniques: member('uniques', d.uniques) } : {}),
+    ...(d.scope ? { scope: member('scope', d.scope) } : {}),
     fields: member('fields', d.fields),
   };
 }

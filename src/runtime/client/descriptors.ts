@@ -4,7 +4,7 @@
  * the services read. Plain data, no classes.
  */
 
-import type { ConflictStrategy, DeviceAccess, FieldKind, OnDeleteAction } from '../../contract/index.js';
+import type { ConflictStrategy, DeviceAccess, EntityScope, FieldKind, OnDeleteAction } from '../../contract/index.js';
 
 export type { ConflictStrategy, FieldKind };
 export { SYNC_COLUMN_SCHEMAS, SYNC_COLUMNS, WATERMELON_COLUMNS } from '../../contract/columns.js';
@@ -44,6 +44,8 @@ export interface EntityDescriptor {
   fields: FieldDescriptor[];
   /** Entities this one references. */
   parents: string[];
+  /** Partial sync: the hops from this entity to its scope root, when it is synced by scope. */
+  scope?: EntityScope;
   /** Online CRUD names; default `create<Name>` etc. */
   online?: {
     create?: string;

@@ -67,7 +67,7 @@ export class BatchLookups {
       const or: Row[] = [];
       if (idPart.length) or.push({ id: { in: idPart } });
       if (clientIdPart.length) or.push({ clientId: { in: clientIdPart } });
-      const found = await delegate.findMany({ where: { ...scope, OR: or } });
+      const found = await delegate.findMany({ where: { AND: [scope, { OR: or }] } });
       for (const value of idPart) lookups.rows.set(lookups.key(d, 'id', value), null);
       for (const value of clientIdPart) lookups.rows.set(lookups.key(d, 'clientId', value), null);
       for (const row of found) lookups.remember(d, row);

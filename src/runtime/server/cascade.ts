@@ -116,7 +116,8 @@ export function hasDependents(registry: EntityRegistry, d: EntityDescriptor): bo
 export function scopesToLock(registry: EntityRegistry, d: EntityDescriptor, deletes: boolean): EntityDescriptor[] {
   if (!hasDependents(registry, d)) return [];
   const mayBecomeDeleted = d.fields.some((f) => f.relation?.onDelete === 'Cascade');
-  return deletes || mayBecomeDeleted ? registry.descendantsOf(d.name) : [];
+  // An update of a key on a scope path re-stamps the rows below it (scopes.ts): they are descendants too.
+  return deletes || mayBecomeDeleted || registry.movesOthers(d.name) ? registry.descendantsOf(d.name) : [];
 }
 
 /**

@@ -12,6 +12,7 @@ import type { PrismaLike, PrismaTransactionOptions } from './prisma.js';
 import { TrackhubMetrics, type TrackhubMetricsOptions } from './metrics.js';
 import { stdoutSyncLog, SyncObserver, type SyncLogSink } from './observe.js';
 import { EntityRegistry } from './registry.js';
+import { SCOPE_MOVE_DELEGATE, SCOPE_MOVE_MODEL } from '../sync-clock-model.js';
 import { SyncService, type SyncLogger } from './sync.service.js';
 import { INTERNAL_MESSAGE, SyncErrorCode, type FaultSink } from './errors.js';
 import { SyncClock, type BeforeCommitHook } from './sync-clock.js';
@@ -74,6 +75,14 @@ export class TrackhubCore {
     this.verifyToken = options.verifyToken;
     this.allowDevTokens = options.allowDevTokens;
     this.registry = new EntityRegistry(descriptors);
+    const scoped = descriptors.filter((d) => d.scope).map((d) => d.name);
+    if (scoped.length && typeof (this.prisma as unknown as Record<string, { createMany?: unknown } | undefined>)[SCOPE_MOVE_DELEGATE]?.createMany !== 'function') {
+      throw new Error(
+        `TrackhubCore: ${scoped.join(', ')} ${scoped.length === 1 ? 'is' : 'are'} synced by scope, but the Prisma client has no ${SCOPE_MOVE_MODEL} model, ` +
+          'which logs records leaving a scope so that devices pull them as removals. Add it with `npx trackhub-gen fix-schema`, ' +
+          'run your migration and regenerate the Prisma client.',
+      );
+    }
     this.maxBatchSize = positive(options.maxBatchSize, DEFAULT_MAX_BATCH_SIZE, 'maxBatchSize');
     this.maxPullLimit = positive(options.maxPullLimit, DEFAULT_MAX_PULL_LIMIT, 'maxPullLimit');
     this.transactionOptions = { maxWait: 10_000, timeout: 30_000, ...options.transactionOptions };

@@ -24,6 +24,8 @@ import {
 } from './store.js';
 import { constraintError } from './constraints.js';
 import { applyCascade, DeleteRestrictedError, planCascade, scopesToLock } from './cascade.js';
+import { bindAccess, readScope, writeAccessEntities } from './access.js';
+import { applyMoves } from './scopes.js';
 import type { ScopeStamps } from './sync-clock.js';
 
 export interface CrudListArgs {
@@ -55,8 +57,10 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
     }
   }
 
-  protected principal(context: TrackhubContext | undefined): Promise<Principal> {
-    return authenticate(context, this.core.verifyToken);
+  /** The verified principal, with the read rules (access.ts) of this entity and of its relations' targets bound. */
+  protected async principal(context: TrackhubContext | undefined): Promise<Principal> {
+    const principal = await authenticate(context, this.core.verifyToken);
+    return bindAccess(this.core.registry, this.core.prisma, principal, writeAccessEntities(this.core.registry, this.descriptor));
   }
 
   /** A live record of the caller's tenant, or null (unknown id, another tenant's id, deleted). */
@@ -66,7 +70,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
     const key = this.idOf(id);
     if (key === undefined) return null; // no such id can exist (and PostgreSQL would refuse the query)
     const row = await delegateOf(this.core.prisma, d.delegate).findFirst({
-      where: { ...tenantScope(d, principal), ...liveScope(d), id: key },
+      where: { AND: [readScope(d, principal), liveScope(d), { id: key }] },
     });
     return row ? this.toObject(row) : null;
   }
@@ -82,7 +86,7 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
     const afterId = args.cursor ? decodeListCursor(args.cursor) : null;
     if (!idFits(d.idKind, afterId)) throw new TrackhubError(SyncErrorCode.INVALID_CURSOR, 'Invalid cursor: pass back a cursor this server returned for this entity');
     const rows = await delegateOf(this.core.prisma, d.delegate).findMany({
-      where: { ...tenantScope(d, principal), ...liveScope(d), ...(afterId !== null ? { id: { gt: afterId } } : {}) },
+      where: { AND: [readScope(d, principal), liveScope(d), ...(afterId !== null ? [{ id: { gt: afterId } }] : [])] },
       orderBy: [{ id: 'asc' }],
       take: limit + 1,
     });
@@ -125,16 +129,24 @@ export class CrudService<TObject, TCreate extends object = Record<string, unknow
   async update(context: TrackhubContext | undefined, id: string, expectedVersion: number, input: TUpdate): Promise<TObject> {
     const principal = await this.principal(context);
     const item = this.parse(input);
+    const d = this.descriptor;
     return this.toObject(
-      await this.write(principal, async (tx, stamp) => {
-        const existing = await this.live(tx, principal, id);
-        this.expect(existing, expectedVersion);
-        const data: Row = { ...item.data }; // readonly fields cannot change after create
-        const d = this.descriptor;
-        await validateInput(d.hooks, data, { principal, entity: d.name, operation: 'update', existing: serializeRecord(d, existing) });
-        await resolveRelations(plainStore(tx), d, principal, data);
-        return this.guarded(tx, principal, existing, data, stamp);
-      }, { ...item.data }),
+      await this.write(
+        principal,
+        async (tx, stamp, more) => {
+          const existing = await this.live(tx, principal, id);
+          this.expect(existing, expectedVersion);
+          const data: Row = { ...item.data }; // readonly fields cannot change after create
+          await validateInput(d.hooks, data, { principal, entity: d.name, operation: 'update', existing: serializeRecord(d, existing) });
+          await resolveRelations(plainStore(tx), d, principal, data);
+          const row = await this.guarded(tx, principal, existing, data, stamp);
+          // A changed key on a scope path moves rows between scopes (scopes.ts).
+          await applyMoves(tx, this.core.registry, principal, d, existing, data, stamp, more);
+          return row;
+        },
+        { ...item.data },
+        this.core.registry.movesOthers(d.name) ? this.core.registry.descendantsOf(d.name) : [],
+      ),
     );
   }
 

@@ -27,6 +27,8 @@ export interface PullPosition {
 export const NULL_UPDATED_AT = Date.parse('0001-01-01T00:00:00.000Z');
 
 const PULL_PREFIX = 'p1.';
+/** A pull position with what it was issued under: the read rules' fingerprint and the scope root (partial sync). */
+const PULL_PREFIX_V2 = 'p2.';
 const LIST_PREFIX = 'l1.';
 
 function encode(prefix: string, value: unknown): string {
@@ -42,20 +44,36 @@ function invalid(): TrackhubError {
   return new TrackhubError(SyncErrorCode.INVALID_CURSOR, 'Invalid cursor: pass back a cursor this server returned');
 }
 
-export function encodePullCursor(position: PullPosition): string {
-  return encode(PULL_PREFIX, [position.updatedAt, position.id]);
+/** What a pull cursor was issued under besides its position (null: no read rules / the tenant-wide stream). */
+export interface PullStream {
+  fingerprint: string | null;
+  scope: string | null;
 }
 
-export function decodePullCursor(cursor: string): PullPosition {
+/** A position alone keeps the first cursor format (`p1.`), which servers without partial sync read too. */
+export function encodePullCursor(position: PullPosition, stream: PullStream = { fingerprint: null, scope: null }): string {
+  if (stream.fingerprint === null && stream.scope === null) return encode(PULL_PREFIX, [position.updatedAt, position.id]);
+  return encode(PULL_PREFIX_V2, [position.updatedAt, position.id, stream.fingerprint, stream.scope]);
+}
+
+export function decodePullCursor(cursor: string): PullPosition & PullStream {
   try {
-    const value = decode(PULL_PREFIX, cursor);
+    const v2 = cursor.startsWith(PULL_PREFIX_V2);
+    const value = decode(v2 ? PULL_PREFIX_V2 : PULL_PREFIX, cursor);
+    const nullableString = (x: unknown): boolean => x === null || typeof x === 'string';
     if (
       Array.isArray(value) &&
-      value.length === 2 &&
+      value.length === (v2 ? 4 : 2) &&
       Number.isSafeInteger(value[0]) &&
-      (value[1] === null || typeof value[1] === 'string' || Number.isSafeInteger(value[1]))
+      (value[1] === null || typeof value[1] === 'string' || Number.isSafeInteger(value[1])) &&
+      (!v2 || (nullableString(value[2]) && nullableString(value[3])))
     ) {
-      return { updatedAt: value[0] as number, id: value[1] as ServerId | null };
+      return {
+        updatedAt: value[0] as number,
+        id: value[1] as ServerId | null,
+        fingerprint: v2 ? (value[2] as string | null) : null,
+        scope: v2 ? (value[3] as string | null) : null,
+      };
     }
   } catch {
     // fall through

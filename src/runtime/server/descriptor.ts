@@ -1,4 +1,4 @@
-import type { ConflictStrategy, FieldKind, OnDeleteAction, SyncAccess } from '../../contract/index.js';
+import type { ConflictStrategy, EntityScope, FieldKind, OnDeleteAction, SyncAccess } from '../../contract/index.js';
 import type { EntityHooks } from './hooks.js';
 
 /**
@@ -97,7 +97,9 @@ export interface EntityDescriptor {
   fields: readonly FieldDescriptor[];
   /** The model's own unique keys (besides (tenant, clientId)): a hit is UNIQUE_VIOLATION naming them. */
   uniques?: readonly (readonly string[])[];
-  /** The entity's user-owned hooks (validate, afterPull). */
+  /** Partial sync: `@sync(scope: ...)`, the hops from this entity to its scope root (see scopes.ts). */
+  scope?: EntityScope;
+  /** The entity's user-owned hooks (validate, read, afterPull). */
   hooks?: EntityHooks;
 }
 

@@ -1,6 +1,6 @@
 /**
  * GraphQL types of the sync protocol (PRODUCT.md, exactly, plus the optional
- * `cursor`), and the scalars generated code uses.
+ * `cursor` and the partial-sync additions), and the scalars generated code uses.
  *
  * Always use these scalar instances (not the @nestjs/graphql built-in Date
  * scalar): one `DateTime` and one `JSON` per schema.
@@ -25,6 +25,15 @@ export class ConflictPayload {
   resolutionSuggested!: unknown;
 }
 
+@ObjectType('SyncRemoval')
+export class SyncRemoval {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { nullable: true })
+  clientId!: string | null;
+}
+
 @ObjectType('SyncPullResponse')
 export class SyncPullResponse {
   @Field(() => [GraphQLJSON])
@@ -38,6 +47,18 @@ export class SyncPullResponse {
 
   @Field(() => String, { nullable: true })
   cursor!: string | null;
+
+  /** Records that left this stream's selection since the cursor (partial sync, read rules): the device drops them. */
+  @Field(() => [SyncRemoval])
+  removals!: SyncRemoval[];
+
+  /** The scope root is not (or no longer) visible to the caller: the device evicts the scope. */
+  @Field(() => Boolean)
+  scopeRevoked!: boolean;
+
+  /** The read rules changed since the cursor: the answer starts from the beginning, and the device drops what it does not receive. */
+  @Field(() => Boolean)
+  reset!: boolean;
 }
 
 @ObjectType('SyncResultItem')

@@ -20,7 +20,41 @@ export interface PullHookContext {
   entity: string;
 }
 
+export interface ReadHookContext {
+  principal: Principal;
+  entity: string;
+  /** The server's Prisma client, for rules that look up memberships. */
+  prisma: unknown;
+}
+
+/**
+ * What a principal may read of an entity: a Prisma `where` every pull, online read and
+ * write of the entity applies (rows outside it read as not found).
+ */
+export interface ReadRule {
+  where: Record<string, unknown>;
+  /**
+   * Changes whenever the rule's result may change without a row of the entity changing
+   * (a membership granted or revoked). Default: the `where` itself (as JSON), which is
+   * enough when the where lists what is visible (`{ id: { in: [...] } }`). When it
+   * differs from the one a device's cursor was issued under, the device reloads the
+   * entity and drops what it may no longer see.
+   */
+  fingerprint?: string;
+}
+
 export interface EntityHooks {
+  /**
+   * Row-level read rule: return the filter for this principal, or nothing for "every
+   * row of the tenant". Rules follow scope paths: a scoped entity's rows are readable
+   * only under readable parents.
+   */
+  read?(context: ReadHookContext): ReadRule | undefined | void | Promise<ReadRule | undefined | void>;
+  /**
+   * On a scope root: whether this principal may subscribe to the root `id` (already known
+   * to be readable under `read`). Default: yes.
+   */
+  subscribe?(id: string, context: ReadHookContext): boolean | Promise<boolean>;
   /**
    * Called before every write from a device push or the online CRUD, with the values
    * about to be written. Return a message (or throw) to refuse the change: the item

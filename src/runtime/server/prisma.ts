@@ -15,6 +15,7 @@ export interface PrismaDelegateLike {
   findMany(args: { where?: Row; orderBy?: Row[]; take?: number; select?: Record<string, boolean> }): Promise<Row[]>;
   create(args: { data: Row }): Promise<Row>;
   updateMany(args: { where: Row; data: Row }): Promise<{ count: number }>;
+  createMany?(args: { data: Row[] }): Promise<{ count: number }>;
 }
 
 export interface PrismaTransactionOptions {

@@ -10,6 +10,15 @@ export interface Dependent {
   action: OnDeleteAction;
 }
 
+/**
+ * A foreign key whose change moves rows between scopes (partial sync): the key is hop
+ * `depth` of `entity`'s scope path (depth 0: the entity's own key). See scopes.ts.
+ */
+export interface Mover {
+  entity: EntityDescriptor;
+  depth: number;
+}
+
 /** The relation's onDelete, or Prisma's default for a descriptor that does not name one. */
 export function onDeleteOf(field: FieldDescriptor): OnDeleteAction {
   return field.relation?.onDelete ?? defaultOnDelete(field.optional);
@@ -22,6 +31,8 @@ export class EntityRegistry {
   private readonly dependents = new Map<string, Dependent[]>();
   /** Position of each entity in one order where every parent comes before its children. */
   private readonly rank = new Map<string, number>();
+  /** Per model: its foreign keys on some scope path, with the scoped entities a change of each moves. */
+  private readonly movers = new Map<string, Map<string, Mover[]>>();
 
   constructor(descriptors: readonly EntityDescriptor[]) {
     this.descriptors = [...descriptors];
@@ -39,6 +50,24 @@ export class EntityRegistry {
       }
     }
     this.rankEntities();
+    for (const entity of descriptors) {
+      entity.scope?.hops.forEach((hop, depth) => {
+        const model = depth === 0 ? entity.name : entity.scope!.hops[depth - 1]!.target;
+        const byField = this.movers.get(model) ?? new Map<string, Mover[]>();
+        byField.set(hop.field, [...(byField.get(hop.field) ?? []), { entity, depth }]);
+        this.movers.set(model, byField);
+      });
+    }
+  }
+
+  /** Foreign keys of `model` whose change moves scoped rows (field -> the entities it moves). */
+  moversOf(model: string): ReadonlyMap<string, readonly Mover[]> {
+    return this.movers.get(model) ?? new Map();
+  }
+
+  /** Whether an update of `model` may re-stamp rows of other entities (rows below a moved record). */
+  movesOthers(model: string): boolean {
+    return [...this.moversOf(model).values()].some((list) => list.some((m) => m.depth > 0));
   }
 
   /** Relations pointing at `entity` (what deleting one of its records touches). */

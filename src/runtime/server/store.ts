@@ -13,6 +13,8 @@ import { ItemError, SyncErrorCode } from './errors.js';
 import { parseServerId, type ServerId } from './ids.js';
 import { delegateOf, type Row } from './prisma.js';
 import { onDeleteOf } from './registry.js';
+import { readScope } from './access.js';
+import { tenantScope, tenantValue } from './tenant.js';
 
 /** Where records are read and written: a (transaction) client, plus a batched push's cache. */
 export interface RecordStore {
@@ -30,28 +32,7 @@ export function batchedStore(client: unknown, batch: BatchLookups): RecordStore 
   return { client, batch };
 }
 
-const INT32_MIN = -2147483648;
-const INT32_MAX = 2147483647;
-
-/** The caller's tenant as the tenant field stores it (an `Int` tenant field gets a number). */
-export function tenantValue(d: { tenantKind?: 'String' | 'Int' }, principal: Principal): string | number {
-  if (d.tenantKind !== 'Int') return principal.tenantId;
-  const n = Number(principal.tenantId);
-  // A token whose tenant is not a 32-bit integer matches no row of an Int-tenant table
-  // (the smallest Int, which no tenant id is: Prisma's Int is 32-bit, so any other out-of-range value would fail the query).
-  return /^-?\d+$/.test(principal.tenantId) && n > INT32_MIN && n <= INT32_MAX ? n : INT32_MIN;
-}
-
-/**
- * `where` scoping a query to the caller's tenant (nothing for a global entity).
- * A model that is its own tenant (`tenantField: 'id'`) is scoped under `AND`, so that
- * a query's own `id` condition (`{ ...scope, id }`) narrows it instead of replacing it.
- */
-export function tenantScope(d: { tenantField: string | null; tenantKind?: 'String' | 'Int' }, principal: Principal): Row {
-  if (!d.tenantField) return {};
-  const own = { [d.tenantField]: tenantValue(d, principal) };
-  return d.tenantField === 'id' ? { AND: [own] } : own;
-}
+export { tenantScope, tenantValue } from './tenant.js';
 
 /** The tenant column's value of a new record (`data` of a create). */
 function tenantData(d: { tenantField: string | null; tenantKind?: 'String' | 'Int' }, principal: Principal): Row {
@@ -71,7 +52,7 @@ export function deletionData(d: EntityDescriptor, stamp: Date): Row {
 export async function findById(store: RecordStore, d: EntityDescriptor, principal: Principal, id: ServerId): Promise<Row | null> {
   const cached = await store.batch?.get(store.client, d, principal, 'id', id);
   if (cached !== undefined) return cached;
-  return delegateOf(store.client, d.delegate).findFirst({ where: { ...tenantScope(d, principal), id } });
+  return delegateOf(store.client, d.delegate).findFirst({ where: { AND: [readScope(d, principal), { id }] } });
 }
 
 export async function findByClientId(
@@ -82,7 +63,7 @@ export async function findByClientId(
 ): Promise<Row | null> {
   const cached = await store.batch?.get(store.client, d, principal, 'clientId', clientId);
   if (cached !== undefined) return cached;
-  return delegateOf(store.client, d.delegate).findFirst({ where: { ...tenantScope(d, principal), clientId } });
+  return delegateOf(store.client, d.delegate).findFirst({ where: { AND: [readScope(d, principal), { clientId }] } });
 }
 
 /**
@@ -152,14 +133,14 @@ async function findRelationTarget(
   value: string,
 ): Promise<RelationTarget | null> {
   const target = delegateOf(client, relation.delegate);
-  const scope = tenantScope(relation, principal);
+  const scope = readScope({ ...relation, name: relation.entity }, principal);
   const select = { id: true, [TOMBSTONE_FIELD]: true };
   // The value is the target's server id (as text: an Int id is its decimal text) or, while the device
   // does not know that yet, the target's clientId.
   const id = parseServerId(relation.idKind, value);
   const row =
-    (id === undefined ? null : await target.findFirst({ where: { ...scope, id }, select })) ??
-    (await target.findFirst({ where: { ...scope, clientId: value }, select }));
+    (id === undefined ? null : await target.findFirst({ where: { AND: [scope, { id }] }, select })) ??
+    (await target.findFirst({ where: { AND: [scope, { clientId: value }] }, select }));
   return row ? { id: row.id as ServerId, deleted: row[TOMBSTONE_FIELD] !== null && row[TOMBSTONE_FIELD] !== undefined } : null;
 }
 

@@ -3,9 +3,10 @@
  * through the registry of generated descriptors.
  */
 import { Inject, type OnModuleInit } from '@nestjs/common';
-import { Args, Context, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { Args, Context, ID, Int, Mutation, Query, Resolver } from '@nestjs/graphql';
 
 import { SYNC_PULL, SYNC_PUSH } from '../../contract/operations.js';
+import { SYNC_PULL_SCOPE_ARG } from '../../contract/scopes.js';
 import type { TrackhubContext } from './auth.js';
 import { TrackhubCore } from './core.js';
 import { GraphQLDateTime, GraphQLJSON, SyncPullResponse, SyncResultItem } from './graphql.js';
@@ -26,11 +27,12 @@ export class TrackhubSyncResolver implements OnModuleInit {
     @Args('since', { type: () => GraphQLDateTime, nullable: true }) since: Date | null | undefined,
     @Args('limit', { type: () => Int, nullable: true, defaultValue: 1000 }) limit: number | null | undefined,
     @Args('cursor', { type: () => String, nullable: true }) cursor: string | null | undefined,
+    @Args(SYNC_PULL_SCOPE_ARG, { type: () => ID, nullable: true }) scope: string | null | undefined,
     @Context() context: TrackhubContext,
   ): Promise<SyncPullResponse> {
     return this.trackhub.observer.pull(context, entity, async () => {
       const principal = await this.trackhub.authenticate(context);
-      return this.trackhub.sync.pull(principal, entity, { since, limit, cursor });
+      return this.trackhub.sync.pull(principal, entity, { since, limit, cursor, scope });
     });
   }
 

@@ -10,7 +10,7 @@ import {
   type ParsedItem,
   type WireRecord,
 } from './codec.js';
-import { afterPosition, beforeStamp, comparePositions, decodePullCursor, encodePullCursor, idFits, NULL_UPDATED_AT, pullOrder, stampOf, type PullPosition } from './cursor.js';
+import { pullPage, type SyncPullArgs, type SyncPullResult } from './pull.js';
 import type { EntityDescriptor } from './descriptor.js';
 import { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
 import { BatchLookups } from './batch.js';
@@ -33,22 +33,11 @@ import { constraintError } from './constraints.js';
 import type { SyncClock } from './sync-clock.js';
 import { applyCascade, ChildIndex, DeleteRestrictedError, hasDependents, planCascade, scopesToLock, type CascadeContext } from './cascade.js';
 import { decideWrite } from './write-decision.js';
+import { bindAccess, readScope, writeAccessEntities } from './access.js';
+import { applyMoves } from './scopes.js';
 import { wireId, type ServerId } from './ids.js';
 
-export interface SyncPullArgs {
-  since?: Date | null;
-  limit?: number | null;
-  cursor?: string | null;
-}
-
-export interface SyncPullResult {
-  items: WireRecord[];
-  /** A watermark safe to send back as `since`: nothing after it was skipped. */
-  lastSyncAt: Date;
-  hasMore: boolean;
-  /** Exact position after this page; send it back as `cursor` to continue. */
-  cursor: string;
-}
+export type { SyncPullArgs, SyncPullResult } from './pull.js';
 
 export interface ConflictPayload {
   serverData: WireRecord | null;
@@ -83,101 +72,14 @@ export interface SyncServiceOptions {
   logger: SyncLogger;
 }
 
-const ms = stampOf;
-
 export class SyncService {
   constructor(private readonly options: SyncServiceOptions) {}
 
   // ---------------------------------------------------------------- pull
 
-  /**
-   * Items of one entity changed after `since` / `cursor`, oldest first, in
-   * (updatedAt, id) order, tombstones included, tenant-scoped. Stamps follow
-   * commit order per scope (see sync-clock.ts), so whatever is visible is
-   * served and a later commit always sorts after it.
-   *
-   * - `limit` is a hard cap on the page size.
-   * - `cursor` (our addition) is exact: send back the returned `cursor` and no
-   *   row is skipped or repeated, even when more than `limit` rows share one
-   *   updatedAt.
-   * - `lastSyncAt` is a watermark safe to send back as `since` (the seed's
-   *   signature): it never passes a row that was not delivered. Without a
-   *   cursor, a page does not end in the middle of a group of rows sharing one
-   *   updatedAt when it can end before it (the trailing partial group is left
-   *   for the next page), so since-only clients get no repeats either. The one
-   *   case only the cursor solves: a single updatedAt shared by more than
-   *   `limit` rows; then `lastSyncAt` stays just before that group (repeat,
-   *   never skip) and the client must use `cursor` to get past it.
-   */
-  async pull(principal: Principal, entity: string, args: SyncPullArgs = {}): Promise<SyncPullResult> {
-    const d = this.options.registry.get(entity);
-    const limit = args.limit ?? this.options.maxPullLimit;
-    if (!Number.isInteger(limit) || limit < 1 || limit > this.options.maxPullLimit) {
-      throw new TrackhubError(
-        SyncErrorCode.INVALID_LIMIT,
-        `limit must be an integer between 1 and ${this.options.maxPullLimit}, got ${String(limit)}`,
-      );
-    }
-    let start: PullPosition | null = args.cursor
-      ? decodePullCursor(args.cursor)
-      : args.since
-        ? { updatedAt: args.since.getTime(), id: null }
-        : null;
-    if (start && !idFits(d.idKind, start.id)) throw new TrackhubError(SyncErrorCode.INVALID_CURSOR, 'Invalid cursor: pass back a cursor this server returned for this entity');
-    // Before the null rows' place: from the beginning (a since-only client that stopped inside them).
-    if (start && d.updatedAtNullable && start.updatedAt < NULL_UPDATED_AT) start = null;
-
-    const delegate = delegateOf(this.options.prisma, d.delegate);
-    const scope = tenantScope(d, principal);
-    // Read before the rows: every write that commits after this read stamps above it.
-    const before = this.options.clock.localHorizon(d, principal);
-    let watermark = await this.options.clock.watermark(this.options.prisma, d, principal);
-    const below = Number.isFinite(before) ? [beforeStamp(before, Boolean(d.updatedAtNullable))] : [];
-    const orderBy = pullOrder(Boolean(d.updatedAtNullable));
-
-    let rows = await delegate.findMany({
-      where: { AND: [scope, ...below, ...(start ? [afterPosition(start, Boolean(d.updatedAtNullable))] : [])] },
-      orderBy,
-      take: limit + 1,
-    });
-    // A write of this process that began meanwhile may show through a shared connection (SQLite).
-    const horizon = Math.min(before, this.options.clock.localHorizon(d, principal));
-    if (Number.isFinite(horizon)) rows = rows.filter((row) => ms(row) < horizon);
-    if (watermark !== null && watermark >= horizon) watermark = horizon - 1;
-    let page = rows.slice(0, limit);
-    const hasMore = rows.length > limit;
-    let next: Row | undefined = rows[limit];
-
-    if (hasMore && !args.cursor && next && ms(next) === ms(page[page.length - 1])) {
-      const groupAt = ms(next);
-      let k = page.length;
-      while (k > 0 && ms(page[k - 1]) === groupAt) k--;
-      if (k > 0) {
-        next = page[k];
-        page = page.slice(0, k);
-      }
-    }
-
-    let end: PullPosition;
-    if (hasMore) {
-      const last = page[page.length - 1];
-      end = { updatedAt: ms(last), id: last.id as ServerId };
-    } else {
-      // Every visible row after `start` was delivered, so every stamp up to the last one
-      // delivered, or up to the watermark, is complete: later commits stamp above both.
-      const lastAt = page.length ? ms(page[page.length - 1]) : 0;
-      end = { updatedAt: Math.max(lastAt, watermark ?? 0), id: null };
-      if (start && comparePositions(start, end) > 0) end = start;
-    }
-    const lastSyncAt =
-      end.id === null || (hasMore && next !== undefined && ms(next) !== end.updatedAt) ? end.updatedAt : end.updatedAt - 1;
-
-    return {
-      items: await afterPull(d.hooks, page.map((row) => serializeRecord(d, row)), { principal, entity: d.name }),
-      lastSyncAt: new Date(lastSyncAt),
-      hasMore,
-      cursor: encodePullCursor(end),
-    };
+  /** One page of an entity's stream (pull.ts). */
+  pull(principal: Principal, entity: string, args: SyncPullArgs = {}): Promise<SyncPullResult> {
+    return pullPage(this.options, principal, entity, args);
   }
 
   // ---------------------------------------------------------------- push
@@ -198,6 +100,8 @@ export class SyncService {
         { maxBatchSize: this.options.maxBatchSize },
       );
     }
+    // Read rules (access.ts): records and parents the caller may not read are not found.
+    principal = await bindAccess(this.options.registry, this.options.prisma, principal, writeAccessEntities(this.options.registry, d));
     const results: SyncResult[] = [];
     for (let start = 0; start < items.length; start += PUSH_CHUNK) {
       const chunk = items.slice(start, start + PUSH_CHUNK);
@@ -234,7 +138,7 @@ export class SyncService {
     const deletes = parsed.some((p) => 'item' in p && p.item.deleted);
     try {
       return await this.options.clock.write(d, principal, parsed.length, async (tx, firstStamp, more) => {
-        const lookups = await BatchLookups.prefetch(tx, d, principal, tenantScope(d, principal), keys);
+        const lookups = await BatchLookups.prefetch(tx, d, principal, readScope(d, principal), keys);
         const store = batchedStore(tx, lookups);
         // The children of the records this batch deletes, read once (cascade.ts).
         const deletedIds = parsed.flatMap((p) => ('item' in p && p.item.deleted && p.item.id !== undefined ? [p.item.id] : []));
@@ -397,6 +301,8 @@ export class SyncService {
     const plan = deletes ? await planCascade(store, this.options.registry, principal, d, [existing.id as ServerId], existing, cascade.children) : null;
     const row = await guardedUpdate(store, d, principal, existing, changes, stamp);
     if (row && plan) await applyCascade(store, principal, plan, cascade);
+    // A changed key on a scope path moves rows between scopes (scopes.ts).
+    if (row && !deletes) await applyMoves(store.client, this.options.registry, principal, d, existing, changes, stamp, cascade.stamps);
     if (row) return success(row);
     // Optimistic concurrency: the version moved since we read it (count 0). Roll back and retry.
     throw new StaleWriteError(existing.id as ServerId, await findById(store, d, principal, existing.id as ServerId));

@@ -7,6 +7,9 @@ import { checklistItemDescriptor } from '../checklist-item/checklist-item.descri
 import { companyDescriptor } from '../company/company.descriptor.js';
 import { groupDescriptor } from '../group/group.descriptor.js';
 import { heroDescriptor } from '../hero/hero.descriptor.js';
+import { projectDescriptor } from '../project/project.descriptor.js';
+import { taskDescriptor } from '../task/task.descriptor.js';
+import { taskNoteDescriptor } from '../task-note/task-note.descriptor.js';
 
 /** Every @sync entity, parents before children: syncPull / syncPush dispatch on these by name. */
 export const syncDescriptors: readonly EntityDescriptor[] = [
@@ -16,4 +19,7 @@ export const syncDescriptors: readonly EntityDescriptor[] = [
   companyDescriptor,
   groupDescriptor,
   heroDescriptor,
+  projectDescriptor,
+  taskDescriptor,
+  taskNoteDescriptor,
 ];
