@@ -123,7 +123,8 @@ export function inspectDevice(file: string): DeviceInspection {
     } catch (error) {
       throw new InspectError(`${file} is not a SQLite database (${(error as Error).message})`);
     }
-    const runtime = Object.values(RUNTIME_TABLES) as string[];
+    // The tables every device database has had (sync_scopes came with partial sync: a database not yet migrated lacks it).
+    const runtime: string[] = [RUNTIME_TABLES.operationQueue, RUNTIME_TABLES.syncState, RUNTIME_TABLES.uploads, RUNTIME_TABLES.conflicts];
     const missing = runtime.filter((t) => !tableNames.includes(t));
     if (missing.length) {
       throw new InspectError(`${file} is not a trackhub device database: no ${missing.join(', ')} table${missing.length > 1 ? 's' : ''}`);

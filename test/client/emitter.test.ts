@@ -73,7 +73,7 @@ describe('client emitter', () => {
   it('emits the client files for the fixture: generated code, plus one user-owned hooks file per entity', () => {
     expect(files.map((f) => f.path).sort()).toEqual(
       [
-        ...['checklist', 'checklist-item', 'company', 'group', 'hero', 'space'].map((k) => `client/hooks/${k}.hooks.ts`),
+        ...['checklist', 'checklist-item', 'company', 'group', 'hero', 'project', 'space', 'task', 'task-note'].map((k) => `client/hooks/${k}.hooks.ts`),
         'client/generated/database.ts',
         'client/generated/descriptors.ts',
         'client/generated/enums.ts',
@@ -82,7 +82,7 @@ describe('client emitter', () => {
         'client/generated/operation-sources.ts',
         'client/generated/schema.ts',
         'client/schema.snapshot.json',
-        ...['Checklist', 'ChecklistItem', 'Company', 'Group', 'Hero', 'Space'].flatMap((n) => [
+        ...['Checklist', 'ChecklistItem', 'Company', 'Group', 'Hero', 'Project', 'Space', 'Task', 'TaskNote'].flatMap((n) => [
           `client/generated/models/${n}.ts`,
           `client/generated/services/OfflineFirst${n}Service.ts`,
         ]),

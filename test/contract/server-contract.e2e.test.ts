@@ -16,7 +16,7 @@ import { SYNC_PULL as PULL, SYNC_PUSH as PUSH } from '../support/operations.js';
 
 const databases = await exampleDatabases('server_contract');
 
-const VALID_ENTITIES = 'Checklist, ChecklistItem, Company, Group, Hero, Space';
+const VALID_ENTITIES = 'Checklist, ChecklistItem, Company, Group, Hero, Project, Space, Task, TaskNote';
 
 const SPACE_FIELDS = 'id clientId version updatedAt deletedAt name description kind color position ownerId coverUrl';
 

@@ -41,13 +41,13 @@ describe('emitServer (fixture)', () => {
         'user server/app.module.ts',
         'user server/auth/token-verifier.ts',
         'user server/main.ts',
-        ...['space', 'group', 'checklist', 'checklist-item', 'company', 'hero'].map((k) => `user server/hooks/${k}.hooks.ts`),
+        ...['space', 'group', 'checklist', 'checklist-item', 'company', 'hero', 'project', 'task', 'task-note'].map((k) => `user server/hooks/${k}.hooks.ts`),
         'generator server/generated/enums.ts',
         'generator server/generated/runtime.ts',
         'generator server/generated/index.ts',
         'generator server/generated/sync/sync.registry.ts',
         'generator server/generated/trackhub.module.ts',
-        ...['space', 'group', 'checklist', 'checklist-item', 'company', 'hero'].flatMap(perEntity),
+        ...['space', 'group', 'checklist', 'checklist-item', 'company', 'hero', 'project', 'task', 'task-note'].flatMap(perEntity),
       ].sort(),
     );
   });

@@ -247,7 +247,7 @@ describe.each([
       const err = await core.sync.pull(A, 'Spaceship', {}).catch((e: TrackhubError) => e);
       expect(err).toBeInstanceOf(TrackhubError);
       expect((err as TrackhubError).extensions.code).toBe(SyncErrorCode.UNKNOWN_ENTITY);
-      expect((err as TrackhubError).message).toContain('Checklist, ChecklistItem, Company, Group, Hero, Space');
+      expect((err as TrackhubError).message).toContain('Checklist, ChecklistItem, Company, Group, Hero, Project, Space, Task, TaskNote');
       expect(await codeOf(push('AuditLog', []))).toBe(SyncErrorCode.UNKNOWN_ENTITY);
     });
   });
