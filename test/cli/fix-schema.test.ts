@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { loadProject } from '../../src/model/build.js';
-import { SYNC_CLOCK_PRISMA } from '../../src/runtime/sync-clock-model.js';
+import { SCOPE_MOVE_PRISMA, SYNC_CLOCK_PRISMA } from '../../src/runtime/sync-clock-model.js';
 import { runCli } from '../support/cli.js';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'trackhub-fix-'));
@@ -64,6 +64,41 @@ describe('trackhub-gen fix-schema', () => {
     const again = await runCli(['fix-schema', 'Note', '--schema', schema]);
     expect(again.stdout).toMatch(/nothing to add/);
     expect(readFileSync(schema, 'utf8')).toBe(fixed);
+  });
+
+  it('adds the scope move log once a model is synced by scope, and the result generates', async () => {
+    const schema = path.join(tmp, 'scoped.prisma');
+    const text = `datasource db {
+  provider = "sqlite"
+}
+
+/// @sync
+model Project {
+  id    String @id @default(uuid())
+  name  String
+  tasks Task[]
+}
+
+/// @sync(scope: "project")
+model Task {
+  id        String  @id @default(uuid())
+  projectId String
+  project   Project @relation(fields: [projectId], references: [id], onDelete: Cascade)
+}
+`;
+    writeFileSync(schema, text);
+    const run = await runCli(['fix-schema', '--schema', schema]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/TrackhubScopeMove/);
+    const fixed = readFileSync(schema, 'utf8');
+    expect(fixed.endsWith(`\n\n${SCOPE_MOVE_PRISMA}`)).toBe(true);
+    expect(fixed.split('model TrackhubScopeMove').length).toBe(2);
+    const project = await loadProject(schema);
+    expect(project.entities.find((e) => e.name === 'Task')?.scope).toEqual({ root: 'Project', hops: [{ relation: 'project', field: 'projectId', target: 'Project' }] });
+    // Without a scoped model, no log.
+    writeFileSync(schema, text.replace('/// @sync(scope: "project")', '/// @sync'));
+    await runCli(['fix-schema', '--schema', schema]);
+    expect(readFileSync(schema, 'utf8')).not.toContain('TrackhubScopeMove');
   });
 
   it('fixes every @sync model; what additions cannot fix is reported with exit 2', async () => {
