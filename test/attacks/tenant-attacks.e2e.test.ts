@@ -42,6 +42,13 @@ interface Victim {
   group: { id: string; clientId: string };
   hero: { id: string; clientId: string };
   pullCursor: string;
+  /** Partial sync: the victim tenant's project subtree. */
+  project: { id: string; clientId: string };
+  task: { id: string; clientId: string };
+  /** A project of the ATTACKER's own tenant, private to another member (the read rule hides it from the attacker). */
+  privateProject: { id: string; clientId: string };
+  privateTask: { id: string; clientId: string };
+  privateNote: { id: string; clientId: string };
 }
 
 interface Ctx {
@@ -49,6 +56,8 @@ interface Ctx {
   victim: Victim;
   /** The attacker's own Space (for update-based attacks). */
   own: { id: string; clientId: string };
+  /** The attacker's own Task (in its own open project). */
+  ownTask: { id: string; clientId: string };
   gql(query: string, variables?: Record<string, unknown>, auth?: string | null, raw?: string): Promise<Answer>;
 }
 
@@ -69,6 +78,9 @@ const SYNCED_TABLES = [
   ['group', 'tenantId'],
   ['hero', 'tenantId'],
   ['company', 'workspaceId'],
+  ['project', 'tenantId'],
+  ['task', 'tenantId'],
+  ['taskNote', 'tenantId'],
 ] as const;
 
 // ------------------------------------------------------------------ expectations
@@ -122,6 +134,19 @@ const pulledOwnOnly: Check = async (answer, ctx) => {
   }
 };
 
+/** A scoped pull answered as a revoked scope: nothing, and no way to tell a foreign root from a made-up one. */
+const scopeRevoked: Check = (answer) => {
+  expect(answer.body?.errors, answer.text.slice(0, 300)).toBeUndefined();
+  expect(answer.body!.data!.syncPull).toMatchObject({ items: [], removals: [], scopeRevoked: true, hasMore: false });
+};
+
+/** A pull that must not carry the private project's subtree (rows the read rule hides in the attacker's own tenant). */
+const withoutPrivate: Check = async (answer, ctx) => {
+  await pulledOwnOnly(answer, ctx);
+  const hidden = [ctx.victim.privateProject.id, ctx.victim.privateTask.id, ctx.victim.privateNote.id];
+  for (const id of hidden) expect(answer.text).not.toContain(id);
+};
+
 const nullRead =
   (field: string): Check =>
   (answer) => {
@@ -150,6 +175,8 @@ const pull = (entity: string, extra: Record<string, unknown> = {}, auth?: string
   ...(auth !== undefined ? { auth } : {}),
 });
 const now = () => new Date().toISOString();
+const SCOPED_PULL = `query($entity: String!, $scope: ID) { syncPull(entity: $entity, scope: $scope) { items hasMore cursor removals { id clientId } scopeRevoked reset } }`;
+const scopedPull = (entity: string, scope: string) => ({ query: SCOPED_PULL, variables: { entity, scope } });
 
 const cases: AttackCase[] = [
   // --- another tenant's ids on every path
@@ -238,6 +265,30 @@ const cases: AttackCase[] = [
   { name: 'CRUD list limit over the maximum', request: () => ({ query: `{ heroes(limit: 100000) { items { id } } }` }), expect: gqlError('INVALID_LIMIT') },
   { name: 'push batch of 1001 items', request: () => push('Hero', Array.from({ length: 1001 }, () => ({ clientId: randomUUID(), name: 'h' }))), expect: gqlError('BATCH_TOO_LARGE') },
   { name: 'a request body over the server limit', request: () => ({ ...push('Hero', []), raw: JSON.stringify({ query: PUSH, variables: { entity: 'Hero', items: [{ name: 'x'.repeat(40_000_000) }] } }) }), expect: refused(413) },
+  // --- partial sync: scopes and read rules
+  { name: "scoped pull of Task under the victim's project", request: (c) => scopedPull('Task', c.victim.project.id), expect: scopeRevoked },
+  { name: "scoped pull of TaskNote under the victim's project (two hops)", request: (c) => scopedPull('TaskNote', c.victim.project.id), expect: scopeRevoked },
+  { name: "scoped pull of Task under the victim's project by its clientId", request: (c) => scopedPull('Task', c.victim.project.clientId), expect: scopeRevoked },
+  { name: 'scoped pull of Task under a guessed project id', request: () => scopedPull('Task', randomUUID()), expect: scopeRevoked },
+  { name: "scoped pull of Task under the victim's task id (a root of the wrong entity)", request: (c) => scopedPull('Task', c.victim.task.id), expect: scopeRevoked },
+  { name: 'scoped pull under a private project of the own tenant (not a member)', request: (c) => scopedPull('Task', c.victim.privateProject.id), expect: scopeRevoked },
+  { name: 'scoped pull of TaskNote under a private project of the own tenant', request: (c) => scopedPull('TaskNote', c.victim.privateProject.id), expect: scopeRevoked },
+  { name: 'tenant-wide pull of Project, Task and TaskNote: neither the victim nor the private project', request: () => ({
+      query: `{ a: syncPull(entity: "Project") { items } b: syncPull(entity: "Task") { items } c: syncPull(entity: "TaskNote") { items } }`,
+    }), expect: withoutPrivate },
+  { name: 'scoped pull with a scope on an entity not synced by scope', request: (c) => scopedPull('Project', c.victim.project.id), expect: gqlError('INVALID_SCOPE') },
+  { name: 'push update of a task in a private project of the own tenant', request: (c) => push('Task', [{ id: c.victim.privateTask.id, version: 1, title: 'pwned', updatedAt: now() }]), expect: itemError('NOT_FOUND') },
+  { name: 'push delete of a note in a private project by clientId', request: (c) => push('TaskNote', [{ clientId: c.victim.privateNote.clientId, version: 1, deletedAt: now(), updatedAt: now() }]), expect: itemError('NOT_FOUND') },
+  { name: 'push create of a Task into a private project of the own tenant', request: (c) => push('Task', [{ clientId: randomUUID(), title: 'sneak', projectId: c.victim.privateProject.id }]), expect: itemError('VALIDATION_FAILED') },
+  { name: 'push create of a TaskNote under a private task (by its clientId)', request: (c) => push('TaskNote', [{ clientId: randomUUID(), body: 'sneak', taskId: c.victim.privateTask.clientId }]), expect: itemError('VALIDATION_FAILED') },
+  { name: 'push moving an own task into a private project', request: (c) => push('Task', [{ id: c.ownTask.id, version: 1, projectId: c.victim.privateProject.id, updatedAt: now() }]), expect: itemError('VALIDATION_FAILED') },
+  { name: "push moving an own task into the victim's project", request: (c) => push('Task', [{ id: c.ownTask.id, version: 1, projectId: c.victim.project.id, updatedAt: now() }]), expect: itemError('VALIDATION_FAILED') },
+  { name: 'CRUD get of a task in a private project', request: (c) => ({ query: `query($id: ID!) { task(id: $id) { id title } }`, variables: { id: c.victim.privateTask.id } }), expect: nullRead('task') },
+  { name: 'CRUD update of a private project', request: (c) => ({ query: `mutation($id: ID!) { updateProject(id: $id, expectedVersion: 1, input: { name: "pwned" }) { id } }`, variables: { id: c.victim.privateProject.id } }), expect: gqlError('NOT_FOUND') },
+  { name: 'CRUD list of tasks leaves the private project out', request: () => ({ query: `{ tasks(limit: 1000) { items { id title } } }` }), expect: (a, c) => {
+      expect(a.body?.errors).toBeUndefined();
+      expect(a.text).not.toContain(c.victim.privateTask.id);
+    } },
   // --- missing / forged tokens
   { name: 'no token: pull', request: () => pull('Space', {}, null), expect: gqlError('UNAUTHENTICATED') },
   { name: 'no token: push', request: () => push('Space', [{ clientId: randomUUID(), name: 'x', ownerId: 'a' }], null), expect: gqlError('UNAUTHENTICATED') },
@@ -293,6 +344,14 @@ describe.each(databases)('tenant attack corpus on $name', ({ start }) => {
     const out: Record<string, unknown> = {};
     for (const [delegate, field] of VICTIM_TABLES)
       out[delegate] = await ctx.server.prisma[delegate].findMany({ where: { [field]: VICTIM }, orderBy: { id: 'asc' } });
+    // The private project's subtree in the attacker's own tenant, which the read rule hides from the attacker.
+    const { privateProject, privateTask, privateNote } = ctx.victim;
+    out.private = [
+      await ctx.server.prisma.project.findUnique({ where: { id: privateProject.id } }),
+      await ctx.server.prisma.task.findMany({ where: { projectId: privateProject.id }, orderBy: { id: 'asc' } }),
+      await ctx.server.prisma.taskNote.findUnique({ where: { id: privateNote.id } }),
+      privateTask.id,
+    ];
     return JSON.stringify(out);
   };
 
@@ -328,17 +387,28 @@ describe.each(databases)('tenant attack corpus on $name', ({ start }) => {
     const hero = await seed(VICTIM, 'Hero', { name: `${SECRET} hero`, profile: { secret: SECRET } });
     await server.prisma.auditLog.create({ data: { tenantId: VICTIM, action: `${SECRET} audit` } });
     const victimPull = await gql(PULL, { entity: 'Space', limit: 1 }, `Bearer dev:${VICTIM}:u`);
+    const project = await seed(VICTIM, 'Project', { name: `${SECRET} project` });
+    const task = await seed(VICTIM, 'Task', { title: `${SECRET} task`, projectId: project.id });
+    await seed(VICTIM, 'TaskNote', { body: `${SECRET} note`, taskId: task.id });
     const own = await seed(ATTACKER, 'Space', { name: 'attacker space', ownerId: 'mallory' });
     await seed(ATTACKER, 'Checklist', { title: 'attacker list', spaceId: own.id });
+    const ownProject = await seed(ATTACKER, 'Project', { name: 'attacker project' });
+    const ownTask = await seed(ATTACKER, 'Task', { title: 'attacker task', projectId: ownProject.id });
+    // A project of the attacker's tenant that only alice may see.
+    const privateProject = await seed(ATTACKER, 'Project', { name: `${SECRET} private project` });
+    const privateTask = await seed(ATTACKER, 'Task', { title: `${SECRET} private task`, projectId: privateProject.id });
+    const privateNote = await seed(ATTACKER, 'TaskNote', { body: `${SECRET} private note`, taskId: privateTask.id });
+    await server.prisma.projectMember.create({ data: { tenantId: ATTACKER, projectId: privateProject.id, userId: 'alice' } });
     ctx = {
       server,
       gql,
       own,
-      victim: { space, checklist, item, company, group, hero, pullCursor: victimPull.body!.data!.syncPull.cursor },
+      ownTask,
+      victim: { space, checklist, item, company, group, hero, pullCursor: victimPull.body!.data!.syncPull.cursor, project, task, privateProject, privateTask, privateNote },
     };
     // Server ids and values. (ClientIds are chosen by devices: the attacker may legitimately own a row
     // with the same clientId, see the collision case; a leaked victim row would still show its values.)
-    secrets = [SECRET, ...[space, checklist, item, company, group, hero].map((r) => r.id)];
+    secrets = [SECRET, ...[space, checklist, item, company, group, hero, project, task, privateProject, privateTask, privateNote].map((r) => r.id)];
     uploads = server.url.replace(/\/graphql$/, '/uploads');
     const stored = await fetch(`${uploads}/Space/coverUrl`, { method: 'POST', headers: { authorization: `Bearer dev:${VICTIM}:u` }, body: photoForm(VICTIM_PHOTO) });
     expect(stored.status).toBe(201);
