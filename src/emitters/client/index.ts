@@ -104,6 +104,7 @@ export const CLIENT_RESERVED: ReadonlySet<string> = new Set([
   'database',
   'transport',
   'engine',
+  'scopes',
   'entities',
   'queue',
   'isSyncing',
