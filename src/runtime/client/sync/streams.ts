@@ -15,6 +15,13 @@ import { pullEntity } from './pull.js';
 import { evictScope, finishRemovals, listSubscriptions, pendingUnder, scopedEntitiesOf, scopeRoots, walkDown } from './scopes.js';
 import { raw, stringOrNull, type EntitySyncReport } from './types.js';
 
+/**
+ * Engines that may hold records no subscription holds: set by a push or a removal of a
+ * scoped entity, cleared by a sweep; every engine starts with one (an app that stopped
+ * after a push but before its sweep sweeps on its first full run).
+ */
+const sweepDone = new WeakSet<EngineContext>();
+
 /** Pulls `entities` (parents first), every stream of each; `seen` collects server ids per entity (force modes). */
 export async function pullStreams(
   ctx: EngineContext,
@@ -23,6 +30,8 @@ export async function pullStreams(
   seen?: Map<string, Set<string>>,
 ): Promise<void> {
   if (entities.some((e) => e.scope)) await resolveSubscriptions(ctx);
+  // Set before the pulls: a run that pushed and then failed still sweeps on a later run.
+  if (entities.some((e) => e.scope && reports.get(e.name)!.pushed > 0)) sweepDone.delete(ctx);
   const revoked = new Set<string>();
   const count = (evicted: Map<string, string[] | number>): void => {
     for (const [entity, n] of evicted) {
@@ -49,8 +58,11 @@ export async function pullStreams(
   count(await finishRemovals(ctx));
   // Only a run over every entity knows each record's parents are where they should be.
   const all = entities.length === ctx.entities.length;
-  const touched = revoked.size > 0 || entities.some((e) => e.scope && (reports.get(e.name)!.pushed > 0 || reports.get(e.name)!.removed > 0));
-  if (all && touched) count(await sweepOrphans(ctx));
+  if (revoked.size > 0 || entities.some((e) => e.scope && reports.get(e.name)!.removed > 0)) sweepDone.delete(ctx);
+  if (all && !sweepDone.has(ctx)) {
+    count(await sweepOrphans(ctx));
+    sweepDone.add(ctx);
+  }
 }
 
 /** Subscriptions to roots created offline learn the root's server id once it has one. */
