@@ -113,8 +113,8 @@ export interface ProjectTenant {
 /**
  * Seeds tenants of Projects with Tasks (partial-sync bench). `raw`: one
  * `INSERT ... SELECT` over a recursive counter per project through `$executeRawUnsafe`
- * (SQLite only); `createMany`: Prisma createMany in chunks of 5,000. The tasks' updatedAt
- * values are spread 1 ms apart in the past (distinct per project, before any live write).
+ * (SQLite only; DateTime written as Prisma writes it on SQLite: ISO text `...sss+00:00`);
+ * `createMany`: Prisma createMany in chunks of 5,000. The tasks' updatedAt values are spread 1 ms apart in the past (distinct per project, before any live write).
  * Returns each tenant's project ids, in creation order.
  */
 export async function seedProjects(prisma: any, tenants: ProjectTenant[], method: 'raw' | 'createMany' = 'raw'): Promise<Record<string, string[]>> {
@@ -134,13 +134,13 @@ export async function seedProjects(prisma: any, tenants: ProjectTenant[], method
            INSERT INTO "Task" ("id", "clientId", "version", "updatedAt", "tenantId", "title", "done", "projectId")
            SELECT lower(printf('%s-%s-4%s-%s%s-%s', hex(randomblob(4)), hex(randomblob(2)), substr(hex(randomblob(2)), 2),
                                substr('89ab', 1 + (abs(random()) % 4), 1), substr(hex(randomblob(2)), 2), hex(randomblob(6)))),
-                  NULL, 1, ? + n * ?, ?, 'Task ' || n, n % 5 = 0, ?
-           FROM seq`,
+                  NULL, 1, strftime('%Y-%m-%dT%H:%M:%S', ms / 1000, 'unixepoch') || printf('.%03d+00:00', ms % 1000), ?, 'Task ' || n, n % 5 = 0, ?
+           FROM (SELECT n, ? + n * ? AS ms FROM seq)`,
           t.tasksPerProject - 1,
-          stamp(0),
-          t.projects,
           t.tenantId,
           project.id,
+          stamp(0),
+          t.projects,
         );
       } else {
         const CHUNK = 5000;
