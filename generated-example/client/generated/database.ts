@@ -4,6 +4,7 @@ import { createTenantDatabase, TrackhubClient } from 'trackhub-gen/runtime/clien
 import type {
   ClientHooksByEntity,
   ModelClass,
+  ScopeSubscriptions,
   TenantDatabaseOptions,
   TrackhubConnectionOptions,
 } from 'trackhub-gen/runtime/client';
@@ -86,6 +87,8 @@ export class OfflineFirstClient extends TrackhubClient {
   readonly projects: OfflineFirstProjectService;
   readonly tasks: OfflineFirstTaskService;
   readonly taskNotes: OfflineFirstTaskNoteService;
+  /** Partial sync: the scope roots this device subscribes to. */
+  declare readonly scopes: ScopeSubscriptions<'Project'>;
 
   constructor(options: TrackhubConnectionOptions) {
     super({

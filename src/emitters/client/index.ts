@@ -104,6 +104,7 @@ export const CLIENT_RESERVED: ReadonlySet<string> = new Set([
   'database',
   'transport',
   'engine',
+  'scopes',
   'entities',
   'queue',
   'isSyncing',
@@ -471,12 +472,15 @@ export const emitClient: Emitter = (project, options) => {
     undefined,
     true,
   );
+  // Partial sync: the entities some scoped entity's path leads to.
+  const roots = [...new Set(project.entities.flatMap((e) => (e.scope ? [e.scope.root] : [])))].sort();
   emit(
     'database.ts',
     'database.ts.hbs',
     {
       entities,
-      typeImport: importLine(['ClientHooksByEntity', 'ModelClass', 'TenantDatabaseOptions', 'TrackhubConnectionOptions'], runtime, true),
+      typeImport: importLine(['ClientHooksByEntity', 'ModelClass', ...(roots.length ? ['ScopeSubscriptions'] : []), 'TenantDatabaseOptions', 'TrackhubConnectionOptions'], runtime, true),
+      ...(roots.length ? { scopeRoots: roots.map((r) => quote(r)).join(' | ') } : {}),
       modelClassList: printLiteral(entities.map((e) => new Code(e.className)), 0, 'export const modelClasses: ModelClass[] = '.length, ';'),
     },
     undefined,

@@ -34,6 +34,8 @@ import { UploadQueue } from './uploads.js';
 import type { Uploader, UploadRetryOptions } from './uploads.js';
 import type { FetchLike } from './transport.js';
 import type { DatabaseAdapter } from '@nozbe/watermelondb';
+import { ScopeSubscriptions } from './scopes.js';
+import { checkScopes } from './sync/scopes.js';
 
 /**
  * How the generated `createClient` connects a tenant. The sync engine's options
@@ -135,6 +137,8 @@ export class TrackhubClient {
   readonly blobs: BlobStore;
   /** Whether the credentials work (see `authState`, `setToken`). */
   readonly auth = new AuthGate();
+  /** Partial sync: the scope roots this device subscribes to (scopes.ts). */
+  readonly scopes: ScopeSubscriptions;
   private closed = false;
   private signedOut = false;
   private readonly databaseSize: (() => number | null | Promise<number | null>) | null;
@@ -187,6 +191,8 @@ export class TrackhubClient {
       ...(options.hooks ? { hooks: options.hooks } : {}),
       ...(options.onHookError ? { onHookError: options.onHookError } : {}),
     });
+    checkScopes(options.entities);
+    this.scopes = new ScopeSubscriptions(this.engine);
     this.blobs = options.blobStore ?? defaultBlobStore(options.tenantId);
     this.uploads = new UploadQueue(this, options.uploader ?? null, options.uploadRetry);
     const dbName =

@@ -23,7 +23,7 @@ import { givenUp, listConflicts, resolveConflict, retryGivenUp } from './sync/co
 import type { EngineContext } from './sync/context.js';
 import { discardLocal, queueEverything, removeUnseen, resetCursor } from './sync/force.js';
 import { findLocal } from './sync/ids.js';
-import { pullEntity } from './sync/pull.js';
+import { pullStreams } from './sync/streams.js';
 import { pushEntities, resetSending } from './sync/push.js';
 import {
   emptyReport,
@@ -149,7 +149,7 @@ export class SyncEngine implements EngineContext {
           if (options.discardPending) await discardLocal(this, entity);
           else await resetCursor(this, entity);
           const seen = new Set<string>();
-          await pullEntity(this, entity, report, seen);
+          await pullStreams(this, [entity], new Map([[entity.name, report]]), new Map([[entity.name, seen]]));
           await removeUnseen(this, entity, seen, report);
           reports.push(report);
         }
@@ -174,7 +174,7 @@ export class SyncEngine implements EngineContext {
         await pushEntities(this, entities, reports, 'local');
         // Rebased conflicts were re-queued: send them once more.
         await pushEntities(this, entities, reports, 'local');
-        for (const entity of entities) await pullEntity(this, entity, reports.get(entity.name)!);
+        await pullStreams(this, entities, reports);
         return { startedAt, finishedAt: new Date(), entities: [...reports.values()] };
       }),
     );
@@ -211,7 +211,7 @@ export class SyncEngine implements EngineContext {
     }
     if (phases.pull) {
       const t0 = Date.now();
-      for (const entity of entities) await pullEntity(this, entity, reports.get(entity.name)!);
+      await pullStreams(this, entities, reports);
       this.metrics.lastPullMs = Date.now() - t0;
     }
     return { startedAt, finishedAt: new Date(), entities: [...reports.values()] };

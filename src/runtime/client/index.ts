@@ -8,6 +8,8 @@ export type { ClientMetrics, TrackhubClientOptions, TrackhubConnectionOptions } 
 export { DeleteRestrictedError, OfflineFirstService, RecordNotFoundError, ValidationError } from './service.js';
 export { GAVE_UP, SyncEngine } from './engine.js';
 export { SyncWorker } from './worker.js';
+export { ScopeSubscriptions } from './scopes.js';
+export type { ScopeStatus, ScopeSubscription } from './scopes.js';
 export { CLIENT_METRICS_HEADER, deviceReport } from './report.js';
 export type { DeviceMetricsReport } from './report.js';
 export { UploadQueue } from './uploads.js';

@@ -1,5 +1,5 @@
 /**
- * The runtime's own tables (operation queue, sync state, uploads, conflicts;
+ * The runtime's own tables (operation queue, sync state, uploads, conflicts, scope subscriptions;
  * names and columns in contract/columns.ts): schemas the generated app schema includes, and the Model classes the
  * database registers for them. The models use no decorators, so they work
  * under any compiler settings; they read columns through `_getRaw`.
@@ -7,10 +7,13 @@
 import { Model, tableSchema } from '@nozbe/watermelondb';
 import type { TableSchema } from '@nozbe/watermelondb';
 
+import type { ScopeStatus } from '../../contract/scopes.js';
+
 import {
   CONFLICTS_TABLE,
   OPERATION_QUEUE_TABLE,
   RUNTIME_TABLES,
+  SYNC_SCOPES_TABLE,
   SYNC_STATE_TABLE,
   UPLOADS_TABLE,
   type RuntimeTableSpec,
@@ -27,9 +30,10 @@ export const operationQueueTable: TableSchema = schemaOf(OPERATION_QUEUE_TABLE);
 export const syncStateTable: TableSchema = schemaOf(SYNC_STATE_TABLE);
 export const uploadsTable: TableSchema = schemaOf(UPLOADS_TABLE);
 export const conflictsTable: TableSchema = schemaOf(CONFLICTS_TABLE);
+export const syncScopesTable: TableSchema = schemaOf(SYNC_SCOPES_TABLE);
 
 /** Every runtime table, for `appSchema({ tables: [...entityTables, ...runtimeTables] })`. */
-export const runtimeTables: TableSchema[] = [operationQueueTable, syncStateTable, uploadsTable, conflictsTable];
+export const runtimeTables: TableSchema[] = [operationQueueTable, syncStateTable, uploadsTable, conflictsTable, syncScopesTable];
 
 /** One queued local change. */
 export class OperationRecord extends Model {
@@ -86,11 +90,15 @@ export class OperationRecord extends Model {
   }
 }
 
-/** Pull position per entity. */
+/** Pull position per entity stream: the tenant-wide one (scope null) or one per subscribed scope root. */
 export class SyncStateRecord extends Model {
   static override table = RUNTIME_TABLES.syncState;
   get entity(): string {
     return this._getRaw('entity') as string;
+  }
+  /** The scope root's server id of a scoped entity's stream; null for the tenant-wide stream. */
+  get scope(): string | null {
+    return (this._getRaw('scope') as string | null) ?? null;
   }
   get lastSyncAt(): string | null {
     return (this._getRaw('last_sync_at') as string | null) ?? null;
@@ -131,5 +139,29 @@ export class ConflictRecord extends Model {
   }
 }
 
+/** A scope root the device subscribed to (partial sync; see scopes.ts). */
+export class SyncScopeRecord extends Model {
+  static override table = RUNTIME_TABLES.syncScopes;
+  /** The scope root's entity name, e.g. `Project`. */
+  get entity(): string {
+    return this._getRaw('entity') as string;
+  }
+  /** The root record's local id. */
+  get recordId(): string {
+    return this._getRaw('record_id') as string;
+  }
+  /** The root record's server id, once known (a root created offline has none until pushed). */
+  get serverId(): string | null {
+    return (this._getRaw('server_id') as string | null) ?? null;
+  }
+  get status(): ScopeStatus {
+    return this._getRaw('status') as ScopeStatus;
+  }
+  /** When the subscription was made (`created_at`, epoch ms). */
+  get subscribedAt(): number {
+    return this._getRaw('created_at') as number;
+  }
+}
+
 /** Model classes for the runtime tables, for `new Database({ modelClasses: [...models, ...runtimeModelClasses] })`. */
-export const runtimeModelClasses = [OperationRecord, SyncStateRecord, UploadRecord, ConflictRecord];
+export const runtimeModelClasses = [OperationRecord, SyncStateRecord, UploadRecord, ConflictRecord, SyncScopeRecord];

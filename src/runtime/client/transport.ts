@@ -3,6 +3,9 @@
  * plus a generic `request` for the typed online CRUD.
  */
 import { SYNC_PULL, SYNC_PUSH } from '../../contract/operations.js';
+import { SYNC_PULL_RESPONSE_ADDITIONS, SYNC_PULL_SCOPE_ARG, type SyncRemoval } from '../../contract/scopes.js';
+
+export type { SyncRemoval };
 
 /** The subset of `fetch` the transport uses; inject your own for tests or fault injection. */
 export type FetchLike = (
@@ -32,7 +35,8 @@ export interface TransportOptions {
   timeoutMs?: number;
 }
 
-export const SYNC_PULL_QUERY = `query($entity:String!,$since:DateTime,$limit:Int,$cursor:String){ ${SYNC_PULL}(entity:$entity,since:$since,limit:$limit,cursor:$cursor){ items lastSyncAt hasMore cursor } }`;
+const PULLED = SYNC_PULL_RESPONSE_ADDITIONS;
+export const SYNC_PULL_QUERY = `query($entity:String!,$since:DateTime,$limit:Int,$cursor:String,$${SYNC_PULL_SCOPE_ARG}:ID){ ${SYNC_PULL}(entity:$entity,since:$since,limit:$limit,cursor:$cursor,${SYNC_PULL_SCOPE_ARG}:$${SYNC_PULL_SCOPE_ARG}){ items lastSyncAt hasMore cursor ${PULLED.removals} { id clientId } ${PULLED.scopeRevoked} ${PULLED.reset} } }`;
 
 export const SYNC_PUSH_MUTATION = `mutation($entity:String!,$items:[JSON!]!){ ${SYNC_PUSH}(entity:$entity,items:$items){ clientId id success errorCode errorMessage version updatedAt conflict { serverData clientData serverVersion resolutionSuggested } } }`;
 
@@ -41,6 +45,8 @@ export interface SyncPullArgs {
   since?: string | null;
   limit?: number;
   cursor?: string | null;
+  /** The scope root's server id: only for an entity with a `scope` (partial sync). */
+  scope?: string | null;
 }
 
 export interface SyncPullResponse {
@@ -48,6 +54,12 @@ export interface SyncPullResponse {
   lastSyncAt: string;
   hasMore: boolean;
   cursor?: string | null;
+  /** Records that left this stream's selection since the cursor (may name records the device does not hold). */
+  removals: SyncRemoval[];
+  /** The scope root is not (or no longer) visible to the caller: no items, hasMore false. */
+  scopeRevoked: boolean;
+  /** On a pass's first page: the read rules changed, the answer starts from the beginning (drop what the pass does not send). */
+  reset: boolean;
 }
 
 export interface ConflictPayload {

@@ -96,7 +96,14 @@ export class SyncWorker {
         );
         if (fresh) this.trigger();
       });
-      this.unsubscribe = () => subscription.unsubscribe();
+      // A scope subscribed (or made active again): its records are wanted now.
+      const scopes = this.client.database.get(RUNTIME_TABLES.syncScopes).changes.subscribe((changes) => {
+        if (changes.some((c) => c.type !== 'destroyed' && (c.record._raw as unknown as { status?: string }).status === 'active')) this.trigger();
+      });
+      this.unsubscribe = () => {
+        subscription.unsubscribe();
+        scopes.unsubscribe();
+      };
     }
     this.schedule(0);
   }

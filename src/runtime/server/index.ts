@@ -27,8 +27,9 @@ export type {
 export { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
 export { TrackhubErrorFilter } from './error-filter.js';
 export { afterPull, validateInput, validateItem } from './hooks.js';
-export type { EntityHooks, PullHookContext, WriteHookContext } from './hooks.js';
-export { ConflictPayload, GraphQLDateTime, GraphQLJSON, SyncPullResponse, SyncResultItem } from './graphql.js';
+export type { EntityHooks, PullHookContext, ReadHookContext, ReadRule, WriteHookContext } from './hooks.js';
+export { SCOPE_MOVE_MODEL, SCOPE_MOVE_PRISMA } from '../sync-clock-model.js';
+export { ConflictPayload, GraphQLDateTime, GraphQLJSON, SyncPullResponse, SyncRemoval, SyncResultItem } from './graphql.js';
 export type { TrackhubModuleOptions } from './module-options.js';
 export { delegateOf, prismaDbNull } from './prisma.js';
 export type { PrismaDelegateLike, PrismaLike, PrismaTransactionOptions, Row } from './prisma.js';

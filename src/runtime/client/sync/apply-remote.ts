@@ -18,12 +18,18 @@ import { insertStatements } from './raw-insert.js';
 import { chunks, raw, stringOrNull, type AnyModel } from './types.js';
 import type { PulledChanges } from '../hooks.js';
 
-export async function syncState(ctx: EngineContext, entity: EntityDescriptor): Promise<SyncStateRecord | null> {
+/** The pull position of one stream: the entity's tenant-wide one (`scope` null) or the one of a scope root (its server id). */
+export async function syncState(ctx: EngineContext, entity: EntityDescriptor, scope: string | null = null): Promise<SyncStateRecord | null> {
   const rows = await ctx.database
     .get<SyncStateRecord>(RUNTIME_TABLES.syncState)
-    .query(Q.where('entity', entity.name))
+    .query(Q.where('entity', entity.name), Q.where('scope', scope))
     .fetch();
   return rows[0] ?? null;
+}
+
+/** Every stream position of the entity (the tenant-wide one and / or one per scope). */
+export async function syncStates(ctx: EngineContext, entity: EntityDescriptor): Promise<SyncStateRecord[]> {
+  return ctx.database.get<SyncStateRecord>(RUNTIME_TABLES.syncState).query(Q.where('entity', entity.name)).fetch();
 }
 
 export function prepareSyncState(
@@ -32,6 +38,7 @@ export function prepareSyncState(
   state: SyncStateRecord | null,
   lastSyncAt: string | null,
   cursor: string | null,
+  scope: string | null = null,
 ): AnyModel {
   const now = Date.now();
   if (state) {
@@ -44,6 +51,7 @@ export function prepareSyncState(
   return ctx.database.get<SyncStateRecord>(RUNTIME_TABLES.syncState).prepareCreate((s) => {
     s._raw.id = newId();
     s._setRaw('entity', entity.name);
+    s._setRaw('scope', scope);
     s._setRaw('last_sync_at', lastSyncAt);
     s._setRaw('cursor', cursor);
     s._setRaw('updated_at', now);

@@ -8,7 +8,7 @@ import { Q } from '@nozbe/watermelondb';
 import { rawToWire } from '../codec.js';
 import type { EntityDescriptor } from '../descriptors.js';
 import { SYNC_COLUMNS } from '../descriptors.js';
-import { syncState } from './apply-remote.js';
+import { syncStates } from './apply-remote.js';
 import type { EngineContext } from './context.js';
 import { raw, stringOrNull, type AnyModel, type EntitySyncReport } from './types.js';
 
@@ -16,20 +16,21 @@ export async function discardLocal(ctx: EngineContext, entity: EntityDescriptor)
   await ctx.database.write(async () => {
     const ops = await ctx.queue.collection.query(Q.where('entity', entity.name)).fetch();
     const localOnly = await ctx.collection(entity).query(Q.where(SYNC_COLUMNS.serverId, null)).fetch();
-    const state = await syncState(ctx, entity);
+    const states = await syncStates(ctx, entity);
     await ctx.database.batch(
       ...ops.map((op) => op.prepareDestroyPermanently()),
       ...localOnly.map((r) => r.prepareDestroyPermanently()),
-      state ? state.prepareDestroyPermanently() : null,
+      ...states.map((state) => state.prepareDestroyPermanently()),
     );
   }, 'trackhub:discardLocal');
 }
 
+/** Forgets every pull position of the entity (its tenant-wide stream, or all its scope streams). */
 export async function resetCursor(ctx: EngineContext, entity: EntityDescriptor): Promise<void> {
-  const state = await syncState(ctx, entity);
-  if (!state) return;
+  const states = await syncStates(ctx, entity);
+  if (states.length === 0) return;
   await ctx.database.write(async () => {
-    await ctx.database.batch(state.prepareDestroyPermanently());
+    await ctx.database.batch(...states.map((state) => state.prepareDestroyPermanently()));
   }, 'trackhub:resetCursor');
 }
 

@@ -1,7 +1,9 @@
 /**
- * Pull, per entity (parents first): page by page until `hasMore` is false, a
- * reader fetching ahead while the pages already fetched are applied in groups
- * (apply-remote.ts), the new cursor stored only with the last page.
+ * Pull of one stream of an entity (its tenant-wide stream, or one scope root's: see
+ * scopes.ts): page by page until `hasMore` is false, a reader fetching ahead while the
+ * pages already fetched are applied in groups (apply-remote.ts), the new cursor stored
+ * only with the last page. Removals, a revoked scope and a reset (partial sync, read
+ * rules) are applied as they come (docs/server-contract.md, "Partial sync").
  */
 import type { WireItem } from '../codec.js';
 import type { EntityDescriptor } from '../descriptors.js';
@@ -9,6 +11,10 @@ import type { GraphQLTransport } from '../transport.js';
 import { planApply, prepareSyncState, syncState } from './apply-remote.js';
 import type { EngineContext } from './context.js';
 import { canInsertRaw, executeSql, rowCount } from './raw-insert.js';
+import { applyRemovals, unseenInStream } from './removals.js';
+import type { PullStream } from './scopes.js';
+
+export type { PullStream };
 import type { EntitySyncReport } from './types.js';
 import type { PulledChanges } from '../hooks.js';
 
@@ -17,8 +23,20 @@ const PULL_APPLY_ITEMS = 5_000;
 /** Pulled items fetched ahead of the group being applied. */
 const PULL_AHEAD_ITEMS = 2_000;
 
-export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, report: EntitySyncReport, seen?: Set<string>): Promise<void> {
-  const state = await syncState(ctx, entity);
+/** What a stream's pull ended with: `revoked` when the server answered that the scope is no longer readable. */
+export interface PullOutcome {
+  revoked: boolean;
+}
+
+export async function pullEntity(
+  ctx: EngineContext,
+  entity: EntityDescriptor,
+  report: EntitySyncReport,
+  seen?: Set<string>,
+  stream: PullStream | null = null,
+): Promise<PullOutcome> {
+  const scope = stream?.scope ?? null;
+  const state = await syncState(ctx, entity, scope);
   const since = state?.lastSyncAt ?? null;
   type Page = Awaited<ReturnType<GraphQLTransport['syncPull']>>;
   // A reader fetches pages ahead (up to about PULL_AHEAD_ITEMS items) while the pages
@@ -43,12 +61,12 @@ export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, r
     for (;;) {
       while (queued >= PULL_AHEAD_ITEMS && !stopped) await new Promise<void>((resolve) => (wakeReader = resolve));
       if (stopped) return;
-      const page = await ctx.transport.syncPull({ entity: entity.name, since: pageSince, limit: ctx.pullLimit, cursor });
+      const page = await ctx.transport.syncPull({ entity: entity.name, since: pageSince, limit: ctx.pullLimit, cursor, ...(scope !== null ? { scope } : {}) });
       queue.push(page);
       queued += page.items.length;
       wake('applier');
       const nextCursor = page.cursor ?? null;
-      if (!page.hasMore || (!nextCursor && page.items.length === 0)) return;
+      if (!page.hasMore || page.scopeRevoked || (!nextCursor && page.items.length === 0)) return;
       if (nextCursor) cursor = nextCursor;
       else {
         // A server without cursors: continue from the newest item of the page.
@@ -76,6 +94,12 @@ export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, r
   // the pull fails, nothing is half-written, and the next pull looks every item up.
   const fresh: { rows: number | null; keys: Set<string> } = { rows: 0, keys: new Set() };
   let group: WireItem[] = [];
+  let removals: Array<{ id: string; clientId: string | null; page: number }> = [];
+  let pageNo = 0;
+  /** A reset pass (the read rules changed): the server ids it delivered, to drop the rest at its end. */
+  let reconcile: Set<string> | null = null;
+  /** A removal was kept back (the record has unsynced changes): the pass's cursor is not stored, so it comes again. */
+  let deferred = false;
   try {
     for (;;) {
       while (queue.length === 0) {
@@ -86,6 +110,11 @@ export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, r
       const page = queue.shift()!;
       queued -= page.items.length;
       wake('reader');
+      if (page.scopeRevoked) return { revoked: true };
+      if (pageNo === 0 && page.reset) reconcile = new Set();
+      pageNo += 1;
+      if (reconcile) for (const item of page.items) if (typeof item.id === 'string') reconcile.add(item.id);
+      for (const r of page.removals ?? []) removals.push({ ...r, page: pageNo });
       report.pages += 1;
       report.pulled += page.items.length;
       ctx.metrics.itemsPulled += page.items.length;
@@ -94,11 +123,20 @@ export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, r
       const nextCursor = page.cursor ?? null;
       if (!last && !nextCursor && page.items.length === 0)
         throw new Error(`syncPull(${entity.name}) answered hasMore without items or cursor`);
-      for (const item of page.items) group.push(item);
+      for (const item of page.items) group.push(Object.assign(item, { [PAGE]: pageNo }));
       if (!last && group.length < PULL_APPLY_ITEMS) continue;
-      const items = group;
+      // Within a group, the later of an item and a removal of the same record wins.
+      const removedAt = new Map(removals.map((r) => [r.id, r.page]));
+      const itemAt = new Map(group.map((i) => [String(i.id), (i as { [PAGE]?: number })[PAGE] ?? 0]));
+      const items = group.filter((i) => !((removedAt.get(String(i.id)) ?? -1) > (itemAt.get(String(i.id)) ?? 0)));
+      for (const item of items) delete (item as { [PAGE]?: number })[PAGE];
+      const gone = removals.filter((r) => !((itemAt.get(r.id) ?? -1) >= r.page));
       group = [];
+      removals = [];
       const changes = await ctx.database.write(async () => {
+        const removed = gone.length ? await applyRemovals(ctx, entity, gone) : { ids: [] as string[], kept: 0 };
+        if (removed.kept > 0) deferred = true;
+        report.removed += removed.ids.length;
         const rawCreates = canInsertRaw(ctx, entity);
         const assumeNew = rawCreates && fresh.rows !== null && (await rowCount(ctx, entity)) === fresh.rows && !items.some((i) => seenBefore(fresh.keys, i));
         // Only the raw path (an SQL adapter, nothing observing) tracks which rows this pull wrote.
@@ -107,7 +145,13 @@ export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, r
         report.keptLocal += applied.keptLocal;
         report.deleted += applied.deleted;
         const prepared = applied.prepare();
-        if (last) prepared.push(prepareSyncState(ctx, entity, state, page.lastSyncAt, nextCursor));
+        if (last && reconcile) {
+          const unseen = await unseenInStream(ctx, entity, stream, reconcile);
+          report.removed += unseen.length;
+          removed.ids.push(...unseen.map((r) => r.id));
+          prepared.push(...unseen.map((r) => r.prepareDestroyPermanently()));
+        }
+        if (last && !deferred) prepared.push(prepareSyncState(ctx, entity, state, page.lastSyncAt, nextCursor, scope));
         // Two adapter transactions in one writer: a crash between them leaves the new rows
         // without the cursor, and the next pull applies the same items again (found, updated).
         await executeSql(ctx.database, applied.insertSqls());
@@ -116,10 +160,10 @@ export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, r
           for (const item of items) remember(fresh.keys, item);
           fresh.rows = await rowCount(ctx, entity);
         }
-        return applied.changes;
+        return { ...applied.changes, deleted: [...applied.changes.deleted, ...removed.ids] };
       }, 'trackhub:pullPage');
       await afterPull(ctx, entity, changes);
-      if (last) return;
+      if (last) return { revoked: false };
     }
   } finally {
     // Pages fetched ahead of a failure are dropped; a fetch in flight ends on its own.
@@ -127,6 +171,9 @@ export async function pullEntity(ctx: EngineContext, entity: EntityDescriptor, r
     wake('reader');
   }
 }
+
+/** The page an item came on (kept on the item while its group waits to be applied). */
+const PAGE = Symbol('trackhub.page');
 
 /**
  * The local id a pulled item's record has on this device: its client id, else its server id

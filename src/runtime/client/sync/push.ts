@@ -17,7 +17,7 @@ import { wireToRaw } from '../codec.js';
 import { refusedMessage } from '../hooks.js';
 import { AuthRequiredError } from '../transport.js';
 import type { SyncResultItem } from '../transport.js';
-import { planApply, prepareSyncState, syncState } from './apply-remote.js';
+import { planApply, prepareSyncState, syncStates } from './apply-remote.js';
 import { prepareConflictRow } from './conflicts.js';
 import type { EngineContext } from './context.js';
 import { findLocal, localToRemoteIds } from './ids.js';
@@ -413,14 +413,17 @@ export async function settle(
       conflictServerItems.length > 0
         ? await planApply(ctx, entity, conflictServerItems, { ignoreOpIds: settledOps })
         : null;
-    const state = rewindTo === null ? null : await syncState(ctx, entity);
-    const since = state?.lastSyncAt ? Date.parse(state.lastSyncAt) : null;
+    // Every stream of the entity (the tenant-wide one, or one per scope) is rewound alike.
+    const states = rewindTo === null ? [] : await syncStates(ctx, entity);
     const prepared: AnyModel[] = [];
     for (const plan of plans) prepared.push(...plan());
     if (adopt) prepared.push(...adopt.prepare());
-    if (state && rewindTo !== null && (since === null || Number.isNaN(since) || rewindTo - 1 < since || state.cursor)) {
-      const back = since === null || Number.isNaN(since) ? rewindTo - 1 : Math.min(since, rewindTo - 1);
-      prepared.push(prepareSyncState(ctx, entity, state, new Date(back).toISOString(), null));
+    for (const state of states) {
+      const since = state.lastSyncAt ? Date.parse(state.lastSyncAt) : null;
+      if (rewindTo !== null && (since === null || Number.isNaN(since) || rewindTo - 1 < since || state.cursor)) {
+        const back = since === null || Number.isNaN(since) ? rewindTo - 1 : Math.min(since, rewindTo - 1);
+        prepared.push(prepareSyncState(ctx, entity, state, new Date(back).toISOString(), null, state.scope));
+      }
     }
     await ctx.database.batch(...prepared);
   }, 'trackhub:settlePush');

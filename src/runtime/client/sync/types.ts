@@ -65,6 +65,8 @@ export interface EntitySyncReport {
   keptLocal: number;
   /** Local records deleted by tombstones. */
   deleted: number;
+  /** Local records dropped because they left what this device syncs (removals, a reset, an evicted scope). */
+  removed: number;
 }
 
 export interface SyncReport {
@@ -114,7 +116,7 @@ export type ConflictResolution = 'server' | 'local' | { data: WireItem };
 export type AnyModel = Model;
 
 export function emptyReport(entity: string): EntitySyncReport {
-  return { entity, pushed: 0, succeeded: 0, failed: 0, conflicts: 0, pulled: 0, pages: 0, keptLocal: 0, deleted: 0 };
+  return { entity, pushed: 0, succeeded: 0, failed: 0, conflicts: 0, pulled: 0, pages: 0, keptLocal: 0, deleted: 0, removed: 0 };
 }
 
 export function parseJson(text: unknown): unknown {

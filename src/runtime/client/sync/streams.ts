@@ -1,0 +1,95 @@
+/**
+ * The pull phase over every stream (partial sync): a tenant-wide entity has one stream;
+ * a scoped entity one per active subscription of its root. A revoked scope is evicted
+ * at once; after the streams, subscriptions being removed finish their eviction, and
+ * records that no subscription holds any more (moved away, or created outside the
+ * subscribed scopes and now pushed) leave the device. Nothing with unsynced changes
+ * leaves it (scopes.ts).
+ */
+import { Q } from '@nozbe/watermelondb';
+
+import type { EntityDescriptor } from '../descriptors.js';
+import { SYNC_COLUMNS } from '../descriptors.js';
+import type { EngineContext } from './context.js';
+import { pullEntity } from './pull.js';
+import { evictScope, finishRemovals, listSubscriptions, pendingUnder, scopedEntitiesOf, scopeRoots, walkDown } from './scopes.js';
+import { raw, stringOrNull, type EntitySyncReport } from './types.js';
+
+/** Pulls `entities` (parents first), every stream of each; `seen` collects server ids per entity (force modes). */
+export async function pullStreams(
+  ctx: EngineContext,
+  entities: readonly EntityDescriptor[],
+  reports: Map<string, EntitySyncReport>,
+  seen?: Map<string, Set<string>>,
+): Promise<void> {
+  if (entities.some((e) => e.scope)) await resolveSubscriptions(ctx);
+  const revoked = new Set<string>();
+  const count = (evicted: Map<string, string[] | number>): void => {
+    for (const [entity, n] of evicted) {
+      const report = reports.get(entity);
+      if (report) report.removed += typeof n === 'number' ? n : n.length;
+    }
+  };
+  for (const entity of entities) {
+    const report = reports.get(entity.name)!;
+    const entitySeen = seen?.get(entity.name);
+    if (!entity.scope) {
+      await pullEntity(ctx, entity, report, entitySeen);
+      continue;
+    }
+    for (const sub of await listSubscriptions(ctx, { root: entity.scope.root, status: 'active' })) {
+      if (!sub.serverId || revoked.has(sub.id)) continue; // a root created offline: nothing of it is on the server yet
+      const outcome = await pullEntity(ctx, entity, report, entitySeen, { scope: sub.serverId, rootLocalId: sub.recordId });
+      if (!outcome.revoked) continue;
+      revoked.add(sub.id);
+      count((await evictScope(ctx, sub, 'revoke')).evicted);
+    }
+  }
+  if (!entities.some((e) => e.scope)) return;
+  count(await finishRemovals(ctx));
+  // Only a run over every entity knows each record's parents are where they should be.
+  const all = entities.length === ctx.entities.length;
+  const touched = revoked.size > 0 || entities.some((e) => e.scope && (reports.get(e.name)!.pushed > 0 || reports.get(e.name)!.removed > 0));
+  if (all && touched) count(await sweepOrphans(ctx));
+}
+
+/** Subscriptions to roots created offline learn the root's server id once it has one. */
+async function resolveSubscriptions(ctx: EngineContext): Promise<void> {
+  const waiting = (await listSubscriptions(ctx)).filter((s) => !s.serverId);
+  if (waiting.length === 0) return;
+  await ctx.database.write(async () => {
+    const updates = [];
+    for (const sub of waiting) {
+      if (!ctx.hasEntity(sub.entity)) continue;
+      const [root] = await ctx.collection(ctx.entity(sub.entity)).query(Q.where('id', sub.recordId)).fetch();
+      const serverId = root ? stringOrNull(raw(root, SYNC_COLUMNS.serverId)) : null;
+      if (serverId) updates.push(sub.prepareUpdate((s) => s._setRaw('server_id', serverId)));
+    }
+    if (updates.length) await ctx.database.batch(...updates);
+  }, 'trackhub:resolveSubscriptions');
+}
+
+/**
+ * Records of scoped entities under no active subscription (and with no unsynced
+ * change, nor one below them), destroyed in one writer. Resolves with counts per entity.
+ */
+export async function sweepOrphans(ctx: EngineContext): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  await ctx.database.write(async () => {
+    const destroy = [];
+    for (const root of scopeRoots(ctx.entities)) {
+      const active = (await listSubscriptions(ctx, { root })).filter((s) => s.status === 'active').map((s) => s.recordId);
+      for (const scoped of [...scopedEntitiesOf(ctx.entities, root)].reverse()) {
+        const held = new Set(active.length ? (await walkDown(ctx, scoped, scoped.scope!.hops.length, active))[0]!.rows.keys() : []);
+        const rows = (await ctx.collection(scoped).query().fetch()).filter((r) => !held.has(r.id));
+        if (rows.length === 0) continue;
+        const pending = await pendingUnder(ctx, scoped, rows.map((r) => r.id));
+        const gone = rows.filter((r) => !pending.has(r.id));
+        if (gone.length) out.set(scoped.name, gone.length);
+        destroy.push(...gone.map((r) => r.prepareDestroyPermanently()));
+      }
+    }
+    if (destroy.length) await ctx.database.batch(...destroy);
+  }, 'trackhub:sweepOrphans');
+  return out;
+}
