@@ -35,7 +35,13 @@ const timedFetch = (async (u: string, init: RequestInit) => {
     const text = await res.text();
     return new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
   } finally {
-    httpMs += performance.now() - t;
+    const took = performance.now() - t;
+    httpMs += took;
+    // BENCH_PARTIAL_TRACE=1: one stderr line per request (entity, scope, cursor or not, ms).
+    if (process.env.BENCH_PARTIAL_TRACE) {
+      const v = JSON.parse(String(init.body ?? '{}')).variables ?? {};
+      process.stderr.write(`trace ${JSON.stringify({ entity: v.entity, scope: v.scope ?? null, since: v.since ?? null, cursor: Boolean(v.cursor), ms: Math.round(took) })}\n`);
+    }
   }
 }) as typeof fetch;
 
