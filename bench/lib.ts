@@ -60,6 +60,10 @@ export function runWorker(loader: string[], script: string, args: string[], opts
 export interface ServerHandle {
   url: string;
   child: ChildProcess;
+  /** What the worker printed as `@@SEEDED <json>` before it was ready (null when it printed none). */
+  seeded: any;
+  /** Sends one line to the worker's stdin; resolves with its next `@@ANSWER <json>` line. */
+  ask(command: string): Promise<any>;
   stop(): Promise<any>;
 }
 
@@ -81,9 +85,29 @@ export function startServerProcess(args: string[]): Promise<ServerHandle> {
       const m = /@@READY (\S+)/.exec(out);
       if (m && !ready) {
         ready = true;
+        const seededLine = out.split('\n').find((l) => l.startsWith('@@SEEDED '));
+        let answered = out.length;
         resolve({
           url: m[1]!,
           child,
+          seeded: seededLine ? JSON.parse(seededLine.slice(9)) : null,
+          ask: (command) =>
+            new Promise((res, rej) => {
+              const from = answered;
+              const onData = () => {
+                const at = out.indexOf('@@ANSWER ', from);
+                const end = at >= 0 ? out.indexOf('\n', at) : -1;
+                if (end < 0) return;
+                child.stdout!.off('data', onData);
+                child.off('exit', onExit);
+                answered = end + 1;
+                res(JSON.parse(out.slice(at + 9, end)));
+              };
+              const onExit = () => rej(new Error(`server worker exited before answering ${command}`));
+              child.stdout!.on('data', onData);
+              child.once('exit', onExit);
+              child.stdin!.write(`${command}\n`);
+            }),
           stop: () =>
             new Promise((res) => {
               child.on('exit', () => {

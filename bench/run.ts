@@ -3,7 +3,7 @@
  *
  *   npm run bench                 full mode
  *   npm run bench -- --quick      quick mode (also BENCH_QUICK=1 or npm run bench:quick), < 5 min
- *   npm run bench -- --only gen,local,push,pull,load,replicas
+ *   npm run bench -- --only gen,local,push,pull,partial,load,replicas
  *
  * Every measured task runs in its own child process (peak RSS per task); ratios are
  * measured side by side in the same run. Prints a table and writes
@@ -23,10 +23,10 @@ const { values } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
 });
 const QUICK = values.quick || ['1', 'true'].includes((process.env.BENCH_QUICK ?? '').toLowerCase());
-const ONLY = new Set((values.only ?? 'gen,local,push,pull,load,replicas').split(','));
+const ONLY = new Set((values.only ?? 'gen,local,push,pull,partial,load,replicas').split(','));
 const cfg = QUICK
-  ? { models: [10, 100, 400], local: 2_000, push: 2_000, pull: 20_000, devices: 10, seconds: 8 }
-  : { models: [10, 100, 400], local: 10_000, push: 10_000, pull: 100_000, devices: 50, seconds: 30 };
+  ? { models: [10, 100, 400], local: 2_000, push: 2_000, pull: 20_000, partial: { projects: 100, tasks: 1_000 }, devices: 10, seconds: 8 }
+  : { models: [10, 100, 400], local: 10_000, push: 10_000, pull: 100_000, partial: { projects: 100, tasks: 10_000 }, devices: 50, seconds: 30 };
 
 interface Row {
   section: string;
@@ -208,6 +208,80 @@ if (ONLY.has('pull')) {
         add({ section: 'pull', name: `floor: same JSON over HTTP ${fmtMs(f.fetchMs)} + SQLite insert in 1 tx ${fmtMs(f.insertMs)}`, value: fmtMs(f.ms), rssMb: f.maxRssMb, ratio: `trackhub ${(th.value.ms / f.ms).toFixed(2)}x floor` });
       } else add({ section: 'pull', name: 'floor', value: 'error', status: 'error', target: floor.error });
     }
+  }
+}
+
+// ---------------------------------------------------------------- partial sync
+if (ONLY.has('partial')) {
+  const { projects, tasks } = cfg.partial;
+  const bigRows = projects * tasks;
+  log(`\npartial sync: a device subscribed to 1 of ${projects} Projects (${tasks} Tasks each, ${bigRows} rows in the tenant) vs a tenant of 1 Project x ${tasks} Tasks, initial pull of the scope, server on SQLite`);
+  json.results.partial = {};
+  let server;
+  try {
+    server = await startServerProcess(['sqlite', '--projects', `big:${projects}x${tasks},small:1x${tasks}`]);
+  } catch (error) {
+    add({ section: 'part', name: 'server', value: 'error', status: 'error', target: String(error) });
+  }
+  if (server) {
+    const seeded = server.seeded;
+    json.results.partial.seeding = { method: seeded.method, ms: seeded.seedMs, tenants: seeded.tenants };
+    add({ section: 'part', name: `(untimed) seeding ${bigRows + tasks} Tasks (${seeded.method} SQL)`, value: fmtMs(seeded.seedMs) });
+    // The middle project of the big tenant: its tasks are interleaved with the other 99's in the stream.
+    const bigScope: string = seeded.projectIds.big[Math.floor(projects / 2)];
+    const smallScope: string = seeded.projectIds.small[0];
+    const run = async (mode: 'wire' | 'device', tenant: string, scope: string) => {
+      await server.ask('servertime'); // starts a new sum
+      const r = await runWorker(SWC, 'partial-worker.ts', [mode, server.url, tenant, scope], { timeoutMs: 900_000 });
+      const srv = await server.ask('servertime');
+      return { ...r, serverMs: srv.ms as number, requests: srv.requests as number };
+    };
+    // Warm the server up (JIT, SQLite page cache of both scopes) so neither measured run pays for it:
+    // a device run too, since a device also reads the tenant-wide streams (the first measured
+    // device run paid ~2x in quick mode without it).
+    json.results.partial.warmup = [await run('wire', 'small', smallScope), await run('wire', 'big', bigScope), await run('device', 'small', smallScope)];
+    // Paired runs, alternating tenants; the run of median device time of each tenant is reported.
+    const reps = 3;
+    const median = (rs: Awaited<ReturnType<typeof run>>[]) => (rs.some((r) => !r.ok || r.value.skipped) ? rs.find((r) => !r.ok || r.value.skipped)! : [...rs].sort((a, b) => a.value.ms - b.value.ms)[Math.floor(rs.length / 2)]!);
+    for (const mode of ['device', 'wire'] as const) {
+      const bigs = [];
+      const smalls = [];
+      for (let rep = 0; rep < reps; rep++) {
+        bigs.push(await run(mode, 'big', bigScope));
+        smalls.push(await run(mode, 'small', smallScope));
+        if (bigs[0]!.value?.skipped) break;
+      }
+      const big = median(bigs);
+      const small = median(smalls);
+      json.results.partial[mode] = { big, small, runs: { big: bigs, small: smalls } };
+      const label = mode === 'device' ? 'device client.syncPull()' : 'wire: pages over HTTP';
+      if (!big.ok || !small.ok) {
+        add({ section: 'part', name: `${label}`, value: 'error', status: 'error', target: big.error ?? small.error });
+        continue;
+      }
+      if (big.value.skipped) {
+        skip('part', `${label}: 1% scope of ${bigRows}`, big.value.skipped);
+        continue;
+      }
+      const exact = big.value.tasks === tasks && small.value.tasks === tasks;
+      const ratio = big.value.ms / small.value.ms;
+      json.results.partial[mode].ratio = ratio;
+      const targeted = mode === 'device';
+      add({
+        section: 'part',
+        name: `${label}: 1% scope of ${bigRows} (${big.value.tasks} tasks, median of ${bigs.length})`,
+        value: fmtMs(big.value.ms),
+        rssMb: big.value.maxRssMb,
+        ratio: `${ratio.toFixed(2)}x ${tasks}-row tenant`,
+        target: targeted ? `<= 1.5x the ${tasks}-row tenant` : undefined,
+        status: exact ? (targeted ? check(ratio <= 1.5) : '') : 'error',
+      });
+      add({ section: 'part', name: `${label}: ${tasks}-row tenant (${small.value.tasks} tasks)`, value: fmtMs(small.value.ms), rssMb: small.value.maxRssMb });
+      add({ section: 'part', name: `  server-side: 1% scope / ${tasks}-row tenant (${big.requests} / ${small.requests} req)`, value: `${fmtMs(big.serverMs)} / ${fmtMs(small.serverMs)}`, ratio: `${(big.serverMs / small.serverMs).toFixed(2)}x` });
+      if (mode === 'device') add({ section: 'part', name: `  (timed apart) syncPull(['Project']): ${big.value.projects} / ${small.value.projects} projects`, value: `${fmtMs(big.value.projectsMs)} / ${fmtMs(small.value.projectsMs)}` });
+      if (!exact) log(`    expected ${tasks} tasks in each, got ${big.value.tasks} (big) / ${small.value.tasks} (small)`);
+    }
+    json.results.partial.server = await server.stop();
   }
 }
 

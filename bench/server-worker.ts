@@ -1,8 +1,13 @@
 /**
  * The generated example server in its own process:
  *   node --import @swc-node/register/esm-register bench/server-worker.ts <sqlite|postgresql> [pgUrl] [--seed N --tenant T] [--replica]
- * (`--replica`: another replica on the same database: keeps the tables the first one created)
- * Prints `@@READY <graphql url>`; exits (printing @@RESULT with its peak RSS) when stdin closes.
+ *     [--projects big:100x10000,small:1x10000 [--seed-method raw|createMany]]
+ * (`--replica`: another replica on the same database: keeps the tables the first one created;
+ * `--projects`: tenants of Projects x Tasks for the partial-sync bench, SQLite raw inserts by default)
+ * Prints `@@SEEDED <json>` (counts, seeding ms, project ids) and `@@READY <graphql url>`.
+ * On stdin, the line `servertime` answers `@@ANSWER {"ms":..,"requests":..}`: the sum of the
+ * server-side time of the requests since the previous `servertime` (then starts a new sum).
+ * Exits (printing @@RESULT with its peak RSS) when stdin closes.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -10,18 +15,39 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 
 import { percentile, result } from './lib.js';
-import { seed, startServer } from './server.js';
+import { seed, seedProjects, startServer, type ProjectTenant } from './server.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { seed: { type: 'string', default: '0' }, tenant: { type: 'string', default: 'bench' }, replica: { type: 'boolean', default: false } },
+  options: {
+    seed: { type: 'string', default: '0' },
+    tenant: { type: 'string', default: 'bench' },
+    replica: { type: 'boolean', default: false },
+    projects: { type: 'string' },
+    'seed-method': { type: 'string', default: 'raw' },
+  },
 });
 const [provider, url] = positionals;
 const server = await startServer(provider === 'postgresql' ? { provider: 'postgresql', url: url! } : { provider: 'sqlite' }, !values.replica);
 const n = Number(values.seed);
 const t0 = performance.now();
 const seeded = n > 0 ? await seed(server.prisma, values.tenant!, n) : { spaces: 0, groups: 0 };
-const seedMs = performance.now() - t0;
+let seedMs = performance.now() - t0;
+if (values.projects) {
+  const method = values['seed-method'];
+  if (method !== 'raw' && method !== 'createMany') throw new Error(`--seed-method must be raw or createMany, got ${method}`);
+  if (method === 'raw' && provider !== 'sqlite') throw new Error('--seed-method raw is SQLite SQL; use createMany on PostgreSQL');
+  const tenants: ProjectTenant[] = values.projects.split(',').map((spec) => {
+    const m = /^([\w-]+):(\d+)x(\d+)$/.exec(spec);
+    if (!m) throw new Error(`--projects takes tenant:PROJECTSxTASKS[,...], got ${spec}`);
+    return { tenantId: m[1]!, projects: Number(m[2]), tasksPerProject: Number(m[3]) };
+  });
+  const p0 = performance.now();
+  const projectIds = await seedProjects(server.prisma, tenants, method);
+  const projectsSeedMs = performance.now() - p0;
+  seedMs += projectsSeedMs;
+  process.stdout.write(`@@SEEDED ${JSON.stringify({ method, tenants, seedMs: projectsSeedMs, projectIds })}\n`);
+}
 // Where a server-side tail comes from: the event loop's own delay (CPU-bound JavaScript, GC),
 // and on PostgreSQL how many of the server's sessions wait on a lock (sampled every 20 ms).
 const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -46,6 +72,20 @@ if (provider === 'postgresql') {
 }
 process.stdout.write(`@@READY ${server.url}\n`);
 process.stdin.resume();
+let counted = 0;
+let pending = '';
+process.stdin.on('data', (chunk) => {
+  pending += chunk;
+  for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+    const command = pending.slice(0, nl).trim();
+    pending = pending.slice(nl + 1);
+    if (command === 'servertime') {
+      const since = server.serverMs.slice(counted);
+      counted = server.serverMs.length;
+      process.stdout.write(`@@ANSWER ${JSON.stringify({ ms: since.reduce((a, b) => a + b, 0), requests: since.length })}\n`);
+    } else if (command) process.stdout.write(`@@ANSWER ${JSON.stringify({ error: `unknown command ${command}` })}\n`);
+  }
+});
 process.stdin.on('end', async () => {
   if (sampler) clearInterval(sampler);
   await sampling?.end().catch(() => undefined);

@@ -103,3 +103,57 @@ export async function seed(prisma: any, tenantId: string, n: number): Promise<{ 
   }
   return { spaces, groups };
 }
+
+export interface ProjectTenant {
+  tenantId: string;
+  projects: number;
+  tasksPerProject: number;
+}
+
+/**
+ * Seeds tenants of Projects with Tasks (partial-sync bench). `raw`: one
+ * `INSERT ... SELECT` over a recursive counter per project through `$executeRawUnsafe`
+ * (SQLite only; DateTime written as Prisma writes it on SQLite: ISO text `...sss+00:00`);
+ * `createMany`: Prisma createMany in chunks of 5,000. The tasks' updatedAt values are spread 1 ms apart in the past (distinct per project, before any live write).
+ * Returns each tenant's project ids, in creation order.
+ */
+export async function seedProjects(prisma: any, tenants: ProjectTenant[], method: 'raw' | 'createMany' = 'raw'): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  const base = Date.now() - 24 * 3600_000; // a day ago: 86.4M ms of room
+  for (const t of tenants) {
+    const ids: string[] = [];
+    const projects = Array.from({ length: t.projects }, (_, i) => ({ id: randomUUID(), clientId: uuidv7(), tenantId: t.tenantId, name: `Project ${i}`, updatedAt: new Date(base + i) }));
+    await prisma.project.createMany({ data: projects });
+    for (const [p, project] of projects.entries()) {
+      ids.push(project.id);
+      // Interleaved across projects: a project's tasks are not one contiguous run of the tenant stream.
+      const stamp = (i: number) => base + t.projects + i * t.projects + p;
+      if (method === 'raw') {
+        await prisma.$executeRawUnsafe(
+          `WITH RECURSIVE seq(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n < ?)
+           INSERT INTO "Task" ("id", "clientId", "version", "updatedAt", "tenantId", "title", "done", "projectId")
+           SELECT lower(printf('%s-%s-4%s-%s%s-%s', hex(randomblob(4)), hex(randomblob(2)), substr(hex(randomblob(2)), 2),
+                               substr('89ab', 1 + (abs(random()) % 4), 1), substr(hex(randomblob(2)), 2), hex(randomblob(6)))),
+                  NULL, 1, strftime('%Y-%m-%dT%H:%M:%S', ms / 1000, 'unixepoch') || printf('.%03d+00:00', ms % 1000), ?, 'Task ' || n, n % 5 = 0, ?
+           FROM (SELECT n, ? + n * ? AS ms FROM seq)`,
+          t.tasksPerProject - 1,
+          t.tenantId,
+          project.id,
+          stamp(0),
+          t.projects,
+        );
+      } else {
+        const CHUNK = 5000;
+        for (let i = 0; i < t.tasksPerProject; i += CHUNK) {
+          const rows = [];
+          for (let j = i; j < Math.min(t.tasksPerProject, i + CHUNK); j++) {
+            rows.push({ id: randomUUID(), tenantId: t.tenantId, title: `Task ${j}`, done: j % 5 === 0, projectId: project.id, updatedAt: new Date(stamp(j)) });
+          }
+          await prisma.task.createMany({ data: rows });
+        }
+      }
+    }
+    out[t.tenantId] = ids;
+  }
+  return out;
+}
