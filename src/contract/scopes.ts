@@ -52,3 +52,13 @@ export interface SyncRemoval {
 
 /** Status of a device subscription (`sync_scopes.status`). */
 export type ScopeStatus = 'active' | 'removing' | 'revoked';
+
+/**
+ * Prefix of a pull cursor that carries its stream (a scope) or the read rules' fingerprint.
+ * A device rewinding such a stream cannot fall back to `since` (which carries neither):
+ * it reloads the stream instead.
+ */
+export const STREAM_CURSOR_PREFIX = 'p2.';
+
+/** `sync_state.server_version_hash` of a stream the device reloads and reconciles (drops what the reload does not bring). */
+export const RECONCILE_MARK = 'reconcile';

@@ -360,6 +360,7 @@ class Run {
       this.stats.refusedKept += refused.size;
 
       const localProjects = (await c.projects.list()).filter((p) => !refused.has(p.id));
+      if (process.env.TRACKHUB_FUZZ_DEBUG) console.log('DEBUG', device.index, JSON.stringify({ local: await c.projects.list(), projects, members, refused: [...refused], given: (await c.givenUp()).map((o) => [o.entity, o.operation, o.lastError]) }));
       expect(localProjects.map((p) => p.serverId).sort(), `device ${device.index} projects`).toEqual(
         projects.filter((p) => readable(device.user, p.id)).map((p) => p.id).sort(),
       );
@@ -466,7 +467,7 @@ for (const variant of variants) {
             run.teardown();
           }
         }),
-        { numRuns: variant.runs, ...(SEED !== undefined ? { seed: SEED } : {}) },
+        { numRuns: variant.runs, ...(SEED !== undefined ? { seed: SEED } : {}), ...(process.env.TRACKHUB_FUZZ_PATH ? { path: process.env.TRACKHUB_FUZZ_PATH, endOnFailure: true } : {}) },
       );
       console.log(`[partial-sync fuzz ${variant.name}] ${JSON.stringify(stats)}`);
       expect(stats.schedules).toBeGreaterThanOrEqual(variant.runs);

@@ -7,7 +7,7 @@
 import { Model, tableSchema } from '@nozbe/watermelondb';
 import type { TableSchema } from '@nozbe/watermelondb';
 
-import type { ScopeStatus } from '../../contract/scopes.js';
+import { RECONCILE_MARK, type ScopeStatus } from '../../contract/scopes.js';
 
 import {
   CONFLICTS_TABLE,
@@ -105,6 +105,10 @@ export class SyncStateRecord extends Model {
   }
   get cursor(): string | null {
     return (this._getRaw('cursor') as string | null) ?? null;
+  }
+  /** The stream is being reloaded: the next pass drops what it does not bring (see push.ts, rewinds). */
+  get reconcile(): boolean {
+    return this._getRaw('server_version_hash') === RECONCILE_MARK;
   }
 }
 

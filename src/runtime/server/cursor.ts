@@ -9,6 +9,7 @@
  * Rows of an `updatedAt DateTime?` whose updatedAt is null (written before the column
  * existed) sit at NULL_UPDATED_AT, before every stamped row.
  */
+import { STREAM_CURSOR_PREFIX } from '../../contract/scopes.js';
 import { SyncErrorCode, TrackhubError } from './errors.js';
 import type { ServerId } from './ids.js';
 
@@ -28,7 +29,7 @@ export const NULL_UPDATED_AT = Date.parse('0001-01-01T00:00:00.000Z');
 
 const PULL_PREFIX = 'p1.';
 /** A pull position with what it was issued under: the read rules' fingerprint and the scope root (partial sync). */
-const PULL_PREFIX_V2 = 'p2.';
+const PULL_PREFIX_V2 = STREAM_CURSOR_PREFIX;
 const LIST_PREFIX = 'l1.';
 
 function encode(prefix: string, value: unknown): string {

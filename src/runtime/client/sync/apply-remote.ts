@@ -12,6 +12,7 @@ import type { EntityDescriptor } from '../descriptors.js';
 import { SYNC_COLUMNS } from '../descriptors.js';
 import { newId } from '../ids.js';
 import { RUNTIME_TABLES, type SyncStateRecord } from '../tables.js';
+import { RECONCILE_MARK } from '../../../contract/scopes.js';
 import type { EngineContext } from './context.js';
 import { findLocal, localToRemoteIds, relationFields, remoteToLocalIds, tableIsEmpty } from './ids.js';
 import { insertStatements } from './raw-insert.js';
@@ -39,10 +40,12 @@ export function prepareSyncState(
   lastSyncAt: string | null,
   cursor: string | null,
   scope: string | null = null,
+  reconcile = false,
 ): AnyModel {
   const now = Date.now();
   if (state) {
     return state.prepareUpdate((s) => {
+      s._setRaw('server_version_hash', reconcile ? RECONCILE_MARK : null);
       s._setRaw('last_sync_at', lastSyncAt);
       s._setRaw('cursor', cursor);
       s._setRaw('updated_at', now);

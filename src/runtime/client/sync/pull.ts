@@ -97,7 +97,7 @@ export async function pullEntity(
   let removals: Array<{ id: string; clientId: string | null; page: number }> = [];
   let pageNo = 0;
   /** A reset pass (the read rules changed): the server ids it delivered, to drop the rest at its end. */
-  let reconcile: Set<string> | null = null;
+  let reconcile: Set<string> | null = state?.reconcile ? new Set() : null;
   /** A removal was kept back (the record has unsynced changes): the pass's cursor is not stored, so it comes again. */
   let deferred = false;
   try {

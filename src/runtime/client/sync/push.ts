@@ -18,6 +18,7 @@ import { refusedMessage } from '../hooks.js';
 import { AuthRequiredError } from '../transport.js';
 import type { SyncResultItem } from '../transport.js';
 import { planApply, prepareSyncState, syncStates } from './apply-remote.js';
+import { STREAM_CURSOR_PREFIX } from '../../../contract/scopes.js';
 import { prepareConflictRow } from './conflicts.js';
 import type { EngineContext } from './context.js';
 import { findLocal, localToRemoteIds } from './ids.js';
@@ -419,6 +420,11 @@ export async function settle(
     for (const plan of plans) prepared.push(...plan());
     if (adopt) prepared.push(...adopt.prepare());
     for (const state of states) {
+      // A stream whose position carries a scope or a read-rule fingerprint is reloaded and reconciled instead.
+      if (state.cursor?.startsWith(STREAM_CURSOR_PREFIX)) {
+        prepared.push(prepareSyncState(ctx, entity, state, null, null, state.scope, true));
+        continue;
+      }
       const since = state.lastSyncAt ? Date.parse(state.lastSyncAt) : null;
       if (rewindTo !== null && (since === null || Number.isNaN(since) || rewindTo - 1 < since || state.cursor)) {
         const back = since === null || Number.isNaN(since) ? rewindTo - 1 : Math.min(since, rewindTo - 1);
