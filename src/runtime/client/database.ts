@@ -121,7 +121,8 @@ export function createTenantDatabase(options: TenantDatabaseOptions): Database {
   const adapter = factory(adapterOptions);
   const modelClasses = [
     ...options.modelClasses,
-    ...runtimeModelClasses.filter((m) => !options.modelClasses.includes(m)),
+    // A schema generated before a runtime table existed (sync_scopes) does not declare it: its model is left out.
+    ...runtimeModelClasses.filter((m) => !options.modelClasses.includes(m) && m.table in options.schema.tables),
   ];
   return new Database({ adapter, modelClasses });
 }

@@ -97,12 +97,16 @@ export class SyncWorker {
         if (fresh) this.trigger();
       });
       // A scope subscribed (or made active again): its records are wanted now.
-      const scopes = this.client.database.get(RUNTIME_TABLES.syncScopes).changes.subscribe((changes) => {
-        if (changes.some((c) => c.type !== 'destroyed' && (c.record._raw as unknown as { status?: string }).status === 'active')) this.trigger();
-      });
+      // (A schema generated before partial sync has no sync_scopes table.)
+      const scopes =
+        RUNTIME_TABLES.syncScopes in this.client.database.schema.tables
+          ? this.client.database.get(RUNTIME_TABLES.syncScopes).changes.subscribe((changes) => {
+              if (changes.some((c) => c.type !== 'destroyed' && (c.record._raw as unknown as { status?: string }).status === 'active')) this.trigger();
+            })
+          : null;
       this.unsubscribe = () => {
         subscription.unsubscribe();
-        scopes.unsubscribe();
+        scopes?.unsubscribe();
       };
     }
     this.schedule(0);

@@ -23,9 +23,14 @@ import type { PulledChanges } from '../hooks.js';
 export async function syncState(ctx: EngineContext, entity: EntityDescriptor, scope: string | null = null): Promise<SyncStateRecord | null> {
   const rows = await ctx.database
     .get<SyncStateRecord>(RUNTIME_TABLES.syncState)
-    .query(Q.where('entity', entity.name), Q.where('scope', scope))
+    .query(Q.where('entity', entity.name), ...(scope !== null || hasScopeColumn(ctx) ? [Q.where('scope', scope)] : []))
     .fetch();
   return rows[0] ?? null;
+}
+
+/** Whether the app's schema has `sync_state.scope` (a schema generated before partial sync has not; it has no scoped entity either). */
+function hasScopeColumn(ctx: EngineContext): boolean {
+  return 'scope' in (ctx.database.schema.tables[RUNTIME_TABLES.syncState]?.columns ?? {});
 }
 
 /** Every stream position of the entity (the tenant-wide one and / or one per scope). */
@@ -54,7 +59,7 @@ export function prepareSyncState(
   return ctx.database.get<SyncStateRecord>(RUNTIME_TABLES.syncState).prepareCreate((s) => {
     s._raw.id = newId();
     s._setRaw('entity', entity.name);
-    s._setRaw('scope', scope);
+    if (scope !== null || hasScopeColumn(ctx)) s._setRaw('scope', scope);
     s._setRaw('last_sync_at', lastSyncAt);
     s._setRaw('cursor', cursor);
     s._setRaw('updated_at', now);
