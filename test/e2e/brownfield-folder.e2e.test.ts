@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { readSchema } from '../../src/schema/read.js';
 import { runCli } from '../support/cli.js';
-import { postGraphql } from '../support/example-server.js';
+import { postGraphql } from '../support/graphql.js';
 import { bootGeneratedServer, type GeneratedServer } from '../support/generated-project.js';
 import { SYNC_PULL, SYNC_PUSH } from '../support/operations.js';
 import { dropPostgresDatabase, freshPostgresDatabase, postgresAvailability } from '../support/postgres.js';

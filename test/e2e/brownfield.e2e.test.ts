@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 import { bootGeneratedServer, type GeneratedServer } from '../support/generated-project.js';
 import { SYNC_PULL, SYNC_PUSH } from '../support/operations.js';
-import { postGraphql } from '../support/example-server.js';
+import { postGraphql } from '../support/graphql.js';
 import { dropPostgresDatabase, freshPostgresDatabase, postgresAvailability } from '../support/postgres.js';
 
 const work = path.resolve('.cache/test-brownfield-e2e');

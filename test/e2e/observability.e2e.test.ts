@@ -208,7 +208,7 @@ describe.each(databases)('observability on $name: metrics, sync log, device insp
     expect(report.conflicts.items[0]).toMatchObject({ entity: 'Space', entityId: kitchen.id, resolved: false });
     expect(report.uploads.byStatus).toEqual({ pending: 1 });
     expect(report.uploads.items[0]).toMatchObject({ entity: 'Space', entityId: garage.id, field: 'coverUrl', localPath: '/photos/garage.jpg' });
-    expect(report.syncState.map((s) => s.entity).sort()).toEqual(['Checklist', 'ChecklistItem', 'Company', 'Group', 'Hero', 'Space']);
+    expect(report.syncState.map((s) => s.entity).sort()).toEqual(['Checklist', 'ChecklistItem', 'Company', 'Group', 'Hero', 'Project', 'Space']);
     expect(report.syncState.every((s) => s.lastSyncAt !== null && s.cursor !== null)).toBe(true);
     const spaces = report.tables.find((t) => t.table === 'spaces')!;
     expect(spaces.rows).toBe(await a.client.database.get('spaces').query().fetchCount());

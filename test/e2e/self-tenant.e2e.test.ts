@@ -13,7 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { runCli } from '../support/cli.js';
-import { postGraphql } from '../support/example-server.js';
+import { postGraphql } from '../support/graphql.js';
 import { bootGeneratedServer, type GeneratedServer } from '../support/generated-project.js';
 import { SYNC_PULL, SYNC_PUSH } from '../support/operations.js';
 

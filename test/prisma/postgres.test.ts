@@ -36,7 +36,7 @@ describe.skipIf(availability.url === null)('fixture client on PostgreSQL', () =>
       for (const row of rows) expect(`${row.table_name}.${row.column_name}: ${row.type}`).toMatch(/: timestamp\(3\) with time zone$/);
       expect(rows.map((r) => `${r.table_name}.${r.column_name}`)).toContain('Space.updatedAt');
       const tables = await client.query(`SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1`);
-      expect(tables.rows.map((r) => r.tablename)).toEqual(['AuditLog', 'Checklist', 'ChecklistItem', 'Group', 'Hero', 'Space', 'companies', 'trackhub_sync_clock']);
+      expect(tables.rows.map((r) => r.tablename)).toEqual(['AuditLog', 'Checklist', 'ChecklistItem', 'Group', 'Hero', 'Project', 'ProjectMember', 'Space', 'Task', 'TaskNote', 'companies', 'trackhub_scope_move', 'trackhub_sync_clock']);
     } finally {
       await client.end();
     }

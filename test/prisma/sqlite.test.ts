@@ -75,7 +75,7 @@ describe('fixture client on SQLite', () => {
     const db = new Database(file, { readonly: true });
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
     db.close();
-    expect(tables).toEqual(['AuditLog', 'Checklist', 'ChecklistItem', 'Group', 'Hero', 'Space', 'companies', 'trackhub_sync_clock']);
+    expect(tables).toEqual(['AuditLog', 'Checklist', 'ChecklistItem', 'Group', 'Hero', 'Project', 'ProjectMember', 'Space', 'Task', 'TaskNote', 'companies', 'sqlite_sequence', 'trackhub_scope_move', 'trackhub_sync_clock']);
   });
 
   it('creates and reads a Space; DateTime keeps its milliseconds', async () => {

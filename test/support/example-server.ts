@@ -107,15 +107,7 @@ export async function exampleDatabases(suite: string, defaults: ExampleServerOpt
   ];
 }
 
-/** One GraphQL POST, with `Authorization: Bearer <token>` when a token is given. */
-export async function postGraphql(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<any> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  return res.json();
-}
+export { postGraphql } from './graphql.js';
 
 /** The databases an end-to-end suite runs on: SQLite, and PostgreSQL when available (else a visible SKIPPED line). */
 export async function databaseVariants(suite: string): Promise<Array<{ name: string; provider: 'sqlite' | 'postgresql' }>> {
