@@ -11,6 +11,7 @@ import {
   foldChanges,
   isUuidV7,
   NetworkError,
+  refusedInsert,
   tenantDatabaseName,
   tenantDbName,
 } from '../../src/runtime/client/node.js';
@@ -323,6 +324,18 @@ describe('operation queue', () => {
       kind: 'replace',
       payload: { name: 'c' },
     });
+  });
+
+  it('an insert the server refused is known not to be there; one whose answer was lost, or a hook refused, may be', () => {
+    const op = (lastError: string | null, attempts = 1, operation: 'insert' | 'update' = 'insert') => ({ operation, attempts, lastError });
+    expect(refusedInsert(op('VALIDATION_FAILED: projectId: no Project with id "x" in your tenant'))).toBe(true);
+    expect(refusedInsert(op('gave up: UNIQUE_VIOLATION: code'))).toBe(true);
+    expect(refusedInsert(op('fetch failed'))).toBe(false);
+    expect(refusedInsert(op('interrupted while sending'))).toBe(false);
+    expect(refusedInsert(op('No result for this item in the syncPush answer'))).toBe(false);
+    expect(refusedInsert(op('gave up: REFUSED_BY_HOOK: offline only'))).toBe(false);
+    expect(refusedInsert(op('VALIDATION_FAILED: x', 0))).toBe(false);
+    expect(refusedInsert(op('NOT_FOUND: x', 1, 'update'))).toBe(false);
   });
 
   it('survives closing and reopening the same database file', async () => {

@@ -10,8 +10,13 @@
  * - a revoked membership removes the project and its subtree from the device on its
  *   next sync, and the subscription reads `revoked`;
  * - a task moved between projects moves between the devices, its notes with it;
+ * - a task moved between two projects a device subscribes to stays on it (the old
+ *   project's removal does not take it away), moved by that device or another;
  * - removing a scope evicts its rows at once, except a record with an unsynced change,
  *   which is pushed by the next sync and then evicted: nothing is lost;
+ * - a task created offline in a project that then became private is refused and waits;
+ *   moved by the user to a readable project, the create itself carries the move and
+ *   syncs, and the private project, no longer held by it, leaves the device;
  * - a record created offline inside a subscribed scope stays and syncs; one created
  *   outside every subscribed scope leaves the device once it has synced.
  */
@@ -156,6 +161,27 @@ for (const variant of variants) {
       expect(moved.projectId).toBe(two.id);
     });
 
+    it('a task moved between two projects the device subscribes to stays on it, whoever moved it', async () => {
+      const t = tenant();
+      const s = await seed(t);
+      const b = await subscriber(t, 'bob', 'one', 'two');
+      const two = (await b.projects.list()).find((p) => p.name === 'two')!;
+      // Bob moves a task himself...
+      const a = (await b.tasks.list()).find((x) => x.title === 'a')!;
+      await b.tasks.update(a.id, { projectId: two.id });
+      await b.syncAll();
+      await b.syncAll();
+      // ...and the author moves another.
+      await s.author.tasks.update(s.tasks.b.id, { projectId: s.p2.id });
+      await s.author.syncAll();
+      await b.syncAll();
+      await b.syncAll();
+      expect(await titles(b)).toEqual(['a', 'b', 'c', 'd']);
+      expect(await bodies(b)).toEqual(['a1', 'b1', 'c1', 'd1']);
+      // All four now hang under project two, locally too.
+      for (const task of await b.tasks.list()) expect(task.projectId, task.title).toBe(two.id);
+    });
+
     it('removing a scope evicts its rows at once, keeps an unsynced change until it is pushed, then evicts it', async () => {
       const t = tenant();
       const s = await seed(t);
@@ -175,6 +201,33 @@ for (const variant of variants) {
       expect(await titles(b)).toEqual(['c', 'd']);
       expect((await b.scopes.list()).map((x) => x.id)).not.toContain(one.id);
       expect(await b.queueSize()).toBe(0);
+    });
+
+    it('a task created offline in a project that became private is refused; moved to a readable one it syncs, and the private project leaves the device', async () => {
+      const t = tenant();
+      const s = await seed(t);
+      const b = await subscriber(t, 'bob', 'one');
+      const two = (await b.projects.list()).find((p) => p.name === 'two')!;
+      const task = await b.tasks.create({ title: 'offline in two', projectId: two.id });
+      // Meanwhile project two becomes private to alice.
+      await example.server.prisma.projectMember.create({ data: { tenantId: t, projectId: s.p2Server, userId: 'alice' } });
+      await b.syncAll();
+      // Refused (the parent is not readable): the task waits, and so does project two above it.
+      expect(await example.server.prisma.task.count({ where: { tenantId: t, title: 'offline in two' } })).toBe(0);
+      expect((await b.engine.queue.all()).map((op) => [op.operation, op.lastError?.split(':')[0]])).toEqual([['insert', 'VALIDATION_FAILED']]);
+      expect(await names(b)).toEqual(['one', 'two']);
+      // The user moves it to project one: the refused create is fixed, not followed by an update.
+      const one = (await b.projects.list()).find((p) => p.name === 'one')!;
+      await b.tasks.update(task.id, { projectId: one.id });
+      expect((await b.engine.queue.all()).map((op) => [op.operation, op.attempts])).toEqual([['insert', 0]]);
+      await b.syncAll();
+      const row = await example.server.prisma.task.findFirst({ where: { tenantId: t, title: 'offline in two' } });
+      expect(row?.projectId).toBe(s.p1Server);
+      expect(await b.queueSize()).toBe(0);
+      expect(await titles(b)).toEqual(['a', 'b', 'offline in two']);
+      // Nothing holds project two on this device any more: it leaves with the next pass.
+      await b.syncAll();
+      expect(await names(b)).toEqual(['one']);
     });
 
     it('a record created offline inside a subscribed scope stays on the device and syncs', async () => {

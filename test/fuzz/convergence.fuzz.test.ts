@@ -36,7 +36,8 @@
  * TRACKHUB_FUZZ_REPLICA_RUNS (default 200; 2000 in long mode; 0 = off),
  * TRACKHUB_FUZZ_LONG=1 (5000 / 500), TRACKHUB_FUZZ_SEED to replay a seed
  * (fast-check prints the seed, the path and the shrunk schedule on failure;
- * TRACKHUB_FUZZ_PATH replays exactly that counterexample).
+ * TRACKHUB_FUZZ_PATH replays exactly that counterexample; under CI=true the first
+ * counterexample is reported unshrunk: test/support/fuzz.ts).
  * A seed fixes the schedule and the faults; thread timing may still differ.
  */
 // Over 500 lines on purpose: the schedule model, its executor and the checks share one
@@ -54,6 +55,7 @@ import { closeNodeDatabase } from '../client/support/helpers.js';
 import { postgresAvailability } from '../support/postgres.js';
 import { startReplicas } from '../support/replicas.js';
 import { startRestartableServer, type RestartableServer } from '../support/restartable-server.js';
+import { FUZZ_PATH, fuzzParameters } from '../support/fuzz.js';
 
 // ------------------------------------------------------------------ configuration
 
@@ -64,8 +66,6 @@ const PG_RUNS = Math.max(1, Math.round(RUNS / 10));
 const REPLICA_RUNS = Number(process.env.TRACKHUB_FUZZ_REPLICA_RUNS ?? (LONG ? 2000 : 200));
 if (REPLICA_RUNS === 0) console.warn('[fuzz] replica mode SKIPPED: TRACKHUB_FUZZ_REPLICA_RUNS=0');
 const REPLICAS = Number(process.env.TRACKHUB_FUZZ_REPLICAS ?? 3);
-const SEED = process.env.TRACKHUB_FUZZ_SEED !== undefined ? Number(process.env.TRACKHUB_FUZZ_SEED) : undefined;
-const PATH = process.env.TRACKHUB_FUZZ_PATH;
 
 const ENTITIES = ['Space', 'Checklist', 'ChecklistItem', 'Company'] as const;
 type EntityName = (typeof ENTITIES)[number];
@@ -879,15 +879,11 @@ for (const variant of variants) {
       const started = Date.now();
       await fc.assert(
         fc.asyncProperty(scheduleArb(variant.restart, variant.replicas), (schedule) => runSchedule(server, schedule, stats)),
-        {
-          numRuns: variant.runs,
-          ...(SEED !== undefined ? { seed: SEED } : {}),
-          ...(PATH !== undefined ? { path: PATH, endOnFailure: true } : {}),
-        },
+        fuzzParameters(variant.runs),
       );
       stats.ms = Date.now() - started;
       console.log(`[convergence fuzz ${variant.name}] ${JSON.stringify(stats)}`);
-      if (PATH === undefined) expect(stats.schedules).toBeGreaterThanOrEqual(variant.runs);
+      if (FUZZ_PATH === undefined) expect(stats.schedules).toBeGreaterThanOrEqual(variant.runs);
     }, 3_600_000);
   });
 }

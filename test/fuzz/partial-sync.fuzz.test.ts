@@ -21,7 +21,8 @@
  *   - every task and note a device created and nobody deleted exists on the server.
  *
  * Runs: TRACKHUB_FUZZ_PARTIAL_RUNS (default 60 on SQLite, a sixth of it on PostgreSQL
- * and in replica mode); TRACKHUB_FUZZ_SEED replays a seed.
+ * and in replica mode); TRACKHUB_FUZZ_SEED / TRACKHUB_FUZZ_PATH replay a counterexample
+ * (test/support/fuzz.ts).
  */
 // Over 300 lines on purpose: the schedule, its executor and the checks share one state.
 import { randomUUID } from 'node:crypto';
@@ -35,12 +36,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type OfflineFirstClient } from '../../generated-example/client/generated/index.js';
 import type { FetchLike } from '../../src/runtime/client/node.js';
 import { closeNodeDatabase } from '../client/support/helpers.js';
+import { FUZZ_PATH, fuzzParameters } from '../support/fuzz.js';
 import { postgresAvailability } from '../support/postgres.js';
 import { startReplicas, type ReplicaSet } from '../support/replicas.js';
 import { startRestartableServer, type RestartableServer } from '../support/restartable-server.js';
 
 const RUNS = Number(process.env.TRACKHUB_FUZZ_PARTIAL_RUNS ?? 60);
-const SEED = process.env.TRACKHUB_FUZZ_SEED !== undefined ? Number(process.env.TRACKHUB_FUZZ_SEED) : undefined;
 
 const FAULTS = ['dropRequest', 'dropResponse', 'reset', 'duplicate'] as const;
 type Fault = (typeof FAULTS)[number];
@@ -360,7 +361,7 @@ class Run {
       this.stats.refusedKept += refused.size;
 
       const localProjects = (await c.projects.list()).filter((p) => !refused.has(p.id));
-      if (process.env.TRACKHUB_FUZZ_DEBUG) console.log('DEBUG', device.index, JSON.stringify({ local: await c.projects.list(), projects, members, refused: [...refused], given: (await c.givenUp()).map((o) => [o.entity, o.operation, o.lastError]) }));
+      if (process.env.TRACKHUB_FUZZ_DEBUG) console.log('DEBUG', device.index, JSON.stringify({ local: await c.projects.list(), projects, members, refused: [...refused], given: (await c.givenUp()).map((o) => [o.entity, o.operation, o.lastError]), ops: (await c.engine.queue.all()).map((o: any) => o._raw), scopes, tasks: await c.tasks.list(), serverTasks: tasks }));
       expect(localProjects.map((p) => p.serverId).sort(), `device ${device.index} projects`).toEqual(
         projects.filter((p) => readable(device.user, p.id)).map((p) => p.id).sort(),
       );
@@ -467,9 +468,10 @@ for (const variant of variants) {
             run.teardown();
           }
         }),
-        { numRuns: variant.runs, ...(SEED !== undefined ? { seed: SEED } : {}), ...(process.env.TRACKHUB_FUZZ_PATH ? { path: process.env.TRACKHUB_FUZZ_PATH, endOnFailure: true } : {}) },
+        fuzzParameters(variant.runs),
       );
       console.log(`[partial-sync fuzz ${variant.name}] ${JSON.stringify(stats)}`);
+      if (FUZZ_PATH !== undefined) return;
       expect(stats.schedules).toBeGreaterThanOrEqual(variant.runs);
       // The schedules did exercise what they are about.
       expect(stats.moves + stats.revokes + stats.unsubscribes).toBeGreaterThan(0);

@@ -30,7 +30,7 @@ export type {
   SyncMetrics,
   SyncReport,
 } from './engine.js';
-export { OperationQueue, coalesce, foldable, foldChanges } from './queue.js';
+export { OperationQueue, coalesce, foldable, foldChanges, refusedInsert } from './queue.js';
 export type { CoalesceDecision, EnqueuePlan, PendingChange, QueuedChange } from './queue.js';
 export { SyncLock, syncLockFor } from './lock.js';
 export { AuthGate } from './auth-state.js';

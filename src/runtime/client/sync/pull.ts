@@ -98,7 +98,11 @@ export async function pullEntity(
   let pageNo = 0;
   /** A reset pass (the read rules changed): the server ids it delivered, to drop the rest at its end. */
   let reconcile: Set<string> | null = state?.reconcile ? new Set() : null;
-  /** A removal was kept back (the record has unsynced changes): the pass's cursor is not stored, so it comes again. */
+  /**
+   * A removal, or a record a reset pass did not deliver, was kept back (unsynced changes on
+   * or below it): the pass's cursor is not stored, so it comes again (a reset pass: from
+   * the start) and evicts the record once those changes are pushed or discarded.
+   */
   let deferred = false;
   try {
     for (;;) {
@@ -134,7 +138,7 @@ export async function pullEntity(
       group = [];
       removals = [];
       const changes = await ctx.database.write(async () => {
-        const removed = gone.length ? await applyRemovals(ctx, entity, gone) : { ids: [] as string[], kept: 0 };
+        const removed = gone.length ? await applyRemovals(ctx, entity, gone, stream) : { ids: [] as string[], kept: 0 };
         if (removed.kept > 0) deferred = true;
         report.removed += removed.ids.length;
         const rawCreates = canInsertRaw(ctx, entity);
@@ -147,9 +151,11 @@ export async function pullEntity(
         const prepared = applied.prepare();
         if (last && reconcile) {
           const unseen = await unseenInStream(ctx, entity, stream, reconcile);
-          report.removed += unseen.length;
-          removed.ids.push(...unseen.map((r) => r.id));
-          prepared.push(...unseen.map((r) => r.prepareDestroyPermanently()));
+          // A record kept back (unsynced changes on or below it): the pass comes again, as for a removal.
+          if (unseen.kept > 0) deferred = true;
+          report.removed += unseen.gone.length;
+          removed.ids.push(...unseen.gone.map((r) => r.id));
+          prepared.push(...unseen.gone.map((r) => r.prepareDestroyPermanently()));
         }
         if (last && !deferred) prepared.push(prepareSyncState(ctx, entity, state, page.lastSyncAt, nextCursor, scope));
         // Two adapter transactions in one writer: a crash between them leaves the new rows

@@ -111,6 +111,26 @@ export async function walkDown(ctx: EngineContext, scoped: EntityDescriptor, fro
   return levels;
 }
 
+/**
+ * The local id of the scope root each of `records` (of `scoped`) hangs under on this
+ * device, walking the path's foreign keys up; null where a link is missing.
+ */
+export async function rootsOf(ctx: EngineContext, scoped: EntityDescriptor, records: readonly AnyModel[]): Promise<Map<string, string | null>> {
+  const hops = scopeOf(scoped).hops;
+  // at: record id -> the local id it points at on the current level.
+  let at = new Map(records.map((r) => [r.id, (raw(r, hopField(ctx, scoped, 0).column) as string | null) ?? null]));
+  for (let level = 1; level < hops.length; level++) {
+    const column = hopField(ctx, scoped, level).column;
+    const ids = [...new Set([...at.values()].filter((v): v is string => v !== null))];
+    const parent = new Map<string, string | null>();
+    for (const chunk of chunks(ids, 500))
+      for (const record of await ctx.collection(levelEntity(ctx, scoped, level)).query(Q.where('id', Q.oneOf(chunk))).fetch())
+        parent.set(record.id, (raw(record, column) as string | null) ?? null);
+    at = new Map([...at].map(([id, v]) => [id, v === null ? null : (parent.get(v) ?? null)]));
+  }
+  return at;
+}
+
 /** Rows of `scoped` under the scope root record `rootLocalId`. */
 export async function rowsUnderRoot(ctx: EngineContext, scoped: EntityDescriptor, rootLocalId: string): Promise<AnyModel[]> {
   const levels = await walkDown(ctx, scoped, scopeOf(scoped).hops.length, [rootLocalId]);
