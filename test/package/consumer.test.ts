@@ -76,6 +76,22 @@ model Note {
   title String
   done  Boolean @default(false)
 }
+
+/// @sync
+model Board {
+  id    String @id @default(uuid())
+  name  String
+  cards Card[]
+}
+
+/// A board's cards sync only to the devices subscribed to that board.
+/// @sync(scope: "board")
+model Card {
+  id      String @id @default(uuid())
+  title   String
+  boardId String
+  board   Board  @relation(fields: [boardId], references: [id])
+}
 `;
 
 const APP_MODULE = `import { Module } from '@nestjs/common';
@@ -110,7 +126,8 @@ export async function start(token: string) {
 }
 `;
 
-const DEVICE = `// A Node device on the built client: creates a note offline, syncs, and a second device pulls it.
+const DEVICE = `// A Node device on the built client: creates a note offline, syncs, and a second device pulls it;
+// then the second device subscribes to one board and pulls that board's cards only.
 import { rmSync } from 'node:fs';
 import { createClient } from './dist/sync/client/generated/index.js';
 
@@ -122,7 +139,23 @@ const note = await a.notes.create({ title: 'from device a' });
 await a.syncAll();
 await b.syncAll();
 const seen = await b.notes.list();
-console.log(JSON.stringify({ created: note.title, seenByB: seen.map((n) => n.title).sort() }));
+// Partial sync: b subscribes to one of a's two boards and gets that board's cards only.
+const one = await a.boards.create({ name: 'one' });
+const two = await a.boards.create({ name: 'two' });
+await a.cards.create({ title: 'card in one', boardId: one.id });
+await a.cards.create({ title: 'card in two', boardId: two.id });
+await a.syncAll();
+await b.syncAll();
+const cardsBefore = (await b.cards.list()).length;
+await b.scopes.add('Board', (await b.boards.list()).find((x) => x.name === 'one').id);
+await b.syncAll();
+console.log(JSON.stringify({
+  created: note.title,
+  seenByB: seen.map((n) => n.title).sort(),
+  boardsOfB: (await b.boards.list()).map((x) => x.name).sort(),
+  cardsOfB: { before: cardsBefore, after: (await b.cards.list()).map((c) => c.title) },
+  scopesOfB: (await b.scopes.list()).map((s) => s.status),
+}));
 await a.close();
 await b.close();
 `;
@@ -262,7 +295,7 @@ describe('the packed package in a fresh project', () => {
     await trackhub('fix-schema');
     expect(readFileSync(path.join(project, 'prisma/schema.prisma'), 'utf8')).toMatch(/clientId\s+String\?/);
     const gen = await trackhub('generate');
-    expect(gen.stdout).toMatch(/1 entities generated into src\/sync/);
+    expect(gen.stdout).toMatch(/3 entities generated into src\/sync/);
     expect(existsSync(path.join(project, 'src/sync/server/generated/trackhub.module.ts'))).toBe(true);
     await trackhub('check');
   });
@@ -369,7 +402,13 @@ describe('the packed package in a fresh project', () => {
   it('a Node device on the built client syncs with that server', async () => {
     writeFileSync(path.join(project, 'device.mjs'), DEVICE);
     const { stdout } = await run(process.execPath, ['device.mjs', serverUrl, path.join(tmp, 'devices')]);
-    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({ created: 'from device a', seenByB: ['from device a', 'via dev', 'via node', 'via watch'] });
+    expect(JSON.parse(stdout.trim().split('\n').pop()!)).toEqual({
+      created: 'from device a',
+      seenByB: ['from device a', 'via dev', 'via node', 'via watch'],
+      boardsOfB: ['one', 'two'],
+      cardsOfB: { before: 0, after: ['card in one'] },
+      scopesOfB: ['active'],
+    });
   });
 
   it('a web app that installs only the package and WatermelonDB gets no server, Prisma or native module', async () => {

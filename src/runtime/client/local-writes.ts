@@ -133,6 +133,22 @@ export async function liveModels<TModel extends Model = Model>(
   return found;
 }
 
+/**
+ * The prepared models of one batch in which no two touch the same row, ordered by table
+ * and kind (stable): WatermelonDB runs a run of the same kind on the same table as one
+ * statement with many argument rows, so a batch of records and their queue rows
+ * interleaved would be twice as many runs as records.
+ */
+export function groupedForBatch(models: Model[]): Model[] {
+  const key = (m: Model) => `${m.table}\u0000${(m as unknown as { _preparedState: string | null })._preparedState ?? ''}`;
+  const order = new Map<string, number>();
+  for (const m of models) if (!order.has(key(m))) order.set(key(m), order.size);
+  return models
+    .map((m, i) => ({ m, i, g: order.get(key(m))! }))
+    .sort((a, b) => a.g - b.g || a.i - b.i)
+    .map((x) => x.m);
+}
+
 /** One record's change for updateManyAndEnqueue: wire-shaped `values` (see updateValues). */
 export interface RecordUpdate {
   id: string;
@@ -190,7 +206,7 @@ export async function updateManyAndEnqueue<TModel extends Model = Model>(
       );
       prepared.push(record.prepareUpdate((r) => writeValues(descriptor, r, values)), ...queue.prepare(plan, now));
     }
-    if (prepared.length) await db.batch(prepared);
+    if (prepared.length) await db.batch(groupedForBatch(prepared));
     return changes.map((c) => records.get(c.id)!);
   }, `${descriptor.name}.${label}`);
 }

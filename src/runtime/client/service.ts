@@ -19,7 +19,7 @@ import type { EntityDescriptor, SyncedRecord } from './descriptors.js';
 import { SYNC_COLUMNS } from './descriptors.js';
 import type { ConflictInfo, ConflictResolution, SyncReport } from './engine.js';
 import { newId } from './ids.js';
-import { createValues, deleteManyAndEnqueue, liveModel, updateAndEnqueue, updateManyAndEnqueue, updateValues, writeValues } from './local-writes.js';
+import { createValues, deleteManyAndEnqueue, groupedForBatch, liveModel, updateAndEnqueue, updateManyAndEnqueue, updateValues, writeValues } from './local-writes.js';
 import { planAgainst } from './queue.js';
 
 export { DeleteRestrictedError } from './local-delete.js';
@@ -122,7 +122,7 @@ export class OfflineFirstService<
         const plan = planAgainst({ entity: this.descriptor.name, entityId: id, operation: 'insert', payload: values, baseVersion: 0 }, null);
         prepared.push(record, ...queue.prepare(plan, now));
       }
-      if (prepared.length) await db.batch(prepared);
+      if (prepared.length) await db.batch(groupedForBatch(prepared));
       return records;
     }, `${this.descriptor.name}.${label}`);
     return created.map((r) => this.toRecord(r));

@@ -30,6 +30,7 @@ import { tenantDbName } from './database.js';
 import { assertKey, EncryptionKeyError, keyNames, newEncryptionKey, type EncryptionOptions, type KeyStore } from './encryption.js';
 import type { CipherSupport } from './cipher-support.js';
 import { nodeFs } from './node-builtins.js';
+import { cacheDriverStatements } from './statement-cache.js';
 
 interface CipherDatabase {
   pragma(source: string, options?: { simple?: boolean }): unknown;
@@ -76,7 +77,8 @@ let patched = false;
 /**
  * Hooks WatermelonDB's Node driver `Database.open` once: a registered file opens
  * through the cipher driver with its key, others as before; then a file database
- * that is not encrypted (nor `:memory:`) goes to WAL mode (see the header).
+ * that is not encrypted (nor `:memory:`) goes to WAL mode (see the header); and its
+ * statements are prepared once per connection (statement-cache.ts).
  */
 export function patchNodeDriver(): void {
   if (patched) return;
@@ -96,6 +98,7 @@ export function patchNodeDriver(): void {
     applyKey(db, key);
     this.instance = db;
   };
+  cacheDriverStatements(proto);
   patched = true;
 }
 
