@@ -1,11 +1,7 @@
 /**
  * The pipeline as a library: schema -> model -> emitters -> plan.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-
-import { CLIENT_SNAPSHOT_PATH, emitClient } from './emitters/client/index.js';
-import { parseSnapshot, type ClientSchemaSnapshot } from './emitters/client/schema-snapshot.js';
+import { emitClient } from './emitters/client/index.js';
 import { emitGraphql } from './emitters/graphql/index.js';
 import { emitTypedOperations } from './emitters/graphql/operations.js';
 import { emitOps } from './emitters/ops/index.js';
@@ -33,27 +29,4 @@ export async function planProject(project: ProjectIR, options: EmitOptions, form
   return buildPlan(project, TARGETS.filter((t) => targets.includes(t)).flatMap((t) => emittersOf[t]), options, formatCache);
 }
 
-/** The committed client schema snapshot in `outDir`, if there is one. */
-export async function readPreviousClientSchema(outDir: string): Promise<ClientSchemaSnapshot | undefined> {
-  const file = path.join(outDir, CLIENT_SNAPSHOT_PATH);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    // ENOTDIR: a file where a directory of the output should be; nothing was generated there
-    if (['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return undefined;
-    throw err;
-  }
-  return parseSnapshot(text, file);
-}
-
-/** Emit options for an output directory: the config plus what is committed there. */
-export async function emitOptionsFor(outDir: string, options: EmitOptions): Promise<EmitOptions> {
-  const previousClientSchema = await readPreviousClientSchema(outDir);
-  return {
-    runtimeServer: options.runtimeServer,
-    runtimeClient: options.runtimeClient,
-    ...(options.targets ? { targets: options.targets } : {}),
-    ...(previousClientSchema ? { previousClientSchema } : {}),
-  };
-}
+export { emitOptionsFor, readPreviousClientSchema } from './plan/emit-options.js';

@@ -5,16 +5,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { createTwoFilesPatch } from 'diff';
 
 import { ConfigError, loadConfig, type TrackhubConfig } from '../config.js';
-import { emitOptionsFor, planProject } from '../generate.js';
+import { emitOptionsFor } from '../plan/emit-options.js';
 import { openFormatCache } from '../plan/format.js';
-import { ClientMigrationError } from '../emitters/client/schema-snapshot.js';
-import { buildProject, loadProject } from '../model/build.js';
+import { generatorFingerprint, openPlanCache, planKey, type CachedPlan } from '../plan/plan-cache.js';
+import { CLIENT_SNAPSHOT_PATH, ClientMigrationError, parseSnapshot } from '../emitters/client/schema-snapshot.js';
 import { SchemaError, formatDiagnostic, formatWarning, type Diagnostic } from '../schema/diagnostics.js';
 import { applyChanges, comparePlan, drifted, OutputWriteError, pausingFs, realFs, recoverInterrupted, unifiedDiff, type FileChange } from '../plan/apply.js';
 import { strandedRuntimeImports } from '../plan/runtime-imports.js';
 import { writeFileAtomic } from '../plan/atomic-write.js';
 import { DevError, InitError, InspectError } from './errors.js';
-import { parseSchemaFiles, readSchema } from '../schema/read.js';
+import { parseSchemaFiles, readSchema, readSchemaFiles, type SchemaFile } from '../schema/read.js';
 import { suggest } from './suggest.js';
 
 export const EXIT = { ok: 0, drift: 1, usage: 2 } as const;
@@ -74,34 +74,68 @@ function printWarnings(project: { warnings?: Diagnostic[] }, io: Io): void {
   for (const w of project.warnings ?? []) io.err(formatWarning(w));
 }
 
-/** Config, model and plan: what generate and check both start from. `check` reads the format cache only. */
+/**
+ * Config, model and plan: what generate and check both start from. An unchanged schema,
+ * output snapshot and generator reuse the last plan (plan/plan-cache.ts); otherwise the
+ * schema is parsed and the plan made (the emitters load only then). `check` reads the
+ * caches only.
+ */
 async function loadAndPlan(opts: CommonOptions, io: Io, mode: 'generate' | 'check') {
   const config = await resolveConfig(opts, io);
   const schemaPath = path.resolve(io.cwd, config.schema);
-  const project = await loadProject(schemaPath);
   const outDir = path.resolve(io.cwd, config.out);
-  const formatCache = openFormatCache({ cwd: io.cwd, readOnly: mode === 'check' });
-  const plan = await planProject(project, await emitOptionsFor(outDir, config), formatCache);
-  return { config, schemaPath, project, outDir, plan };
+  const read = await readSchemaFiles(schemaPath);
+  const options = await emitOptionsFor(outDir, config);
+  const cacheOptions = { cwd: io.cwd, readOnly: mode === 'check' };
+  const planCache = openPlanCache(cacheOptions);
+  const key = planKey({ generator: generatorFingerprint(), files: read.files, options });
+  const hit = planCache.get(key);
+  const made: CachedPlan = hit ?? (await makePlan(read, options, cacheOptions));
+  if (!hit) planCache.save(key, made);
+  /**
+   * After generate wrote the whole plan: file it also under the inputs it left behind
+   * (the client snapshot it wrote), so the next check or generate finds it. Sound
+   * because the output is a fixed point: planned again from that snapshot it is the
+   * same (`check` right after `generate` passes; the tests prove it).
+   */
+  const rememberWritten = (): void => {
+    const snapshot = made.plan.find((f) => f.path === CLIENT_SNAPSHOT_PATH);
+    if (!snapshot) return;
+    const next = { ...options, previousClientSchema: parseSnapshot(snapshot.content, snapshot.path) };
+    const after = planKey({ generator: generatorFingerprint(), files: read.files, options: next });
+    if (after !== key) planCache.save(after, made);
+  };
+  return { config, schemaPath, outDir, ...made, rememberWritten };
+}
+
+/** Parses the schema and plans (the emitters load only here). */
+async function makePlan(
+  read: { file: string; files: SchemaFile[] },
+  options: Awaited<ReturnType<typeof emitOptionsFor>>,
+  cacheOptions: { cwd: string; readOnly: boolean },
+): Promise<CachedPlan> {
+  const [{ buildProject }, { planProject }] = await Promise.all([import('../model/build.js'), import('../generate.js')]);
+  const project = buildProject(parseSchemaFiles(read.files, read.file));
+  const plan = await planProject(project, options, openFormatCache(cacheOptions));
+  return { plan, entities: project.entities.map((e) => e.name), warnings: project.warnings ?? [] };
 }
 
 async function runGenerate(opts: CommonOptions, io: Io, entityName?: string): Promise<number> {
   const planned = await loadAndPlan(opts, io, 'generate');
-  const { config, schemaPath, project, outDir } = planned;
-  printWarnings(project, io);
+  const { config, schemaPath, entities, outDir } = planned;
+  printWarnings(planned, io);
   let plan = planned.plan;
   if (entityName) {
-    const entity = project.entities.find((e) => e.name === entityName);
-    if (!entity) {
+    if (!entities.includes(entityName)) {
       const read = await readSchema(schemaPath);
       const models = read.datamodel.models.map((m) => m.name);
       if (models.includes(entityName))
         throw new UsageError(
           `model ${entityName} is not annotated with @sync in ${config.schema}; add "/// @sync" on the line above "model ${entityName}" (then run \`trackhub-gen fix-schema ${entityName}\` or add the convention fields) and try again`,
         );
-      const hint = suggest(entityName, project.entities.map((e) => e.name));
+      const hint = suggest(entityName, entities);
       throw new UsageError(
-        `no @sync model named "${entityName}" in ${config.schema}.${hint ? ` Did you mean "${hint}"?` : ''} @sync models: ${project.entities.map((e) => e.name).join(', ') || '(none)'}`,
+        `no @sync model named "${entityName}" in ${config.schema}.${hint ? ` Did you mean "${hint}"?` : ''} @sync models: ${entities.join(', ') || '(none)'}`,
       );
     }
     // The entity's own files plus the shared files that list every entity.
@@ -113,10 +147,11 @@ async function runGenerate(opts: CommonOptions, io: Io, entityName?: string): Pr
   // TRACKHUB_TEST_PAUSE_AT: the generator fault tests stop the process at a precise step.
   const pauseAt = process.env.TRACKHUB_TEST_PAUSE_AT;
   if (!opts.dryRun) await applyChanges(changes, outDir, pauseAt ? pausingFs(pauseAt) : realFs);
+  if (!opts.dryRun && !entityName) planned.rememberWritten();
   printPlan(changes, io, Boolean(opts.dryRun));
   for (const s of strandedRuntimeImports(changes, config))
     io.err(`warning: ${path.join(config.out, s.path)}:${s.line}:${s.col} imports the runtime from '${s.specifier}', which is not the configured runtime; import from ${s.fix}`);
-  if (!opts.dryRun) io.out(`${entityName ? `entity ${entityName}` : `${project.entities.length} entities`} generated into ${config.out}`);
+  if (!opts.dryRun) io.out(`${entityName ? `entity ${entityName}` : `${entities.length} entities`} generated into ${config.out}`);
   return EXIT.ok;
 }
 
@@ -183,7 +218,7 @@ async function runFixSchema(opts: CommonOptions, io: Io, name?: string): Promise
   }
   // Whatever an addition cannot fix (a field of the wrong shape) is still reported.
   try {
-    buildProject(parseSchemaFiles(files, read.file));
+    (await import('../model/build.js')).buildProject(parseSchemaFiles(files, read.file));
   } catch (err) {
     if (!(err instanceof SchemaError)) throw err;
     // With a Name, only that model's problems are this command's business.

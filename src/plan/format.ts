@@ -31,7 +31,7 @@ import type { Options } from 'prettier';
 /** prettier is loaded on the first file that needs it: a plan of preformatted files never loads it. */
 let prettierModule: Promise<typeof import('prettier')> | undefined;
 const loadPrettier = () => (prettierModule ??= import('prettier'));
-const prettierVersion = (createRequire(import.meta.url)('prettier/package.json') as { version: string }).version;
+export const prettierVersion = (createRequire(import.meta.url)('prettier/package.json') as { version: string }).version;
 
 const OPTIONS: Options = {
   printWidth: 100,
@@ -70,7 +70,8 @@ export interface FormatCacheOptions {
   readOnly?: boolean;
 }
 
-function cacheDir(options: FormatCacheOptions): string | null {
+/** The cache folder of the working directory (see the header), or null where there is none. */
+export function cacheDir(options: FormatCacheOptions): string | null {
   const env = options.env ?? process.env;
   if ((env.TRACKHUB_GEN_CACHE ?? '').toLowerCase() === 'off') return null;
   if (env.TRACKHUB_GEN_CACHE_DIR) return env.TRACKHUB_GEN_CACHE_DIR;

@@ -102,6 +102,12 @@ async function schemaFolderFiles(dir: string): Promise<string[]> {
 }
 
 export async function readSchema(schemaPath: string): Promise<ReadSchema> {
+  const { file, files } = await readSchemaFiles(schemaPath);
+  return parseSchemaFiles(files, file);
+}
+
+/** The text of the schema file, or of every .prisma file of the schema folder (not parsed). */
+export async function readSchemaFiles(schemaPath: string): Promise<{ file: string; files: SchemaFile[] }> {
   const file = displayPath(schemaPath);
   const files: SchemaFile[] = [];
   try {
@@ -118,5 +124,5 @@ export async function readSchema(schemaPath: string): Promise<ReadSchema> {
       },
     ]);
   }
-  return parseSchemaFiles(files, file);
+  return { file, files };
 }

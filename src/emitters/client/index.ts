@@ -20,13 +20,13 @@ import { RUNTIME_TABLE_SPECS, SYNC_COLUMN_SCHEMAS } from '../../contract/columns
 import { Code, fitList, importLine, printLiteral } from '../layout.js';
 import { tsLiteral } from '../literal.js';
 import { renderTemplate } from '../render.js';
-import { nextClientSchema, printSnapshot, type ColumnSnapshot, type TableSnapshot } from './schema-snapshot.js';
+import { CLIENT_SNAPSHOT_PATH, nextClientSchema, printSnapshot, type ColumnSnapshot, type TableSnapshot } from './schema-snapshot.js';
 import type { EmittedFile, Emitter } from '../types.js';
 
 const OUT = 'client/generated';
 
 /** Where the committed client schema snapshot lives, relative to --out. */
-export const CLIENT_SNAPSHOT_PATH = 'client/schema.snapshot.json';
+export { CLIENT_SNAPSHOT_PATH } from './schema-snapshot.js';
 
 function column(c: { name: string; type: ColumnSnapshot['type']; isOptional?: boolean; isIndexed?: boolean }): ColumnSnapshot {
   return { name: c.name, type: c.type, ...(c.isOptional ? { isOptional: true } : {}), ...(c.isIndexed ? { isIndexed: true } : {}) };

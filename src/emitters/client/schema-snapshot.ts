@@ -10,6 +10,9 @@
  */
 import { printJson } from '../layout.js';
 
+/** Where the client schema snapshot is written, relative to the output folder. */
+export const CLIENT_SNAPSHOT_PATH = 'client/schema.snapshot.json';
+
 export type ColumnType = 'string' | 'number' | 'boolean';
 
 export interface ColumnSnapshot {
