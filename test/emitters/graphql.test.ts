@@ -2,11 +2,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { buildSchema } from 'graphql';
+import { buildSchema, lexicographicSortSchema, printSchema } from 'graphql';
+import { naturalCompare as graphqlNaturalCompare } from 'graphql/jsutils/naturalCompare.js';
 import { describe, expect, it } from 'vitest';
 
 import { syntheticSchema } from '../../bench/schema-gen.js';
-import { emitGraphql } from '../../src/emitters/graphql/index.js';
+import { emitGraphql, rawSdl } from '../../src/emitters/graphql/index.js';
+import { naturalCompare, sortSdl } from '../../src/emitters/graphql/sdl-order.js';
 import { defaultEmitOptions } from '../../src/emitters/types.js';
 import { loadProject, projectFromText } from '../../src/model/build.js';
 
@@ -28,6 +30,34 @@ describe('GraphQL emitter', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('orders the SDL exactly as graphql-js prints it after lexicographicSortSchema (example, edge fixture, synthetic 20 and 400 models)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'trackhub-sdl-order-'));
+    try {
+      writeFileSync(path.join(dir, 's20.prisma'), syntheticSchema(20));
+      writeFileSync(path.join(dir, 's400.prisma'), syntheticSchema(400));
+      const projects = [
+        await loadProject(path.resolve('fixtures/trackhub/schema.prisma')),
+        projectFromText(readFileSync('test/server/fixtures/edge.prisma', 'utf8'), 'edge.prisma'),
+        await loadProject(path.join(dir, 's20.prisma')),
+        await loadProject(path.join(dir, 's400.prisma')),
+      ];
+      for (const project of projects) {
+        const raw = rawSdl(project);
+        expect(sortSdl(raw), project.schemaPath).toBe(printSchema(lexicographicSortSchema(buildSchema(raw))));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("compares names in graphql-js's natural order", () => {
+    const names = ['Model10', 'model2', 'Model2', 'Model1', 'Model', 'Model02x', 'Model002', 'Model0', 'a10b', 'a9b', 'a10a', 'x_1', 'X1', '_a'];
+    expect([...names].sort(naturalCompare)).toEqual([...names].sort(graphqlNaturalCompare));
+    expect(['Model10', 'Model9', 'Model'].sort(naturalCompare)).toEqual(['Model', 'Model9', 'Model10']);
+    expect(() => sortSdl('type A {\n  a: Int\n')).toThrow(/not closed/);
+    expect(() => sortSdl('union U = A | B')).toThrow(/unexpected line/);
   });
 
   it('omits the update input and mutation of an entity whose data fields are all readonly', () => {

@@ -20,6 +20,7 @@ import { artifactsOf, requiredOnCreate } from '../../model/artifacts.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
 import { PRINT_WIDTH, printLiteral, printProperty } from '../layout.js';
 import type { Emitter } from '../types.js';
+import { naturalCompare } from './sdl-order.js';
 
 export const OPERATIONS_GRAPHQL_PATH = 'graphql/operations.graphql';
 export const OPERATIONS_TS_PATH = 'client/generated/operations.ts';
@@ -139,38 +140,6 @@ export function operationSourcesFile(project: ProjectIR): string {
   return `/** The documents of operations.ts as text, by operation name (for transports that send strings). */\nexport const operationSources = {\n${lines.join('\n')}\n} as const;\n`;
 }
 
-/** graphql-js's naturalCompare (lexicographicSortSchema's order: digit runs compare as numbers). */
-function naturalCompare(a: string, b: string): number {
-  let i = 0;
-  let j = 0;
-  const digit = (c: number) => c >= 48 && c <= 57;
-  while (i < a.length && j < b.length) {
-    let ac = a.charCodeAt(i);
-    let bc = b.charCodeAt(j);
-    if (digit(ac) && digit(bc)) {
-      let an = 0;
-      do {
-        ++i;
-        an = an * 10 + ac - 48;
-        ac = a.charCodeAt(i);
-      } while (digit(ac) && an > 0);
-      let bn = 0;
-      do {
-        ++j;
-        bn = bn * 10 + bc - 48;
-        bc = b.charCodeAt(j);
-      } while (digit(bc) && bn > 0);
-      if (an < bn) return -1;
-      if (an > bn) return 1;
-    } else {
-      if (ac < bc) return -1;
-      if (ac > bc) return 1;
-      ++i;
-      ++j;
-    }
-  }
-  return a.length - b.length;
-}
 
 const name = (value: string) => ({ kind: 'Name', value });
 const namedType = (type: string) => ({ kind: 'NamedType', name: name(type) });
