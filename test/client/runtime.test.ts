@@ -326,7 +326,7 @@ describe('operation queue', () => {
     });
   });
 
-  it('an insert the server refused is known not to be there; one whose answer was lost, or a hook refused, may be', () => {
+  it('tells an insert the server refused from one whose answer was lost or that a hook refused', () => {
     const op = (lastError: string | null, attempts = 1, operation: 'insert' | 'update' = 'insert') => ({ operation, attempts, lastError });
     expect(refusedInsert(op('VALIDATION_FAILED: projectId: no Project with id "x" in your tenant'))).toBe(true);
     expect(refusedInsert(op('gave up: UNIQUE_VIOLATION: code'))).toBe(true);

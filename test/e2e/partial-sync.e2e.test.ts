@@ -15,7 +15,7 @@
  * - removing a scope evicts its rows at once, except a record with an unsynced change,
  *   which is pushed by the next sync and then evicted: nothing is lost;
  * - a task created offline in a project that then became private is refused and waits;
- *   moved by the user to a readable project, the create itself carries the move and
+ *   moved by the user to a readable project, the create goes again with the move and
  *   syncs, and the private project, no longer held by it, leaves the device;
  * - a record created offline inside a subscribed scope stays and syncs; one created
  *   outside every subscribed scope leaves the device once it has synced.
@@ -216,10 +216,11 @@ for (const variant of variants) {
       expect(await example.server.prisma.task.count({ where: { tenantId: t, title: 'offline in two' } })).toBe(0);
       expect((await b.engine.queue.all()).map((op) => [op.operation, op.lastError?.split(':')[0]])).toEqual([['insert', 'VALIDATION_FAILED']]);
       expect(await names(b)).toEqual(['one', 'two']);
-      // The user moves it to project one: the refused create is fixed, not followed by an update.
+      // The user moves it to project one: the refused create goes again with the task as it is now
+      // (the move queued behind it, which the server then finds already applied).
       const one = (await b.projects.list()).find((p) => p.name === 'one')!;
       await b.tasks.update(task.id, { projectId: one.id });
-      expect((await b.engine.queue.all()).map((op) => [op.operation, op.attempts])).toEqual([['insert', 0]]);
+      expect((await b.engine.queue.all()).map((op) => op.operation)).toEqual(['insert', 'update']);
       await b.syncAll();
       const row = await example.server.prisma.task.findFirst({ where: { tenantId: t, title: 'offline in two' } });
       expect(row?.projectId).toBe(s.p1Server);

@@ -360,18 +360,22 @@ class Run {
       for (const t of await c.tasks.list()) if (refused.has(t.id)) refused.add(t.projectId);
       this.stats.refusedKept += refused.size;
 
+      // The server's copies of those records are left out of the expectation too.
+      const refusedServer = new Set<string>();
+      for (const r of [...(await c.projects.list()), ...(await c.tasks.list()), ...(await c.taskNotes.list())])
+        if (refused.has(r.id) && r.serverId) refusedServer.add(r.serverId);
       const localProjects = (await c.projects.list()).filter((p) => !refused.has(p.id));
       if (process.env.TRACKHUB_FUZZ_DEBUG) console.log('DEBUG', device.index, JSON.stringify({ local: await c.projects.list(), projects, members, refused: [...refused], given: (await c.givenUp()).map((o) => [o.entity, o.operation, o.lastError]), ops: (await c.engine.queue.all()).map((o: any) => o._raw), scopes, tasks: await c.tasks.list(), serverTasks: tasks }));
       expect(localProjects.map((p) => p.serverId).sort(), `device ${device.index} projects`).toEqual(
-        projects.filter((p) => readable(device.user, p.id)).map((p) => p.id).sort(),
+        projects.filter((p) => readable(device.user, p.id) && !refusedServer.has(p.id)).map((p) => p.id).sort(),
       );
       const localTasks = (await c.tasks.list()).filter((t) => !refused.has(t.id));
-      const wantTasks = tasks.filter((t) => active.has(t.projectId) && readable(device.user, t.projectId));
+      const wantTasks = tasks.filter((t) => active.has(t.projectId) && readable(device.user, t.projectId) && !refusedServer.has(t.id));
       expect(localTasks.map((t) => t.serverId).sort(), `device ${device.index} tasks`).toEqual(wantTasks.map((t) => t.id).sort());
       const localNotes = (await c.taskNotes.list()).filter((n) => !refused.has(n.id));
       const wantNotes = notes.filter((n) => {
         const p = taskProject.get(n.taskId);
-        return p !== undefined && active.has(p) && readable(device.user, p);
+        return p !== undefined && active.has(p) && readable(device.user, p) && !refusedServer.has(n.id);
       });
       expect(localNotes.map((n) => n.serverId).sort(), `device ${device.index} notes`).toEqual(wantNotes.map((n) => n.id).sort());
       // Same values as the server, relations included (local ids mapped through the local projects).

@@ -20,8 +20,11 @@
  *     the device's own first write, so the server would see a stale base and
  *     judge it against a stamp from another clock (the timestamp rule), and the
  *     device's later value could lose to its own earlier one.
- * An insert the server refused (a per-item code) is known not to be there, and
- * takes later changes again (`refusedInsert`).
+ * An insert the server refused (a per-item code, `refusedInsert`) is sent again with
+ * the record's current values (push.ts), so a later change that makes it valid (a
+ * move to a parent the user may read) lets the create through; the later changes
+ * still wait behind it, because a delayed copy of an earlier attempt may have
+ * created the record after all.
  */
 import { Q } from '@nozbe/watermelondb';
 import type { Collection, Database } from '@nozbe/watermelondb';
@@ -151,10 +154,10 @@ const SERVER_CODES = new Set<string>(Object.values(SyncErrorCode));
 const GIVEN_UP_PREFIX = /^gave up: /;
 
 /**
- * An insert the server refused on its last attempt (a per-item error code, not a lost
- * answer) is not on the server: a create is answered from the existing copy when there
- * is one (idempotent on clientId) before anything is checked. So later changes merge into
- * it, and a move out of a parent the server refused fixes the create itself.
+ * An insert the server refused on its last attempt: a per-item error code, not a lost
+ * answer or a hook's refusal. The server had no copy then (a create is answered from
+ * the existing copy before anything is checked), but a delayed copy of an earlier
+ * attempt may still arrive, so it counts as maybe sent all the same.
  */
 export function refusedInsert(op: Pick<OperationRecord, 'operation' | 'attempts' | 'lastError'>): boolean {
   if (op.operation !== 'insert' || op.attempts === 0 || !op.lastError) return false;
@@ -164,7 +167,7 @@ export function refusedInsert(op: Pick<OperationRecord, 'operation' | 'attempts'
 
 /** The queued change a stored operation represents. */
 export function queuedChangeOf(op: OperationRecord): QueuedChange {
-  const change: QueuedChange = { operation: op.operation, payload: op.payload, maybeSent: op.attempts > 0 && !refusedInsert(op) };
+  const change: QueuedChange = { operation: op.operation, payload: op.payload, maybeSent: op.attempts > 0 };
   const base = op.base;
   if (base) change.base = base;
   return change;
@@ -254,14 +257,8 @@ export class OperationQueue {
     }
     if (!target) return [];
     if (decision.kind === 'cancel') return [target.prepareDestroyPermanently()];
-    // A changed insert the server refused is a new create: its own count of attempts.
-    const fresh = refusedInsert(target);
     return [
       target.prepareUpdate((op) => {
-        if (fresh) {
-          op._setRaw('attempts', 0);
-          op._setRaw('last_error', null);
-        }
         op._setRaw('operation', decision.operation);
         op._setRaw('payload', JSON.stringify(decision.payload));
         op._setRaw('snapshot', decision.base ? JSON.stringify(decision.base) : null);
@@ -337,10 +334,6 @@ export class OperationQueue {
       o._setRaw('payload', JSON.stringify(folded.payload));
       o._setRaw('snapshot', folded.base ? JSON.stringify(folded.base) : null);
       if (folded.maybeSent && op.attempts === 0) o._setRaw('attempts', 1);
-      if (!folded.maybeSent && refusedInsert(op)) {
-        o._setRaw('attempts', 0);
-        o._setRaw('last_error', null);
-      }
       o._setRaw('status', 'pending');
       o._setRaw('updated_at', editedAt);
     });

@@ -7,11 +7,11 @@
  */
 import { Q } from '@nozbe/watermelondb';
 
-import { isoToMillis } from '../codec.js';
+import { isoToMillis, rawToWire } from '../codec.js';
 import type { WireItem } from '../codec.js';
 import type { EntityDescriptor } from '../descriptors.js';
 import { SYNC_COLUMNS } from '../descriptors.js';
-import { byQueueOrder, foldable, foldChanges, queuedChangeOf } from '../queue.js';
+import { byQueueOrder, foldable, foldChanges, queuedChangeOf, refusedInsert } from '../queue.js';
 import type { ConflictRecord, OperationRecord } from '../tables.js';
 import { wireToRaw } from '../codec.js';
 import { refusedMessage } from '../hooks.js';
@@ -150,10 +150,17 @@ export async function pushBatch(
       entity,
       fresh.map((op) => op.entityId),
     );
+    // A create the server refused goes again with the record's current values (queue.ts).
+    const refreshed = new Map<string, Record<string, unknown>>();
+    for (const op of fresh) {
+      const record = records.get(op.entityId);
+      if (record && refusedInsert(op)) refreshed.set(op.id, currentInsertPayload(entity, op.payload, record));
+    }
+    const payloadOf = (op: OperationRecord) => refreshed.get(op.id) ?? op.payload;
     const fkMaps = await localToRemoteIds(
       ctx,
       entity,
-      fresh.flatMap((op) => [op.payload, op.base ?? {}]),
+      fresh.flatMap((op) => [payloadOf(op), op.base ?? {}]),
     );
     const orphans: OperationRecord[] = [];
     const refused: AnyModel[] = [];
@@ -167,7 +174,7 @@ export async function pushBatch(
         continue;
       }
       if (beforePush) {
-        const decision = await beforePush({ entity: entity.name, operation: op.operation, id: op.entityId, values: { ...op.payload } });
+        const decision = await beforePush({ entity: entity.name, operation: op.operation, id: op.entityId, values: { ...payloadOf(op) } });
         if (decision && 'refuse' in decision) {
           refused.push(ctx.queue.prepareFailed(op, `${GAVE_UP}${refusedMessage(decision.refuse)}`));
           report.failed += 1;
@@ -177,7 +184,7 @@ export async function pushBatch(
         }
         if (decision && 'values' in decision && op.operation !== 'delete') {
           const values = adjustValues(entity, decision.values);
-          adjusted.set(op.id, { ...op.payload, ...values });
+          adjusted.set(op.id, { ...payloadOf(op), ...values });
           // The device record takes the adjusted values too, so device and server agree.
           adjustedRecords.push(
             record.prepareUpdate((r) => {
@@ -186,6 +193,7 @@ export async function pushBatch(
           );
         }
       }
+      if (!adjusted.has(op.id) && refreshed.has(op.id)) adjusted.set(op.id, refreshed.get(op.id)!);
       sendable.push({ op, item: buildPushItem(entity, op, record, fkMaps, adjusted.get(op.id)) });
     }
     await ctx.database.batch(
@@ -220,6 +228,19 @@ export async function pushBatch(
     throw error;
   }
   await settle(ctx, entity, sendable, results, report, force);
+}
+
+/**
+ * A refused create's payload brought up to date: its fields, and any field a later local
+ * change set, with the record's current (wire-shaped) values.
+ */
+function currentInsertPayload(entity: EntityDescriptor, payload: Record<string, unknown>, record: AnyModel): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...payload };
+  for (const field of entity.fields) {
+    const value = rawToWire(field, raw(record, field.column));
+    if (field.name in payload || (value !== null && value !== undefined)) out[field.name] = value;
+  }
+  return out;
 }
 
 /** The values a `beforePush` hook adjusted: data fields of the entity, relation keys excluded. */
