@@ -56,6 +56,23 @@ describe('plan cache', () => {
     expect(tree(out)).toEqual(tree(cold));
   });
 
+  it('a warm check answers from the cached plan: a plan tampered with in the cache reads as drift, and a fresh one as clean', async () => {
+    const out = path.join(tmp, 'tampered');
+    expect((await gen(out)).code).toBe(0);
+    for (const name of plans()) {
+      const file = path.join(cacheDir, name);
+      const cached = JSON.parse(readFileSync(file, 'utf8')) as { plan: Array<{ path: string; content: string }> };
+      const sdl = cached.plan.find((f) => f.path === 'graphql/schema.graphql')!;
+      sdl.content += '# not what the schema generates\n';
+      writeFileSync(file, JSON.stringify(cached));
+    }
+    const run = await check(out);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/graphql\/schema\.graphql \(changed\)/);
+    rmSync(cacheDir, { recursive: true, force: true });
+    expect((await check(out)).code).toBe(0);
+  });
+
   it('a warm check still finds a changed, a missing and a stale generated file', async () => {
     const out = path.join(tmp, 'b');
     expect((await gen(out)).code).toBe(0);

@@ -135,9 +135,9 @@ export async function liveModels<TModel extends Model = Model>(
 
 /**
  * The prepared models of one batch in which no two touch the same row, ordered by table
- * and kind (stable): WatermelonDB runs a run of the same kind on the same table as one
- * statement with many argument rows, so a batch of records and their queue rows
- * interleaved would be twice as many runs as records.
+ * and kind (stable): WatermelonDB encodes each run of one kind on one table as one SQL
+ * text with many argument rows, and records interleaved with their queue rows would
+ * make a run of one row each.
  */
 export function groupedForBatch(models: Model[]): Model[] {
   const key = (m: Model) => `${m.table}\u0000${(m as unknown as { _preparedState: string | null })._preparedState ?? ''}`;
