@@ -9,6 +9,8 @@
  *   adding a second scope pulls only that one;
  * - a revoked membership removes the project and its subtree from the device on its
  *   next sync, and the subscription reads `revoked`;
+ * - a reset pass that kept a record back (unsynced change) starts the stream over, so
+ *   what it dropped comes back when the rules change back;
  * - a task moved between projects moves between the devices, its notes with it;
  * - a task moved between two projects a device subscribes to stays on it (the old
  *   project's removal does not take it away), moved by that device or another;
@@ -113,6 +115,34 @@ for (const variant of variants) {
       expect(pulled.Task).toBe(2);
       expect(pulled.TaskNote).toBe(2);
       expect(await titles(b)).toEqual(['a', 'b', 'c', 'd']);
+    });
+
+    it('a reset pass that kept a record back, then rules that change back: the records it dropped come back', async () => {
+      const t = tenant();
+      const s = await seed(t);
+      const bob = device(t, 'bob');
+      await bob.syncAll();
+      expect(await names(bob)).toEqual(['one', 'two']);
+      // An unsynced change keeps "one" on bob's device whatever the rules say.
+      const one = (await bob.projects.list()).find((p) => p.name === 'one')!;
+      await bob.projects.update(one.id, { name: 'one, edited' });
+      // Both projects become private to alice: bob's next pull is a reset pass, which drops "two" only.
+      await example.server.prisma.projectMember.createMany({
+        data: [s.p1Server, s.p2Server].map((projectId) => ({ tenantId: t, projectId, userId: 'alice' })),
+      });
+      await bob.syncPull();
+      expect(await names(bob)).toEqual(['one, edited']);
+      // The memberships go: both projects are open to the tenant again, under the rules bob's
+      // old position was issued with. "two" must come back all the same.
+      await example.server.prisma.projectMember.deleteMany({ where: { tenantId: t } });
+      await bob.syncPull();
+      expect(await names(bob)).toEqual(['one, edited', 'two']);
+      await bob.syncAll();
+      expect(await names(bob)).toEqual(['one, edited', 'two']);
+      expect((await example.server.prisma.project.findFirst({ where: { tenantId: t, id: s.p1Server } }))?.name).toBe('one, edited');
+      // The stream is a plain one again: nothing new, nothing dropped.
+      const again = await bob.syncPull();
+      expect(again.entities.find((e) => e.entity === 'Project')).toMatchObject({ pulled: 0, removed: 0 });
     });
 
     it('a revoked membership removes the project and its subtree on the next sync', async () => {

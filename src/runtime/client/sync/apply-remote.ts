@@ -60,6 +60,7 @@ export function prepareSyncState(
     s._raw.id = newId();
     s._setRaw('entity', entity.name);
     if (scope !== null || hasScopeColumn(ctx)) s._setRaw('scope', scope);
+    if (reconcile) s._setRaw('server_version_hash', RECONCILE_MARK);
     s._setRaw('last_sync_at', lastSyncAt);
     s._setRaw('cursor', cursor);
     s._setRaw('updated_at', now);

@@ -158,6 +158,11 @@ export async function pullEntity(
           prepared.push(...unseen.gone.map((r) => r.prepareDestroyPermanently()));
         }
         if (last && !deferred) prepared.push(prepareSyncState(ctx, entity, state, page.lastSyncAt, nextCursor, scope));
+        // A reset pass that kept records back has dropped the others, so the device no longer
+        // holds what the old position says it does (should the rules change back, the server
+        // would continue from it and never send those again): the stream is reloaded from the
+        // beginning, and its next pass reconciles.
+        else if (last && reconcile) prepared.push(prepareSyncState(ctx, entity, state, null, null, scope, true));
         // Two adapter transactions in one writer: a crash between them leaves the new rows
         // without the cursor, and the next pull applies the same items again (found, updated).
         await executeSql(ctx.database, applied.insertSqls());
