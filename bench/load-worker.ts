@@ -4,9 +4,11 @@
  *
  * Each device (generated example client, its own in-memory SQLite database, so that the
  * simulator's disk syncs do not stall the event loop all devices share and count as server
- * latency; devices share 5 tenants)
+ * latency; devices share 5 tenants, BENCH_LOAD_TENANTS=N for N: with one tenant per device
+ * no two devices wait on one sync clock row)
  * loops until the time is up: 3 local creates + 1 update, then syncAll() (one push
- * request per entity with changes, one pull page or more per entity). Every HTTP
+ * request per entity with changes, one request for every entity's first pull page, then
+ * one per further page). Every HTTP
  * request's latency (to the response) is recorded; errors = failed requests, GraphQL
  * errors, failed/conflicting items and failed cycles.
  */
@@ -20,7 +22,7 @@ import { percentile, result } from './lib.js';
 const [url, devArg, secArg] = process.argv.slice(2) as [string, string, string];
 const DEVICES = Number(devArg);
 const SECONDS = Number(secArg);
-const TENANTS = 5;
+const TENANTS = Number(process.env.BENCH_LOAD_TENANTS ?? 5);
 const dir = mkdtempSync(path.join(tmpdir(), 'trackhub-bench-load-'));
 
 const latencies: number[] = [];

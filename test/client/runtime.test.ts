@@ -12,6 +12,7 @@ import {
   isUuidV7,
   NetworkError,
   refusedInsert,
+  type FetchLike,
   tenantDatabaseName,
   tenantDbName,
 } from '../../src/runtime/client/node.js';
@@ -787,6 +788,55 @@ describe('sync engine', () => {
     await b.syncAll();
     expect(await b.spaces.count()).toBe(0);
     expect(await a.spaces.count()).toBe(1);
+  });
+});
+
+describe('pull requests', () => {
+  /** A client over the stub whose fetch records every HTTP request's syncPull fields (entity per field). */
+  function counted(server: StubSyncServer, refuseCombined = false) {
+    const requests: string[][] = [];
+    const fetch: FetchLike = async (url, init) => {
+      const body = JSON.parse(init.body) as { query: string; variables: Record<string, unknown> };
+      const fields = body.query.match(/syncPull\(/g)?.length ?? 0;
+      requests.push(Object.entries(body.variables).filter(([k]) => /^entity\d*$/.test(k)).map(([, v]) => String(v)));
+      // A server (or a gateway in front of it) that takes one root field per document.
+      if (refuseCombined && fields > 1) {
+        return { ok: true, status: 200, text: async () => JSON.stringify({ errors: [{ message: 'one root field per request', extensions: { code: 'BAD_REQUEST' } }] }) };
+      }
+      return server.fetch(url, init);
+    };
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const client = new AppClient({ tenantId: 'tenant-a', token: TOKEN_A, url: URL, fetch, dbDir: tmp.dir, pullLimit: 2 });
+    return { client, requests };
+  }
+
+  function seedServer(): StubSyncServer {
+    const server = new StubSyncServer(entities);
+    const spaces = [1, 2, 3].map((i) => server.insert('tenant-a', 'Space', { name: `s${i}`, kind: 'TEAM', position: i, ownerId: 'o' }));
+    server.insert('tenant-a', 'Note', { title: 'n', done: false, weight: 1, dueAt: null, metadata: null, spaceId: spaces[0]!.id });
+    return server;
+  }
+
+  it('asks the first page of every stream in one request, and the further pages of a stream on their own', async () => {
+    const { client, requests } = counted(seedServer());
+    const report = await client.syncPull();
+    expect(report.entities.map((e) => [e.entity, e.pulled])).toEqual([['Space', 3], ['Note', 1], ['Tag', 0]]);
+    // One request for the three first pages, then Space's second page (pullLimit 2).
+    expect(requests).toEqual([['Space', 'Note', 'Tag'], ['Space']]);
+    expect((await client.notes.list())[0]!.spaceId).toBe((await client.spaces.list()).find((sp) => sp.name === 's1')!.id);
+    requests.length = 0;
+    const again = await client.syncPull();
+    expect(again.entities.map((e) => e.pulled)).toEqual([0, 0, 0]);
+    expect(requests).toEqual([['Space', 'Note', 'Tag']]);
+  });
+
+  it('asks every stream on its own when the server refuses the combined request, with the same result', async () => {
+    const { client, requests } = counted(seedServer(), true);
+    const report = await client.syncPull();
+    expect(report.entities.map((e) => [e.entity, e.pulled])).toEqual([['Space', 3], ['Note', 1], ['Tag', 0]]);
+    expect(requests).toEqual([['Space', 'Note', 'Tag'], ['Space'], ['Space'], ['Note'], ['Tag']]);
+    expect((await client.spaces.list()).map((sp) => sp.name).sort()).toEqual(['s1', 's2', 's3']);
   });
 });
 

@@ -100,6 +100,34 @@ describe.each([
       expect(again).toMatchObject({ items: [], hasMore: false });
     });
 
+    it('reads the watermarks of concurrent pulls with one query, and answers each page as it would alone', async () => {
+      const tenant: Principal = { tenantId: `wm-${randomUUID()}`, userId: 'u' };
+      await push('Space', [{ clientId: randomUUID(), name: 'a space', ownerId: 'u' }], tenant);
+      await push('Hero', [{ clientId: randomUUID(), name: 'a hero' }], tenant);
+      const entities = ['Space', 'Hero', 'Group'];
+      const alone: Array<Awaited<ReturnType<typeof core.sync.pull>>> = [];
+      for (const entity of entities) alone.push(await core.sync.pull(tenant, entity, {}));
+      expect(alone.map((page) => page.items.length)).toEqual([1, 1, 0]);
+
+      const clock = db.prisma.trackhubSyncClock as { findMany: (...args: unknown[]) => Promise<unknown>; findFirst: (...args: unknown[]) => Promise<unknown> };
+      const calls = { findMany: 0, findFirst: 0 };
+      const original = { findMany: clock.findMany, findFirst: clock.findFirst };
+      clock.findMany = (...args) => (calls.findMany++, original.findMany.apply(clock, args));
+      clock.findFirst = (...args) => (calls.findFirst++, original.findFirst.apply(clock, args));
+      try {
+        const together = await Promise.all(entities.map((entity) => core.sync.pull(tenant, entity, {})));
+        expect(together).toEqual(alone);
+        expect(calls).toEqual({ findMany: 1, findFirst: 0 });
+        // Caught up, from each page's cursor: empty pages, still one read of the three watermarks.
+        const next = await Promise.all(entities.map((entity, i) => core.sync.pull(tenant, entity, { cursor: alone[i]!.cursor })));
+        expect(next.map((page) => [page.items.length, page.hasMore, page.cursor])).toEqual(alone.map((page) => [0, false, page.cursor]));
+        expect(calls).toEqual({ findMany: 2, findFirst: 0 });
+      } finally {
+        clock.findMany = original.findMany;
+        clock.findFirst = original.findFirst;
+      }
+    });
+
     it('with since only, never ends a page inside a group of equal updatedAt it can end before', async () => {
       const tenant: Principal = { tenantId: 'bulk-since', userId: 'u' };
       const t0 = Date.now() - 50_000;

@@ -36,7 +36,33 @@ export interface TransportOptions {
 }
 
 const PULLED = SYNC_PULL_RESPONSE_ADDITIONS;
-export const SYNC_PULL_QUERY = `query($entity:String!,$since:DateTime,$limit:Int,$cursor:String,$${SYNC_PULL_SCOPE_ARG}:ID){ ${SYNC_PULL}(entity:$entity,since:$since,limit:$limit,cursor:$cursor,${SYNC_PULL_SCOPE_ARG}:$${SYNC_PULL_SCOPE_ARG}){ items lastSyncAt hasMore cursor ${PULLED.removals} { id clientId } ${PULLED.scopeRevoked} ${PULLED.reset} } }`;
+const SYNC_PULL_SELECTION = `items lastSyncAt hasMore cursor ${PULLED.removals} { id clientId } ${PULLED.scopeRevoked} ${PULLED.reset}`;
+export const SYNC_PULL_QUERY = `query($entity:String!,$since:DateTime,$limit:Int,$cursor:String,$${SYNC_PULL_SCOPE_ARG}:ID){ ${SYNC_PULL}(entity:$entity,since:$since,limit:$limit,cursor:$cursor,${SYNC_PULL_SCOPE_ARG}:$${SYNC_PULL_SCOPE_ARG}){ ${SYNC_PULL_SELECTION} } }`;
+
+/** The aliases of a document that pulls several pages at once: `p0`, `p1`, ... */
+const pullAlias = (i: number): string => `p${i}`;
+const PULL_VARIABLES = ['entity', 'since', 'limit', 'cursor', SYNC_PULL_SCOPE_ARG] as const;
+const pullManyQueries = new Map<number, string>();
+
+/**
+ * One GraphQL document with `count` aliased `syncPull` fields (`p0: syncPull(...)`, ...), the
+ * variables of field i suffixed with i (`$entity0`, `$since0`, ...). The same text for the same
+ * count, so a server's document cache parses it once.
+ */
+export function syncPullManyQuery(count: number): string {
+  let query = pullManyQueries.get(count);
+  if (query) return query;
+  const variables: string[] = [];
+  const fields: string[] = [];
+  for (let i = 0; i < count; i++) {
+    variables.push(`$entity${i}:String!,$since${i}:DateTime,$limit${i}:Int,$cursor${i}:String,$${SYNC_PULL_SCOPE_ARG}${i}:ID`);
+    const args = PULL_VARIABLES.map((v) => `${v}:$${v}${i}`).join(',');
+    fields.push(`${pullAlias(i)}:${SYNC_PULL}(${args}){ ${SYNC_PULL_SELECTION} }`);
+  }
+  query = `query(${variables.join(',')}){ ${fields.join(' ')} }`;
+  pullManyQueries.set(count, query);
+  return query;
+}
 
 export const SYNC_PUSH_MUTATION = `mutation($entity:String!,$items:[JSON!]!){ ${SYNC_PUSH}(entity:$entity,items:$items){ clientId id success errorCode errorMessage version updatedAt conflict { serverData clientData serverVersion resolutionSuggested } } }`;
 
@@ -277,6 +303,24 @@ export class GraphQLTransport {
   async syncPull(args: SyncPullArgs): Promise<SyncPullResponse> {
     const data = await this.request<Record<typeof SYNC_PULL, SyncPullResponse>>(SYNC_PULL_QUERY, omitNullish({ ...args }));
     return data[SYNC_PULL];
+  }
+
+  /**
+   * Several `syncPull` pages in one request (one document, one aliased field per page), in the
+   * order asked. The server answers each field as it would answer it alone; when any of them
+   * fails, the request rejects with every error (GraphQLRequestError), as `syncPull` would.
+   */
+  async syncPullMany(pages: readonly SyncPullArgs[]): Promise<SyncPullResponse[]> {
+    const variables: Record<string, unknown> = {};
+    for (const [i, args] of pages.entries()) {
+      for (const [key, value] of Object.entries(omitNullish({ ...args }))) variables[`${key}${i}`] = value;
+    }
+    const data = await this.request<Record<string, SyncPullResponse>>(syncPullManyQuery(pages.length), variables);
+    return pages.map((_, i) => {
+      const page = data[pullAlias(i)];
+      if (!page) throw new NetworkError(`syncPull: the response has no page ${pullAlias(i)}`);
+      return page;
+    });
   }
 
   async syncPush(entity: string, items: Record<string, unknown>[]): Promise<SyncResultItem[]> {

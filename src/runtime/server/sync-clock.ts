@@ -38,6 +38,8 @@
  * Writes that bypass the runtime (scripts) must go through `SyncClock.write`
  * too, or they may be missed by devices that pulled meanwhile.
  */
+import DataLoader from 'dataloader';
+
 import { SYNC_CLOCK_DELEGATE, SYNC_CLOCK_MODEL } from '../sync-clock-model.js';
 import type { Principal } from './auth.js';
 import type { EntityDescriptor } from './descriptor.js';
@@ -54,6 +56,7 @@ interface ClockDelegate {
   upsert(args: { where: Row; create: Row; update: Row }): Promise<Row>;
   update(args: { where: Row; data: Row }): Promise<Row>;
   findFirst(args: { where: Row; select?: Record<string, boolean> }): Promise<Row | null>;
+  findMany(args: { where: Row; select?: Record<string, boolean> }): Promise<Row[]>;
 }
 
 /** `Entity:tenant`, or `Entity` for a global entity (entity names never contain a colon). */
@@ -198,10 +201,22 @@ export class SyncClock {
    * write. Read it BEFORE the rows: every write that commits later stamps above it.
    */
   async watermark(client: unknown, d: EntityDescriptor, principal: Principal): Promise<number | null> {
-    const row = await clockOf(client).findFirst({ where: { scope: syncScope(d, principal) }, select: { stamp: true } });
-    const stamp = row ? (row.stamp as Date).getTime() : 0;
+    const scope = syncScope(d, principal);
+    // Outside a transaction, the reads asked for in one turn of the event loop (the pages of
+    // one request, concurrent requests) are one query. Each is still read after it was asked
+    // for and before its caller reads rows, which is all the watermark needs.
+    const stamp = client === this.prisma ? await this.watermarks.load(scope) : await readStamp(client, scope);
     return stamp === 0 ? null : stamp;
   }
+
+  private readonly watermarks = new DataLoader<string, number>(
+    async (scopes) => {
+      const rows = await clockOf(this.prisma).findMany({ where: { scope: { in: [...scopes] } }, select: { scope: true, stamp: true } });
+      const byScope = new Map(rows.map((row) => [row.scope as string, (row.stamp as Date).getTime()]));
+      return scopes.map((scope) => byScope.get(scope) ?? 0);
+    },
+    { cache: false, batchScheduleFn: (run) => setImmediate(run), maxBatchSize: 500 },
+  );
 
   /**
    * Stamps from here on may belong to a write of THIS process that has not
@@ -220,6 +235,12 @@ export class SyncClock {
   get pending(): number {
     return this.inFlight;
   }
+}
+
+/** The scope's last stamp (epoch ms), 0 before its first write. */
+async function readStamp(client: unknown, scope: string): Promise<number> {
+  const row = await clockOf(client).findFirst({ where: { scope }, select: { stamp: true } });
+  return row ? (row.stamp as Date).getTime() : 0;
 }
 
 function clockOf(client: unknown): ClockDelegate {

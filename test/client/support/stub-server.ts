@@ -14,7 +14,7 @@
  * - Auth: `Authorization: Bearer dev:<tenantId>:<userId>`, else UNAUTHENTICATED.
  */
 import { Kind, parse } from 'graphql';
-import type { OperationDefinitionNode } from 'graphql';
+import type { FieldNode, OperationDefinitionNode } from 'graphql';
 
 import type { EntityDescriptor, FetchLike } from '../../../src/runtime/client/node.js';
 
@@ -139,17 +139,32 @@ export class StubSyncServer {
     const operation = document.definitions.find(
       (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
     )!;
-    const first = operation.selectionSet.selections[0]!;
-    const field = first.kind === Kind.FIELD ? first.name.value : '';
     const match = /^Bearer dev:([^:]+):(.+)$/.exec(init.headers.authorization ?? '');
-    const request: StubRequest = { field, tenant: match ? match[1]! : null, variables: body.variables ?? {} };
-    this.requests.push(request);
+    const tenant = match ? match[1]! : null;
+    // One request per root field (a document may hold several, under aliases): its variables
+    // are the ones its arguments name.
+    const fields = operation.selectionSet.selections.filter((sel): sel is FieldNode => sel.kind === Kind.FIELD);
+    const requests = fields.map((f) => {
+      const variables: Record<string, unknown> = {};
+      for (const arg of f.arguments ?? []) {
+        if (arg.value.kind === Kind.VARIABLE && body.variables && arg.value.name.value in body.variables) variables[arg.name.value] = body.variables[arg.value.name.value];
+      }
+      return { key: f.alias?.value ?? f.name.value, request: { field: f.name.value, tenant, variables } satisfies StubRequest };
+    });
     this.inflight += 1;
     this.maxInflight = Math.max(this.maxInflight, this.inflight);
     try {
       if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
-      if (this.beforeRequest) await this.beforeRequest(request);
-      const answer = this.handle(request);
+      const data: Record<string, unknown> = {};
+      const errors: unknown[] = [];
+      for (const { key, request } of requests) {
+        this.requests.push(request);
+        if (this.beforeRequest) await this.beforeRequest(request);
+        const answer = this.handle(request) as { data?: Record<string, unknown>; errors?: unknown[] };
+        if (answer.errors) errors.push(...answer.errors);
+        else data[key] = answer.data?.[request.field];
+      }
+      const answer = errors.length ? { errors } : { data };
       return { ok: true, status: 200, text: async () => JSON.stringify(answer) };
     } finally {
       this.inflight -= 1;

@@ -7,7 +7,7 @@
  */
 import type { WireItem } from '../codec.js';
 import type { EntityDescriptor } from '../descriptors.js';
-import type { GraphQLTransport } from '../transport.js';
+import type { GraphQLTransport, SyncPullArgs } from '../transport.js';
 import { planApply, prepareSyncState, syncState } from './apply-remote.js';
 import type { EngineContext } from './context.js';
 import { canInsertRaw, executeSql, rowCount } from './raw-insert.js';
@@ -28,17 +28,30 @@ export interface PullOutcome {
   revoked: boolean;
 }
 
+type Page = Awaited<ReturnType<GraphQLTransport['syncPull']>>;
+
+/** A stream's first page, fetched beforehand (first-pages.ts), and the position it was asked from. */
+export interface FirstPage {
+  since: string | null;
+  cursor: string | null;
+  page: Page;
+}
+
+/**
+ * `first`: the stream's first page, already fetched; used when it was asked from the
+ * position the stream is at now (else the page is fetched again).
+ */
 export async function pullEntity(
   ctx: EngineContext,
   entity: EntityDescriptor,
   report: EntitySyncReport,
   seen?: Set<string>,
   stream: PullStream | null = null,
+  first?: FirstPage,
 ): Promise<PullOutcome> {
   const scope = stream?.scope ?? null;
   const state = await syncState(ctx, entity, scope);
   const since = state?.lastSyncAt ?? null;
-  type Page = Awaited<ReturnType<GraphQLTransport['syncPull']>>;
   // A reader fetches pages ahead (up to about PULL_AHEAD_ITEMS items) while the pages
   // already fetched are applied in groups of about PULL_APPLY_ITEMS items, one writer
   // transaction (one batch) per group.
@@ -58,10 +71,12 @@ export async function pullEntity(
   void (async () => {
     let cursor = state?.cursor ?? null;
     let pageSince = since;
+    let fetched = first && first.since === pageSince && first.cursor === cursor ? first.page : null;
     for (;;) {
       while (queued >= PULL_AHEAD_ITEMS && !stopped) await new Promise<void>((resolve) => (wakeReader = resolve));
       if (stopped) return;
-      const page = await ctx.transport.syncPull({ entity: entity.name, since: pageSince, limit: ctx.pullLimit, cursor, ...(scope !== null ? { scope } : {}) });
+      const page = fetched ?? (await ctx.transport.syncPull(pageArgs(ctx, entity, scope, pageSince, cursor)));
+      fetched = null;
       queue.push(page);
       queued += page.items.length;
       wake('applier');
@@ -181,6 +196,11 @@ export async function pullEntity(
     stopped = true;
     wake('reader');
   }
+}
+
+/** The `syncPull` arguments of a page of a stream at a position. */
+export function pageArgs(ctx: EngineContext, entity: EntityDescriptor, scope: string | null, since: string | null, cursor: string | null): SyncPullArgs {
+  return { entity: entity.name, since, limit: ctx.pullLimit, cursor, ...(scope !== null ? { scope } : {}) };
 }
 
 /** The page an item came on (kept on the item while its group waits to be applied). */

@@ -11,6 +11,7 @@ import { Q } from '@nozbe/watermelondb';
 import type { EntityDescriptor } from '../descriptors.js';
 import { SYNC_COLUMNS } from '../descriptors.js';
 import type { EngineContext } from './context.js';
+import { fetchFirstPages, streamKey, type StreamKey } from './first-pages.js';
 import { pullEntity } from './pull.js';
 import { evictScope, finishRemovals, listSubscriptions, pendingUnder, scopedEntitiesOf, scopeRoots, walkDown } from './scopes.js';
 import { raw, stringOrNull, type EntitySyncReport } from './types.js';
@@ -39,16 +40,24 @@ export async function pullStreams(
       if (report) report.removed += typeof n === 'number' ? n : n.length;
     }
   };
+  // The first page of every stream, in one request (first-pages.ts).
+  const streams: StreamKey[] = [];
+  for (const entity of entities) {
+    if (!entity.scope) streams.push({ entity, scope: null });
+    else for (const sub of await listSubscriptions(ctx, { root: entity.scope.root, status: 'active' })) if (sub.serverId) streams.push({ entity, scope: sub.serverId });
+  }
+  const first = await fetchFirstPages(ctx, streams);
   for (const entity of entities) {
     const report = reports.get(entity.name)!;
     const entitySeen = seen?.get(entity.name);
     if (!entity.scope) {
-      await pullEntity(ctx, entity, report, entitySeen);
+      await pullEntity(ctx, entity, report, entitySeen, null, first.get(streamKey(entity, null)));
       continue;
     }
     for (const sub of await listSubscriptions(ctx, { root: entity.scope.root, status: 'active' })) {
       if (!sub.serverId || revoked.has(sub.id)) continue; // a root created offline: nothing of it is on the server yet
-      const outcome = await pullEntity(ctx, entity, report, entitySeen, { scope: sub.serverId, rootLocalId: sub.recordId });
+      const stream = { scope: sub.serverId, rootLocalId: sub.recordId };
+      const outcome = await pullEntity(ctx, entity, report, entitySeen, stream, first.get(streamKey(entity, sub.serverId)));
       if (!outcome.revoked) continue;
       revoked.add(sub.id);
       count((await evictScope(ctx, sub, 'revoke')).evicted);
