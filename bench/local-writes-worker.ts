@@ -18,6 +18,7 @@ import { uuidv7 } from 'uuidv7';
 
 import { createClient, createDatabase, type OfflineFirstClient } from '../generated-example/client/generated/index.js';
 import { result } from './lib.js';
+import { stockSqliteAdapter } from './stock-adapter.js';
 
 const N = Number(process.argv[2] ?? 10_000);
 const SINGLES = Math.max(100, Math.round(N / 10));
@@ -39,7 +40,7 @@ const device = (): OfflineFirstClient =>
   createClient({ tenantId: `local${++n}`, url: 'http://127.0.0.1:9/graphql', token: 'dev:bench:u1', dbDir: tmp() });
 
 // ---------------------------------------------------------------- WatermelonDB alone
-const db = createDatabase({ tenantId: 'watermelon', dbDir: tmp() });
+const db = createDatabase({ tenantId: 'watermelon', dbDir: tmp(), adapter: stockSqliteAdapter });
 const spaces = db.get('spaces');
 let wmRecords: Model[] = [];
 const wmCreateMs = await time(() =>

@@ -24,6 +24,7 @@ const isoToMillis = (v: unknown): number | null => (typeof v === 'string' ? Date
 
 import { createClient, createDatabase, entityDescriptors } from '../generated-example/client/generated/index.js';
 import { result } from './lib.js';
+import { stockSqliteAdapter } from './stock-adapter.js';
 
 const synchronize: typeof import('@nozbe/watermelondb/sync/index.js').synchronize =
   (syncModule as any).synchronize ?? (syncModule as any).default?.synchronize;
@@ -99,7 +100,7 @@ if (mode === 'trackhub') {
   // The floor: the same JSON fetched over the same HTTP (all pages, parsed), then the same
   // rows inserted straight into the device's SQLite file (schema made by createDatabase)
   // in one transaction, one prepared INSERT per table reused for every row.
-  const database = createDatabase({ tenantId: tenant, dbDir: dir });
+  const database = createDatabase({ tenantId: tenant, dbDir: dir, adapter: stockSqliteAdapter });
   await database.get(entityDescriptors[0]!.table).query().fetchCount(); // opens the file, creates the schema
   const pages: Array<{ entity: EntityDescriptor; items: any[] }> = [];
   let pulled = 0;
@@ -129,7 +130,7 @@ if (mode === 'trackhub') {
   rows = await countRows(database);
   finish(fetchMs + insertMs, { pulled, fetchMs, insertMs });
 } else {
-  const database = createDatabase({ tenantId: tenant, dbDir: dir });
+  const database = createDatabase({ tenantId: tenant, dbDir: dir, adapter: stockSqliteAdapter });
   let pulled = 0;
   await synchronize({
     database,

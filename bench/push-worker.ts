@@ -21,6 +21,7 @@ import { uuidv7 } from 'uuidv7';
 
 import { createClient, createDatabase } from '../generated-example/client/generated/index.js';
 import { result } from './lib.js';
+import { stockSqliteAdapter } from './stock-adapter.js';
 import { connectPrisma, spaceRow, startServer, type Db } from './server.js';
 
 const [provider, nArg, pgUrl, floorPgUrl] = process.argv.slice(2) as [string, string, string?, string?];
@@ -126,7 +127,7 @@ const f0 = performance.now();
 const floorServerMs = performance.now() - f0;
 await floor.disconnect();
 
-const device = createDatabase({ tenantId: tenant, dbDir: tmp() });
+const device = createDatabase({ tenantId: tenant, dbDir: tmp(), adapter: stockSqliteAdapter });
 const spaces = device.get('spaces') as any;
 const l0 = performance.now();
 await device.write(async () => {
