@@ -205,7 +205,7 @@ export class SyncClock {
     // Outside a transaction, the reads asked for in one turn of the event loop (the pages of
     // one request, concurrent requests) are one query. Each is still read after it was asked
     // for and before its caller reads rows, which is all the watermark needs.
-    const stamp = client === this.prisma ? await this.watermarks.load(scope) : await readStamp(client, scope);
+    const stamp = client === this.prisma ? await this.watermarks.load(scope) : this.belowHeld(scope, await readStamp(client, scope));
     return stamp === 0 ? null : stamp;
   }
 
@@ -213,10 +213,28 @@ export class SyncClock {
     async (scopes) => {
       const rows = await clockOf(this.prisma).findMany({ where: { scope: { in: [...scopes] } }, select: { scope: true, stamp: true } });
       const byScope = new Map(rows.map((row) => [row.scope as string, (row.stamp as Date).getTime()]));
-      return scopes.map((scope) => byScope.get(scope) ?? 0);
+      return scopes.map((scope) => this.belowHeld(scope, byScope.get(scope) ?? 0));
     },
     { cache: false, batchScheduleFn: (run) => setImmediate(run), maxBatchSize: 500 },
   );
+
+  /**
+   * A stamp just read, kept below the first stamp of every write of this process still in
+   * its transaction in the scope, as soon as it is read: through a shared connection
+   * (SQLite) the read may have seen such a write's clock row, and should that write roll
+   * back before the caller looks at `localHorizon` again, its stamps would be used again.
+   */
+  private belowHeld(scope: string, stamp: number): number {
+    const h = this.heldFrom(scope);
+    return stamp !== 0 && stamp >= h ? h - 1 : stamp;
+  }
+
+  /** The first stamp of the scope's writes of this process still in their transaction (Infinity when none). */
+  private heldFrom(scope: string): number {
+    let h = Infinity;
+    for (const first of this.held.get(scope)?.values() ?? []) if (first < h) h = first;
+    return h;
+  }
 
   /**
    * Stamps from here on may belong to a write of THIS process that has not
@@ -226,9 +244,7 @@ export class SyncClock {
    * moved: a pull serves nothing from here on. On PostgreSQL it changes nothing.
    */
   localHorizon(d: EntityDescriptor, principal: Principal): number {
-    let h = Infinity;
-    for (const stamp of this.held.get(syncScope(d, principal))?.values() ?? []) if (stamp < h) h = stamp;
-    return h;
+    return this.heldFrom(syncScope(d, principal));
   }
 
   /** Writes of this process inside their transaction (for tests and metrics). */
