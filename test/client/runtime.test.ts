@@ -17,7 +17,8 @@ import {
   tenantDbName,
 } from '../../src/runtime/client/node.js';
 import type { OperationRecord } from '../../src/runtime/client/node.js';
-import { AppClient, Note, Space, entities } from './support/app.js';
+import { fetchFirstPages, STREAMS_PER_REQUEST, streamKey } from '../../src/runtime/client/sync/first-pages.js';
+import { AppClient, Note, Space, entities, spaceDescriptor } from './support/app.js';
 import { closeNodeDatabase, tempDir, TOKEN_A, URL } from './support/helpers.js';
 import { StubSyncServer } from './support/stub-server.js';
 
@@ -829,6 +830,16 @@ describe('pull requests', () => {
     const again = await client.syncPull();
     expect(again.entities.map((e) => e.pulled)).toEqual([0, 0, 0]);
     expect(requests).toEqual([['Space', 'Note', 'Tag']]);
+  });
+
+  it('asks at most STREAMS_PER_REQUEST first pages per request', async () => {
+    const { client, requests } = counted(seedServer());
+    // 20 streams of one entity (scope roots the stub does not check): 16 in one request, 4 in the next.
+    const streams = Array.from({ length: 20 }, (_, i) => ({ entity: spaceDescriptor, scope: `root-${i}` }));
+    const pages = await fetchFirstPages(client.engine, streams);
+    expect(requests.map((r) => r.length)).toEqual([STREAMS_PER_REQUEST, 20 - STREAMS_PER_REQUEST]);
+    expect([...pages.keys()]).toEqual(streams.map((st) => streamKey(st.entity, st.scope)));
+    expect(pages.get(streamKey(spaceDescriptor, 'root-19'))!.page.items).toHaveLength(2);
   });
 
   it('asks every stream on its own when the server refuses the combined request, with the same result', async () => {

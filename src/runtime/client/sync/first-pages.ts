@@ -14,7 +14,8 @@
  * does not know, a cursor it refuses, a server that limits documents), nothing of it is
  * used: every stream asks for its own first page, so each error comes back from the
  * stream that causes it, as without this step. Network and authentication errors end
- * the phase as the first stream's request would have.
+ * the phase as the first stream's request would have. Up to STREAMS_PER_REQUEST streams
+ * go in one request.
  */
 import type { EntityDescriptor } from '../descriptors.js';
 import { AuthRequiredError, GraphQLRequestError } from '../transport.js';
@@ -33,6 +34,13 @@ export function streamKey(entity: EntityDescriptor, scope: string | null): strin
   return scope === null ? entity.name : `${entity.name}\u0000${scope}`;
 }
 
+/**
+ * Streams asked per request: a response holds up to this many full pages (`pullLimit`
+ * items each), so a device with many scope subscriptions makes a few requests, not one
+ * unbounded one.
+ */
+export const STREAMS_PER_REQUEST = 16;
+
 /** The first pages of `streams` (two or more), by `streamKey`; empty when they are fetched one by one. */
 export async function fetchFirstPages(ctx: EngineContext, streams: readonly StreamKey[]): Promise<Map<string, FirstPage>> {
   const out = new Map<string, FirstPage>();
@@ -42,13 +50,17 @@ export async function fetchFirstPages(ctx: EngineContext, streams: readonly Stre
     const state = await syncState(ctx, s.entity, s.scope);
     asked.push({ ...s, since: state?.lastSyncAt ?? null, cursor: state?.cursor ?? null });
   }
-  let pages;
-  try {
-    pages = await ctx.transport.syncPullMany(asked.map((a) => pageArgs(ctx, a.entity, a.scope, a.since, a.cursor)));
-  } catch (error) {
-    if (error instanceof GraphQLRequestError && !(error instanceof AuthRequiredError)) return out;
-    throw error;
+  for (let start = 0; start < asked.length; start += STREAMS_PER_REQUEST) {
+    const part = asked.slice(start, start + STREAMS_PER_REQUEST);
+    if (part.length < 2) break; // a single stream asks for its page itself
+    let pages;
+    try {
+      pages = await ctx.transport.syncPullMany(part.map((a) => pageArgs(ctx, a.entity, a.scope, a.since, a.cursor)));
+    } catch (error) {
+      if (error instanceof GraphQLRequestError && !(error instanceof AuthRequiredError)) return out;
+      throw error;
+    }
+    for (const [i, a] of part.entries()) out.set(streamKey(a.entity, a.scope), { since: a.since, cursor: a.cursor, page: pages[i]! });
   }
-  for (const [i, a] of asked.entries()) out.set(streamKey(a.entity, a.scope), { since: a.since, cursor: a.cursor, page: pages[i]! });
   return out;
 }
