@@ -11,16 +11,11 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { devTokenVerifier, TrackhubCore, type Principal, type SyncResult } from '../../src/runtime/server/index.js';
-import { postgresAvailability } from '../support/postgres.js';
 import { fixtureDescriptors } from './support/fixture.js';
-import { createFixtureDatabase, createFixturePostgresDatabase, type TestDatabase } from './support/prisma.js';
+import { fixtureVariants, type TestDatabase } from './support/prisma.js';
 
-const postgres = await postgresAvailability();
 
-describe.each([
-  { provider: 'sqlite', connect: () => createFixtureDatabase(), skip: false },
-  { provider: 'postgresql', connect: () => createFixturePostgresDatabase('server_batch_push'), skip: postgres.url === null },
-])('batched syncPush on $provider', ({ connect, skip }) => {
+describe.each(await fixtureVariants('server_batch_push'))('batched syncPush on $provider', ({ connect, skip }) => {
   if (skip) {
     it.skip('PostgreSQL not reachable (see the warning above)', () => {});
     return;

@@ -17,16 +17,11 @@ import {
   type Principal,
   type SyncResult,
 } from '../../src/runtime/server/index.js';
-import { postgresAvailability } from '../support/postgres.js';
 import { contextFor, fixtureDescriptors } from './support/fixture.js';
-import { createFixtureDatabase, createFixturePostgresDatabase, type TestDatabase } from './support/prisma.js';
+import { fixtureVariants, type TestDatabase } from './support/prisma.js';
 
-const postgres = await postgresAvailability();
 
-describe.each([
-  { provider: 'sqlite', connect: () => createFixtureDatabase(), skip: false },
-  { provider: 'postgresql', connect: () => createFixturePostgresDatabase('server_runtime'), skip: postgres.url === null },
-])('runtime on $provider', ({ connect, skip }) => {
+describe.each(await fixtureVariants('server_runtime'))('runtime on $provider', ({ connect, skip }) => {
   if (skip) {
     it.skip('PostgreSQL not reachable (see the warning above)', () => {});
     return;

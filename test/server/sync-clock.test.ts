@@ -10,17 +10,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { devTokenVerifier, TrackhubCore, type EntityDescriptor, type Principal } from '../../src/runtime/server/index.js';
-import { postgresAvailability } from '../support/postgres.js';
 import { fixtureDescriptors } from './support/fixture.js';
-import { createFixtureDatabase, createFixturePostgresDatabase, type TestDatabase } from './support/prisma.js';
+import { fixtureVariants, type TestDatabase } from './support/prisma.js';
 
-const postgres = await postgresAvailability();
 const STILL = Date.now() - 60_000;
 
-describe.each([
-  { provider: 'sqlite', connect: () => createFixtureDatabase(), skip: false },
-  { provider: 'postgresql', connect: () => createFixturePostgresDatabase('server_sync_clock'), skip: postgres.url === null },
-])('the watermark while a write is open, on $provider', ({ connect, skip }) => {
+describe.each(await fixtureVariants('server_sync_clock'))('the watermark while a write is open, on $provider', ({ connect, skip }) => {
   if (skip) {
     it.skip('PostgreSQL not reachable (see the warning above)', () => {});
     return;

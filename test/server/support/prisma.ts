@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { createExamplePrismaClient, FIXTURE_SCHEMA_PATH, REPO_ROOT as ROOT } from '../../../src/prisma/client-factory.js';
-import { dropPostgresDatabase, freshPostgresDatabase } from '../../support/postgres.js';
+import { dropPostgresDatabase, freshPostgresDatabase, postgresAvailability } from '../../support/postgres.js';
 
 export const REPO_ROOT = ROOT;
 export const FIXTURE_SCHEMA = FIXTURE_SCHEMA_PATH;
@@ -42,4 +42,23 @@ export async function createFixturePostgresDatabase(name: string): Promise<TestD
       await dropPostgresDatabase(url);
     },
   };
+}
+
+/** A fixture database on one provider, for `describe.each`; `skip` when it cannot run here. */
+export interface FixtureVariant {
+  provider: 'sqlite' | 'postgresql';
+  connect(): Promise<TestDatabase>;
+  skip: boolean;
+}
+
+/**
+ * SQLite, and PostgreSQL (database `name`) marked `skip` when none is reachable (the suite
+ * then shows a skipped test, and postgresAvailability has printed why).
+ */
+export async function fixtureVariants(name: string): Promise<FixtureVariant[]> {
+  const postgres = await postgresAvailability();
+  return [
+    { provider: 'sqlite', connect: () => createFixtureDatabase(), skip: false },
+    { provider: 'postgresql', connect: () => createFixturePostgresDatabase(name), skip: postgres.url === null },
+  ];
 }
