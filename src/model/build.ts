@@ -130,7 +130,7 @@ export function buildProject(schema: ReadSchema): ProjectIR {
   const usedEnums = new Set(ordered.flatMap((e) => e.fields.filter((f) => f.enumName).map((f) => f.enumName!)));
   const enums: EnumIR[] = schema.datamodel.enums
     .filter((en) => usedEnums.has(en.name))
-    .map((en) => ({ name: en.name, values: en.values.map((v) => v.name) }))
+    .map((en) => ({ name: en.name, values: en.values.map((v) => v.name), ...(en.values.some((v) => v.dbName && v.dbName !== v.name) ? { mapped: true as const } : {}) }))
     .sort((a, b) => a.name.localeCompare(b.name));
 
   const warnings = sortDiagnostics(ordered.flatMap((e) => uniqueWarnings(e, synced.get(e.name)!.pos, synced.get(e.name)!.model)));
@@ -388,6 +388,8 @@ function buildEntity(
     fields.push({
       name: f.name,
       column,
+      dbName: f.dbName ?? f.name,
+      ...(native ? { nativeType: native[0] } : {}),
       // A key to an Int id travels as an opaque string, like every server id (FieldIR.relation.idKind).
       kind: relation?.idKind === 'Int' ? 'String' : kind,
       ...(f.kind === 'enum' ? { enumName: f.type } : {}),
@@ -415,6 +417,8 @@ function buildEntity(
     camel,
     kebab: kebabCase(model.name),
     table: pluralize(snakeCase(model.name)),
+    dbName: model.dbName ?? model.name,
+    ...(model.schema ? { dbSchema: model.schema } : {}),
     plural: pluralize(camel),
     tenantField: tenant,
     tenantKind,

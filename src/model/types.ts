@@ -30,6 +30,10 @@ export interface FieldIR {
   name: string;
   /** Column name on the device (WatermelonDB), snake_case of `name`, e.g. `space_id`. */
   column: string;
+  /** Column name in the server's database: the field's `@map`, else `name`. */
+  dbName: string;
+  /** The column's native type when the schema names one (`@db.Date` -> `Date`). */
+  nativeType?: string;
   kind: ScalarKind;
   /** Enum type name when kind === 'Enum'. */
   enumName?: string;
@@ -82,6 +86,8 @@ export interface FieldIR {
 export interface EnumIR {
   name: string;
   values: string[];
+  /** Some value has an `@map`: the database stores another name than the wire's. */
+  mapped?: true;
 }
 
 export interface EntityIR {
@@ -98,6 +104,10 @@ export interface EntityIR {
   kebab: string;
   /** Device table name: snake_case plural, e.g. `checklist_items`. */
   table: string;
+  /** Table name in the server's database: the model's `@@map`, else its name. */
+  dbName: string;
+  /** The model's `@@schema` (PostgreSQL multiSchema), when it has one. */
+  dbSchema?: string;
   /** GraphQL plural for list queries, camelCase, e.g. `checklistItems`. */
   plural: string;
   /** The tenant scope field, or null for `tenant: "none"` (a global entity); `id` for a model that is its own tenant. */

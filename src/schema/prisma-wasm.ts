@@ -52,6 +52,8 @@ export interface DmmfField {
 export interface DmmfModel {
   name: string;
   dbName: string | null;
+  /** `@@schema` (PostgreSQL multiSchema). */
+  schema?: string | null;
   fields: DmmfField[];
   primaryKey: { fields: string[] } | null;
   uniqueFields: string[][];
@@ -65,7 +67,7 @@ export interface DmmfIndex {
 }
 
 export interface Datamodel {
-  enums: { name: string; values: { name: string }[]; documentation?: string }[];
+  enums: { name: string; values: { name: string; dbName?: string | null }[]; documentation?: string }[];
   models: DmmfModel[];
   indexes: DmmfIndex[];
 }

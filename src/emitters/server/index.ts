@@ -44,6 +44,7 @@ export interface DescriptorView {
   }>;
   uniques?: string[][];
   scope?: EntityScope;
+  storage?: { table: string; schema?: string; columns: Record<string, string> };
 }
 
 export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorView {
@@ -64,6 +65,7 @@ export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorVi
     serverFields: entity.fields.filter((f) => f.role === 'createdAt').map((f) => f.name),
     ...(entity.uniques.length ? { uniques: entity.uniques } : {}),
     ...(entity.scope ? { scope: entity.scope } : {}),
+    ...storageOf(entity, project),
     fields: entity.fields
       .filter((f) => f.role === 'data')
       .map((f) => {
@@ -96,6 +98,27 @@ export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorVi
   };
 }
 
+/**
+ * The entity's table and the columns a push may update, for the batched push's bulk
+ * statements (runtime/server/bulk-update.ts). Given only when every such column takes the
+ * value Prisma would write from the statement's own encoding: a `DateTime` stored as a bare
+ * date or time (`@db.Date`, `@db.Time`) or an enum with `@map`ped values is left to Prisma,
+ * and then the entity's updates are written one guarded `updateMany` each.
+ */
+function storageOf(entity: EntityIR, project: ProjectIR): { storage?: NonNullable<DescriptorView['storage']> } {
+  const written = entity.fields.filter(
+    (f) => ['id', 'version', 'updatedAt', 'deletedAt', 'tenant'].includes(f.role) || (f.role === 'data' && f.access !== 'ignore'),
+  );
+  const plain = (f: FieldIR): boolean =>
+    f.kind === 'DateTime'
+      ? !['Date', 'Time', 'Timetz'].includes(f.nativeType ?? '')
+      : f.kind !== 'Enum' || !project.enums.find((e) => e.name === f.enumName)?.mapped;
+  if (!written.every(plain)) return {};
+  const columns: Record<string, string> = {};
+  for (const f of written) columns[f.name] = f.dbName;
+  return { storage: { table: entity.dbName, ...(entity.dbSchema ? { schema: entity.dbSchema } : {}), columns } };
+}
+
 function enumValues(project: ProjectIR, f: FieldIR): string[] {
   const e = project.enums.find((x) => x.name === f.enumName);
   if (!e) throw new Error(`field ${f.name}: unknown enum ${String(f.enumName)}`);
@@ -122,6 +145,7 @@ function descriptorLiteral(d: DescriptorView) {
     ...(d.uniques ? { uniques: member('uniques', d.uniques) } : {}),
     ...(d.scope ? { scope: member('scope', d.scope) } : {}),
     fields: member('fields', d.fields),
+    ...(d.storage ? { storage: member('storage', d.storage) } : {}),
   };
 }
 

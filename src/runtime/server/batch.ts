@@ -23,6 +23,7 @@
 import type { Principal } from './auth.js';
 import type { EntityDescriptor } from './descriptor.js';
 import type { ServerId } from './ids.js';
+import { bulkWritable, writeBulkUpdates, type BulkPlan, type PendingUpdate } from './bulk-update.js';
 import { delegateOf, type Row } from './prisma.js';
 
 /** A relation target: its id, and whether it is a tombstone. */
@@ -43,7 +44,11 @@ export class BatchLookups {
   /** `${delegate}|${value}` -> id of a relation target known to exist in the tenant. */
   private readonly relations = new Map<string, RelationTarget>();
 
-  private constructor(private readonly tenantKey: string) {}
+  private constructor(
+    private readonly tenantKey: string,
+    /** How this chunk's updates are written in bulk, or null: one guarded `updateMany` each. */
+    private readonly bulk: BulkPlan | null,
+  ) {}
 
   /**
    * Reads the records of
@@ -55,8 +60,9 @@ export class BatchLookups {
     principal: Principal,
     scope: Row,
     keys: { ids: ServerId[]; clientIds: string[] },
+    bulk: BulkPlan | null = null,
   ): Promise<BatchLookups> {
-    const lookups = new BatchLookups(principal.tenantId);
+    const lookups = new BatchLookups(principal.tenantId, bulk);
     const delegate = delegateOf(tx, d.delegate);
     const ids = [...new Set(keys.ids)];
     const clientIds = [...new Set(keys.clientIds)];
@@ -112,10 +118,14 @@ export class BatchLookups {
     for (const key of [...this.relations.keys()]) if (key.startsWith(prefix)) this.relations.delete(key);
   }
 
-  // ------------------------------------------------------------ deferred creates
+  // ------------------------------------------------------------ deferred writes
 
-  /** Creates not yet written: one `createManyAndReturn` when something needs the database. */
-  private pending: Array<{ d: EntityDescriptor; data: Row; row: Row }> = [];
+  /**
+   * Writes not yet sent, in item order: creates (one `createManyAndReturn` per run of
+   * one entity's creates) and guarded updates (one bulk statement per run and set of
+   * fields, bulk-update.ts). Sent when something needs the database, and at the end.
+   */
+  private pending: Array<{ op: 'insert'; d: EntityDescriptor; data: Row; row: Row } | { op: 'update'; update: PendingUpdate }> = [];
 
   /** Can inserts of `d` be deferred (the client has `createManyAndReturn`: PostgreSQL, SQLite)? */
   canDefer(client: unknown, d: EntityDescriptor): boolean {
@@ -130,14 +140,29 @@ export class BatchLookups {
    */
   defer(d: EntityDescriptor, data: Row): Row {
     const row: Row = { ...data };
-    this.pending.push({ d, data, row });
+    this.pending.push({ op: 'insert', d, data, row });
     this.deferred = row;
     if (typeof data.clientId === 'string') this.rows.set(this.key(d, 'clientId', data.clientId), PENDING);
     return row;
   }
 
+  /** Can this update of `d` wait for a bulk statement? */
+  canDeferUpdate(d: EntityDescriptor, data: Row): boolean {
+    return this.bulk !== null && bulkWritable(d, data) && !this.bulk.keepSingle.some((f) => f in data);
+  }
+
+  /**
+   * Queues a guarded update of `row` (read in this transaction at its version). The
+   * record's cached copy is dropped: a later look-up of it flushes and reads the database.
+   * If the guard does not hold when it is written, the flush throws and the chunk is redone.
+   */
+  deferUpdate(d: EntityDescriptor, principal: Principal, row: Row, data: Row, stamp: Date): void {
+    this.pending.push({ op: 'update', update: { d, principal, id: row.id as ServerId, version: row.version as number, data, stamp } });
+    this.forget(d, row);
+  }
+
   hasPendingFor(delegate: string): boolean {
-    return this.pending.some((p) => p.d.delegate === delegate);
+    return this.pending.some((p) => (p.op === 'insert' ? p.d : p.update.d).delegate === delegate);
   }
 
   /** The row of the last deferred insert (to tell which item deferred one). */
@@ -146,22 +171,46 @@ export class BatchLookups {
   }
   private deferred: Row | undefined;
 
-  /** Writes the deferred inserts (in order, one query per entity) and completes their rows. */
+  /** Writes the deferred writes in order (a run of one kind and entity at a time) and completes the inserted rows. */
   async flush(client: unknown): Promise<void> {
     while (this.pending.length) {
-      const d = this.pending[0]!.d;
-      const group = this.pending.filter((p) => p.d === d);
-      this.pending = this.pending.filter((p) => p.d !== d);
-      const delegate = (client as Record<string, { createManyAndReturn(args: { data: Row[] }): Promise<Row[]> }>)[d.delegate]!;
-      const created = await delegate.createManyAndReturn({ data: group.map((p) => p.data) });
-      const byClientId = new Map(created.map((row) => [row.clientId as string, row]));
-      for (const p of group) {
-        const row = byClientId.get(p.data.clientId as string);
-        if (!row) throw new Error(`createManyAndReturn did not return the row of clientId ${String(p.data.clientId)}`);
-        Object.assign(p.row, row);
-        this.remember(d, row);
+      const first = this.pending[0]!;
+      const d = first.op === 'insert' ? first.d : first.update.d;
+      let end = 1;
+      while (end < this.pending.length) {
+        const p = this.pending[end]!;
+        if (p.op !== first.op || (p.op === 'insert' ? p.d : p.update.d) !== d) break;
+        end++;
       }
+      const run = this.pending.slice(0, end);
+      this.pending = this.pending.slice(end);
+      if (first.op === 'insert') await this.insertRun(client, d, run as Array<Extract<(typeof run)[number], { op: 'insert' }>>);
+      else await this.updateRun(client, run.map((p) => (p as Extract<(typeof run)[number], { op: 'update' }>).update));
     }
+  }
+
+  private async insertRun(client: unknown, d: EntityDescriptor, group: Array<{ data: Row; row: Row }>): Promise<void> {
+    const delegate = (client as Record<string, { createManyAndReturn(args: { data: Row[] }): Promise<Row[]> }>)[d.delegate]!;
+    const created = await delegate.createManyAndReturn({ data: group.map((p) => p.data) });
+    const byClientId = new Map(created.map((row) => [row.clientId as string, row]));
+    for (const p of group) {
+      const row = byClientId.get(p.data.clientId as string);
+      if (!row) throw new Error(`createManyAndReturn did not return the row of clientId ${String(p.data.clientId)}`);
+      Object.assign(p.row, row);
+      this.remember(d, row);
+    }
+  }
+
+  /** One bulk statement per set of written fields (the runs's updates touch distinct rows: a repeat look-up flushes first). */
+  private async updateRun(client: unknown, updates: PendingUpdate[]): Promise<void> {
+    const bySet = new Map<string, PendingUpdate[]>();
+    for (const u of updates) {
+      const key = Object.keys(u.data).join('\0');
+      const list = bySet.get(key);
+      if (list) list.push(u);
+      else bySet.set(key, [u]);
+    }
+    for (const group of bySet.values()) await writeBulkUpdates(client, this.bulk!.dialect, group);
   }
 
   relationTarget(delegate: string, principal: Principal, value: string): RelationTarget | undefined {

@@ -99,8 +99,25 @@ export interface EntityDescriptor {
   uniques?: readonly (readonly string[])[];
   /** Partial sync: `@sync(scope: ...)`, the hops from this entity to its scope root (see scopes.ts). */
   scope?: EntityScope;
+  /** Where the entity is stored, for the batched push's bulk updates (absent: one `updateMany` per update). */
+  storage?: StorageDescriptor;
   /** The entity's user-owned hooks (validate, read, afterPull). */
   hooks?: EntityHooks;
+}
+
+/**
+ * The entity's table and columns in the server's database (`@@map`, `@map`, `@@schema`):
+ * what the batched push needs to write many updates in one statement (bulk-update.ts).
+ * The generator gives it only when every listed column can be written that way exactly
+ * as Prisma would write it.
+ */
+export interface StorageDescriptor {
+  /** Table name in the database. */
+  table: string;
+  /** PostgreSQL schema of a multiSchema model (`@@schema`); otherwise the client's schema. */
+  schema?: string;
+  /** Prisma field -> column: id, version, updatedAt, the tombstone, the tenant field and every field a push may write. */
+  columns: Readonly<Record<string, string>>;
 }
 
 /** Identity helper that keeps literal types checked against the descriptor shape. */

@@ -23,6 +23,7 @@ export type {
   FieldDescriptor,
   FieldKind,
   RelationDescriptor,
+  StorageDescriptor,
 } from './descriptor.js';
 export { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
 export { TrackhubErrorFilter } from './error-filter.js';

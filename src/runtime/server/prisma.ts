@@ -70,3 +70,10 @@ class DbNullValue {
 }
 
 export const prismaDbNull: unknown = new DbNullValue();
+
+/** Is `value` `prismaDbNull` (or any client's `Prisma.DbNull`)? */
+export function isPrismaDbNull(value: unknown): boolean {
+  if (value === prismaDbNull) return true;
+  const v = value as { [PRISMA_OBJECT_ENUM_VALUE]?: unknown; _getName?: () => string } | null;
+  return typeof v === 'object' && v !== null && v[PRISMA_OBJECT_ENUM_VALUE] === true && v._getName?.() === 'DbNull';
+}

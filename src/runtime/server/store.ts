@@ -178,8 +178,14 @@ export async function guardedUpdate(
   stamp: Date,
 ): Promise<Row | null> {
   const { client, batch } = store;
-  const delegate = delegateOf(client, d.delegate);
   const version = row.version as number;
+  if (batch?.canDeferUpdate(d, data)) {
+    // Batched push: written with the chunk's other updates in one guarded statement
+    // (bulk-update.ts); a guard that fails there redoes the chunk item by item.
+    batch.deferUpdate(d, principal, row, data, stamp);
+    return { ...row, version: version + 1, updatedAt: stamp };
+  }
+  const delegate = delegateOf(client, d.delegate);
   const { count } = await delegate.updateMany({
     where: { ...tenantScope(d, principal), id: row.id, version },
     data: { ...data, version: version + 1, updatedAt: stamp },

@@ -14,6 +14,7 @@ import { pullPage, type SyncPullArgs, type SyncPullResult } from './pull.js';
 import type { EntityDescriptor } from './descriptor.js';
 import { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
 import { BatchLookups } from './batch.js';
+import { bulkDialectOf, type BulkDialect, type BulkPlan } from './bulk-update.js';
 import { afterPull, validateItem } from './hooks.js';
 import { delegateOf, isUniqueViolation, type PrismaLike, type Row } from './prisma.js';
 import type { EntityRegistry } from './registry.js';
@@ -73,7 +74,25 @@ export interface SyncServiceOptions {
 }
 
 export class SyncService {
-  constructor(private readonly options: SyncServiceOptions) {}
+  /** How a batched push writes its updates in bulk on this client (bulk-update.ts), or null. */
+  private readonly bulk: BulkDialect | null;
+
+  constructor(private readonly options: SyncServiceOptions) {
+    this.bulk = bulkDialectOf(options.prisma);
+  }
+
+  /**
+   * How a chunk of `d` writes its updates in bulk, or null when one by one: an entity
+   * without `storage`, or one with children of its own kind (a delete's cascade plans
+   * over rows of the same table). An update that changes a key on a scope path stays
+   * one by one too (`keepSingle`): scopes.ts reads rows around it right after it.
+   */
+  private bulkFor(d: EntityDescriptor): BulkPlan | null {
+    if (!this.bulk || !d.storage) return null;
+    const registry = this.options.registry;
+    if (registry.dependentsOf(d.name).some((x) => x.child.name === d.name)) return null;
+    return { dialect: this.bulk, keepSingle: [...registry.moversOf(d.name).keys()] };
+  }
 
   // ---------------------------------------------------------------- pull
 
@@ -138,7 +157,7 @@ export class SyncService {
     const deletes = parsed.some((p) => 'item' in p && p.item.deleted);
     try {
       return await this.options.clock.write(d, principal, parsed.length, async (tx, firstStamp, more) => {
-        const lookups = await BatchLookups.prefetch(tx, d, principal, readScope(d, principal), keys);
+        const lookups = await BatchLookups.prefetch(tx, d, principal, readScope(d, principal), keys, this.bulkFor(d));
         const store = batchedStore(tx, lookups);
         // The children of the records this batch deletes, read once (cascade.ts).
         const deletedIds = parsed.flatMap((p) => ('item' in p && p.item.deleted && p.item.id !== undefined ? [p.item.id] : []));

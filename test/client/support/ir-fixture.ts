@@ -11,6 +11,7 @@ function f(name: string, column: string, kind: FieldIR['kind'], extra: Partial<F
   return {
     name,
     column,
+    dbName: name,
     kind,
     optional: false,
     hasDefault: false,
@@ -43,6 +44,7 @@ const folder: EntityIR = {
   camel: 'folder',
   kebab: 'folder',
   table: 'folders',
+  dbName: 'Folder',
   plural: 'folders',
   tenantField: 'tenantId',
   tenantKind: 'String',
@@ -71,6 +73,7 @@ const entity: EntityIR = {
   camel: 'entity',
   kebab: 'entity',
   table: 'entities',
+  dbName: 'Entity',
   plural: 'entities',
   tenantField: null,
   tenantKind: 'String',

@@ -32,5 +32,20 @@ export const checklistItemDescriptor: EntityDescriptor = {
       },
     },
   ],
+  storage: {
+    table: 'ChecklistItem',
+    columns: {
+      id: 'id',
+      version: 'version',
+      updatedAt: 'updatedAt',
+      deletedAt: 'deletedAt',
+      tenantId: 'tenantId',
+      label: 'label',
+      done: 'done',
+      position: 'position',
+      weight: 'weight',
+      checklistId: 'checklistId',
+    },
+  },
   hooks: checklistItemHooks,
 };

@@ -39,5 +39,20 @@ export const checklistDescriptor: EntityDescriptor = {
       },
     },
   ],
+  storage: {
+    table: 'Checklist',
+    columns: {
+      id: 'id',
+      version: 'version',
+      updatedAt: 'updatedAt',
+      deletedAt: 'deletedAt',
+      tenantId: 'tenantId',
+      title: 'title',
+      status: 'status',
+      dueAt: 'dueAt',
+      metadata: 'metadata',
+      spaceId: 'spaceId',
+    },
+  },
   hooks: checklistHooks,
 };

@@ -19,5 +19,19 @@ export const companyDescriptor: EntityDescriptor = {
     { name: 'employees', kind: 'Int', optional: true, hasDefault: false, access: 'synced' },
     { name: 'foundedAt', kind: 'DateTime', optional: true, hasDefault: false, access: 'synced' },
   ],
+  storage: {
+    table: 'companies',
+    columns: {
+      id: 'id',
+      version: 'version',
+      updatedAt: 'updatedAt',
+      deletedAt: 'deletedAt',
+      workspaceId: 'workspaceId',
+      name: 'name',
+      website: 'website',
+      employees: 'employees',
+      foundedAt: 'foundedAt',
+    },
+  },
   hooks: companyHooks,
 };

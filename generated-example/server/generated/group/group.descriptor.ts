@@ -30,5 +30,18 @@ export const groupDescriptor: EntityDescriptor = {
       },
     },
   ],
+  storage: {
+    table: 'Group',
+    columns: {
+      id: 'id',
+      version: 'version',
+      updatedAt: 'updatedAt',
+      deletedAt: 'deletedAt',
+      tenantId: 'tenantId',
+      name: 'name',
+      archived: 'archived',
+      spaceId: 'spaceId',
+    },
+  },
   hooks: groupHooks,
 };

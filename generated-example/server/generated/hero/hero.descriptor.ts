@@ -20,5 +20,20 @@ export const heroDescriptor: EntityDescriptor = {
     { name: 'active', kind: 'Boolean', optional: false, hasDefault: true, access: 'synced' },
     { name: 'profile', kind: 'Json', optional: true, hasDefault: false, access: 'synced' },
   ],
+  storage: {
+    table: 'Hero',
+    columns: {
+      id: 'id',
+      version: 'version',
+      updatedAt: 'updatedAt',
+      deletedAt: 'deletedAt',
+      tenantId: 'tenantId',
+      name: 'name',
+      power: 'power',
+      rating: 'rating',
+      active: 'active',
+      profile: 'profile',
+    },
+  },
   hooks: heroHooks,
 };

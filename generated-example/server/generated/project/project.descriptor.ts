@@ -14,5 +14,16 @@ export const projectDescriptor: EntityDescriptor = {
   tombstoneField: 'deletedAt',
   serverFields: [],
   fields: [{ name: 'name', kind: 'String', optional: false, hasDefault: false, access: 'synced' }],
+  storage: {
+    table: 'Project',
+    columns: {
+      id: 'id',
+      version: 'version',
+      updatedAt: 'updatedAt',
+      deletedAt: 'deletedAt',
+      tenantId: 'tenantId',
+      name: 'name',
+    },
+  },
   hooks: projectHooks,
 };

@@ -30,5 +30,22 @@ export const spaceDescriptor: EntityDescriptor = {
     { name: 'internalNotes', kind: 'String', optional: true, hasDefault: false, access: 'ignore' },
     { name: 'coverUrl', kind: 'String', optional: true, hasDefault: false, access: 'media' },
   ],
+  storage: {
+    table: 'Space',
+    columns: {
+      id: 'id',
+      version: 'version',
+      updatedAt: 'updatedAt',
+      deletedAt: 'deletedAt',
+      tenantId: 'tenantId',
+      name: 'name',
+      description: 'description',
+      kind: 'kind',
+      color: 'color',
+      position: 'position',
+      ownerId: 'ownerId',
+      coverUrl: 'coverUrl',
+    },
+  },
   hooks: spaceHooks,
 };

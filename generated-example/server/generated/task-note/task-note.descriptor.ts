@@ -31,5 +31,17 @@ export const taskNoteDescriptor: EntityDescriptor = {
       relation: { entity: 'Task', delegate: 'task', tenantField: 'tenantId', onDelete: 'Cascade' },
     },
   ],
+  storage: {
+    table: 'TaskNote',
+    columns: {
+      id: 'id',
+      version: 'version',
+      updatedAt: 'updatedAt',
+      deletedAt: 'deletedAt',
+      tenantId: 'tenantId',
+      body: 'body',
+      taskId: 'taskId',
+    },
+  },
   hooks: taskNoteHooks,
 };

@@ -34,5 +34,18 @@ export const taskDescriptor: EntityDescriptor = {
       },
     },
   ],
+  storage: {
+    table: 'Task',
+    columns: {
+      id: 'id',
+      version: 'version',
+      updatedAt: 'updatedAt',
+      deletedAt: 'deletedAt',
+      tenantId: 'tenantId',
+      title: 'title',
+      done: 'done',
+      projectId: 'projectId',
+    },
+  },
   hooks: taskHooks,
 };
