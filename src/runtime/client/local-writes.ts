@@ -104,6 +104,17 @@ export function updateValues(descriptor: EntityDescriptor, given: Record<string,
   return values;
 }
 
+/**
+ * The raw columns of a new local record (for `prepareCreateFromDirtyRaw`): its id, the
+ * clientId (the same UUID), version 0 (never synced) and the wire-shaped `values`.
+ * Columns left out get their type's empty value, as with `prepareCreate`.
+ */
+export function createRaw(descriptor: EntityDescriptor, id: string, values: Record<string, unknown>): Record<string, unknown> {
+  const raw: Record<string, unknown> = { id, [SYNC_COLUMNS.clientId]: id, [SYNC_COLUMNS.version]: 0 };
+  for (const field of descriptor.fields) if (field.name in values) raw[field.column] = appToRaw(field, values[field.name]);
+  return raw;
+}
+
 /** Writes wire-shaped values into a record's columns. */
 export function writeValues(descriptor: EntityDescriptor, record: Model, values: Record<string, unknown>): void {
   for (const field of descriptor.fields) {

@@ -238,20 +238,21 @@ export class OperationQueue {
   prepare(plan: EnqueuePlan, now: number = Date.now()): OperationRecord[] {
     const { change, decision, target } = plan;
     if (decision.kind === 'append') {
+      // Straight from its raw columns: one pass, instead of one _setRaw per column.
       return [
-        this.collection.prepareCreate((op) => {
-          op._raw.id = newId();
-          op._setRaw('entity', change.entity);
-          op._setRaw('operation', change.operation);
-          op._setRaw('entity_id', change.entityId);
-          op._setRaw('payload', JSON.stringify(change.payload));
-          op._setRaw('status', 'pending');
-          op._setRaw('attempts', 0);
-          op._setRaw('last_error', null);
-          op._setRaw('base_version', change.baseVersion ?? null);
-          op._setRaw('snapshot', change.base ? JSON.stringify(change.base) : null);
-          op._setRaw('created_at', now);
-          op._setRaw('updated_at', now);
+        this.collection.prepareCreateFromDirtyRaw({
+          id: newId(),
+          entity: change.entity,
+          operation: change.operation,
+          entity_id: change.entityId,
+          payload: JSON.stringify(change.payload),
+          status: 'pending',
+          attempts: 0,
+          last_error: null,
+          base_version: change.baseVersion ?? null,
+          snapshot: change.base ? JSON.stringify(change.base) : null,
+          created_at: now,
+          updated_at: now,
         }),
       ];
     }

@@ -19,7 +19,7 @@ import type { EntityDescriptor, SyncedRecord } from './descriptors.js';
 import { SYNC_COLUMNS } from './descriptors.js';
 import type { ConflictInfo, ConflictResolution, SyncReport } from './engine.js';
 import { newId } from './ids.js';
-import { createValues, deleteManyAndEnqueue, groupedForBatch, liveModel, updateAndEnqueue, updateManyAndEnqueue, updateValues, writeValues } from './local-writes.js';
+import { createRaw, createValues, deleteManyAndEnqueue, groupedForBatch, liveModel, updateAndEnqueue, updateManyAndEnqueue, updateValues, writeValues } from './local-writes.js';
 import { planAgainst } from './queue.js';
 
 export { DeleteRestrictedError } from './local-delete.js';
@@ -111,12 +111,8 @@ export class OfflineFirstService<
       const records: TModel[] = [];
       const prepared: Model[] = [];
       for (const { id, values } of all) {
-        const record = this.collection.prepareCreate((r) => {
-          r._raw.id = id;
-          r._setRaw(SYNC_COLUMNS.clientId, id);
-          r._setRaw(SYNC_COLUMNS.version, 0);
-          this.writeValues(r, values);
-        });
+        // Straight from its raw columns (what prepareCreate + writeValues would set, in one pass).
+        const record = this.collection.prepareCreateFromDirtyRaw(createRaw(this.descriptor, id, values));
         records.push(record);
         // A fresh id has nothing queued: the insert is appended without looking.
         const plan = planAgainst({ entity: this.descriptor.name, entityId: id, operation: 'insert', payload: values, baseVersion: 0 }, null);
