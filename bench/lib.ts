@@ -2,7 +2,8 @@
  * Shared helpers for the benchmarks: child processes, results, PostgreSQL databases.
  * Workers print one line `@@RESULT <json>` (plus `@@READY <url>` for servers).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { rmSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,6 +14,43 @@ export const BENCH = path.join(REPO, 'bench');
 /** The loader the generated server needs (decorator metadata). */
 export const SWC = ['--conditions=trackhub-source', '--import', '@swc-node/register/esm-register'];
 export const TSX = ['--conditions=trackhub-source', '--import', 'tsx'];
+/**
+ * Workers as users run the package: plain `node` on compiled JavaScript, no TypeScript
+ * loader in the measured process (the swc loader alone holds ~120 MB of the peak RSS).
+ * `buildCompiledBench()` first: the package's `dist/` (what `trackhub-gen/runtime/*`
+ * resolves to without the `trackhub-source` condition) and `bench/` with the generated
+ * example compiled by tsc into `.cache/bench-js`.
+ */
+export const JS: string[] = [];
+export const BENCH_JS = path.join(REPO, '.cache', 'bench-js');
+
+/** Builds the package and compiles the bench and the generated example (see JS); throws on failure. */
+export function buildCompiledBench(): void {
+  const tsc = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+  const run = (args: string[]) => execFileSync(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  run([tsc, '-p', 'tsconfig.build.json']);
+  run([path.join(REPO, 'scripts', 'precompile-templates.mjs')]);
+  // Emit only: the bench is type-checked against the sources, and its JS runs on dist/.
+  // Its relative imports of src/ (bench/server.ts) go to dist/ too, through a link put in
+  // place after the emit (one copy of each module, and paths relative to the repository hold).
+  const src = path.join(BENCH_JS, 'src');
+  rmSync(src, { recursive: true, force: true });
+  try {
+    run([tsc, '-p', 'bench/tsconfig.json', '--noEmit', 'false', '--outDir', BENCH_JS, '--rootDir', '.', '--noEmitOnError', 'false', '--sourceMap', 'false']);
+  } catch (error) {
+    const out = String((error as { stdout?: Buffer }).stdout ?? '');
+    // tsc exits non-zero on type errors but still emits; a missing file is a real failure.
+    if (!/error TS/.test(out)) throw error;
+  }
+  rmSync(src, { recursive: true, force: true });
+  symlinkSync(path.join(REPO, 'dist'), src, 'dir');
+}
+
+/** The file a worker runs: the compiled one for JS, else the TypeScript source. */
+function workerFile(loader: string[], script: string): string {
+  if (loader !== JS) return path.resolve(BENCH, script);
+  return path.join(BENCH_JS, 'bench', path.basename(script).replace(/\.ts$/, '.js'));
+}
 
 export function result(value: Record<string, unknown>): void {
   const ru = process.resourceUsage();
@@ -32,7 +70,7 @@ export function runWorker(loader: string[], script: string, args: string[], opts
     const t0 = performance.now();
     // BENCH_WORKER_CPU_PROF=<dir>: every measured worker writes a CPU profile there.
     const prof = process.env.BENCH_WORKER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_WORKER_CPU_PROF}`] : [];
-    const child = spawn(process.execPath, [...prof, ...loader, path.resolve(BENCH, script), ...args], {
+    const child = spawn(process.execPath, [...prof, ...loader, workerFile(loader, script), ...args], {
       cwd: opts.cwd ?? REPO,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,7 +110,7 @@ export function startServerProcess(args: string[]): Promise<ServerHandle> {
   return new Promise((resolve, reject) => {
     // BENCH_SERVER_CPU_PROF=<dir>: the server process writes a CPU profile there when it stops.
     const prof = process.env.BENCH_SERVER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_CPU_PROF}`] : [];
-    const child = spawn(process.execPath, [...prof, ...SWC, path.join(BENCH, 'server-worker.ts'), ...args], {
+    const child = spawn(process.execPath, [...prof, ...JS, workerFile(JS, 'server-worker.ts'), ...args], {
       cwd: REPO,
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 
 import { syntheticSchema } from './schema-gen.js';
 import { startRoundRobinProxy } from './proxy.js';
-import { REPO, SWC, dropBenchDatabase, freshBenchDatabase, pgUnavailable, runWorker, startServerProcess, type WorkerResult } from './lib.js';
+import { REPO, JS, buildCompiledBench, dropBenchDatabase, freshBenchDatabase, pgUnavailable, runWorker, startServerProcess, type WorkerResult } from './lib.js';
 
 const { values } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } },
@@ -58,6 +58,8 @@ const check = (ok: boolean): Row['status'] => (ok ? 'met' : 'MISSED');
 const pgReason = ONLY.has('push') || ONLY.has('load') || ONLY.has('replicas') ? await pgUnavailable() : null;
 if (pgReason) log(`!! PostgreSQL rows will be skipped: ${pgReason}`);
 log(`trackhub-gen bench (${QUICK ? 'quick' : 'full'} mode), ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+log('building the package and compiling the bench: every worker runs compiled JavaScript on dist/, as users run it');
+buildCompiledBench();
 
 // ---------------------------------------------------------------- 1. generator
 if (ONLY.has('gen')) {
@@ -129,7 +131,7 @@ if (ONLY.has('gen')) {
 // ---------------------------------------------------------------- local writes
 if (ONLY.has('local')) {
   log(`\nlocal writes: ${cfg.local} changes on one device (file SQLite) through the batch API vs WatermelonDB's own database.batch of the same records; single calls per change`);
-  const r = await runWorker(SWC, 'local-writes-worker.ts', [String(cfg.local)], { timeoutMs: 600_000 });
+  const r = await runWorker(JS, 'local-writes-worker.ts', [String(cfg.local)], { timeoutMs: 600_000 });
   json.results.localWrites = r;
   if (!r.ok) add({ section: 'local', name: `${cfg.local} local changes`, value: 'error', status: 'error', target: r.error });
   else {
@@ -155,7 +157,7 @@ if (ONLY.has('push')) {
       continue;
     }
     const urls = provider === 'postgresql' ? [await freshBenchDatabase('push'), await freshBenchDatabase('push_floor')] : [];
-    const r = await runWorker(SWC, 'push-worker.ts', [provider, String(cfg.push), ...urls], { timeoutMs: 900_000 });
+    const r = await runWorker(JS, 'push-worker.ts', [provider, String(cfg.push), ...urls], { timeoutMs: 900_000 });
     for (const u of urls) await dropBenchDatabase(u).catch(() => undefined);
     json.results.push[provider] = r;
     if (!r.ok) {
@@ -187,9 +189,9 @@ if (ONLY.has('pull')) {
   if (server) {
     // Warm the server up (JIT, SQLite page cache) with one full pull, so neither measured run pays for it.
     json.results.pull.warmupMs = await warmPull(server.url, 'bench');
-    const th = await runWorker(SWC, 'pull-worker.ts', ['trackhub', server.url, 'bench'], { timeoutMs: 900_000 });
-    const wm = await runWorker(SWC, 'pull-worker.ts', ['watermelon', server.url, 'bench'], { timeoutMs: 900_000 });
-    const floor = await runWorker(SWC, 'pull-worker.ts', ['floor', server.url, 'bench'], { timeoutMs: 900_000 });
+    const th = await runWorker(JS, 'pull-worker.ts', ['trackhub', server.url, 'bench'], { timeoutMs: 900_000 });
+    const wm = await runWorker(JS, 'pull-worker.ts', ['watermelon', server.url, 'bench'], { timeoutMs: 900_000 });
+    const floor = await runWorker(JS, 'pull-worker.ts', ['floor', server.url, 'bench'], { timeoutMs: 900_000 });
     json.results.pull.floor = floor;
     json.results.pull.server = await server.stop();
     json.results.pull.trackhub = th;
@@ -232,7 +234,7 @@ if (ONLY.has('partial')) {
     const smallScope: string = seeded.projectIds.small[0];
     const run = async (mode: 'wire' | 'device', tenant: string, scope: string) => {
       await server.ask('servertime'); // starts a new sum
-      const r = await runWorker(SWC, 'partial-worker.ts', [mode, server.url, tenant, scope], { timeoutMs: 900_000 });
+      const r = await runWorker(JS, 'partial-worker.ts', [mode, server.url, tenant, scope], { timeoutMs: 900_000 });
       const srv = await server.ask('servertime');
       return { ...r, serverMs: srv.ms as number, requests: srv.requests as number };
     };
@@ -319,7 +321,7 @@ if (ONLY.has('load')) {
       add({ section: 'load', name: 'server', value: 'error', status: 'error', target: String(error) });
     }
     if (server) {
-      const r = await runWorker(SWC, 'load-worker.ts', [server.url, String(cfg.devices), String(cfg.seconds)], { timeoutMs: 600_000 });
+      const r = await runWorker(JS, 'load-worker.ts', [server.url, String(cfg.devices), String(cfg.seconds)], { timeoutMs: 600_000 });
       const srv = await server.stop();
       json.results.load = { ...r, server: srv };
       if (!r.ok) add({ section: 'load', name: 'load', value: 'error', status: 'error', target: r.error });
@@ -358,7 +360,7 @@ if (ONLY.has('replicas')) {
         // The first replica creates the tables; the next ones find them.
         for (let i = 0; i < count; i++) servers.push(await startServerProcess(['postgresql', url, ...(i > 0 ? ['--replica'] : [])]));
         const proxy = await startRoundRobinProxy(servers.map((s) => new URL(s.url).origin));
-        const r = await runWorker(SWC, 'load-worker.ts', [`${proxy.url}/graphql`, String(cfg.devices), String(cfg.seconds)], { timeoutMs: 600_000 });
+        const r = await runWorker(JS, 'load-worker.ts', [`${proxy.url}/graphql`, String(cfg.devices), String(cfg.seconds)], { timeoutMs: 600_000 });
         await proxy.stop();
         json.results.replicas[count] = { ...r, perReplica: proxy.counts };
         if (!r.ok) add({ section: 'repl', name: `${count} replica(s)`, value: 'error', status: 'error', target: r.error });
