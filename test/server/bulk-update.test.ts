@@ -19,6 +19,7 @@ import { descriptorOf } from '../../src/emitters/server/index.js';
 import { projectFromText } from '../../src/model/build.js';
 import { createPrismaClientFor } from '../../src/prisma/client-factory.js';
 import { bulkDialectOf } from '../../src/runtime/server/bulk-update.js';
+import { SCOPE_MOVE_PRISMA, SYNC_CLOCK_PRISMA } from '../../src/runtime/sync-clock-model.js';
 import { devTokenVerifier, TrackhubCore, type EntityDescriptor, type Principal, type SyncResult } from '../../src/runtime/server/index.js';
 import { dropPostgresDatabase, freshPostgresDatabase, postgresAvailability } from '../support/postgres.js';
 
@@ -74,25 +75,8 @@ model Counter {
   @@index([orgId, updatedAt])
 }
 
-model TrackhubSyncClock {
-  scope String   @id
-  stamp DateTime
-
-  @@map("trackhub_sync_clock")
-}
-
-model TrackhubScopeMove {
-  id       Int      @id @default(autoincrement())
-  scope    String
-  root     String
-  recordId String
-  clientId String?
-  stamp    DateTime
-
-  @@index([scope, root, stamp])
-  @@map("trackhub_scope_move")
-}
-`;
+${SYNC_CLOCK_PRISMA}
+${SCOPE_MOVE_PRISMA}`;
 
 // Written for PostgreSQL (plain \`timestamp(3)\` columns, as \`prisma init\` gives); the SQLite
 // variant drops the native types (src/prisma/providers.ts).
