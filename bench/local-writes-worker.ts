@@ -1,8 +1,9 @@
 /**
  * Bulk local writes on one device, in its own process:
- *   node --import @swc-node/register/esm-register bench/local-writes-worker.ts <N>
+ *   node --import @swc-node/register/esm-register bench/local-writes-worker.ts <N> [ROUNDS]
  *
- * Side by side, each on a fresh file SQLite device database (generated example schema):
+ * Side by side, each on a fresh file SQLite device database (generated example schema), in
+ * ROUNDS paired rounds (argument 2, default 3; medians reported):
  * - WatermelonDB's own `database.batch` of N Space creates, then of N updates of them
  *   (the records alone, no queue);
  * - the generated client's `spaces.createMany` of the same N records (each record and
@@ -22,6 +23,7 @@ import { stockSqliteAdapter } from './stock-adapter.js';
 
 const N = Number(process.argv[2] ?? 10_000);
 const SINGLES = Math.max(100, Math.round(N / 10));
+const ROUNDS = Number(process.argv[3] ?? 3);
 const dirs: string[] = [];
 const tmp = () => {
   const d = mkdtempSync(path.join(tmpdir(), 'trackhub-bench-local-'));
@@ -39,45 +41,75 @@ const device = (): OfflineFirstClient =>
   // Never contacted: nothing here syncs.
   createClient({ tenantId: `local${++n}`, url: 'http://127.0.0.1:9/graphql', token: 'dev:bench:u1', dbDir: tmp() });
 
-// ---------------------------------------------------------------- WatermelonDB alone
-const db = createDatabase({ tenantId: 'watermelon', dbDir: tmp(), adapter: stockSqliteAdapter });
-const spaces = db.get('spaces');
-let wmRecords: Model[] = [];
-const wmCreateMs = await time(() =>
-  db.write(async () => {
-    wmRecords = Array.from({ length: N }, (_, i) =>
-      spaces.prepareCreate((r) => {
-        const v = input(i);
-        // The same records: UUID v7 ids, as the device mints them.
-        r._raw.id = uuidv7();
-        r._setRaw('name', v.name);
-        r._setRaw('owner_id', v.ownerId);
-        r._setRaw('position', v.position);
-        r._setRaw('description', v.description);
-        r._setRaw('version', 0);
-      }),
-    );
-    await db.batch(wmRecords);
-  }),
-);
-const wmUpdateMs = await time(() =>
-  db.write(async () => {
-    await db.batch(wmRecords.map((r, i) => r.prepareUpdate((m) => {
-      m._setRaw('name', `Space ${i} (edited)`);
-      m._setRaw('position', -i);
-    })));
-  }),
-);
+// ---------------------------------------------------------------- paired rounds
+// Each round measures both sides on fresh databases; the medians of ROUNDS rounds are
+// reported (a single round moved the ratio by up to 0.4 between runs).
+async function watermelonRound(): Promise<{ createMs: number; updateMs: number }> {
+  const db = createDatabase({ tenantId: `watermelon${++n}`, dbDir: tmp(), adapter: stockSqliteAdapter });
+  const spaces = db.get('spaces');
+  await spaces.query().fetchCount(); // opens the file, creates the schema
+  let wmRecords: Model[] = [];
+  const createMs = await time(() =>
+    db.write(async () => {
+      wmRecords = Array.from({ length: N }, (_, i) =>
+        spaces.prepareCreate((r) => {
+          const v = input(i);
+          // The same records: UUID v7 ids, as the device mints them.
+          r._raw.id = uuidv7();
+          r._setRaw('name', v.name);
+          r._setRaw('owner_id', v.ownerId);
+          r._setRaw('position', v.position);
+          r._setRaw('description', v.description);
+          r._setRaw('version', 0);
+        }),
+      );
+      await db.batch(wmRecords);
+    }),
+  );
+  const updateMs = await time(() =>
+    db.write(async () => {
+      await db.batch(wmRecords.map((r, i) => r.prepareUpdate((m) => {
+        m._setRaw('name', `Space ${i} (edited)`);
+        m._setRaw('position', -i);
+      })));
+    }),
+  );
+  return { createMs, updateMs };
+}
 
-// ---------------------------------------------------------------- the generated client, batches
-const a = device();
-let ids: string[] = [];
-const createManyMs = await time(async () => {
-  ids = (await a.spaces.createMany(Array.from({ length: N }, (_, i) => input(i)))).map((r) => r.id);
-});
-const updateManyMs = await time(() => a.spaces.updateMany(ids.map((id, i) => ({ id, patch: { name: `Space ${i} (edited)`, position: -i } }))));
-const queuedAfterBatches = await a.queueSize();
-if (queuedAfterBatches !== N) throw new Error(`expected ${N} queued inserts, found ${queuedAfterBatches}`);
+async function clientRound(): Promise<{ createManyMs: number; updateManyMs: number }> {
+  const a = device();
+  await a.spaces.count(); // opens the file, creates the schema
+  let ids: string[] = [];
+  const createManyMs = await time(async () => {
+    ids = (await a.spaces.createMany(Array.from({ length: N }, (_, i) => input(i)))).map((r) => r.id);
+  });
+  const updateManyMs = await time(() => a.spaces.updateMany(ids.map((id, i) => ({ id, patch: { name: `Space ${i} (edited)`, position: -i } }))));
+  const queued = await a.queueSize();
+  if (queued !== N) throw new Error(`expected ${N} queued inserts, found ${queued}`);
+  await a.close();
+  return { createManyMs, updateManyMs };
+}
+
+const rounds: Array<{ watermelon: { createMs: number; updateMs: number }; createManyMs: number; updateManyMs: number }> = [];
+// A warm-up round first (not counted: the first round ran WatermelonDB's batch 1.6x slower,
+// before the JIT had compiled its code); then the order alternates.
+await watermelonRound();
+await clientRound();
+for (let r = 0; r < ROUNDS; r++) {
+  if (r % 2 === 0) {
+    const watermelon = await watermelonRound();
+    rounds.push({ watermelon, ...(await clientRound()) });
+  } else {
+    const ours = await clientRound();
+    rounds.push({ watermelon: await watermelonRound(), ...ours });
+  }
+}
+const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
+const wmCreateMs = median(rounds.map((r) => r.watermelon.createMs));
+const wmUpdateMs = median(rounds.map((r) => r.watermelon.updateMs));
+const createManyMs = median(rounds.map((r) => r.createManyMs));
+const updateManyMs = median(rounds.map((r) => r.updateManyMs));
 
 // ---------------------------------------------------------------- single calls
 const b = device();
@@ -89,10 +121,11 @@ const updateMs = await time(async () => {
   for (let i = 0; i < SINGLES; i++) await b.spaces.update(singleIds[i]!, { name: `Space ${i} (edited)`, position: -i });
 });
 
-for (const c of [a, b]) await c.close();
+await b.close();
 for (const d of dirs) rmSync(d, { recursive: true, force: true });
 result({
   n: N,
+  rounds,
   singles: SINGLES,
   watermelon: { createMs: wmCreateMs, updateMs: wmUpdateMs },
   createManyMs,

@@ -97,6 +97,9 @@ export function isoToMillis(value: unknown): number | null {
   return toMillis(value);
 }
 
+/** The `server_updated_at` column read as a field (a DateTime). */
+const SERVER_UPDATED_AT: FieldDescriptor = { name: 'serverUpdatedAt', column: '', kind: 'DateTime', optional: true, access: 'synced' };
+
 /** The plain record object a service returns for a row. */
 export function recordFromRaw<T extends SyncedRecord>(entity: EntityDescriptor, raw: RawRow): T {
   const out: Record<string, unknown> = {
@@ -104,10 +107,7 @@ export function recordFromRaw<T extends SyncedRecord>(entity: EntityDescriptor, 
     serverId: (raw[SYNC_COLUMNS.serverId] as string | null | undefined) || null,
     clientId: (raw[SYNC_COLUMNS.clientId] as string | null | undefined) || null,
     version: typeof raw[SYNC_COLUMNS.version] === 'number' ? raw[SYNC_COLUMNS.version] : 0,
-    serverUpdatedAt: rawToApp(
-      { name: 'serverUpdatedAt', column: '', kind: 'DateTime', optional: true, access: 'synced' },
-      raw[SYNC_COLUMNS.serverUpdatedAt],
-    ),
+    serverUpdatedAt: rawToApp(SERVER_UPDATED_AT, raw[SYNC_COLUMNS.serverUpdatedAt]),
   };
   for (const field of entity.fields) out[field.name] = rawToApp(field, raw[field.column]);
   return out as T;

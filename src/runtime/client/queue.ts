@@ -237,25 +237,7 @@ export class OperationQueue {
   /** Step 2 (synchronous, right before `database.batch`): the prepared queue rows. */
   prepare(plan: EnqueuePlan, now: number = Date.now()): OperationRecord[] {
     const { change, decision, target } = plan;
-    if (decision.kind === 'append') {
-      // Straight from its raw columns: one pass, instead of one _setRaw per column.
-      return [
-        this.collection.prepareCreateFromDirtyRaw({
-          id: newId(),
-          entity: change.entity,
-          operation: change.operation,
-          entity_id: change.entityId,
-          payload: JSON.stringify(change.payload),
-          status: 'pending',
-          attempts: 0,
-          last_error: null,
-          base_version: change.baseVersion ?? null,
-          snapshot: change.base ? JSON.stringify(change.base) : null,
-          created_at: now,
-          updated_at: now,
-        }),
-      ];
-    }
+    if (decision.kind === 'append') return [this.prepareAppend(change, now)];
     if (!target) return [];
     if (decision.kind === 'cancel') return [target.prepareDestroyPermanently()];
     return [
@@ -267,6 +249,32 @@ export class OperationQueue {
         op._setRaw('updated_at', now);
       }),
     ];
+  }
+
+  /**
+   * The queued insert of a record created with a fresh id (nothing can be queued for it
+   * yet): what `prepare(planAgainst(change, null))` returns, without the plan.
+   */
+  prepareInsert(entity: string, entityId: string, payload: Record<string, unknown>, now: number): OperationRecord {
+    return this.prepareAppend({ entity, entityId, operation: 'insert', payload, baseVersion: 0 }, now);
+  }
+
+  /** A new queue row for `change`, straight from its raw columns (one pass, not one _setRaw per column). */
+  private prepareAppend(change: PendingChange, now: number): OperationRecord {
+    return this.collection.prepareCreateFromDirtyRaw({
+      id: newId(),
+      entity: change.entity,
+      operation: change.operation,
+      entity_id: change.entityId,
+      payload: JSON.stringify(change.payload),
+      status: 'pending',
+      attempts: 0,
+      last_error: null,
+      base_version: change.baseVersion ?? null,
+      snapshot: change.base ? JSON.stringify(change.base) : null,
+      created_at: now,
+      updated_at: now,
+    });
   }
 
   // ---------------------------------------------------------------- column writes

@@ -19,8 +19,7 @@ import type { EntityDescriptor, SyncedRecord } from './descriptors.js';
 import { SYNC_COLUMNS } from './descriptors.js';
 import type { ConflictInfo, ConflictResolution, SyncReport } from './engine.js';
 import { newId } from './ids.js';
-import { createRaw, createValues, deleteManyAndEnqueue, groupedForBatch, liveModel, updateAndEnqueue, updateManyAndEnqueue, updateValues, writeValues } from './local-writes.js';
-import { planAgainst } from './queue.js';
+import { createRaw, createValues, deleteManyAndEnqueue, liveModel, updateAndEnqueue, updateManyAndEnqueue, updateValues, writeValues } from './local-writes.js';
 
 export { DeleteRestrictedError } from './local-delete.js';
 
@@ -108,17 +107,13 @@ export class OfflineFirstService<
     const queue = this.client.engine.queue;
     const created = await db.write(async () => {
       const now = Date.now();
-      const records: TModel[] = [];
-      const prepared: Model[] = [];
-      for (const { id, values } of all) {
-        // Straight from its raw columns (what prepareCreate + writeValues would set, in one pass).
-        const record = this.collection.prepareCreateFromDirtyRaw(createRaw(this.descriptor, id, values));
-        records.push(record);
-        // A fresh id has nothing queued: the insert is appended without looking.
-        const plan = planAgainst({ entity: this.descriptor.name, entityId: id, operation: 'insert', payload: values, baseVersion: 0 }, null);
-        prepared.push(record, ...queue.prepare(plan, now));
-      }
-      if (prepared.length) await db.batch(groupedForBatch(prepared));
+      const collection = this.collection;
+      // Straight from their raw columns (what prepareCreate + writeValues would set, in one pass).
+      const records = all.map(({ id, values }) => collection.prepareCreateFromDirtyRaw(createRaw(this.descriptor, id, values)));
+      // A fresh id has nothing queued: each insert is appended without looking. Records, then
+      // their queue rows: one run per table, which WatermelonDB writes as one statement each.
+      const ops = all.map(({ id, values }) => queue.prepareInsert(this.descriptor.name, id, values, now));
+      if (records.length) await db.batch([...records, ...ops]);
       return records;
     }, `${this.descriptor.name}.${label}`);
     return created.map((r) => this.toRecord(r));
