@@ -544,6 +544,58 @@ describe('sync engine', () => {
     expect(await relaunched.spaces.count()).toBe(6);
   });
 
+  it('an initial pull into an empty table indexes its rows once, after they are written, and never leaves the table without its indices', async () => {
+    const indexNames = async (c: AppClient) =>
+      ((await c.database.get('spaces').query(Q.unsafeSqlQuery(`select name from sqlite_master where type = 'index' and tbl_name = 'spaces' and sql is not null order by name`)).unsafeFetchRaw()) as { name: string }[]).map((r) => r.name);
+    const server = new StubSyncServer(entities);
+    for (let i = 0; i < 1200; i++) server.insert('tenant-a', 'Space', { name: `s${i}`, kind: 'TEAM', position: i, ownerId: 'o' });
+    const { client, dbDir } = setup({ server, pullLimit: 500 });
+    const before = await indexNames(client);
+    expect(before).toEqual(expect.arrayContaining(['spaces__status', 'spaces_client_id', 'spaces_server_id']));
+    const statements: string[] = [];
+    const adapter = client.database.adapter as unknown as { unsafeExecute(work: { sqls?: [string, unknown[]][] }): Promise<void> };
+    const original = adapter.unsafeExecute.bind(adapter);
+    let failInserts = true;
+    let droppedWhileInserting: string[] | null = null;
+    adapter.unsafeExecute = async (work) => {
+      for (const [sql] of work.sqls ?? []) statements.push(sql.slice(0, 40));
+      // The app's SQLite fails on the rows (a full disk): after the indices were dropped.
+      if (failInserts && (work.sqls ?? []).some(([sql]) => sql.startsWith('insert into "spaces"'))) {
+        droppedWhileInserting = await indexNames(client);
+        throw new Error('disk full');
+      }
+      return original(work);
+    };
+    await expect(client.syncPull()).rejects.toThrow('disk full');
+    expect(statements.some((q) => q.startsWith('DROP INDEX IF EXISTS "spaces_'))).toBe(true);
+    // Really gone meanwhile: the rows are written into an unindexed table.
+    expect(droppedWhileInserting).toEqual([]);
+    expect(await indexNames(client)).toEqual(before); // put back when the pull failed
+    expect(await client.spaces.count()).toBe(0);
+
+    failInserts = false;
+    statements.length = 0;
+    await client.syncPull();
+    expect(await client.spaces.count()).toBe(1200);
+    const drops = statements.filter((q) => q.startsWith('DROP INDEX') && q.includes('"spaces_')).length;
+    const creates = statements.filter((q) => q.startsWith('CREATE INDEX') && q.includes('"spaces_')).length;
+    expect(drops).toBe(before.length); // dropped once for the rows, then created once
+    expect(creates).toBe(before.length);
+    expect(await indexNames(client)).toEqual(before);
+    // Served from an index again: SQLite's plan for a look-up by server id names it.
+    const plan = (await client.database.get('spaces').query(Q.unsafeSqlQuery(`explain query plan select * from spaces where server_id = 'x'`)).unsafeFetchRaw()) as { detail: string }[];
+    expect(plan.map((p) => p.detail).join(' ')).toContain('spaces_server_id');
+
+    // The app killed while they were dropped: the next session's first pull of the entity puts them back.
+    await client.database.write(() => client.database.adapter.unsafeExecute({ sqls: before.map((name) => [`DROP INDEX IF EXISTS "${name}"`, []]) }));
+    expect(await indexNames(client)).toEqual([]);
+    await client.close();
+    const relaunched = setup({ server, pullLimit: 500, dbDir }).client;
+    await relaunched.syncPull();
+    expect(await indexNames(relaunched)).toEqual(before);
+    expect(await relaunched.spaces.count()).toBe(1200);
+  });
+
   it('a change made while its record is being pushed is queued behind it, not lost', async () => {
     const { client, server } = setup();
     const s = await client.spaces.create({ name: 'one', ownerId: 'u' });

@@ -39,6 +39,7 @@ export function sqliteAdapter(options: SqliteAdapterOptions = {}): AdapterFactor
 /** One operation of an encoded batch: cache behaviour (1: inserts rows of `table`), table, SQL, argument lists. */
 type EncodedOperation = [number, string | null, string, unknown[][]];
 
+// WatermelonDB's own index statements are lower case; the pull's (raw-insert.ts) are upper case and always kept.
 const DROP_INDEX = /^drop index if exists "([^"]+)"$/;
 const CREATE_INDEX = /^create index if not exists "([^"]+)" on "([^"]+)"/;
 

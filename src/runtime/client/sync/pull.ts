@@ -10,7 +10,8 @@ import type { EntityDescriptor } from '../descriptors.js';
 import type { GraphQLTransport, SyncPullArgs } from '../transport.js';
 import { planApply, prepareSyncState, syncState } from './apply-remote.js';
 import type { EngineContext } from './context.js';
-import { canInsertRaw, executeSql, rowCount } from './raw-insert.js';
+import { isSqlAdapter } from './ids.js';
+import { canInsertRaw, executeSql, indexStatements, restoreIndices, rowCount } from './raw-insert.js';
 import { applyRemovals, unseenInStream } from './removals.js';
 import type { PullStream } from './scopes.js';
 
@@ -20,8 +21,16 @@ import type { PulledChanges } from '../hooks.js';
 
 /** Pulled items applied per writer transaction (one batch): fewer, bigger SQLite transactions write each index page once; 5,000 keeps a 100k-record initial pull near 300 MB peak RSS (10,000: about 320 MB). */
 const PULL_APPLY_ITEMS = 5_000;
-/** Pulled items fetched ahead of the group being applied. */
-const PULL_AHEAD_ITEMS = 2_000;
+/** Pulled items fetched ahead of the group being applied: a whole next group, fetched while this one is written. */
+const PULL_AHEAD_ITEMS = 5_000;
+/**
+ * New rows per adapter transaction of a group's INSERTs. SQLite runs on the JS thread, so
+ * while a transaction runs no page request goes out; between two of them the reader sends
+ * the next one, and the server prepares it while the device writes the next rows.
+ */
+const PULL_INSERT_ROWS = 1_000;
+/** New rows of one group into an empty table from which its indices are dropped until the stream's last page (as WatermelonDB's own batch does from 1,000 operations). */
+const DEFER_INDICES_ROWS = 1_000;
 
 /** What a stream's pull ended with: `revoked` when the server answered that the scope is no longer readable. */
 export interface PullOutcome {
@@ -119,6 +128,8 @@ export async function pullEntity(
    * the start) and evicts the record once those changes are pushed or discarded.
    */
   let deferred = false;
+  /** The table's indices were dropped for the INSERTs into it (empty when the stream began) and are not back yet. */
+  let indicesDropped = false;
   try {
     for (;;) {
       while (queue.length === 0) {
@@ -157,6 +168,7 @@ export async function pullEntity(
         if (removed.kept > 0) deferred = true;
         report.removed += removed.ids.length;
         const rawCreates = canInsertRaw(ctx, entity);
+        if (isSqlAdapter(ctx.database.adapter.underlyingAdapter)) await restoreIndices(ctx.database, entity);
         const assumeNew = rawCreates && fresh.rows !== null && (await rowCount(ctx, entity)) === fresh.rows && !items.some((i) => seenBefore(fresh.keys, i));
         // Only the raw path (an SQL adapter, nothing observing) tracks which rows this pull wrote.
         if (!assumeNew) fresh.rows = null;
@@ -178,13 +190,31 @@ export async function pullEntity(
         // would continue from it and never send those again): the stream is reloaded from the
         // beginning, and its next pass reconciles.
         else if (last && reconcile) prepared.push(prepareSyncState(ctx, entity, state, null, null, scope, true));
-        // Two adapter transactions in one writer: a crash between them leaves the new rows
+        // Several adapter transactions in one writer: a crash between them leaves the new rows
         // without the cursor, and the next pull applies the same items again (found, updated).
-        await executeSql(ctx.database, applied.insertSqls());
+        // Further transactions are as safe: the cursor is stored with the stream's last page only.
+        const inserts = applied.insertSqls();
+        const indices = indexStatements(ctx.database, entity);
+        if (!indicesDropped && assumeNew && fresh.rows === 0 && applied.inserted >= DEFER_INDICES_ROWS) {
+          await executeSql(ctx.database, indices.drop);
+          indicesDropped = true;
+        }
+        const perTransaction = Math.max(1, Math.ceil((inserts.length * PULL_INSERT_ROWS) / Math.max(1, applied.inserted)));
+        for (let i = 0; i < inserts.length; i += perTransaction) {
+          if (i > 0) await yieldToEventLoop();
+          await executeSql(ctx.database, inserts.slice(i, i + perTransaction));
+        }
+        // The indices are back before the stream's position is stored, and before anything
+        // else may write to the table (the rows are no longer all this pull's).
+        if (indicesDropped && (last || !assumeNew)) {
+          await executeSql(ctx.database, indices.create);
+          indicesDropped = false;
+        }
         await ctx.database.batch(prepared);
         if (fresh.rows !== null) {
           for (const item of items) remember(fresh.keys, item);
-          fresh.rows = await rowCount(ctx, entity);
+          // Nothing but the INSERTs touched the table in this writer (no Model writes): no need to count again.
+          fresh.rows = prepared.length === 0 ? fresh.rows + applied.inserted : await rowCount(ctx, entity);
         }
         return { ...applied.changes, deleted: [...applied.changes.deleted, ...removed.ids] };
       }, 'trackhub:pullPage');
@@ -195,12 +225,19 @@ export async function pullEntity(
     // Pages fetched ahead of a failure are dropped; a fetch in flight ends on its own.
     stopped = true;
     wake('reader');
+    // A pull that failed midway puts the indices back (should this fail too, the next pull does).
+    if (indicesDropped) await ctx.database.write(() => executeSql(ctx.database, indexStatements(ctx.database, entity).create), 'trackhub:restoreIndices').catch(() => undefined);
   }
 }
 
 /** The `syncPull` arguments of a page of a stream at a position. */
 export function pageArgs(ctx: EngineContext, entity: EntityDescriptor, scope: string | null, since: string | null, cursor: string | null): SyncPullArgs {
   return { entity: entity.name, since, limit: ctx.pullLimit, cursor, ...(scope !== null ? { scope } : {}) };
+}
+
+/** Lets timers and I/O callbacks run (a page request or response) before going on. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 /** The page an item came on (kept on the item while its group waits to be applied). */

@@ -82,6 +82,41 @@ export function insertStatements(database: Database, entity: EntityDescriptor, d
   return out;
 }
 
+/**
+ * The table's indices as WatermelonDB's schema creates them (one per `isIndexed` column,
+ * and `_status`): the statements that drop them and the ones that create them again.
+ * Writing many rows into an empty table and indexing them afterwards beats keeping
+ * indices up to date row by row (random server ids land all over an index); WatermelonDB
+ * does the same around a batch of 1,000 operations or more.
+ */
+export function indexStatements(database: Database, entity: EntityDescriptor): { drop: Sql[]; create: Sql[] } {
+  const schema = database.schema.tables[entity.table as TableName<never>];
+  if (!schema) throw new Error(`No table ${entity.table} in the database schema`);
+  const names = [...schema.columnArray.filter((c) => c.isIndexed).map((c) => c.name), '_status'];
+  // Upper-case keywords: the runtime's SQLite adapter (sqlite.ts) trims WatermelonDB's own
+  // lower-case index statements from a batch, and must leave these alone.
+  return {
+    drop: names.map((c) => [`DROP INDEX IF EXISTS "${entity.table}_${c}"`, []]),
+    create: names.map((c) => [`CREATE INDEX IF NOT EXISTS "${entity.table}_${c}" ON "${entity.table}" ("${c}")`, []]),
+  };
+}
+
+/** Tables whose indices were checked since the database was opened (per Database). */
+const indexed = new WeakMap<Database, Set<string>>();
+
+/**
+ * Creates whatever index of the table is missing, once per opened database: a pull that
+ * stopped (the app was killed) while the indices were dropped for its INSERTs leaves them
+ * missing; the next pull of the entity puts them back. Call inside a writer.
+ */
+export async function restoreIndices(database: Database, entity: EntityDescriptor): Promise<void> {
+  let done = indexed.get(database);
+  if (!done) indexed.set(database, (done = new Set()));
+  if (done.has(entity.table)) return;
+  await executeSql(database, indexStatements(database, entity).create);
+  done.add(entity.table);
+}
+
 /** Runs `sqls` in one adapter transaction (call inside a writer). */
 export async function executeSql(database: Database, sqls: Sql[]): Promise<void> {
   if (sqls.length === 0) return;
