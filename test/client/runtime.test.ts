@@ -17,6 +17,7 @@ import {
   tenantDbName,
 } from '../../src/runtime/client/node.js';
 import type { OperationRecord } from '../../src/runtime/client/node.js';
+import { LOOKUP_CHUNK } from '../../src/runtime/client/queue.js';
 import { fetchFirstPages, STREAMS_PER_REQUEST, streamKey } from '../../src/runtime/client/sync/first-pages.js';
 import { AppClient, Note, Space, entities, spaceDescriptor } from './support/app.js';
 import { closeNodeDatabase, tempDir, TOKEN_A, URL } from './support/helpers.js';
@@ -209,6 +210,29 @@ describe('operation queue', () => {
         { operation: 'delete', payload: {} },
       ]),
     ).toBeNull();
+  });
+
+  it('finds the waiting operations of more records than one look-up query takes (one pass) exactly as of a few', async () => {
+    const { client } = setup();
+    const n = 2 * LOOKUP_CHUNK + 20;
+    const made = await client.spaces.createMany(Array.from({ length: n }, (_, i) => ({ name: `s${i}`, ownerId: 'u' })));
+    const other = await client.notes.create({ title: 'not a space', spaceId: made[0]!.id });
+    // Every second space: its waiting insert; the rest, and the note, are not asked for.
+    const asked = made.filter((_, i) => i % 2 === 0).map((r) => r.id);
+    expect(asked.length).toBeGreaterThan(LOOKUP_CHUNK);
+    const many = await client.queue.openFor('Space', asked);
+    expect(many.map((op) => op.entityId)).toEqual(asked);
+    const few = await client.queue.openFor('Space', asked.slice(0, 3));
+    expect(few.map((op) => op.entityId)).toEqual(asked.slice(0, 3));
+    expect(await client.queue.openFor('Space', [other.id])).toEqual([]);
+    expect(await client.queue.openFor('Space', [])).toEqual([]);
+
+    // updateMany of them all coalesces each change into its record's waiting insert.
+    await client.spaces.updateMany(made.map((r, i) => ({ id: r.id, patch: { position: i + 1 } })));
+    const queued = (await ops(client)).filter((op) => op.entity === 'Space');
+    expect(queued).toHaveLength(n);
+    expect(queued.every((op) => op.operation === 'insert')).toBe(true);
+    expect(queued.map((op) => op.payload.position)).toEqual(made.map((_, i) => i + 1));
   });
 
   it('writes the record and its operation atomically, and coalesces create + updates into one create', async () => {

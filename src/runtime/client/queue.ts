@@ -205,8 +205,8 @@ export class OperationQueue {
   }
 
   /** Record ids (of `entity`) that have a waiting operation. */
-  async recordsWithOpenOps(entity: string, entityIds?: string[]): Promise<Set<string>> {
-    const ops = await this.open(entity, entityIds);
+  async recordsWithOpenOps(entity: string, entityIds?: readonly string[]): Promise<Set<string>> {
+    const ops = entityIds ? await this.openFor(entity, entityIds) : await this.open(entity);
     return new Set(ops.map((op) => op.entityId));
   }
 
@@ -217,20 +217,28 @@ export class OperationQueue {
   }
 
   /**
+   * The waiting operations of some records of `entity`, oldest first, for any number of
+   * ids: up to LOOKUP_CHUNK ids, one `IN` query; more, one pass over the entity's waiting
+   * operations, filtered here (an `IN` list of thousands of ids is escaped and encoded id
+   * by id, then served from the index one id at a time: 186 of the 292 ms of planning a
+   * 100k initial pull).
+   */
+  async openFor(entity: string, entityIds: readonly string[]): Promise<OperationRecord[]> {
+    if (entityIds.length === 0) return [];
+    if (entityIds.length <= LOOKUP_CHUNK) return this.open(entity, [...entityIds]);
+    const wanted = new Set(entityIds);
+    return (await this.open(entity)).filter((op) => wanted.has(op.entityId));
+  }
+
+  /**
    * Step 1 for many records of one entity (inside a writer): the latest waiting
-   * operation of each, in one query per 500 records. `planAgainst` then plans each
-   * change exactly as `plan` would.
+   * operation of each (see `openFor`). `planAgainst` then plans each change exactly
+   * as `plan` would.
    */
   async latestOpen(entity: string, entityIds: readonly string[]): Promise<Map<string, OperationRecord>> {
     const latest = new Map<string, OperationRecord>();
-    // Many records: one pass over the entity's waiting operations beats one `IN` query
-    // per chunk (SQLite serves those from the `entity` index, a scan each time).
-    const wanted = entityIds.length > LOOKUP_CHUNK ? new Set(entityIds) : null;
-    const groups = wanted ? [undefined] : Array.from({ length: Math.ceil(entityIds.length / LOOKUP_CHUNK) }, (_, i) => entityIds.slice(i * LOOKUP_CHUNK, (i + 1) * LOOKUP_CHUNK));
-    for (const ids of groups) {
-      // open() sorts oldest first: the last one seen per record is its latest.
-      for (const op of await this.open(entity, ids)) if (!wanted || wanted.has(op.entityId)) latest.set(op.entityId, op);
-    }
+    // Oldest first: the last one seen per record is its latest.
+    for (const op of await this.openFor(entity, entityIds)) latest.set(op.entityId, op);
     return latest;
   }
 

@@ -15,7 +15,6 @@ import { RUNTIME_TABLES, type SyncStateRecord } from '../tables.js';
 import { RECONCILE_MARK } from '../../../contract/scopes.js';
 import type { EngineContext } from './context.js';
 import { findLocal, localToRemoteIds, relationFields, remoteToLocalIds, tableIsEmpty } from './ids.js';
-import { LOOKUP_CHUNK } from '../queue.js';
 import { insertStatements } from './raw-insert.js';
 import { chunks, raw, stringOrNull, type AnyModel } from './types.js';
 import type { PulledChanges } from '../hooks.js';
@@ -130,13 +129,7 @@ export async function planApply(
   }
   const withOps = new Set<string>();
   if (!options.force) {
-    // Many records: the entity's waiting operations in one pass (usually few, none on an
-    // initial pull), filtered here, beat an `IN` list of thousands of ids (WatermelonDB
-    // escapes and encodes each; 186 of the 292 ms of planning a 100k initial pull).
-    const many = targets.length > LOOKUP_CHUNK;
-    const wanted = many ? new Set(targets.map((t) => t.localId)) : null;
-    for (const op of await ctx.queue.open(entity.name, many ? undefined : targets.map((t) => t.localId))) {
-      if (wanted && !wanted.has(op.entityId)) continue;
+    for (const op of await ctx.queue.openFor(entity.name, targets.map((t) => t.localId))) {
       if (!options.ignoreOpIds?.has(op.id)) withOps.add(op.entityId);
     }
   }

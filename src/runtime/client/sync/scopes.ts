@@ -232,7 +232,7 @@ export async function planEviction(ctx: EngineContext, root: string, rootLocalId
     }
   }
   for (const [entity, ids] of byEntity) {
-    for (const chunk of chunks([...ids], 500)) for (const id of await ctx.queue.recordsWithOpenOps(entity, chunk)) kept.add(key(entity, id));
+    for (const id of await ctx.queue.recordsWithOpenOps(entity, [...ids])) kept.add(key(entity, id));
   }
   // Ancestors of kept rows are kept too; chains share levels (Task is both a scoped entity and TaskNote's level 1), so repeat until stable.
   for (let changed = true; changed; ) {
