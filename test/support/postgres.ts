@@ -120,7 +120,19 @@ export async function dropPostgresDatabase(url: string): Promise<void> {
   const admin = new pg.Client({ connectionString: postgresUrl(), connectionTimeoutMillis: 5000 });
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+    // FORCE cannot end a connection still starting up (its role not yet known: 42501) and
+    // waits for none that arrive meanwhile (55006): a pool reconnecting during teardown.
+    // Those settle within milliseconds, so a few retries are enough.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+        return;
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (attempt >= 5 || (code !== '42501' && code !== '55006')) throw error;
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
   } finally {
     await admin.end();
   }
