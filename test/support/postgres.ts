@@ -94,23 +94,37 @@ export async function freshPostgresDatabase(name: string): Promise<string> {
   const admin = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await admin.query(`CREATE DATABASE "${dbName}"`);
-        break;
-      } catch (error) {
-        // Parallel test files creating databases at once: "source database "template1" is being accessed by other users".
-        if (attempt >= 10 || !/being accessed by other users/.test((error as Error).message)) throw error;
-        await new Promise((r) => setTimeout(r, 100 + attempt * 100));
-      }
-    }
+    await dropDatabase(admin, dbName);
+    // Parallel test files creating databases at once: "source database "template1" is being accessed by other users".
+    await retrying(() => admin.query(`CREATE DATABASE "${dbName}"`), (error) => /being accessed by other users/.test((error as Error).message), 10);
   } finally {
     await admin.end();
   }
   const u = new URL(adminUrl);
   u.pathname = `/${dbName}`;
   return u.toString();
+}
+
+/** Runs `run`, again after 100 ms, 200 ms, ... while it fails with an error `transient` accepts, at most `attempts` times. */
+async function retrying<T>(run: () => Promise<T>, transient: (error: unknown) => boolean, attempts: number): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (error) {
+      if (attempt >= attempts || !transient(error)) throw error;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
+/**
+ * DROP DATABASE ... WITH (FORCE). FORCE cannot end a connection still starting up (its
+ * role not yet known: 42501) and fails on one arriving meanwhile (55006): a pool
+ * reconnecting during teardown. Those settle within milliseconds, so a few retries do.
+ */
+async function dropDatabase(admin: pg.Client, dbName: string): Promise<void> {
+  const code = (error: unknown) => (error as { code?: string }).code;
+  await retrying(() => admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`), (error) => code(error) === '42501' || code(error) === '55006', 5);
 }
 
 /** Drops a database created by {@link freshPostgresDatabase} (for afterAll). */
@@ -120,19 +134,7 @@ export async function dropPostgresDatabase(url: string): Promise<void> {
   const admin = new pg.Client({ connectionString: postgresUrl(), connectionTimeoutMillis: 5000 });
   await admin.connect();
   try {
-    // FORCE cannot end a connection still starting up (its role not yet known: 42501) and
-    // waits for none that arrive meanwhile (55006): a pool reconnecting during teardown.
-    // Those settle within milliseconds, so a few retries are enough.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-        return;
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (attempt >= 5 || (code !== '42501' && code !== '55006')) throw error;
-        await new Promise((r) => setTimeout(r, 200 * attempt));
-      }
-    }
+    await dropDatabase(admin, dbName);
   } finally {
     await admin.end();
   }
