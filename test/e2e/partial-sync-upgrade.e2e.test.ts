@@ -49,7 +49,8 @@ describe('an app generated before partial sync, on the new runtime', () => {
     await server.prisma.space.create({ data: { tenantId: 'up', name: 'from the server', ownerId: 'o' } });
     const first = await b.syncAll();
     expect(first.entities.find((e) => e.entity === 'Space')?.pulled).toBe(2);
-    await server.prisma.space.create({ data: { tenantId: 'up', name: 'second', ownerId: 'o' } });
+    await new OfflineFirstSpaceService(a).create({ name: 'second', ownerId: 'o' });
+    await a.syncAll();
     const again = await b.syncAll();
     // Resumed from the stored position: only the new row.
     expect(again.entities.find((e) => e.entity === 'Space')?.pulled).toBe(1);

@@ -184,7 +184,7 @@ ${CONVENTIONS}
     expect(['abc', '', 10].map((v) => parseServerId('String', v))).toEqual(['abc', undefined, undefined]);
     // Cursor positions compare Int ids as numbers: 9 before 10.
     expect(comparePositions({ updatedAt: 1, id: 9 }, { updatedAt: 1, id: 10 })).toBe(-1);
-    expect(decodePullCursor(encodePullCursor({ updatedAt: NULL_UPDATED_AT, id: 10 }))).toEqual({ updatedAt: NULL_UPDATED_AT, id: 10, fingerprint: null, scope: null });
+    expect(decodePullCursor(encodePullCursor({ updatedAt: NULL_UPDATED_AT, id: 10 }))).toEqual({ updatedAt: NULL_UPDATED_AT, id: 10, fingerprint: null, scope: null, checkedAt: null });
     expect([idFits('Int', 10), idFits('Int', '10'), idFits(undefined, 10), idFits(undefined, 'a'), idFits('Int', null)]).toEqual([true, false, false, true, true]);
   });
 });

@@ -20,6 +20,7 @@ import { assertNoDevTokens } from './jwt.js';
 
 export const DEFAULT_MAX_BATCH_SIZE = 1000;
 export const DEFAULT_MAX_PULL_LIMIT = 1000;
+export const DEFAULT_PULL_RECHECK_MS = 5000;
 
 export interface TrackhubOptions {
   /** A PrismaClient instance generated from the schema (any provider). */
@@ -30,6 +31,14 @@ export interface TrackhubOptions {
   maxBatchSize?: number;
   /** Largest syncPull limit (default 1000). */
   maxPullLimit?: number;
+  /**
+   * How long a device that is caught up on an entity is answered from the sync clock alone,
+   * without a query of the entity's table, in ms (default 5000; 0 reads the table on every
+   * pull). Writes through the runtime (syncPush, the online CRUD, `SyncClock.write`) reach
+   * devices at their next pull whatever this is; a write that bypasses the runtime (your own
+   * Prisma call, a script) reaches a caught-up device at most this long after its last read.
+   */
+  pullRecheckMs?: number;
   /** Interactive transaction limits, one per pushed chunk of up to 250 items or per written item (default maxWait 10 s, timeout 30 s). */
   transactionOptions?: PrismaTransactionOptions;
   /** Where internal errors are logged (default: NestJS Logger 'Trackhub'). */
@@ -98,6 +107,8 @@ export class TrackhubCore {
       clock: this.clock,
       maxBatchSize: this.maxBatchSize,
       maxPullLimit: this.maxPullLimit,
+      recheckMs: nonNegative(options.pullRecheckMs, DEFAULT_PULL_RECHECK_MS, 'pullRecheckMs'),
+      now: options.clock ?? Date.now,
       logger,
     });
     this.metrics = options.metrics === false ? null : new TrackhubMetrics(this.registry.names(), options.metrics ?? {});
@@ -142,5 +153,11 @@ export class TrackhubCore {
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < 1) throw new Error(`TrackhubCore: ${name} must be a positive integer`);
+  return value;
+}
+
+function nonNegative(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 0) throw new Error(`TrackhubCore: ${name} must be an integer of 0 or more (ms)`);
   return value;
 }

@@ -49,22 +49,32 @@ function invalid(): TrackhubError {
 export interface PullStream {
   fingerprint: string | null;
   scope: string | null;
+  /**
+   * When the stream's table was last read for this cursor (server epoch ms), or null. A
+   * pull with nothing new answers from the sync clock alone until this is a while ago.
+   */
+  checkedAt?: number | null;
 }
 
-/** A position alone keeps the first cursor format (`p1.`), which servers without partial sync read too. */
+/**
+ * A position alone keeps the first cursor format (`p1.`), which servers without partial
+ * sync read too when it carries no `checkedAt`. `checkedAt` goes last, in either format.
+ */
 export function encodePullCursor(position: PullPosition, stream: PullStream = { fingerprint: null, scope: null }): string {
-  if (stream.fingerprint === null && stream.scope === null) return encode(PULL_PREFIX, [position.updatedAt, position.id]);
-  return encode(PULL_PREFIX_V2, [position.updatedAt, position.id, stream.fingerprint, stream.scope]);
+  const checked = stream.checkedAt === undefined || stream.checkedAt === null ? [] : [stream.checkedAt];
+  if (stream.fingerprint === null && stream.scope === null) return encode(PULL_PREFIX, [position.updatedAt, position.id, ...checked]);
+  return encode(PULL_PREFIX_V2, [position.updatedAt, position.id, stream.fingerprint, stream.scope, ...checked]);
 }
 
-export function decodePullCursor(cursor: string): PullPosition & PullStream {
+export function decodePullCursor(cursor: string): PullPosition & Required<PullStream> {
   try {
     const v2 = cursor.startsWith(PULL_PREFIX_V2);
     const value = decode(v2 ? PULL_PREFIX_V2 : PULL_PREFIX, cursor);
     const nullableString = (x: unknown): boolean => x === null || typeof x === 'string';
+    const fields = v2 ? 4 : 2;
     if (
       Array.isArray(value) &&
-      value.length === (v2 ? 4 : 2) &&
+      (value.length === fields || (value.length === fields + 1 && Number.isSafeInteger(value[fields]))) &&
       Number.isSafeInteger(value[0]) &&
       (value[1] === null || typeof value[1] === 'string' || Number.isSafeInteger(value[1])) &&
       (!v2 || (nullableString(value[2]) && nullableString(value[3])))
@@ -74,6 +84,7 @@ export function decodePullCursor(cursor: string): PullPosition & PullStream {
         id: value[1] as ServerId | null,
         fingerprint: v2 ? (value[2] as string | null) : null,
         scope: v2 ? (value[3] as string | null) : null,
+        checkedAt: value.length > fields ? (value[fields] as number) : null,
       };
     }
   } catch {

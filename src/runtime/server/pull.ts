@@ -60,6 +60,14 @@ export interface PullContext {
   registry: EntityRegistry;
   clock: SyncClock;
   maxPullLimit: number;
+  /**
+   * How long a caught-up stream answers from the sync clock alone before a pull reads its
+   * table again, in ms (0: every pull reads it). Writes that bypass the runtime are not
+   * stamped on the clock: this is how long they may wait before devices that are caught up get them.
+   */
+  recheckMs: number;
+  /** The server's wall clock, epoch ms (when a stream's table was last read). */
+  now: () => number;
 }
 
 const ms = stampOf;
@@ -104,7 +112,8 @@ export async function pullPage(ctx: PullContext, caller: Principal, entity: stri
   // The rules changed under the cursor: the pass starts over and the device reconciles.
   const reset = decoded !== null && decoded.fingerprint !== access.fingerprint;
   if (reset) start = null;
-  const stream = { fingerprint: access.fingerprint, scope: scopeArg };
+  const checkedAt = ctx.now();
+  const stream = { fingerprint: access.fingerprint, scope: scopeArg, checkedAt };
 
   let scopeFilter: Row | null = null;
   if (root && d.scope) {
@@ -137,19 +146,40 @@ export async function pullPage(ctx: PullContext, caller: Principal, entity: stri
   // After a cursor, the window is read without them, and what they exclude goes out as removals.
   const splitByRules = access.where !== null && start !== null;
 
-  let rows = await delegate.findMany({
-    where: {
-      AND: [
-        tenantScope(d, principal),
-        ...(scopeFilter ? [scopeFilter] : []),
-        ...(access.where && !splitByRules ? [access.where] : []),
-        ...below,
-        ...(start ? [afterPosition(start, nullable)] : []),
-      ],
-    },
-    orderBy: pullOrder(nullable),
-    take: limit + 1,
-  });
+  // Nothing was committed through the runtime after the position (the scope's watermark is at
+  // or before it): the page is empty without reading the table, which is what most pulls of
+  // most entities find. Until `recheckMs` after the cursor's last read of the table: writes that
+  // bypassed the runtime show up then. (A scope root's stream reads its move log: it always reads.)
+  const capped = watermark !== null && Number.isFinite(before) && watermark >= before ? before - 1 : watermark;
+  const lastRead = decoded && !reset ? decoded.checkedAt : null;
+  const nothingNew =
+    !scopeFilter &&
+    start !== null &&
+    capped !== null &&
+    lastRead !== null &&
+    checkedAt - lastRead >= 0 &&
+    checkedAt - lastRead < ctx.recheckMs &&
+    comparePositions(start, { updatedAt: capped, id: null }) >= 0;
+  if (nothingNew) stream.checkedAt = lastRead;
+
+  let rows = nothingNew
+    ? []
+    : await delegate.findMany({
+        where: {
+          AND: [
+            tenantScope(d, principal),
+            ...(scopeFilter ? [scopeFilter] : []),
+            ...(access.where && !splitByRules ? [access.where] : []),
+            ...below,
+            ...(start ? [afterPosition(start, nullable)] : []),
+          ],
+        },
+        orderBy: pullOrder(nullable),
+        take: limit + 1,
+      });
+  // The scope has never been stamped (no write since the clock came in): stamp it now, so
+  // that the next pulls of this stream need no query while nothing changes.
+  if (watermark === null) await ctx.clock.open(d, principal);
   // A write of this process that began meanwhile may show through a shared connection (SQLite).
   const horizon = Math.min(before, ctx.clock.localHorizon(d, principal));
   if (Number.isFinite(horizon)) rows = rows.filter((row) => ms(row) < horizon);

@@ -153,6 +153,25 @@ export class SyncClock {
   }
 
   /**
+   * Gives a scope its first stamp without writing anything else: the clock moves past every
+   * row already in the scope (like a scope's first write does). A pull calls it when the scope
+   * has no stamp yet, so that the next pulls can tell "nothing new" from the watermark alone
+   * instead of reading the table. Harmless at any time: a stamp reserved and unused only
+   * means the next write stamps after it.
+   */
+  async open(d: EntityDescriptor, principal: Principal): Promise<void> {
+    const token = this.nextToken++;
+    const scope = syncScope(d, principal);
+    try {
+      await this.prisma.$transaction((tx) => this.reserve(tx, d, principal, scope, token, 1), this.options.transactionOptions);
+    } finally {
+      const held = this.held.get(scope);
+      held?.delete(token);
+      if (held?.size === 0) this.held.delete(scope);
+    }
+  }
+
+  /**
    * Locks a further scope of a write (its row, until the transaction ends) without stamping
    * anything yet; returns its last stamp. Stamps above it may be this write's from now on.
    */

@@ -70,6 +70,10 @@ export interface SyncServiceOptions {
   maxBatchSize: number;
   /** Largest syncPull limit (default 1000). */
   maxPullLimit: number;
+  /** How long a caught-up stream answers from the sync clock alone (pull.ts, `PullContext.recheckMs`). */
+  recheckMs: number;
+  /** The server's wall clock, epoch ms. */
+  now: () => number;
   logger: SyncLogger;
 }
 
