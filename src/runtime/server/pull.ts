@@ -99,6 +99,12 @@ export async function pullPage(ctx: PullContext, caller: Principal, entity: stri
     );
   }
   const root = scopeArg !== null && d.scope ? ctx.registry.get(d.scope.root) : null;
+  // Read before the rows: every write that commits after this read stamps above it. Asked
+  // for now, before the read rules are looked up, so that the watermarks of all the streams
+  // of one request (rules or not) are read together (SyncClock.watermark).
+  const before = ctx.clock.localHorizon(d, caller);
+  const watermarkRead = ctx.clock.watermark(ctx.prisma, d, caller);
+  watermarkRead.catch(() => undefined); // awaited below, unless the pull fails first
   const principal = await bindAccess(ctx.registry, ctx.prisma, caller, root ? [d, root] : [d]);
   // A scope's stream checks its root on its own (below), so it applies the rules under the root.
   const access = root ? accessOf(d, principal).withinScope : accessOf(d, principal);
@@ -138,9 +144,7 @@ export async function pullPage(ctx: PullContext, caller: Principal, entity: stri
 
   const delegate = delegateOf(ctx.prisma, d.delegate);
   const nullable = Boolean(d.updatedAtNullable);
-  // Read before the rows: every write that commits after this read stamps above it.
-  const before = ctx.clock.localHorizon(d, principal);
-  let watermark = await ctx.clock.watermark(ctx.prisma, d, principal);
+  let watermark = await watermarkRead;
   const below = Number.isFinite(before) ? [beforeStamp(before, nullable)] : [];
   // From the beginning the device holds nothing of the stream: the rules filter in the query.
   // After a cursor, the window is read without them, and what they exclude goes out as removals.
@@ -178,8 +182,9 @@ export async function pullPage(ctx: PullContext, caller: Principal, entity: stri
         take: limit + 1,
       });
   // The scope has never been stamped (no write since the clock came in): stamp it now, so
-  // that the next pulls of this stream need no query while nothing changes.
-  if (watermark === null) await ctx.clock.open(d, principal);
+  // that the next pulls of this stream need no query while nothing changes. This page does
+  // not depend on it: should it fail, the next pull reads the table again and tries again.
+  if (watermark === null) await ctx.clock.open(d, principal).catch(() => undefined);
   // A write of this process that began meanwhile may show through a shared connection (SQLite).
   const horizon = Math.min(before, ctx.clock.localHorizon(d, principal));
   if (Number.isFinite(horizon)) rows = rows.filter((row) => ms(row) < horizon);

@@ -12,10 +12,11 @@
  * The mechanism: one row per sync scope (entity x tenant; entity alone for a
  * `tenant: "none"` entity) in the `TrackhubSyncClock` model, holding the last
  * `updatedAt` stamped in that scope. Every write transaction of the runtime
- * (syncPush chunks and items, online CRUD) first upserts its scope's row, which
+ * (syncPush chunks and items, online CRUD) first updates its scope's row, which
  * takes the row's lock until the transaction ends, then stamps its rows with
  * `max(replica clock, last stamp + 1 ms)` (one ms per item of a chunk) and stores
- * the last one. So, per scope:
+ * the last one (one UPDATE when the last stamp is before the replica's clock; an
+ * upsert, then an UPDATE, otherwise). So, per scope:
  *
  *   - writes hold the lock one after the other: commit order = stamp order, and
  *     stamps strictly increase (a replica whose clock is behind just continues
@@ -55,6 +56,7 @@ export type BeforeCommitHook = (write: { entity: string; tenantId: string | null
 interface ClockDelegate {
   upsert(args: { where: Row; create: Row; update: Row }): Promise<Row>;
   update(args: { where: Row; data: Row }): Promise<Row>;
+  updateMany(args: { where: Row; data: Row }): Promise<{ count: number }>;
   findFirst(args: { where: Row; select?: Record<string, boolean> }): Promise<Row | null>;
   findMany(args: { where: Row; select?: Record<string, boolean> }): Promise<Row[]>;
 }
@@ -183,13 +185,21 @@ export class SyncClock {
     return last;
   }
 
-  /** Locks the scope's row (upsert = UPDATE / INSERT ... ON CONFLICT) and moves its stamp past `count` new ones. */
+  /** Locks the scope's row and moves its stamp past `count` new ones; returns the first of them. */
   private async reserve(tx: unknown, d: EntityDescriptor, principal: Principal, scope: string, token: number, count: number): Promise<number> {
     const clock = clockOf(tx);
-    const last = await this.lastStamp(tx, d, principal, scope);
-    const first = Math.max(Math.trunc(this.now()), last + 1);
     let held = this.held.get(scope);
     if (!held) this.held.set(scope, (held = new Map()));
+    // The common case, in one statement: the scope's last stamp is before the replica's clock.
+    // The UPDATE takes the row's lock (waiting for a write holding it, then checking its new
+    // stamp); it changes nothing when the last stamp is at or past `now`, or when the scope
+    // has no stamp yet (no row, or 0: `lastStamp` then looks at rows from before the clock).
+    const now = Math.trunc(this.now());
+    held.set(token, now);
+    const moved = await clock.updateMany({ where: { scope, stamp: { lt: new Date(now), gt: new Date(0) } }, data: { stamp: new Date(now + count - 1) } });
+    if (moved.count === 1) return now;
+    const last = await this.lastStamp(tx, d, principal, scope);
+    const first = Math.max(Math.trunc(this.now()), last + 1);
     held.set(token, first);
     await clock.update({ where: { scope }, data: { stamp: new Date(first + count - 1) } });
     return first;
