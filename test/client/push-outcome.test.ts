@@ -69,8 +69,9 @@ describe('decidePushOutcome', () => {
 
   it('success: settled; a version other than base + 1 asks for a pull from its updatedAt', () => {
     const ok: SyncResultItem = { clientId: 'c1', id: 's1', success: true, version: 4, updatedAt: new Date(T).toISOString() };
-    expect(decidePushOutcome(input('timestamp', ok))).toEqual({ kind: 'succeeded', settledConflict: null, rewindTo: null });
-    expect(decidePushOutcome(input('timestamp', { ...ok, version: 7 }))).toEqual({ kind: 'succeeded', settledConflict: null, rewindTo: T });
+    // The version of its own write: its stamp, for the device to compare with the stream's position.
+    expect(decidePushOutcome(input('timestamp', ok))).toEqual({ kind: 'succeeded', settledConflict: null, rewindTo: null, ownStampAt: T });
+    expect(decidePushOutcome(input('timestamp', { ...ok, version: 7 }))).toEqual({ kind: 'succeeded', settledConflict: null, rewindTo: T, ownStampAt: null });
     // A create expects version 1.
     const create = input('timestamp', { ...ok, version: 1 }, { op: { operation: 'insert', attempts: 0, editedAt: T, queuedAt: T }, item: { clientId: 'c1', title: 'x' } });
     expect(decidePushOutcome(create)).toMatchObject({ rewindTo: null });
@@ -85,7 +86,7 @@ describe('decidePushOutcome', () => {
   it('deleting a record the server no longer has is a success', () => {
     const gone: SyncResultItem = { clientId: 'c1', id: 's1', success: false, errorCode: 'NOT_FOUND', errorMessage: 'no Note' };
     const del = input('timestamp', gone, { op: { operation: 'delete', attempts: 0, editedAt: T, queuedAt: T } });
-    expect(decidePushOutcome(del)).toEqual({ kind: 'succeeded', settledConflict: null, rewindTo: null });
+    expect(decidePushOutcome(del)).toEqual({ kind: 'succeeded', settledConflict: null, rewindTo: null, ownStampAt: null });
     expect(decidePushOutcome(input('timestamp', gone))).toMatchObject({ kind: 'failed', message: 'NOT_FOUND: no Note' });
   });
 

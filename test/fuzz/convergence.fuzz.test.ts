@@ -856,6 +856,23 @@ for (const variant of variants) {
         expect(await a.client.queueSize()).toBe(0);
       });
 
+      it('an update the server already holds, pushed after a pull passed another device\'s write, ends with that write', async () => {
+        const t = tenant();
+        const a = device(t);
+        const b = device(t);
+        const list = await a.client.checklists.create({ title: 'base' });
+        await a.client.syncAll();
+        await b.client.syncAll();
+        await a.client.checklists.update(list.id, { spaceId: null }); // the value the server holds
+        await b.client.checklists.update(list.id, { title: 'from B' });
+        await b.client.syncAll(); // v2: title from B
+        await a.client.syncPull(['Checklist']); // v2 is kept out: A still waits to push its update
+        await a.client.syncAll(); // nothing to write: success at v2, which is B's write, not A's
+        await a.client.syncAll();
+        expect(await a.client.checklists.get(list.id)).toMatchObject({ title: 'from B', version: 2 });
+        expect(await a.client.queueSize()).toBe(0);
+      });
+
       it('an update whose answer was lost, replayed after another device changed another field, ends with both changes', async () => {
         const t = tenant();
         const a = device(t);

@@ -41,6 +41,13 @@ export type PushOutcome =
       settledConflict: 'local' | 'merge' | null;
       /** The answer came from a server copy others changed: pull again from this updatedAt (epoch ms). */
       rewindTo: number | null;
+      /**
+       * The answer has the version this item's own write makes, stamped here (epoch ms). An own
+       * write is stamped after every position a pull handed out; a stamp at or before the
+       * stream's position means the server wrote nothing (it held these values already) and the
+       * version is someone else's write, which a pull may have passed while this item waited.
+       */
+      ownStampAt: number | null;
     }
   | { kind: 'conflict'; decision: 'server'; serverData: Record<string, unknown> }
   | {
@@ -127,10 +134,11 @@ export function decidePushOutcome(input: PushOutcomeInput): PushOutcome {
     // operation waited, and no new write will bring it back: pull again from its updatedAt.
     const expected = typeof item.version === 'number' ? item.version + 1 : 1;
     const at = isoToMillis(result.updatedAt);
-    const rewindTo =
-      op.operation !== 'delete' && typeof result.version === 'number' && result.version !== expected && at !== null ? at : null;
+    const versioned = op.operation !== 'delete' && typeof result.version === 'number' && at !== null;
+    const rewindTo = versioned && result.version !== expected ? at : null;
+    const ownStampAt = versioned && result.version === expected ? at : null;
     const settledConflict = result.conflict ? (entity.conflict === 'merge' ? 'merge' : 'local') : null;
-    return { kind: 'succeeded', settledConflict, rewindTo };
+    return { kind: 'succeeded', settledConflict, rewindTo, ownStampAt };
   }
   // A delete the server refused (a relation's onDelete: Restrict): the record comes back as the server has it.
   if (op.operation === 'delete' && result.errorCode === SyncErrorCode.DELETE_RESTRICTED && isObject(result.conflict?.serverData)) {

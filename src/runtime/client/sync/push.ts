@@ -337,6 +337,8 @@ export async function settle(
     const plans: (() => AnyModel[])[] = [];
     // Earliest server updatedAt of a success that did not come from this item's own write (see below).
     let rewindTo: number | null = null;
+    /** Stamps of successes with their own write's version (push-outcome.ts, `ownStampAt`). */
+    const ownStamps: number[] = [];
     const maxItemAttempts = ctx.options.maxItemAttempts ?? 10;
     const onConflict = ctx.options.onConflict;
     for (let i = 0; i < sendable.length; i++) {
@@ -367,6 +369,7 @@ export async function settle(
         report.succeeded += 1;
         ctx.metrics.itemsSucceeded += 1;
         if (outcome.rewindTo !== null) rewindTo = Math.min(rewindTo ?? outcome.rewindTo, outcome.rewindTo);
+        if (outcome.ownStampAt !== null) ownStamps.push(outcome.ownStampAt);
         const settledConflict = outcome.settledConflict;
         if (settledConflict) {
           report.conflicts += 1;
@@ -435,8 +438,14 @@ export async function settle(
       conflictServerItems.length > 0
         ? await planApply(ctx, entity, conflictServerItems, { ignoreOpIds: settledOps })
         : null;
+    // A success stamped at or before a stream's position did not come from this item's write.
+    let states = rewindTo === null && ownStamps.length === 0 ? [] : await syncStates(ctx, entity);
+    for (const at of ownStamps) {
+      const passed = states.some((state) => state.lastSyncAt !== null && Date.parse(state.lastSyncAt) >= at);
+      if (passed) rewindTo = Math.min(rewindTo ?? at, at);
+    }
     // Every stream of the entity (the tenant-wide one, or one per scope) is rewound alike.
-    const states = rewindTo === null ? [] : await syncStates(ctx, entity);
+    if (rewindTo === null) states = [];
     const prepared: AnyModel[] = [];
     for (const plan of plans) prepared.push(...plan());
     if (adopt) prepared.push(...adopt.prepare());
