@@ -146,11 +146,7 @@ export class SyncClock {
       }, this.options.transactionOptions);
     } finally {
       this.inFlight -= 1;
-      for (const s of scopes) {
-        const held = this.held.get(s);
-        held?.delete(token);
-        if (held?.size === 0) this.held.delete(s);
-      }
+      for (const s of scopes) this.release(s, token);
     }
   }
 
@@ -167,10 +163,22 @@ export class SyncClock {
     try {
       await this.prisma.$transaction((tx) => this.reserve(tx, d, principal, scope, token, 1), this.options.transactionOptions);
     } finally {
-      const held = this.held.get(scope);
-      held?.delete(token);
-      if (held?.size === 0) this.held.delete(scope);
+      this.release(scope, token);
     }
+  }
+
+  /** From now on stamps from `first` on in the scope may be the write `token`'s, uncommitted. */
+  private hold(scope: string, token: number, first: number): void {
+    let held = this.held.get(scope);
+    if (!held) this.held.set(scope, (held = new Map()));
+    held.set(token, first);
+  }
+
+  /** The write `token` has committed or rolled back: its stamps in the scope are settled. */
+  private release(scope: string, token: number): void {
+    const held = this.held.get(scope);
+    held?.delete(token);
+    if (held?.size === 0) this.held.delete(scope);
   }
 
   /**
@@ -179,28 +187,24 @@ export class SyncClock {
    */
   private async lock(tx: unknown, d: EntityDescriptor, principal: Principal, scope: string, token: number): Promise<number> {
     const last = await this.lastStamp(tx, d, principal, scope);
-    let held = this.held.get(scope);
-    if (!held) this.held.set(scope, (held = new Map()));
-    held.set(token, last + 1);
+    this.hold(scope, token, last + 1);
     return last;
   }
 
   /** Locks the scope's row and moves its stamp past `count` new ones; returns the first of them. */
   private async reserve(tx: unknown, d: EntityDescriptor, principal: Principal, scope: string, token: number, count: number): Promise<number> {
     const clock = clockOf(tx);
-    let held = this.held.get(scope);
-    if (!held) this.held.set(scope, (held = new Map()));
     // The common case, in one statement: the scope's last stamp is before the replica's clock.
     // The UPDATE takes the row's lock (waiting for a write holding it, then checking its new
     // stamp); it changes nothing when the last stamp is at or past `now`, or when the scope
     // has no stamp yet (no row, or 0: `lastStamp` then looks at rows from before the clock).
     const now = Math.trunc(this.now());
-    held.set(token, now);
+    this.hold(scope, token, now);
     const moved = await clock.updateMany({ where: { scope, stamp: { lt: new Date(now), gt: new Date(0) } }, data: { stamp: new Date(now + count - 1) } });
     if (moved.count === 1) return now;
     const last = await this.lastStamp(tx, d, principal, scope);
     const first = Math.max(Math.trunc(this.now()), last + 1);
-    held.set(token, first);
+    this.hold(scope, token, first);
     await clock.update({ where: { scope }, data: { stamp: new Date(first + count - 1) } });
     return first;
   }
