@@ -5,10 +5,10 @@
  * annotations. Emitters are pure functions of this model and the config.
  */
 
-import type { ConflictStrategy, EntityScope, FieldKind, OnDeleteAction, SyncAccess } from '../contract/index.js';
+import type { ConflictStrategy, EntityScope, FieldKind, InsertDefault, JsonValue, OnDeleteAction, SyncAccess } from '../contract/index.js';
 import type { SourceLocation } from '../schema/diagnostics.js';
 
-export type { ConflictStrategy, SyncAccess, SourceLocation };
+export type { ConflictStrategy, InsertDefault, JsonValue, SyncAccess, SourceLocation };
 
 /** Scalar kinds a synced field may have. Decimal and BigInt are refused by the validator. */
 export type ScalarKind = FieldKind;
@@ -129,6 +129,15 @@ export interface EntityIR {
   conflict: ConflictStrategy;
   /** Every scalar field of the model, in schema order (convention fields included). */
   fields: FieldIR[];
+  /**
+   * What a create that leaves a field out stores, for every field whose value Prisma's
+   * client computes (not the database): a v4 UUID, the time of the write, or a literal.
+   * Fields the database fills (`autoincrement()`, `dbgenerated()`) are not listed. Null when
+   * some field's default is one the runtime does not compute the way Prisma does
+   * (`cuid()`, `nanoid()`, `ulid()`, `uuid(7)`, a list, or a default on a field the model
+   * leaves out): the entity's creates are then written through Prisma only.
+   */
+  insertDefaults: Record<string, InsertDefault> | null;
   /**
    * Fields carried in sync payloads besides the convention fields
    * (`id`, `clientId`, `version`, `updatedAt`, `deletedAt`):

@@ -149,6 +149,20 @@ describe.each(variants)('bulk updates in a batched push on $provider', ({ provid
         level: 'level',
         meta: 'meta',
       },
+      // For the creates (bulk-insert.test.ts): the other columns, and the defaults Prisma's client computes.
+      insert: {
+        columns: { clientId: 'client_uuid', createdAt: 'created_at' },
+        defaults: {
+          id: 'uuid',
+          version: { value: 1 },
+          createdAt: 'now',
+          updatedAt: 'now',
+          value: { value: 0 },
+          count: { value: 0 },
+          ok: { value: false },
+          level: { value: 'LOW' },
+        },
+      },
     });
   });
 

@@ -6,6 +6,7 @@
  */
 import type { OnDeleteAction } from '../../contract/fields.js';
 import type { EntityScope } from '../../contract/scopes.js';
+import type { InsertDefault } from '../../contract/wire.js';
 import { artifactsOf, requiredOnCreate, updatable } from '../../model/artifacts.js';
 import { prismaDelegate } from '../../model/naming.js';
 import type { EntityIR, FieldIR, ProjectIR } from '../../model/types.js';
@@ -44,7 +45,7 @@ export interface DescriptorView {
   }>;
   uniques?: string[][];
   scope?: EntityScope;
-  storage?: { table: string; schema?: string; columns: Record<string, string> };
+  storage?: { table: string; schema?: string; columns: Record<string, string>; insert?: { columns: Record<string, string>; defaults: Record<string, InsertDefault> } };
 }
 
 export function descriptorOf(entity: EntityIR, project: ProjectIR): DescriptorView {
@@ -116,7 +117,31 @@ function storageOf(entity: EntityIR, project: ProjectIR): { storage?: NonNullabl
   if (!written.every(plain)) return {};
   const columns: Record<string, string> = {};
   for (const f of written) columns[f.name] = f.dbName;
-  return { storage: { table: entity.dbName, ...(entity.dbSchema ? { schema: entity.dbSchema } : {}), columns } };
+  const insert = insertOf(entity, plain, columns);
+  return { storage: { table: entity.dbName, ...(entity.dbSchema ? { schema: entity.dbSchema } : {}), columns, ...(insert ? { insert } : {}) } };
+}
+
+/**
+ * What the batched push's bulk INSERTs need besides the update columns
+ * (runtime/server/bulk-insert.ts): the other columns a create writes (clientId, server
+ * stamps, fields devices never see) and the defaults Prisma's client would compute. Left
+ * out when a default cannot be reproduced or sits on a column written with its own
+ * encoding; then the entity's creates go through Prisma's `createManyAndReturn`.
+ */
+function insertOf(
+  entity: EntityIR,
+  plain: (f: FieldIR) => boolean,
+  updateColumns: Record<string, string>,
+): { columns: Record<string, string>; defaults: Record<string, InsertDefault> } | undefined {
+  const defaults = entity.insertDefaults;
+  if (!defaults) return undefined;
+  const columns: Record<string, string> = {};
+  for (const f of entity.fields) {
+    if (f.name in updateColumns) continue;
+    if (plain(f)) columns[f.name] = f.dbName;
+    else if (f.name in defaults) return undefined;
+  }
+  return { columns, defaults };
 }
 
 function enumValues(project: ProjectIR, f: FieldIR): string[] {

@@ -23,6 +23,7 @@
 import type { Principal } from './auth.js';
 import type { EntityDescriptor } from './descriptor.js';
 import type { ServerId } from './ids.js';
+import { insertLayout, writeBulkInserts } from './bulk-insert.js';
 import { bulkWritable, writeBulkUpdates, type BulkPlan, type PendingUpdate } from './bulk-update.js';
 import { delegateOf, type Row } from './prisma.js';
 
@@ -121,8 +122,8 @@ export class BatchLookups {
   // ------------------------------------------------------------ deferred writes
 
   /**
-   * Writes not yet sent, in item order: creates (one `createManyAndReturn` per run of
-   * one entity's creates) and guarded updates (one bulk statement per run and set of
+   * Writes not yet sent, in item order: creates (bulk INSERTs or one `createManyAndReturn`
+   * per run of one entity's creates, see insertRun) and guarded updates (one bulk statement per run and set of
    * fields, bulk-update.ts). Sent when something needs the database, and at the end.
    */
   private pending: Array<{ op: 'insert'; d: EntityDescriptor; data: Row; row: Row } | { op: 'update'; update: PendingUpdate }> = [];
@@ -189,13 +190,20 @@ export class BatchLookups {
     }
   }
 
+  /** One run's creates: bulk INSERTs where they write what Prisma would (bulk-insert.ts), else one `createManyAndReturn`. */
   private async insertRun(client: unknown, d: EntityDescriptor, group: Array<{ data: Row; row: Row }>): Promise<void> {
-    const delegate = (client as Record<string, { createManyAndReturn(args: { data: Row[] }): Promise<Row[]> }>)[d.delegate]!;
-    const created = await delegate.createManyAndReturn({ data: group.map((p) => p.data) });
+    const data = group.map((p) => p.data);
+    const fields = this.bulk ? insertLayout(d, data) : null;
+    let created: Row[];
+    if (fields) created = await writeBulkInserts(client, this.bulk!.dialect, d, fields, data);
+    else {
+      const delegate = (client as Record<string, { createManyAndReturn(args: { data: Row[] }): Promise<Row[]> }>)[d.delegate]!;
+      created = await delegate.createManyAndReturn({ data });
+    }
     const byClientId = new Map(created.map((row) => [row.clientId as string, row]));
     for (const p of group) {
       const row = byClientId.get(p.data.clientId as string);
-      if (!row) throw new Error(`createManyAndReturn did not return the row of clientId ${String(p.data.clientId)}`);
+      if (!row) throw new Error(`the insert did not return the row of clientId ${String(p.data.clientId)}`);
       Object.assign(p.row, row);
       this.remember(d, row);
     }

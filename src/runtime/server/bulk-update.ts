@@ -73,8 +73,8 @@ export function bulkWritable(d: EntityDescriptor, data: Row): boolean {
 }
 
 /** Rows per statement: PostgreSQL gets one JSON parameter; SQLite stays far below its 32766 bound parameters. */
-const PG_ROWS = 1000;
-const SQLITE_PARAMS = 8000;
+export const PG_ROWS = 1000;
+export const SQLITE_PARAMS = 8000;
 
 /**
  * Writes updates of one entity that set the same fields, in as few statements as the
@@ -96,7 +96,7 @@ export async function writeBulkUpdates(client: unknown, dialect: BulkDialect, gr
   }
 }
 
-const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+export const quote = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 /** The written fields and the guard columns, in statement order: written fields first. */
 function layout(d: EntityDescriptor, fields: readonly string[]): { set: string[]; guard: Array<[string, string]> } {
@@ -157,14 +157,14 @@ function sqliteStatement(d: EntityDescriptor, fields: readonly string[], part: r
 }
 
 /** A value as json_populate_recordset reads it into the column's type. */
-function jsonValue(value: unknown): unknown {
+export function jsonValue(value: unknown): unknown {
   if (value === undefined || isPrismaDbNull(value)) return null;
   if (value instanceof Date) return value.toISOString();
   return value;
 }
 
 /** A value as the SQLite adapter binds it for Prisma: a Json field is its JSON text. */
-function sqliteValue(d: EntityDescriptor, field: string, value: unknown): unknown {
+export function sqliteValue(d: EntityDescriptor, field: string, value: unknown): unknown {
   if (value === undefined || isPrismaDbNull(value)) return null;
   const kind = d.fields.find((f) => f.name === field)?.kind;
   if (kind === 'Json') return JSON.stringify(value);

@@ -1,4 +1,4 @@
-import type { ConflictStrategy, EntityScope, FieldKind, OnDeleteAction, SyncAccess } from '../../contract/index.js';
+import type { ConflictStrategy, EntityScope, FieldKind, InsertDefault, OnDeleteAction, SyncAccess } from '../../contract/index.js';
 import type { EntityHooks } from './hooks.js';
 
 /**
@@ -118,6 +118,15 @@ export interface StorageDescriptor {
   schema?: string;
   /** Prisma field -> column: id, version, updatedAt, the tombstone, the tenant field and every field a push may write. */
   columns: Readonly<Record<string, string>>;
+  /**
+   * For the batched push's bulk INSERTs (bulk-insert.ts): the other columns a create may
+   * write (Prisma field -> column), and what a create that leaves a field out stores where
+   * Prisma's client computes it. Absent: creates go through `createManyAndReturn`.
+   */
+  insert?: {
+    columns: Readonly<Record<string, string>>;
+    defaults: Readonly<Record<string, InsertDefault>>;
+  };
 }
 
 /** Identity helper that keeps literal types checked against the descriptor shape. */

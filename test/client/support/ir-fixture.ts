@@ -52,6 +52,7 @@ const folder: EntityIR = {
   serverMintsId: false,
   conflict: 'manual',
   fields: [...conventions('tenantId'), ...folderData],
+  insertDefaults: { settings: { value: {} } },
   dataFields: folderData.filter((x) => x.role === 'data'),
   parents: [],
   tombstone: 'deletedAt',
@@ -80,6 +81,7 @@ const entity: EntityIR = {
   uniques: [],
   serverMintsId: false,
   conflict: 'timestamp',
+  insertDefaults: null,
   fields: [
     ...conventions(null),
     f('deletedAt', 'deleted_at', 'DateTime', { role: 'deletedAt', optional: true }),

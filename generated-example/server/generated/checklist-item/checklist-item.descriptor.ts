@@ -46,6 +46,16 @@ export const checklistItemDescriptor: EntityDescriptor = {
       weight: 'weight',
       checklistId: 'checklistId',
     },
+    insert: {
+      columns: { clientId: 'clientId' },
+      defaults: {
+        id: 'uuid',
+        version: { value: 1 },
+        updatedAt: 'now',
+        done: { value: false },
+        position: { value: 0 },
+      },
+    },
   },
   hooks: checklistItemHooks,
 };

@@ -53,6 +53,10 @@ export const checklistDescriptor: EntityDescriptor = {
       metadata: 'metadata',
       spaceId: 'spaceId',
     },
+    insert: {
+      columns: { clientId: 'clientId' },
+      defaults: { id: 'uuid', version: { value: 1 }, updatedAt: 'now', status: { value: 'OPEN' } },
+    },
   },
   hooks: checklistHooks,
 };

@@ -32,6 +32,10 @@ export const companyDescriptor: EntityDescriptor = {
       employees: 'employees',
       foundedAt: 'foundedAt',
     },
+    insert: {
+      columns: { clientId: 'clientId' },
+      defaults: { id: 'uuid', version: { value: 1 }, updatedAt: 'now' },
+    },
   },
   hooks: companyHooks,
 };

@@ -42,6 +42,10 @@ export const groupDescriptor: EntityDescriptor = {
       archived: 'archived',
       spaceId: 'spaceId',
     },
+    insert: {
+      columns: { clientId: 'clientId' },
+      defaults: { id: 'uuid', version: { value: 1 }, updatedAt: 'now', archived: { value: false } },
+    },
   },
   hooks: groupHooks,
 };

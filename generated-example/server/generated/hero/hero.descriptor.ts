@@ -34,6 +34,17 @@ export const heroDescriptor: EntityDescriptor = {
       active: 'active',
       profile: 'profile',
     },
+    insert: {
+      columns: { clientId: 'clientId' },
+      defaults: {
+        id: 'uuid',
+        version: { value: 1 },
+        updatedAt: 'now',
+        power: { value: 1 },
+        rating: { value: 0 },
+        active: { value: true },
+      },
+    },
   },
   hooks: heroHooks,
 };

@@ -24,6 +24,10 @@ export const projectDescriptor: EntityDescriptor = {
       tenantId: 'tenantId',
       name: 'name',
     },
+    insert: {
+      columns: { clientId: 'clientId' },
+      defaults: { id: 'uuid', version: { value: 1 }, updatedAt: 'now' },
+    },
   },
   hooks: projectHooks,
 };

@@ -46,6 +46,17 @@ export const spaceDescriptor: EntityDescriptor = {
       ownerId: 'ownerId',
       coverUrl: 'coverUrl',
     },
+    insert: {
+      columns: { clientId: 'clientId', createdAt: 'createdAt', internalNotes: 'internalNotes' },
+      defaults: {
+        id: 'uuid',
+        version: { value: 1 },
+        createdAt: 'now',
+        updatedAt: 'now',
+        kind: { value: 'TEAM' },
+        position: { value: 0 },
+      },
+    },
   },
   hooks: spaceHooks,
 };

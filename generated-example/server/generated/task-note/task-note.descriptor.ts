@@ -42,6 +42,10 @@ export const taskNoteDescriptor: EntityDescriptor = {
       body: 'body',
       taskId: 'taskId',
     },
+    insert: {
+      columns: { clientId: 'clientId' },
+      defaults: { id: 'uuid', version: { value: 1 }, updatedAt: 'now' },
+    },
   },
   hooks: taskNoteHooks,
 };

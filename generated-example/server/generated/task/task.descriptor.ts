@@ -46,6 +46,10 @@ export const taskDescriptor: EntityDescriptor = {
       done: 'done',
       projectId: 'projectId',
     },
+    insert: {
+      columns: { clientId: 'clientId' },
+      defaults: { id: 'uuid', version: { value: 1 }, updatedAt: 'now', done: { value: false } },
+    },
   },
   hooks: taskHooks,
 };
