@@ -12,75 +12,17 @@
  *   rest of the batch is written.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { descriptorOf } from '../../src/emitters/server/index.js';
 import { projectFromText } from '../../src/model/build.js';
-import { createPrismaClientFor } from '../../src/prisma/client-factory.js';
-import { SCOPE_MOVE_PRISMA, SYNC_CLOCK_PRISMA } from '../../src/runtime/sync-clock-model.js';
 import { devTokenVerifier, TrackhubCore, type Principal, type SyncResult } from '../../src/runtime/server/index.js';
-import { dropPostgresDatabase, freshPostgresDatabase, postgresAvailability } from '../support/postgres.js';
+import { openLoggedPrisma, type LoggedPrisma } from '../support/logged-prisma.js';
+import { postgresAvailability } from '../support/postgres.js';
+import { readingsSchema } from '../support/readings-schema.js';
 
-const SCHEMA = `
-datasource db {
-  provider = "postgresql"
-}
-
-generator client {
-  provider = "prisma-client"
-  output   = "./generated"
-}
-
-enum Level {
-  LOW
-  HIGH
-}
-
-/// @sync
-model Reading {
-  id        String    @id @default(uuid()) @map("reading_id")
-  clientId  String?   @map("client_uuid")
-  version   Int       @default(1) @map("row_version")
-  createdAt DateTime  @default(now()) @map("created_at")
-  updatedAt DateTime  @updatedAt @map("updated_at") @db.Timestamp(3)
-  deletedAt DateTime? @map("deleted_at") @db.Timestamp(3)
-  tenantId  String    @map("tenant_key")
-  label     String    @map("reading label")
-  code      String?
-  value     Float     @default(0.5)
-  count     Int       @default(7)
-  ok        Boolean   @default(true) @map("is_ok")
-  takenAt   DateTime? @map("taken_at") @db.Timestamp(3)
-  level     Level     @default(HIGH)
-  meta      Json?
-  extra     Json?
-  note      String?   /// @sync.ignore
-
-  @@unique([tenantId, clientId])
-  @@unique([tenantId, code])
-  @@index([tenantId, updatedAt])
-  @@map("sensor readings")
-}
-
-/// An Int id and an Int tenant, as many existing schemas have.
-/// @sync(tenant: "orgId")
-model Counter {
-  id        Int       @id @default(autoincrement()) @map("counter_id")
-  clientId  String?
-  version   Int       @default(1)
-  updatedAt DateTime? @updatedAt @db.Timestamp(3)
-  deletedAt DateTime? @db.Timestamp(3)
-  orgId     Int       @map("org")
-  total     Int       @default(0)
-
-  @@unique([orgId, clientId])
-  @@index([orgId, updatedAt])
-}
-
+const SCHEMA = readingsSchema(`
 /// A cuid() id: Prisma's client computes it, the runtime does not.
 /// @sync
 model Memo {
@@ -95,9 +37,7 @@ model Memo {
   @@unique([tenantId, clientId])
   @@index([tenantId, updatedAt])
 }
-
-${SYNC_CLOCK_PRISMA}
-${SCOPE_MOVE_PRISMA}`;
+`);
 
 const project = projectFromText(SCHEMA);
 const descriptor = (name: string) => descriptorOf(project.entities.find((e) => e.name === name)!, project);
@@ -115,35 +55,17 @@ describe.each(variants)('bulk inserts in a batched push on $provider', ({ provid
   }
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   let prisma: any;
-  let close: () => Promise<void>;
-  const statements: string[] = [];
+  let db: LoggedPrisma;
+  let statements: string[];
   let core: TrackhubCore;
 
   beforeAll(async () => {
-    let connection: string;
-    let cleanup: () => Promise<void>;
-    if (provider === 'sqlite') {
-      const dir = mkdtempSync(path.join(os.tmpdir(), 'trackhub-bulk-insert-'));
-      connection = path.join(dir, 'bulk.db');
-      cleanup = async () => rmSync(dir, { recursive: true, force: true });
-    } else {
-      connection = await freshPostgresDatabase('server_bulk_insert');
-      cleanup = () => dropPostgresDatabase(connection);
-    }
-    const handle = await createPrismaClientFor(SCHEMA, provider, connection, {
-      reset: true,
-      clientOptions: { log: [{ emit: 'event', level: 'query' }] },
-    });
-    prisma = handle.prisma;
-    prisma.$on('query', (e: { query: string }) => statements.push(e.query));
-    close = async () => {
-      await handle.disconnect();
-      await cleanup();
-    };
+    db = await openLoggedPrisma(SCHEMA, provider, 'server-bulk-insert');
+    ({ prisma, statements } = db);
     core = new TrackhubCore({ prisma, verifyToken: devTokenVerifier, logger: { error: () => {} } }, [descriptor('Reading'), descriptor('Counter'), descriptor('Memo')]);
   });
   afterAll(async () => {
-    await close?.();
+    await db?.close();
   });
 
   // Prisma quotes names with backticks on SQLite, the bulk statements with double quotes.
@@ -254,7 +176,7 @@ describe.each(variants)('bulk inserts in a batched push on $provider', ({ provid
     // Devices pull the same values from both.
     const pulled = async (who: Principal) =>
       (await core.sync.pull(who, 'Reading', { limit: 100 })).items
-        .map((r) => ({ ...r, id: undefined, clientId: undefined, updatedAt: undefined, code: typeof r.code === 'string' ? r.code.replace(/^\w+-/, '') : r.code }))
+        .map((r): Record<string, unknown> => ({ ...r, id: undefined, clientId: undefined, updatedAt: undefined, code: typeof r.code === 'string' ? r.code.replace(/^\w+-/, '') : r.code }))
         .sort((a, b) => String(a.label).localeCompare(String(b.label)));
     const strip = (rows: Array<Record<string, unknown>>) => rows.map((r) => ({ ...r, label: String(r.label).replace(/^\w+ /, '') }));
     expect(strip(await pulled(batched))).toEqual(strip(await pulled(single)));
@@ -273,7 +195,7 @@ describe.each(variants)('bulk inserts in a batched push on $provider', ({ provid
         inserts: inserts('Counter').length,
         returning: inserts('Counter').some((s) => /RETURNING/i.test(s)),
         results: results.map((r) => [r.success, r.version, typeof r.id, /^\d+$/.test(r.id ?? '')]),
-        rows: rows.map((r: Record<string, unknown>) => [r.clientId, r.total, r.version, r.deletedAt, r.updatedAt instanceof Date]),
+        rows: rows.map((r: Record<string, unknown>) => [r.clientId, r.total, r.version, r.deletedAt, r.updatedAt instanceof Date]) as unknown[][],
         ids: rows.map((r: { id: number }) => r.id),
         answered: results.map((r) => Number(r.id)),
       };
