@@ -148,6 +148,30 @@ describe('models and records', () => {
     await expect(client.spaces.update('missing', { name: 'y' })).rejects.toThrow(/not found/);
   });
 
+  it('a record marked deleted is not found by update, updateMany or delete: from the record cache, and after a restart from the database', async () => {
+    const { client, dbDir } = setup();
+    const kept = await client.spaces.create({ name: 'kept', ownerId: 'u' });
+    const gone = await client.spaces.create({ name: 'gone', ownerId: 'u' });
+    // A tombstone, as a pulled delete writes it.
+    const model = (await client.spaces.findModel(gone.id))!;
+    await client.database.write(() => model.update((m) => m._setRaw('deleted_at', Date.now())));
+    const refusals = async (c: AppClient) => {
+      await expect(c.spaces.update(gone.id, { name: 'y' })).rejects.toThrow(/not found/);
+      await expect(c.spaces.updateMany([{ id: kept.id, patch: { name: 'k2' } }, { id: gone.id, patch: { name: 'y' } }])).rejects.toThrow(/not found/);
+      await expect(c.spaces.delete(gone.id)).rejects.toThrow(/not found/);
+      // Nothing of the refused batch was written; the live record still updates.
+      expect((await c.spaces.get(kept.id))?.name).not.toBe('k2');
+      await c.spaces.update(kept.id, { name: `${(await c.spaces.get(kept.id))!.name}+` });
+    };
+    await refusals(client);
+    await client.close();
+    // A new session: nothing is in the record cache, the look-up reads the database.
+    const reopened = setup({ dbDir }).client;
+    await refusals(reopened);
+    expect((await reopened.spaces.get(kept.id))?.name).toBe('kept++');
+    await reopened.close();
+  });
+
   it('mints UUID v7 ids, for service creates and for any WatermelonDB create', async () => {
     const { client } = setup();
     const a = await client.spaces.create({ name: 'a', ownerId: 'u' });

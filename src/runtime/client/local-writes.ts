@@ -127,7 +127,12 @@ export async function liveModel<TModel extends Model = Model>(ctx: LocalWriteCon
   return (await liveModels<TModel>(ctx, descriptor, [id])).get(id)!;
 }
 
-/** The live records by id, in queries of LOOKUP_CHUNK ids; RecordNotFoundError for the first id missing or deleted. */
+/**
+ * The live records by id; RecordNotFoundError for the first id missing or deleted. A record
+ * WatermelonDB holds in its record cache is answered from there, as `Collection.find` does
+ * (every write through WatermelonDB keeps the cached copy current; the pull's raw INSERTs
+ * write only records that are in no cache); the others in queries of LOOKUP_CHUNK ids.
+ */
 export async function liveModels<TModel extends Model = Model>(
   ctx: LocalWriteContext,
   descriptor: EntityDescriptor,
@@ -135,13 +140,27 @@ export async function liveModels<TModel extends Model = Model>(
 ): Promise<Map<string, TModel>> {
   const found = new Map<string, TModel>();
   const collection = ctx.database.get<TModel>(descriptor.table);
-  for (let i = 0; i < ids.length; i += LOOKUP_CHUNK) {
-    const chunk = ids.slice(i, i + LOOKUP_CHUNK);
+  const cache = (collection as unknown as { _cache?: { get?(id: string): TModel | undefined } })._cache;
+  const missing: string[] = [];
+  for (const id of ids) {
+    const cached = typeof cache?.get === 'function' ? cache.get(id) : undefined;
+    if (!cached) missing.push(id);
+    else if (isLive(cached)) found.set(id, cached);
+    else throw new RecordNotFoundError(descriptor.name, id);
+  }
+  for (let i = 0; i < missing.length; i += LOOKUP_CHUNK) {
+    const chunk = missing.slice(i, i + LOOKUP_CHUNK);
     const where = chunk.length === 1 ? Q.where('id', chunk[0]!) : Q.where('id', Q.oneOf(chunk));
     for (const model of await collection.query(where, Q.where(SYNC_COLUMNS.deletedAt, null)).fetch()) found.set(model.id, model);
   }
   for (const id of ids) if (!found.has(id)) throw new RecordNotFoundError(descriptor.name, id);
   return found;
+}
+
+/** What the look-up query asks of a row: not soft-deleted, and not marked deleted by WatermelonDB. */
+function isLive(model: Model): boolean {
+  const raw = model._raw as unknown as RawRow;
+  return (raw[SYNC_COLUMNS.deletedAt] ?? null) === null && raw._status !== 'deleted';
 }
 
 /**
