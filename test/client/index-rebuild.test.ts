@@ -2,8 +2,8 @@
  * Large batches on the device's SQLite adapter (real WatermelonDB, real better-sqlite3
  * file): WatermelonDB drops and recreates every index of every table around a batch of
  * 1,000 operations or more; the runtime's adapter rebuilds only the indices of the
- * tables the batch inserts into. What reaches the driver is observed beneath the
- * runtime's wrapper.
+ * tables the batch inserts at least as many rows into as they held. What reaches the
+ * driver is observed beneath the runtime's wrapper.
  */
 import path from 'node:path';
 
@@ -89,6 +89,27 @@ describe('index rebuilds around large batches', () => {
     expect(await left.query().fetchCount()).toBe(100);
     const [found] = await left.query(Q.where('server_id', 'srv-1150')).fetch();
     expect(found?.id).toBe(spaces[1150]!.id);
+  });
+
+  it('keeps the indices of a table that holds more rows than the batch inserts, and they stay in use and right', async () => {
+    const { database, batches } = open(true);
+    await insertSpaces(database, 2500);
+    expect(tablesOf(indexOps(batches.at(-1)!))).toEqual(['spaces']);
+    // 1,200 more into 2,500: the indices are kept and updated row by row.
+    const more = await insertSpaces(database, 1200);
+    expect(indexOps(batches.at(-1)!)).toEqual([]);
+    // 3,700 more into 3,700: rebuilt again.
+    await insertSpaces(database, 3700);
+    expect(tablesOf(indexOps(batches.at(-1)!))).toEqual(['spaces']);
+    await database.write(() => database.batch(more.map((s, i) => s.prepareUpdate((x) => x._setRaw('server_id', `more-${i}`)))));
+
+    const { Q } = await import('@nozbe/watermelondb');
+    const spaces = database.get<Space>('spaces');
+    expect(await spaces.query().fetchCount()).toBe(7400);
+    const [found] = await spaces.query(Q.where('server_id', 'more-7')).fetch();
+    expect(found?.id).toBe(more[7]!.id);
+    const plan = (await spaces.query(Q.unsafeSqlQuery(`explain query plan select * from "spaces" where "server_id" = 'more-7'`)).unsafeFetchRaw()) as { detail: string }[];
+    expect(plan.map((p) => p.detail).join(' ')).toMatch(/USING INDEX spaces_server_id/);
   });
 
   it('leaves batches under 1,000 operations as WatermelonDB encodes them', async () => {

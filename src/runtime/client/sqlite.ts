@@ -49,26 +49,59 @@ const CREATE_INDEX = /^create index if not exists "([^"]+)" on "([^"]+)"/;
  * into empty tables. On a device that holds data it rebuilds, on every such batch, the
  * indices of tables the batch never touches and of tables it only updates or deletes
  * from: settling a push of 10,000 changes rebuilt every index about 40 times (1.7 s of
- * the device's 2.9 s). With this, a batch rebuilds only the indices of the tables it
- * inserts rows into; everything else about the batch is unchanged. (Relies on the
- * adapter's dispatcher and the encoded batch's shape, WatermelonDB 0.28.)
+ * the device's 2.9 s). And it rebuilds the indices of a table that already holds many more
+ * rows than the batch inserts: a `createMany` of 1,000 records on a device with 50,000
+ * (and as many queued changes) took 155 ms with the rebuilds and 23 ms without.
+ *
+ * With this, a batch rebuilds the indices of a table only when it inserts at least as many
+ * rows into it as the table held before (one `count(*)` per such table first); every
+ * other index is kept and updated row by row. Everything else about the batch is
+ * unchanged. (Relies on the adapter's dispatcher and the encoded batch's shape,
+ * WatermelonDB 0.28.)
  */
 export function rebuildOnlyInsertedIndices<T extends SQLiteAdapter>(adapter: T): T {
-  const dispatcher = (adapter as unknown as { _dispatcher?: { call(name: string, args: unknown[], callback: unknown): void } })._dispatcher;
+  const dispatcher = (adapter as unknown as { _dispatcher?: { call(name: string, args: unknown[], callback: (result: unknown) => void): void } })._dispatcher;
   if (!dispatcher || typeof dispatcher.call !== 'function') return adapter;
   const call = dispatcher.call.bind(dispatcher);
-  dispatcher.call = (name, args, callback) => call(name, name === 'batch' && Array.isArray(args[0]) ? [withInsertedIndicesOnly(args[0] as EncodedOperation[])] : args, callback);
+  dispatcher.call = (name, args, callback) => {
+    if (name !== 'batch' || !Array.isArray(args[0])) return call(name, args, callback);
+    const operations = args[0] as EncodedOperation[];
+    const inserted = insertedRows(operations);
+    if (inserted.size === 0) return call(name, [withIndicesRebuiltFor(operations, new Set())], callback);
+    // The batch runs after the counts: inside a writer, nothing else writes in between.
+    const tables = [...inserted.keys()];
+    const rebuild = new Set<string>();
+    const next = (i: number): void => {
+      if (i === tables.length) return call(name, [withIndicesRebuiltFor(operations, rebuild)], callback);
+      const table = tables[i]!;
+      call('count', [`select count(*) as "count" from "${table.replace(/"/g, '""')}"`, []], (result) => {
+        const rows = (result as { value?: unknown } | null)?.value;
+        if (typeof rows === 'number' && inserted.get(table)! >= rows) rebuild.add(table);
+        next(i + 1);
+      });
+    };
+    next(0);
+  };
   return adapter;
 }
 
-export function withInsertedIndicesOnly(operations: EncodedOperation[]): EncodedOperation[] {
-  const isIndexOp = (op: EncodedOperation) => op[0] === 0 && op[1] === null && (DROP_INDEX.test(op[2]) || CREATE_INDEX.test(op[2]));
+const isIndexOp = (op: EncodedOperation): boolean => op[0] === 0 && op[1] === null && (DROP_INDEX.test(op[2]) || CREATE_INDEX.test(op[2]));
+
+/** Rows each table gets from the batch's inserts, for the tables whose indices WatermelonDB put around it. */
+function insertedRows(operations: EncodedOperation[]): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!operations.some(isIndexOp)) return out;
+  for (const op of operations) if (op[0] === 1 && op[1] !== null) out.set(op[1], (out.get(op[1]) ?? 0) + op[3].length);
+  return out;
+}
+
+/** The batch with WatermelonDB's own index statements kept only for the tables in `rebuild`. */
+export function withIndicesRebuiltFor(operations: EncodedOperation[], rebuild: ReadonlySet<string>): EncodedOperation[] {
   if (!operations.some(isIndexOp)) return operations;
-  const inserted = new Set(operations.filter((op) => op[0] === 1 && op[1] !== null).map((op) => op[1]!));
   const kept = new Set<string>();
   for (const op of operations) {
     const m = isIndexOp(op) ? CREATE_INDEX.exec(op[2]) : null;
-    if (m && inserted.has(m[2]!)) kept.add(m[1]!);
+    if (m && rebuild.has(m[2]!)) kept.add(m[1]!);
   }
   return operations.filter((op) => !isIndexOp(op) || kept.has((DROP_INDEX.exec(op[2]) ?? CREATE_INDEX.exec(op[2]))![1]!));
 }
