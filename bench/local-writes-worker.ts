@@ -8,7 +8,10 @@
  *   (the records alone, no queue);
  * - the generated client's `spaces.createMany` of the same N records (each record and
  *   its queued insert, one batch), then `spaces.updateMany` of the same N changes;
- * - single calls, to print their per-change cost: `create` and `update`, N/10 each.
+ * - single calls, to print their per-change cost: `create` and `update`, N/10 each;
+ * - a device that already holds data: `createMany` of N/10 records into a device holding
+ *   5N records (and their 5N queued inserts), against `database.batch` of N/10 into a
+ *   database holding 5N records; the median of 3 batches each.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -122,6 +125,48 @@ const updateMs = await time(async () => {
 });
 
 await b.close();
+
+// ---------------------------------------------------------------- a device holding data
+// What a large batch costs once the tables are no longer empty (index maintenance against
+// rebuilds): 5N rows first, untimed, then 3 timed batches of N/10 on each side.
+const LOADED = 5 * N;
+const SMALL = Math.max(100, Math.round(N / 10));
+const median3 = (values: number[]) => [...values].sort((x, y) => x - y)[1]!;
+let loadedWatermelonMs: number;
+{
+  const db = createDatabase({ tenantId: `watermelon-loaded${++n}`, dbDir: tmp(), adapter: stockSqliteAdapter });
+  const spaces = db.get('spaces');
+  const batchOf = (count: number, from: number) =>
+    db.write(async () => {
+      await db.batch(
+        Array.from({ length: count }, (_, i) =>
+          spaces.prepareCreate((r) => {
+            const v = input(from + i);
+            r._raw.id = uuidv7();
+            r._setRaw('name', v.name);
+            r._setRaw('owner_id', v.ownerId);
+            r._setRaw('position', v.position);
+            r._setRaw('description', v.description);
+            r._setRaw('version', 0);
+          }),
+        ),
+      );
+    });
+  for (let done = 0; done < LOADED; done += N) await batchOf(N, done);
+  const times: number[] = [];
+  for (let r = 0; r < 3; r++) times.push(await time(() => batchOf(SMALL, LOADED + r * SMALL)));
+  loadedWatermelonMs = median3(times);
+}
+let loadedCreateManyMs: number;
+{
+  const c = device();
+  for (let done = 0; done < LOADED; done += N) await c.spaces.createMany(Array.from({ length: N }, (_, i) => input(done + i)));
+  const times: number[] = [];
+  for (let r = 0; r < 3; r++) times.push(await time(() => c.spaces.createMany(Array.from({ length: SMALL }, (_, i) => input(LOADED + r * SMALL + i)))));
+  loadedCreateManyMs = median3(times);
+  await c.close();
+}
+
 for (const d of dirs) rmSync(d, { recursive: true, force: true });
 result({
   n: N,
@@ -133,4 +178,5 @@ result({
   createRatio: createManyMs / wmCreateMs,
   updateRatio: updateManyMs / wmUpdateMs,
   single: { createMs, updateMs, createPerChangeMs: createMs / SINGLES, updatePerChangeMs: updateMs / SINGLES },
+  loaded: { rows: LOADED, batch: SMALL, watermelonMs: loadedWatermelonMs, createManyMs: loadedCreateManyMs },
 });

@@ -145,6 +145,8 @@ if (ONLY.has('local')) {
     row(`updateMany ${v.n} (coalesced into the inserts), median of ${rounds.length}`, v.updateManyMs, v.watermelon.updateMs, rounds.map((x) => x.updateManyMs / x.watermelon.updateMs));
     add({ section: 'local', name: `single create (${v.singles} calls)`, value: `${v.single.createPerChangeMs.toFixed(2)} ms each` });
     add({ section: 'local', name: `single update (${v.singles} calls)`, value: `${v.single.updatePerChangeMs.toFixed(2)} ms each` });
+    const l = v.loaded;
+    add({ section: 'local', name: `createMany ${l.batch} into a device holding ${l.rows} (and as many queued), median of 3`, value: fmtMs(l.createManyMs), ratio: `${(l.createManyMs / l.watermelonMs).toFixed(2)}x database.batch into ${l.rows} records (${fmtMs(l.watermelonMs)})` });
   }
 }
 
