@@ -44,6 +44,18 @@ const device = (): OfflineFirstClient =>
   // Never contacted: nothing here syncs.
   createClient({ tenantId: `local${++n}`, url: 'http://127.0.0.1:9/graphql', token: 'dev:bench:u1', dbDir: tmp() });
 
+/** WatermelonDB's own create of Space `i`: the same record the client writes, with a UUID v7 id as the device mints them. */
+const prepareSpace = (spaces: ReturnType<ReturnType<typeof createDatabase>['get']>, i: number): Model =>
+  spaces.prepareCreate((r) => {
+    const v = input(i);
+    r._raw.id = uuidv7();
+    r._setRaw('name', v.name);
+    r._setRaw('owner_id', v.ownerId);
+    r._setRaw('position', v.position);
+    r._setRaw('description', v.description);
+    r._setRaw('version', 0);
+  });
+
 // ---------------------------------------------------------------- paired rounds
 // Each round measures both sides on fresh databases; the medians of ROUNDS rounds are
 // reported (a single round moved the ratio by up to 0.4 between runs).
@@ -54,18 +66,7 @@ async function watermelonRound(): Promise<{ createMs: number; updateMs: number }
   let wmRecords: Model[] = [];
   const createMs = await time(() =>
     db.write(async () => {
-      wmRecords = Array.from({ length: N }, (_, i) =>
-        spaces.prepareCreate((r) => {
-          const v = input(i);
-          // The same records: UUID v7 ids, as the device mints them.
-          r._raw.id = uuidv7();
-          r._setRaw('name', v.name);
-          r._setRaw('owner_id', v.ownerId);
-          r._setRaw('position', v.position);
-          r._setRaw('description', v.description);
-          r._setRaw('version', 0);
-        }),
-      );
+      wmRecords = Array.from({ length: N }, (_, i) => prepareSpace(spaces, i));
       await db.batch(wmRecords);
     }),
   );
@@ -138,19 +139,7 @@ let loadedWatermelonMs: number;
   const spaces = db.get('spaces');
   const batchOf = (count: number, from: number) =>
     db.write(async () => {
-      await db.batch(
-        Array.from({ length: count }, (_, i) =>
-          spaces.prepareCreate((r) => {
-            const v = input(from + i);
-            r._raw.id = uuidv7();
-            r._setRaw('name', v.name);
-            r._setRaw('owner_id', v.ownerId);
-            r._setRaw('position', v.position);
-            r._setRaw('description', v.description);
-            r._setRaw('version', 0);
-          }),
-        ),
-      );
+      await db.batch(Array.from({ length: count }, (_, i) => prepareSpace(spaces, from + i)));
     });
   for (let done = 0; done < LOADED; done += N) await batchOf(N, done);
   const times: number[] = [];
