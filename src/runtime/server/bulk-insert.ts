@@ -31,7 +31,7 @@ import { delegateOf, type Row } from './prisma.js';
 export function insertLayout(d: EntityDescriptor, rows: readonly Row[]): string[] | null {
   const insert = d.storage?.insert;
   if (!insert || rows.length === 0) return null;
-  const columns = { ...d.storage!.columns, ...insert.columns };
+  const columns = insertColumns(d);
   const set = new Set<string>();
   for (const row of rows) {
     for (const [k, v] of Object.entries(row)) {
@@ -50,11 +50,12 @@ export function insertLayout(d: EntityDescriptor, rows: readonly Row[]): string[
 
 /**
  * Inserts `rows` (Prisma create data of `d`, one principal's, each with its clientId) as
- * laid out by `insertLayout`, and returns the stored rows in the same order.
+ * laid out by `insertLayout`, and returns the stored rows (in no particular order: the
+ * caller matches them by clientId, as it does `createManyAndReturn`'s).
  */
 export async function writeBulkInserts(client: unknown, dialect: BulkDialect, d: EntityDescriptor, fields: readonly string[], rows: readonly Row[]): Promise<Row[]> {
   const insert = d.storage!.insert!;
-  const columns = { ...d.storage!.columns, ...insert.columns };
+  const columns = insertColumns(d);
   const now = new Date();
   const full = rows.map((row) => {
     const out: Row = {};
@@ -84,14 +85,10 @@ export async function writeBulkInserts(client: unknown, dialect: BulkDialect, d:
   // Prisma's own rows (every field, Prisma's types), by the keys just written.
   const tenant = d.tenantField ? { [d.tenantField]: full[0]![d.tenantField] } : {};
   const clientIds = full.map((row) => row.clientId as string);
-  const stored = await delegateOf(client, d.delegate).findMany({ where: { AND: [tenant, { clientId: { in: clientIds } }] } });
-  const byClientId = new Map(stored.map((row) => [row.clientId as string, row]));
-  return clientIds.map((clientId) => {
-    const row = byClientId.get(clientId);
-    if (!row) throw new Error(`bulk insert of ${d.name}: the row of clientId ${clientId} was not read back`);
-    return row;
-  });
+  return delegateOf(client, d.delegate).findMany({ where: { AND: [tenant, { clientId: { in: clientIds } }] } });
 }
 
+/** Field -> column of everything a create may write: the update columns and the insert's own. */
+const insertColumns = (d: EntityDescriptor): Readonly<Record<string, string>> => ({ ...d.storage!.columns, ...d.storage!.insert!.columns });
 const isJson = (d: EntityDescriptor, field: string): boolean => d.fields.some((f) => f.name === field && f.kind === 'Json');
 const hasDatabaseDefault = (d: EntityDescriptor, field: string): boolean => d.fields.some((f) => f.name === field && f.hasDefault);
