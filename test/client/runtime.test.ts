@@ -69,6 +69,12 @@ function spyOnRawInserts(client: AppClient): string[] {
   return seen;
 }
 
+/** What WatermelonDB hands its adapter for a query (`Query.serialize()`), as far as these tests read it. */
+interface SerializedQuery {
+  table: string;
+  description: { where: Array<{ left?: string }> };
+}
+
 async function ops(client: AppClient): Promise<OperationRecord[]> {
   return client.queue.all();
 }
@@ -445,6 +451,35 @@ describe('sync engine', () => {
     expect(remoteNote).toMatchObject({ serverId: serverNote!.id, spaceId: space.id, metadata: { x: 1 } });
     const remoteSpace = await device2.spaces.get(remoteNote!.spaceId);
     expect(remoteSpace).toMatchObject({ name: 'Offline space', serverId: serverSpace!.id });
+  });
+
+  it('maps a pulled foreign key to the parent this run pulled without looking the parent up, and looks up a parent pulled before', async () => {
+    const server = new StubSyncServer(entities);
+    const { client: device1 } = setup({ server });
+    const spaces = await Promise.all([1, 2, 3].map((i) => device1.spaces.create({ name: `s${i}`, ownerId: 'u1' })));
+    const notes = await Promise.all(spaces.map((s, i) => device1.notes.create({ title: `n${i}`, spaceId: s.id })));
+    await device1.syncAll();
+    // The local ids (client ids) differ from the server ids: a wrong mapping would show.
+    expect(server.table('tenant-a', 'Space').every((s) => s.id !== s.clientId)).toBe(true);
+
+    const { client: device2 } = setup({ server, pullLimit: 2 });
+    const lookups: string[] = [];
+    const adapter = device2.database.adapter.underlyingAdapter as unknown as { unsafeQueryRaw(query: SerializedQuery, cb: unknown): void };
+    const original = adapter.unsafeQueryRaw.bind(adapter);
+    adapter.unsafeQueryRaw = (query, cb) => {
+      if (query.description.where.some((w) => w.left === 'server_id')) lookups.push(query.table);
+      original(query, cb);
+    };
+    await device2.syncAll();
+    for (const [i, note] of notes.entries()) expect(await device2.notes.get(note.id)).toMatchObject({ spaceId: spaces[i]!.id });
+    expect(lookups).toEqual([]);
+
+    // Next run: only a note changed; its parent was pulled in an earlier run, so it is looked up.
+    await device1.notes.update(notes[1]!.id, { title: 'edited' });
+    await device1.syncAll();
+    await device2.syncAll();
+    expect(await device2.notes.get(notes[1]!.id)).toMatchObject({ title: 'edited', spaceId: spaces[1]!.id });
+    expect(lookups).toContain('spaces');
   });
 
   it('sends the parent clientId when the parent is not acknowledged yet (server translates it)', async () => {

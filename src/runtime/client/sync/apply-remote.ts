@@ -14,7 +14,7 @@ import { newId } from '../ids.js';
 import { RUNTIME_TABLES, type SyncStateRecord } from '../tables.js';
 import { RECONCILE_MARK } from '../../../contract/scopes.js';
 import type { EngineContext } from './context.js';
-import { findLocal, localToRemoteIds, relationFields, remoteToLocalIds, tableIsEmpty } from './ids.js';
+import { findLocal, localToRemoteIds, relationFields, remoteToLocalIds, tableIsEmpty, type KnownIds } from './ids.js';
 import { insertStatements } from './raw-insert.js';
 import { chunks, raw, stringOrNull, type AnyModel } from './types.js';
 import type { PulledChanges } from '../hooks.js';
@@ -83,6 +83,8 @@ export async function planApply(
     rawCreates?: boolean;
     /** The caller knows no row of the table has these items' ids (skips the look-ups). */
     assumeNew?: boolean;
+    /** Local ids of records this sync run already applied: relation targets found there are not queried. */
+    known?: KnownIds;
   } = {},
 ): Promise<{
   prepare: () => AnyModel[];
@@ -93,6 +95,8 @@ export async function planApply(
   keptLocal: number;
   deleted: number;
   changes: Omit<PulledChanges, 'entity'>;
+  /** Records in `known` (for the entity, when `known` keeps it) where the applied items went; call once they are written. */
+  remember: (known: KnownIds) => void;
 }> {
   // Last item wins when a page repeats a record.
   const unique = new Map<string, WireItem>();
@@ -115,7 +119,7 @@ export async function planApply(
     }
   }
   const byLocal = empty ? new Map<string, AnyModel>() : await findLocal(ctx, entity, candidateIds);
-  const fkMaps = await remoteToLocalIds(ctx, entity, list);
+  const fkMaps = await remoteToLocalIds(ctx, entity, list, options.known);
   const touched = new Set<string>();
   const targets: { item: WireItem; existing: AnyModel | null; localId: string }[] = [];
   for (const item of list) {
@@ -168,7 +172,16 @@ export async function planApply(
     if (isTombstone(item)) changes.deleted.push(localId);
     else (existing ? changes.updated : changes.created).push(localId);
   }
-  return { prepare, insertSqls, inserted: inserts.length, keptLocal, deleted, changes };
+  const remember = (known: KnownIds): void => {
+    const ids = known.get(entity.name);
+    if (!ids) return;
+    for (const { item, localId } of apply) {
+      if (typeof item.id !== 'string') continue;
+      if (isTombstone(item)) ids.delete(item.id);
+      else ids.set(item.id, localId);
+    }
+  };
+  return { prepare, insertSqls, inserted: inserts.length, keptLocal, deleted, changes, remember };
 }
 
 export function serverRaw(ctx: EngineContext, entity: EntityDescriptor, item: WireItem, localId: string, fkMaps: Map<string, Map<string, string>>): Record<string, unknown> {

@@ -67,18 +67,39 @@ export async function localToRemoteIds(
   return maps;
 }
 
-/** For pull: referenced entity -> (server id -> local id). */
+/**
+ * Server id -> local id of the records one sync run has applied, per entity (model name):
+ * relation look-ups of later pages and streams of the run (a child entity's stream after
+ * its parent's, an initial pull) find their targets here instead of querying. A record's
+ * local id never changes, and is the same whenever the record is written again (its
+ * client id, else its server id), so an entry stays right for the whole run: should the
+ * record leave the device meanwhile, the foreign key names its local id, as it would once
+ * the record is pulled again (a query would leave the server id there, as dangling).
+ * The pull also reads it to tell a record it has not applied yet (pull.ts).
+ */
+export type KnownIds = Map<string, Map<string, string>>;
+
+/** For pull: referenced entity -> (server id -> local id), from `known` where it has the id, else queried. */
 export async function remoteToLocalIds(
   ctx: EngineContext,
   entity: EntityDescriptor,
   items: WireItem[],
+  known?: KnownIds,
 ): Promise<Map<string, Map<string, string>>> {
   const maps = new Map<string, Map<string, string>>();
   for (const field of relationFields(ctx, entity)) {
     const target = ctx.entity(field.relation!);
-    const ids = [...new Set(items.map((i) => i[field.name]).filter((v): v is string => typeof v === 'string'))];
     const map = maps.get(target.name) ?? new Map<string, string>();
-    for (const chunk of chunks(ids, 500)) {
+    const knownIds = known?.get(target.name);
+    const ids: string[] = [];
+    for (const item of items) {
+      const id = item[field.name];
+      if (typeof id !== 'string' || map.has(id)) continue;
+      const local = knownIds?.get(id);
+      if (local !== undefined) map.set(id, local);
+      else ids.push(id);
+    }
+    for (const chunk of chunks([...new Set(ids)], 500)) {
       // Raw rows: only two columns are needed, no Model objects.
       const rows = (await ctx.collection(target)
         .query(Q.where(SYNC_COLUMNS.serverId, Q.oneOf(chunk)))

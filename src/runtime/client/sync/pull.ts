@@ -10,7 +10,7 @@ import type { EntityDescriptor } from '../descriptors.js';
 import type { GraphQLTransport, SyncPullArgs } from '../transport.js';
 import { planApply, prepareSyncState, syncState } from './apply-remote.js';
 import type { EngineContext } from './context.js';
-import { isSqlAdapter } from './ids.js';
+import { isSqlAdapter, type KnownIds } from './ids.js';
 import { canInsertRaw, executeSql, indexStatements, restoreIndices, rowCount } from './raw-insert.js';
 import { applyRemovals, unseenInStream } from './removals.js';
 import type { PullStream } from './scopes.js';
@@ -48,15 +48,17 @@ export interface FirstPage {
 
 /**
  * `first`: the stream's first page, already fetched; used when it was asked from the
- * position the stream is at now (else the page is fetched again).
+ * position the stream is at now (else the page is fetched again). `known`: the sync run's
+ * local ids of records it applied (ids.ts), read for relation look-ups and added to.
  */
 export async function pullEntity(
   ctx: EngineContext,
   entity: EntityDescriptor,
   report: EntitySyncReport,
-  seen?: Set<string>,
-  stream: PullStream | null = null,
-  first?: FirstPage,
+  seen: Set<string> | undefined,
+  stream: PullStream | null,
+  first: FirstPage | undefined,
+  known: KnownIds,
 ): Promise<PullOutcome> {
   const scope = stream?.scope ?? null;
   const state = await syncState(ctx, entity, scope);
@@ -111,13 +113,19 @@ export async function pullEntity(
     });
 
   // Rows this pull wrote into a table that was empty when it began (see raw-insert.ts):
-  // while the table holds exactly those rows, an item whose ids are none of theirs is
-  // new, and needs no look-up. `rows` is null once anything else wrote to the table (the
-  // row count moved). Should another writer delete one row and add another between two
-  // groups, and the added one come in a later page, its INSERT fails on the primary key:
-  // the pull fails, nothing is half-written, and the next pull looks every item up.
-  const fresh: { rows: number | null; keys: Set<string> } = { rows: 0, keys: new Set() };
+  // while the table holds exactly those rows, an item of a record this run has not
+  // applied yet (its server id is not in `known`) is new, and needs no look-up (a client
+  // id names one server record: it cannot be the local id of another). `rows` is null
+  // once anything else wrote to the table (the row count moved). Should another writer
+  // delete one row and add another between two groups, and the added one come in a later
+  // page, its INSERT fails on the primary key: the pull fails, nothing is half-written,
+  // and the next pull looks every item up.
+  const fresh: { rows: number | null } = { rows: 0 };
+  const applied = known.get(entity.name) ?? new Map<string, string>();
+  if (!known.has(entity.name)) known.set(entity.name, applied);
   let group: WireItem[] = [];
+  /** The page each item of `group` came on. */
+  let groupPages: number[] = [];
   let removals: Array<{ id: string; clientId: string | null; page: number }> = [];
   let pageNo = 0;
   /** A reset pass (the read rules changed): the server ids it delivered, to drop the rest at its end. */
@@ -153,29 +161,28 @@ export async function pullEntity(
       const nextCursor = page.cursor ?? null;
       if (!last && !nextCursor && page.items.length === 0)
         throw new Error(`syncPull(${entity.name}) answered hasMore without items or cursor`);
-      for (const item of page.items) group.push(Object.assign(item, { [PAGE]: pageNo }));
+      for (const item of page.items) {
+        group.push(item);
+        groupPages.push(pageNo);
+      }
       if (!last && group.length < PULL_APPLY_ITEMS) continue;
-      // Within a group, the later of an item and a removal of the same record wins.
-      const removedAt = new Map(removals.map((r) => [r.id, r.page]));
-      const itemAt = new Map(group.map((i) => [String(i.id), (i as { [PAGE]?: number })[PAGE] ?? 0]));
-      const items = group.filter((i) => !((removedAt.get(String(i.id)) ?? -1) > (itemAt.get(String(i.id)) ?? 0)));
-      for (const item of items) delete (item as { [PAGE]?: number })[PAGE];
-      const gone = removals.filter((r) => !((itemAt.get(r.id) ?? -1) >= r.page));
+      const { items, gone } = laterWins(group, groupPages, removals);
       group = [];
+      groupPages = [];
       removals = [];
-      const changes = await ctx.database.write(async () => {
+      const { plan, changes } = await ctx.database.write(async () => {
         const removed = gone.length ? await applyRemovals(ctx, entity, gone, stream) : { ids: [] as string[], kept: 0 };
         if (removed.kept > 0) deferred = true;
         report.removed += removed.ids.length;
         const rawCreates = canInsertRaw(ctx, entity);
         if (isSqlAdapter(ctx.database.adapter.underlyingAdapter)) await restoreIndices(ctx.database, entity);
-        const assumeNew = rawCreates && fresh.rows !== null && (await rowCount(ctx, entity)) === fresh.rows && !items.some((i) => seenBefore(fresh.keys, i));
+        const assumeNew = rawCreates && fresh.rows !== null && (await rowCount(ctx, entity)) === fresh.rows && !items.some((i) => typeof i.id !== 'string' || applied.has(i.id));
         // Only the raw path (an SQL adapter, nothing observing) tracks which rows this pull wrote.
         if (!assumeNew) fresh.rows = null;
-        const applied = await planApply(ctx, entity, items, { rawCreates, assumeNew });
-        report.keptLocal += applied.keptLocal;
-        report.deleted += applied.deleted;
-        const prepared = applied.prepare();
+        const plan = await planApply(ctx, entity, items, { rawCreates, assumeNew, known });
+        report.keptLocal += plan.keptLocal;
+        report.deleted += plan.deleted;
+        const prepared = plan.prepare();
         if (last && reconcile) {
           const unseen = await unseenInStream(ctx, entity, stream, reconcile);
           // A record kept back (unsynced changes on or below it): the pass comes again, as for a removal.
@@ -193,13 +200,13 @@ export async function pullEntity(
         // Several adapter transactions in one writer: a crash between them leaves the new rows
         // without the cursor, and the next pull applies the same items again (found, updated).
         // Further transactions are as safe: the cursor is stored with the stream's last page only.
-        const inserts = applied.insertSqls();
+        const inserts = plan.insertSqls();
         const indices = indexStatements(ctx.database, entity);
-        if (!indicesDropped && assumeNew && fresh.rows === 0 && applied.inserted >= DEFER_INDICES_ROWS) {
+        if (!indicesDropped && assumeNew && fresh.rows === 0 && plan.inserted >= DEFER_INDICES_ROWS) {
           await executeSql(ctx.database, indices.drop);
           indicesDropped = true;
         }
-        const perTransaction = Math.max(1, Math.ceil((inserts.length * PULL_INSERT_ROWS) / Math.max(1, applied.inserted)));
+        const perTransaction = Math.max(1, Math.ceil((inserts.length * PULL_INSERT_ROWS) / Math.max(1, plan.inserted)));
         for (let i = 0; i < inserts.length; i += perTransaction) {
           if (i > 0) await yieldToEventLoop();
           await executeSql(ctx.database, inserts.slice(i, i + perTransaction));
@@ -211,13 +218,11 @@ export async function pullEntity(
           indicesDropped = false;
         }
         await ctx.database.batch(prepared);
-        if (fresh.rows !== null) {
-          for (const item of items) remember(fresh.keys, item);
-          // Nothing but the INSERTs touched the table in this writer (no Model writes): no need to count again.
-          fresh.rows = prepared.length === 0 ? fresh.rows + applied.inserted : await rowCount(ctx, entity);
-        }
-        return { ...applied.changes, deleted: [...applied.changes.deleted, ...removed.ids] };
+        // Nothing but the INSERTs touched the table in this writer (no Model writes): no need to count again.
+        if (fresh.rows !== null) fresh.rows = prepared.length === 0 ? fresh.rows + plan.inserted : await rowCount(ctx, entity);
+        return { plan, changes: { ...plan.changes, deleted: [...plan.changes.deleted, ...removed.ids] } };
       }, 'trackhub:pullPage');
+      plan.remember(known);
       await afterPull(ctx, entity, changes);
       if (last) return { revoked: false };
     }
@@ -240,28 +245,18 @@ function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-/** The page an item came on (kept on the item while its group waits to be applied). */
-const PAGE = Symbol('trackhub.page');
-
 /**
- * The local id a pulled item's record has on this device: its client id, else its server id
- * (what planApply gives a new record). A record's client id never changes, so every item
- * of one record has the same local id; one string per row is all `fresh` keeps.
+ * Within a group, the later of an item and a removal of the same record wins (`pages[k]`:
+ * the page `group[k]` came on): the items to apply and the removals to carry out.
  */
-function localIdOf(item: WireItem): string | null {
-  if (typeof item.clientId === 'string' && item.clientId) return item.clientId;
-  return typeof item.id === 'string' ? item.id : null;
-}
-
-/** Whether a pulled item's record may be among the rows in `keys`. */
-function seenBefore(keys: Set<string>, item: WireItem): boolean {
-  const id = localIdOf(item);
-  return id === null || keys.has(id);
-}
-
-function remember(keys: Set<string>, item: WireItem): void {
-  const id = localIdOf(item);
-  if (id !== null) keys.add(id);
+function laterWins<R extends { id: string; page: number }>(group: WireItem[], pages: number[], removals: R[]): { items: WireItem[]; gone: R[] } {
+  if (removals.length === 0) return { items: group, gone: [] };
+  const removedAt = new Map(removals.map((r) => [r.id, r.page]));
+  const itemAt = new Map(group.map((i, k) => [String(i.id), pages[k]!]));
+  return {
+    items: group.filter((i) => !((removedAt.get(String(i.id)) ?? -1) > (itemAt.get(String(i.id)) ?? 0))),
+    gone: removals.filter((r) => !((itemAt.get(r.id) ?? -1) >= r.page)),
+  };
 }
 
 /** Tells the entity's `afterPull` hook what a committed page applied; its errors never stop sync. */

@@ -12,6 +12,7 @@ import type { EntityDescriptor } from '../descriptors.js';
 import { SYNC_COLUMNS } from '../descriptors.js';
 import type { EngineContext } from './context.js';
 import { fetchFirstPages, streamKey, type StreamKey } from './first-pages.js';
+import type { KnownIds } from './ids.js';
 import { pullEntity } from './pull.js';
 import { evictScope, finishRemovals, listSubscriptions, pendingUnder, scopedEntitiesOf, scopeRoots, walkDown } from './scopes.js';
 import { raw, stringOrNull, type EntitySyncReport } from './types.js';
@@ -47,17 +48,19 @@ export async function pullStreams(
     else for (const sub of await listSubscriptions(ctx, { root: entity.scope.root, status: 'active' })) if (sub.serverId) streams.push({ entity, scope: sub.serverId });
   }
   const first = await fetchFirstPages(ctx, streams);
+  // Where this run's records went: relation look-ups of the streams after theirs read it.
+  const known: KnownIds = new Map(entities.map((e) => [e.name, new Map<string, string>()]));
   for (const entity of entities) {
     const report = reports.get(entity.name)!;
     const entitySeen = seen?.get(entity.name);
     if (!entity.scope) {
-      await pullEntity(ctx, entity, report, entitySeen, null, first.get(streamKey(entity, null)));
+      await pullEntity(ctx, entity, report, entitySeen, null, first.get(streamKey(entity, null)), known);
       continue;
     }
     for (const sub of await listSubscriptions(ctx, { root: entity.scope.root, status: 'active' })) {
       if (!sub.serverId || revoked.has(sub.id)) continue; // a root created offline: nothing of it is on the server yet
       const stream = { scope: sub.serverId, rootLocalId: sub.recordId };
-      const outcome = await pullEntity(ctx, entity, report, entitySeen, stream, first.get(streamKey(entity, sub.serverId)));
+      const outcome = await pullEntity(ctx, entity, report, entitySeen, stream, first.get(streamKey(entity, sub.serverId)), known);
       if (!outcome.revoked) continue;
       revoked.add(sub.id);
       count((await evictScope(ctx, sub, 'revoke')).evicted);
