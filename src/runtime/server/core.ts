@@ -16,6 +16,7 @@ import { SCOPE_MOVE_DELEGATE, SCOPE_MOVE_MODEL } from '../sync-clock-model.js';
 import { SyncService, type SyncLogger } from './sync.service.js';
 import { INTERNAL_MESSAGE, SyncErrorCode, type FaultSink } from './errors.js';
 import { SyncClock, type BeforeCommitHook } from './sync-clock.js';
+import { DEFAULT_READ_AHEAD, type ReadAheadOptions } from './read-ahead.js';
 import { assertNoDevTokens } from './jwt.js';
 
 export const DEFAULT_MAX_BATCH_SIZE = 1000;
@@ -39,6 +40,15 @@ export interface TrackhubOptions {
    * Prisma call, a script) reaches a caught-up device at most this long after its last read.
    */
   pullRecheckMs?: number;
+  /**
+   * Pull read-ahead (default on): after a page with more to come, the server reads the
+   * stream's next page at once and keeps it, for up to `ttlMs` (default 10 s) and
+   * `maxItems` items over all streams (default 20,000), for the device's next request.
+   * A multi-page pull then waits for no query between its pages. `false` turns it off:
+   * do so behind a load balancer that spreads one device's requests over replicas (each
+   * page would be read twice).
+   */
+  pullReadAhead?: Partial<ReadAheadOptions> | false;
   /** Interactive transaction limits, one per pushed chunk of up to 250 items or per written item (default maxWait 10 s, timeout 30 s). */
   transactionOptions?: PrismaTransactionOptions;
   /** Where internal errors are logged (default: NestJS Logger 'Trackhub'). */
@@ -110,6 +120,13 @@ export class TrackhubCore {
       recheckMs: nonNegative(options.pullRecheckMs, DEFAULT_PULL_RECHECK_MS, 'pullRecheckMs'),
       now: options.clock ?? Date.now,
       logger,
+      readAhead:
+        options.pullReadAhead === false
+          ? false
+          : {
+              ttlMs: nonNegative(options.pullReadAhead?.ttlMs, DEFAULT_READ_AHEAD.ttlMs, 'pullReadAhead.ttlMs'),
+              maxItems: nonNegative(options.pullReadAhead?.maxItems, DEFAULT_READ_AHEAD.maxItems, 'pullReadAhead.maxItems'),
+            },
     });
     this.metrics = options.metrics === false ? null : new TrackhubMetrics(this.registry.names(), options.metrics ?? {});
     const log = options.syncLog === true ? stdoutSyncLog : typeof options.syncLog === 'function' ? options.syncLog : null;

@@ -11,6 +11,7 @@ import {
   type WireRecord,
 } from './codec.js';
 import { pullPage, type SyncPullArgs, type SyncPullResult } from './pull.js';
+import { PullReadAhead, type ReadAheadOptions } from './read-ahead.js';
 import type { EntityDescriptor } from './descriptor.js';
 import { ItemError, SyncErrorCode, TrackhubError } from './errors.js';
 import { BatchLookups } from './batch.js';
@@ -75,14 +76,20 @@ export interface SyncServiceOptions {
   /** The server's wall clock, epoch ms. */
   now: () => number;
   logger: SyncLogger;
+  /** Pull read-ahead (read-ahead.ts), or false. */
+  readAhead: ReadAheadOptions | false;
 }
 
 export class SyncService {
   /** How a batched push writes its updates in bulk on this client (bulk-update.ts), or null. */
   private readonly bulk: BulkDialect | null;
 
+  /** Next pages of streams being pulled, read before they are asked for (read-ahead.ts), or null. */
+  private readonly readAhead: PullReadAhead | null;
+
   constructor(private readonly options: SyncServiceOptions) {
     this.bulk = bulkDialectOf(options.prisma);
+    this.readAhead = options.readAhead ? new PullReadAhead(options.readAhead) : null;
   }
 
   /**
@@ -100,9 +107,16 @@ export class SyncService {
 
   // ---------------------------------------------------------------- pull
 
-  /** One page of an entity's stream (pull.ts). */
-  pull(principal: Principal, entity: string, args: SyncPullArgs = {}): Promise<SyncPullResult> {
-    return pullPage(this.options, principal, entity, args);
+  /** One page of an entity's stream (pull.ts); the one after it is read ahead (read-ahead.ts). */
+  async pull(principal: Principal, entity: string, args: SyncPullArgs = {}): Promise<SyncPullResult> {
+    const ahead = this.readAhead;
+    if (!ahead) return pullPage(this.options, principal, entity, args);
+    const limit = args.limit ?? this.options.maxPullLimit;
+    const kept = ahead.take(principal, entity, args, limit);
+    // A page read ahead that failed is read again: its error is this request's only if it fails again.
+    const page = kept ? await kept.catch(() => pullPage(this.options, principal, entity, args)) : await pullPage(this.options, principal, entity, args);
+    ahead.after(principal, entity, args, limit, page, (next) => pullPage(this.options, principal, entity, next));
+    return page;
   }
 
   // ---------------------------------------------------------------- push
