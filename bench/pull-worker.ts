@@ -76,6 +76,8 @@ function toRaw(entity: EntityDescriptor, item: any, localIds: Map<string, string
 }
 
 let httpMs = 0;
+/** BENCH_PULL_TRACE=1: each request's [start, end] (ms since start), printed to stderr as `@@TRACE <json>` at the end. */
+const trace: Array<[number, number]> | null = process.env.BENCH_PULL_TRACE ? [] : null;
 const timedFetch = (async (u: string, init: RequestInit) => {
   const t = performance.now();
   try {
@@ -84,8 +86,12 @@ const timedFetch = (async (u: string, init: RequestInit) => {
     return new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
   } finally {
     httpMs += performance.now() - t;
+    trace?.push([t - t0, performance.now() - t0]);
   }
 }) as typeof fetch;
+process.on('exit', () => {
+  if (trace) process.stderr.write(`@@TRACE ${JSON.stringify(trace.map(([a, b]) => [Math.round(a), Math.round(b)]))}\n`);
+});
 
 const t0 = performance.now();
 let rows: Record<string, number>;
