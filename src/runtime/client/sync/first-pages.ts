@@ -21,7 +21,7 @@ import type { EntityDescriptor } from '../descriptors.js';
 import { AuthRequiredError, GraphQLRequestError } from '../transport.js';
 import { syncState } from './apply-remote.js';
 import type { EngineContext } from './context.js';
-import { pageArgs, type FirstPage } from './pull.js';
+import { pageArgs, type FirstPage } from './page-reader.js';
 
 /** A stream of an entity: its tenant-wide stream (scope null) or one scope root's. */
 export interface StreamKey {

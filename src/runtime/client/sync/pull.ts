@@ -1,16 +1,16 @@
 /**
  * Pull of one stream of an entity (its tenant-wide stream, or one scope root's: see
- * scopes.ts): page by page until `hasMore` is false, a reader fetching ahead while the
- * pages already fetched are applied in groups (apply-remote.ts), the new cursor stored
- * only with the last page. Removals, a revoked scope and a reset (partial sync, read
+ * scopes.ts): page by page until `hasMore` is false, its reader (page-reader.ts) fetching
+ * ahead while the pages already fetched are applied in groups (apply-remote.ts), the new
+ * cursor stored only with the last page. Removals, a revoked scope and a reset (partial sync, read
  * rules) are applied as they come (docs/server-contract.md, "Partial sync").
  */
 import type { WireItem } from '../codec.js';
 import type { EntityDescriptor } from '../descriptors.js';
-import type { GraphQLTransport, SyncPullArgs } from '../transport.js';
 import { planApply, prepareSyncState, syncState } from './apply-remote.js';
 import type { EngineContext } from './context.js';
 import { isSqlAdapter, type KnownIds } from './ids.js';
+import { PageReader } from './page-reader.js';
 import { canInsertRaw, executeSql, indexStatements, restoreIndices, rowCount } from './raw-insert.js';
 import { applyRemovals, unseenInStream } from './removals.js';
 import type { PullStream } from './scopes.js';
@@ -21,8 +21,6 @@ import type { PulledChanges } from '../hooks.js';
 
 /** Pulled items applied per writer transaction (one batch): fewer, bigger SQLite transactions write each index page once; 5,000 keeps a 100k-record initial pull near 300 MB peak RSS (10,000: about 320 MB). */
 const PULL_APPLY_ITEMS = 5_000;
-/** Pulled items fetched ahead of the group being applied: a whole next group, fetched while this one is written. */
-const PULL_AHEAD_ITEMS = 5_000;
 /**
  * New rows per adapter transaction of a group's INSERTs. SQLite runs on the JS thread, so
  * while a transaction runs no page request goes out; between two of them the reader sends
@@ -37,18 +35,9 @@ export interface PullOutcome {
   revoked: boolean;
 }
 
-type Page = Awaited<ReturnType<GraphQLTransport['syncPull']>>;
-
-/** A stream's first page, fetched beforehand (first-pages.ts), and the position it was asked from. */
-export interface FirstPage {
-  since: string | null;
-  cursor: string | null;
-  page: Page;
-}
-
 /**
- * `first`: the stream's first page, already fetched; used when it was asked from the
- * position the stream is at now (else the page is fetched again). `known`: the sync run's
+ * `opened`: a reader of the stream (page-reader.ts), used when it reads from the position
+ * the stream is at now (else the pages are read again from there). `known`: the sync run's
  * local ids of records it applied (ids.ts), read for relation look-ups and added to.
  */
 export async function pullEntity(
@@ -57,60 +46,20 @@ export async function pullEntity(
   report: EntitySyncReport,
   seen: Set<string> | undefined,
   stream: PullStream | null,
-  first: FirstPage | undefined,
+  opened: PageReader,
   known: KnownIds,
 ): Promise<PullOutcome> {
   const scope = stream?.scope ?? null;
   const state = await syncState(ctx, entity, scope);
   const since = state?.lastSyncAt ?? null;
-  // A reader fetches pages ahead (up to about PULL_AHEAD_ITEMS items) while the pages
-  // already fetched are applied in groups of about PULL_APPLY_ITEMS items, one writer
-  // transaction (one batch) per group.
-  const queue: Page[] = [];
-  let queued = 0;
-  let readerFailed: { error: unknown } | null = null;
-  let readerDone = false;
-  let stopped = false;
-  let wakeReader: (() => void) | null = null;
-  let wakeApplier: (() => void) | null = null;
-  const wake = (which: 'reader' | 'applier'): void => {
-    const fn = which === 'reader' ? wakeReader : wakeApplier;
-    if (which === 'reader') wakeReader = null;
-    else wakeApplier = null;
-    fn?.();
-  };
-  void (async () => {
-    let cursor = state?.cursor ?? null;
-    let pageSince = since;
-    let fetched = first && first.since === pageSince && first.cursor === cursor ? first.page : null;
-    for (;;) {
-      while (queued >= PULL_AHEAD_ITEMS && !stopped) await new Promise<void>((resolve) => (wakeReader = resolve));
-      if (stopped) return;
-      const page = fetched ?? (await ctx.transport.syncPull(pageArgs(ctx, entity, scope, pageSince, cursor)));
-      fetched = null;
-      queue.push(page);
-      queued += page.items.length;
-      wake('applier');
-      const nextCursor = page.cursor ?? null;
-      if (!page.hasMore || page.scopeRevoked || (!nextCursor && page.items.length === 0)) return;
-      if (nextCursor) cursor = nextCursor;
-      else {
-        // A server without cursors: continue from the newest item of the page.
-        const newest = page.items
-          .map((i) => String(i.updatedAt ?? ''))
-          .sort()
-          .pop();
-        pageSince = newest || pageSince;
-      }
-    }
-  })()
-    .catch((error: unknown) => {
-      readerFailed = { error };
-    })
-    .finally(() => {
-      readerDone = true;
-      wake('applier');
-    });
+  // The reader fetches pages ahead while the pages already fetched are applied in groups
+  // of about PULL_APPLY_ITEMS items, one writer transaction (one batch) per group.
+  const cursor = state?.cursor ?? null;
+  let reader = opened;
+  if (reader.since !== since || reader.cursor !== cursor) {
+    reader.stop();
+    reader = new PageReader(ctx, entity, scope, since, cursor, undefined);
+  }
 
   // Rows this pull wrote into a table that was empty when it began (see raw-insert.ts):
   // while the table holds exactly those rows, an item of a record this run has not
@@ -140,14 +89,7 @@ export async function pullEntity(
   let indicesDropped = false;
   try {
     for (;;) {
-      while (queue.length === 0) {
-        if (readerFailed) throw (readerFailed as { error: unknown }).error;
-        if (readerDone) throw new Error(`syncPull(${entity.name}): the page reader stopped early`);
-        await new Promise<void>((resolve) => (wakeApplier = resolve));
-      }
-      const page = queue.shift()!;
-      queued -= page.items.length;
-      wake('reader');
+      const page = await reader.next();
       if (page.scopeRevoked) return { revoked: true };
       if (pageNo === 0 && page.reset) reconcile = new Set();
       pageNo += 1;
@@ -228,16 +170,10 @@ export async function pullEntity(
     }
   } finally {
     // Pages fetched ahead of a failure are dropped; a fetch in flight ends on its own.
-    stopped = true;
-    wake('reader');
+    reader.stop();
     // A pull that failed midway puts the indices back (should this fail too, the next pull does).
     if (indicesDropped) await ctx.database.write(() => executeSql(ctx.database, indexStatements(ctx.database, entity).create), 'trackhub:restoreIndices').catch(() => undefined);
   }
-}
-
-/** The `syncPull` arguments of a page of a stream at a position. */
-export function pageArgs(ctx: EngineContext, entity: EntityDescriptor, scope: string | null, since: string | null, cursor: string | null): SyncPullArgs {
-  return { entity: entity.name, since, limit: ctx.pullLimit, cursor, ...(scope !== null ? { scope } : {}) };
 }
 
 /** Lets timers and I/O callbacks run (a page request or response) before going on. */

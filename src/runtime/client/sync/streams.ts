@@ -13,6 +13,7 @@ import { SYNC_COLUMNS } from '../descriptors.js';
 import type { EngineContext } from './context.js';
 import { fetchFirstPages, streamKey, type StreamKey } from './first-pages.js';
 import type { KnownIds } from './ids.js';
+import { openReader, PULL_AHEAD_ITEMS, type FirstPage, type PageReader } from './page-reader.js';
 import { pullEntity } from './pull.js';
 import { evictScope, finishRemovals, listSubscriptions, pendingUnder, scopedEntitiesOf, scopeRoots, walkDown } from './scopes.js';
 import { raw, stringOrNull, type EntitySyncReport } from './types.js';
@@ -50,21 +51,26 @@ export async function pullStreams(
   const first = await fetchFirstPages(ctx, streams);
   // Where this run's records went: relation look-ups of the streams after theirs read it.
   const known: KnownIds = new Map(entities.map((e) => [e.name, new Map<string, string>()]));
-  for (const entity of entities) {
-    const report = reports.get(entity.name)!;
-    const entitySeen = seen?.get(entity.name);
-    if (!entity.scope) {
-      await pullEntity(ctx, entity, report, entitySeen, null, first.get(streamKey(entity, null)), known);
-      continue;
+  const readers = new StreamReaders(ctx, streams, first);
+  try {
+    for (const entity of entities) {
+      const report = reports.get(entity.name)!;
+      const entitySeen = seen?.get(entity.name);
+      if (!entity.scope) {
+        await pullEntity(ctx, entity, report, entitySeen, null, await readers.take(entity, null), known);
+        continue;
+      }
+      for (const sub of await listSubscriptions(ctx, { root: entity.scope.root, status: 'active' })) {
+        if (!sub.serverId || revoked.has(sub.id)) continue; // a root created offline: nothing of it is on the server yet
+        const stream = { scope: sub.serverId, rootLocalId: sub.recordId };
+        const outcome = await pullEntity(ctx, entity, report, entitySeen, stream, await readers.take(entity, sub.serverId), known);
+        if (!outcome.revoked) continue;
+        revoked.add(sub.id);
+        count((await evictScope(ctx, sub, 'revoke')).evicted);
+      }
     }
-    for (const sub of await listSubscriptions(ctx, { root: entity.scope.root, status: 'active' })) {
-      if (!sub.serverId || revoked.has(sub.id)) continue; // a root created offline: nothing of it is on the server yet
-      const stream = { scope: sub.serverId, rootLocalId: sub.recordId };
-      const outcome = await pullEntity(ctx, entity, report, entitySeen, stream, first.get(streamKey(entity, sub.serverId)), known);
-      if (!outcome.revoked) continue;
-      revoked.add(sub.id);
-      count((await evictScope(ctx, sub, 'revoke')).evicted);
-    }
+  } finally {
+    readers.stop();
   }
   if (!entities.some((e) => e.scope)) return;
   count(await finishRemovals(ctx));
@@ -74,6 +80,74 @@ export async function pullStreams(
   if (all && !sweepDone.has(ctx)) {
     count(await sweepOrphans(ctx));
     sweepDone.add(ctx);
+  }
+}
+
+/**
+ * The readers of the phase's streams (page-reader.ts), in the order the streams were
+ * listed. Once the reader of the stream being pulled has its last page, the next
+ * stream's reader is opened, so its pages come while this stream applies its last ones;
+ * when that one has its last page too (an empty or small stream), the one after it is
+ * opened, as long as the readers opened ahead hold fewer than PULL_AHEAD_ITEMS items.
+ * A stream taken out of that order (a subscription revoked or added meanwhile) gets a
+ * reader of its own, and the readers opened ahead of it are stopped.
+ */
+class StreamReaders {
+  /** Readers opened ahead, in stream order: index in `streams`, and the reader. */
+  private ahead: Array<{ at: number; reader: Promise<PageReader> }> = [];
+  /** Index in `streams` of the stream being pulled (-1: one out of that order). */
+  private current = -1;
+  private stopped = false;
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private readonly streams: readonly StreamKey[],
+    private readonly first: Map<string, FirstPage>,
+  ) {}
+
+  async take(entity: EntityDescriptor, scope: string | null): Promise<PageReader> {
+    const key = streamKey(entity, scope);
+    const found = this.ahead.findIndex((a) => streamKey(this.streams[a.at]!.entity, this.streams[a.at]!.scope) === key);
+    // Readers opened ahead of streams that were skipped are of no use.
+    for (const dropped of this.ahead.splice(0, found < 0 ? this.ahead.length : found)) void dropped.reader.then((r) => r.stop(), () => undefined);
+    const taken = found >= 0 ? this.ahead.shift()! : null;
+    this.current = taken?.at ?? this.streams.findIndex((s) => streamKey(s.entity, s.scope) === key);
+    if (!taken) return this.open(this.current, { entity, scope });
+    // Opened ahead, it may have finished while readers ahead held enough: try again now.
+    this.chain(taken.at, taken.reader);
+    return taken.reader;
+  }
+
+  /** Stops the readers opened ahead, and opens no more. */
+  stop(): void {
+    this.stopped = true;
+    for (const dropped of this.ahead.splice(0)) void dropped.reader.then((r) => r.stop(), () => undefined);
+  }
+
+  private open(at: number, stream: StreamKey): Promise<PageReader> {
+    const opening = openReader(this.ctx, stream.entity, stream.scope, this.first.get(streamKey(stream.entity, stream.scope)));
+    // Its error reaches the stream that takes it; one dropped unused is of no consequence.
+    opening.catch(() => undefined);
+    this.chain(at, opening);
+    return opening;
+  }
+
+  /** Once the reader of the stream at `at` finishes, the next stream's reader may open. */
+  private chain(at: number, opening: Promise<PageReader>): void {
+    if (at >= 0) void opening.then((reader) => reader.finished.then(() => this.openAfter(at, reader)), () => undefined);
+  }
+
+  /** Opens the reader of the stream after `at`, whose reader has just finished. */
+  private async openAfter(at: number, reader: PageReader): Promise<void> {
+    const next = this.streams[at + 1];
+    if (!next || this.stopped || !reader.complete) return;
+    // Only after the stream being pulled, or after the last reader opened ahead.
+    const last = this.ahead[this.ahead.length - 1];
+    if ((last ? last.at : this.current) !== at) return;
+    let held = 0;
+    for (const a of this.ahead) held += (await a.reader).buffered;
+    if (held >= PULL_AHEAD_ITEMS || this.stopped || this.ahead.some((a) => a.at > at)) return;
+    this.ahead.push({ at: at + 1, reader: this.open(at + 1, next) });
   }
 }
 
