@@ -15,7 +15,7 @@ import { RUNTIME_TABLES, type SyncStateRecord } from '../tables.js';
 import { RECONCILE_MARK } from '../../../contract/scopes.js';
 import type { EngineContext } from './context.js';
 import { findLocal, localToRemoteIds, relationFields, remoteToLocalIds, tableIsEmpty, type KnownIds } from './ids.js';
-import { insertStatements } from './raw-insert.js';
+import { insertStatements, type RowSource } from './raw-insert.js';
 import { chunks, raw, stringOrNull, type AnyModel } from './types.js';
 import type { PulledChanges } from '../hooks.js';
 
@@ -162,11 +162,7 @@ export async function planApply(
     });
   const inserts = rawNew ? apply.filter((t) => !t.existing && !isTombstone(t.item)) : [];
   const insertSqls = (): [string, unknown[]][] =>
-    insertStatements(
-      ctx.database,
-      entity,
-      inserts.map((t) => serverRaw(ctx, entity, t.item, t.localId, fkMaps)),
-    );
+    insertStatements(ctx.database, entity, inserts, serverColumns(entity, fkMaps), (t) => t.localId);
   const changes: Omit<PulledChanges, 'entity'> = { created: [], updated: [], deleted: [] };
   for (const { item, existing, localId } of apply) {
     if (isTombstone(item)) changes.deleted.push(localId);
@@ -199,6 +195,39 @@ export function serverRaw(ctx: EngineContext, entity: EntityDescriptor, item: Wi
   if (updatedAt !== null) out[SYNC_COLUMNS.serverUpdatedAt] = updatedAt;
   out[SYNC_COLUMNS.deletedAt] = null;
   return out;
+}
+
+/**
+ * `serverRaw`, column by column (raw-insert.ts): the value each column of a pulled item's
+ * row takes, for the rows the pull INSERTs without building an object per row.
+ */
+export function serverColumns(entity: EntityDescriptor, fkMaps: Map<string, Map<string, string>>): RowSource<{ item: WireItem }> {
+  return (column) => {
+    const field = entity.fields.find((f) => f.column === column);
+    const fromField = field
+      ? ({ item }: { item: WireItem }): unknown => {
+          if (!(field.name in item)) return undefined;
+          let value = item[field.name];
+          if (field.relation && typeof value === 'string') value = fkMaps.get(field.relation)?.get(value) ?? value;
+          return wireToRaw(field, value);
+        }
+      : undefined;
+    // As in serverRaw: the sync columns are set after the fields.
+    switch (column) {
+      case SYNC_COLUMNS.clientId:
+        return ({ item }) => stringOrNull(item.clientId);
+      case SYNC_COLUMNS.serverId:
+        return (t) => (typeof t.item.id === 'string' ? t.item.id : fromField?.(t));
+      case SYNC_COLUMNS.version:
+        return (t) => (typeof t.item.version === 'number' ? t.item.version : fromField?.(t));
+      case SYNC_COLUMNS.serverUpdatedAt:
+        return (t) => isoToMillis(t.item.updatedAt) ?? fromField?.(t);
+      case SYNC_COLUMNS.deletedAt:
+        return () => null;
+      default:
+        return fromField;
+    }
+  };
 }
 
 export function writeServerFields(

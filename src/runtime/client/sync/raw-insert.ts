@@ -21,7 +21,7 @@
  * group's rows until the next change of the table.
  */
 import { Q, type Database, type TableName } from '@nozbe/watermelondb';
-import { sanitizedRaw } from '@nozbe/watermelondb/RawRecord/index.js';
+import { setRawSanitized } from '@nozbe/watermelondb/RawRecord/index.js';
 
 import type { EntityDescriptor } from '../descriptors.js';
 import type { EngineContext } from './context.js';
@@ -57,27 +57,47 @@ export function canInsertRaw(ctx: EngineContext, entity: EntityDescriptor): bool
 }
 
 /**
- * Multi-row INSERT statements for `dirtyRaws` (raw column values, as for
- * `prepareCreateFromDirtyRaw`) into `entity`'s table.
+ * Where a raw row's column values come from: for each column of the table, the value
+ * `prepareCreateFromDirtyRaw` would find in the dirty raw object (undefined: absent, as
+ * null). `id` is always given; `_status` and `_changed` are never (WatermelonDB's
+ * reserved columns), so every row has status `created` and no changed columns, as a
+ * dirty raw without them gets.
  */
-export function insertStatements(database: Database, entity: EntityDescriptor, dirtyRaws: Record<string, unknown>[]): Sql[] {
-  if (dirtyRaws.length === 0) return [];
+export type RowSource<T> = (column: string) => ((from: T) => unknown) | undefined;
+
+/**
+ * Multi-row INSERT statements of `count` rows into `entity`'s table. Each row is
+ * what `sanitizedRaw` makes of the dirty raw `source` describes (WatermelonDB's own
+ * sanitizer, `setRawSanitized`, column by column), written straight into the
+ * statement's arguments: no object per row.
+ */
+export function insertStatements<T>(database: Database, entity: EntityDescriptor, rows: readonly T[], source: RowSource<T>, id: (from: T) => string): Sql[] {
+  if (rows.length === 0) return [];
   const schema = database.schema.tables[entity.table as TableName<never>];
   if (!schema) throw new Error(`No table ${entity.table} in the database schema`);
-  const columns = ['id', '_status', '_changed', ...schema.columnArray.map((c) => c.name)];
-  const perRow = columns.length;
+  const columns = schema.columnArray;
+  const perRow = columns.length + 3;
   const rowsPerStatement = Math.max(1, Math.floor(MAX_VARIABLES / perRow));
-  const head = `insert into "${entity.table}" (${columns.map((c) => `"${c}"`).join(', ')}) values `;
+  const head = `insert into "${entity.table}" (${['id', '_status', '_changed', ...columns.map((c) => c.name)].map((c) => `"${c}"`).join(', ')}) values `;
   const tuple = `(${Array(perRow).fill('?').join(', ')})`;
+  const getters = columns.map((c) => source(c.name));
+  /** One object, its keys fixed: the sanitizer writes each value here, and it is read back at once. */
+  const scratch: Record<string, unknown> = Object.fromEntries(columns.map((c) => [c.name, null]));
   const out: Sql[] = [];
-  for (let start = 0; start < dirtyRaws.length; start += rowsPerStatement) {
-    const part = dirtyRaws.slice(start, start + rowsPerStatement);
+  for (let start = 0; start < rows.length; start += rowsPerStatement) {
+    const end = Math.min(rows.length, start + rowsPerStatement);
     const args: unknown[] = [];
-    for (const dirty of part) {
-      const row = sanitizedRaw(dirty, schema) as unknown as Record<string, unknown>;
-      for (const column of columns) args.push(row[column]);
+    for (let k = start; k < end; k++) {
+      const row = rows[k]!;
+      args.push(id(row), 'created', '');
+      for (let c = 0; c < columns.length; c++) {
+        const column = columns[c]!;
+        const value = getters[c]?.(row);
+        setRawSanitized(scratch as never, column.name, value === undefined ? null : value, column);
+        args.push(scratch[column.name]);
+      }
     }
-    out.push([head + Array(part.length).fill(tuple).join(', '), args]);
+    out.push([head + Array(end - start).fill(tuple).join(', '), args]);
   }
   return out;
 }
