@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Q } from '@nozbe/watermelondb';
+import { sanitizedRaw } from '@nozbe/watermelondb/RawRecord/index.js';
 
 import {
   coalesce,
@@ -19,7 +20,10 @@ import {
 import type { OperationRecord } from '../../src/runtime/client/node.js';
 import { LOOKUP_CHUNK } from '../../src/runtime/client/queue.js';
 import { fetchFirstPages, STREAMS_PER_REQUEST, streamKey } from '../../src/runtime/client/sync/first-pages.js';
-import { AppClient, Note, Space, entities, spaceDescriptor } from './support/app.js';
+import { serverColumns, serverRaw } from '../../src/runtime/client/sync/apply-remote.js';
+import { insertStatements } from '../../src/runtime/client/sync/raw-insert.js';
+import type { WireItem } from '../../src/runtime/client/codec.js';
+import { AppClient, Note, Space, entities, noteDescriptor, spaceDescriptor } from './support/app.js';
 import { closeNodeDatabase, tempDir, TOKEN_A, URL } from './support/helpers.js';
 import { StubSyncServer } from './support/stub-server.js';
 
@@ -977,12 +981,124 @@ describe('pull requests', () => {
     expect(pages.get(streamKey(spaceDescriptor, 'root-19'))!.page.items).toHaveLength(2);
   });
 
+  it("asks the next stream's further pages while the stream before it is still applying its last ones", async () => {
+    const server = new StubSyncServer(entities);
+    const spaces = [1, 2, 3, 4, 5].map((i) => server.insert('tenant-a', 'Space', { name: `s${i}`, kind: 'TEAM', position: i, ownerId: 'o' }));
+    for (let i = 0; i < 5; i++) server.insert('tenant-a', 'Note', { title: `n${i}`, done: false, weight: 1, dueAt: null, metadata: null, spaceId: spaces[i]!.id });
+    const requests: string[][] = [];
+    let noteAsked = false;
+    let noteRequested: (() => void) | null = null;
+    const fetch: FetchLike = async (url, init) => {
+      const body = JSON.parse(init.body) as { variables: Record<string, unknown> };
+      const asked = Object.entries(body.variables).filter(([k]) => /^entity\d*$/.test(k)).map(([, v]) => String(v));
+      requests.push(asked);
+      if (asked.length === 1 && asked[0] === 'Note') {
+        noteAsked = true;
+        noteRequested?.();
+      }
+      return server.fetch(url, init);
+    };
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    // Space's afterPull hook runs inside its stream's pull, after its last group is written
+    // and before the Note stream begins: Note's second page is asked meanwhile.
+    let askedDuringSpaceApply = false;
+    const client = new AppClient({
+      tenantId: 'tenant-a',
+      token: TOKEN_A,
+      url: URL,
+      fetch,
+      dbDir: tmp.dir,
+      pullLimit: 2,
+      hooks: {
+        Space: {
+          afterPull: async () => {
+            askedDuringSpaceApply = noteAsked || (await new Promise<boolean>((resolve) => {
+              const timer = setTimeout(() => resolve(false), 2_000);
+              noteRequested = () => {
+                clearTimeout(timer);
+                resolve(true);
+              };
+            }));
+          },
+        },
+      },
+    });
+    const report = await client.syncPull();
+    expect(askedDuringSpaceApply).toBe(true);
+    expect(report.entities.map((e) => [e.entity, e.pulled])).toEqual([['Space', 5], ['Note', 5], ['Tag', 0]]);
+    // Each page once: the three first pages, Space's pages 2 and 3, Note's pages 2 and 3.
+    expect(requests).toEqual([['Space', 'Note', 'Tag'], ['Space'], ['Space'], ['Note'], ['Note']]);
+    const byId = new Map((await client.spaces.list()).map((sp) => [sp.id, sp.name]));
+    expect((await client.notes.list()).map((n) => `${n.title}:${byId.get(n.spaceId)}`).sort()).toEqual(['n0:s1', 'n1:s2', 'n2:s3', 'n3:s4', 'n4:s5']);
+  });
+
+  it("fails the next stream, not the one applying, when the next stream's page read ahead fails; the next run goes on from there", async () => {
+    const server = seedServer();
+    for (let i = 0; i < 4; i++) server.insert('tenant-a', 'Note', { title: `m${i}`, done: false, weight: 1, dueAt: null, metadata: null, spaceId: null });
+    let failNotes = true;
+    const fetch: FetchLike = async (url, init) => {
+      const body = JSON.parse(init.body) as { variables: Record<string, unknown> };
+      if (failNotes && body.variables.entity === 'Note') throw new Error('connection reset');
+      return server.fetch(url, init);
+    };
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const client = new AppClient({ tenantId: 'tenant-a', token: TOKEN_A, url: URL, fetch, dbDir: tmp.dir, pullLimit: 2 });
+    await expect(client.syncPull()).rejects.toThrow(/connection reset/);
+    // Space was applied in full, with its position; nothing of Note was stored.
+    expect((await client.spaces.list()).map((sp) => sp.name).sort()).toEqual(['s1', 's2', 's3']);
+    expect(await client.notes.list()).toEqual([]);
+    failNotes = false;
+    const report = await client.syncPull();
+    expect(report.entities.map((e) => [e.entity, e.pulled])).toEqual([['Space', 0], ['Note', 5], ['Tag', 0]]);
+    expect((await client.notes.list()).map((n) => n.title).sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'n']);
+  });
+
   it('asks every stream on its own when the server refuses the combined request, with the same result', async () => {
     const { client, requests } = counted(seedServer(), true);
     const report = await client.syncPull();
     expect(report.entities.map((e) => [e.entity, e.pulled])).toEqual([['Space', 3], ['Note', 1], ['Tag', 0]]);
     expect(requests).toEqual([['Space', 'Note', 'Tag'], ['Space'], ['Space'], ['Note'], ['Tag']]);
     expect((await client.spaces.list()).map((sp) => sp.name).sort()).toEqual(['s1', 's2', 's3']);
+  });
+});
+
+describe('raw INSERT rows', () => {
+  it('are, value for value, the rows sanitizedRaw makes of serverRaw, for every kind of value a page may carry', async () => {
+    const { client } = setup();
+    const database = client.database;
+    const schema = database.schema.tables['notes']!;
+    const fkMaps = new Map([['Space', new Map([['srv-space-1', 'local-space-1']])]]);
+    const items: WireItem[] = [
+      { id: 's1', clientId: 'c1', version: 3, updatedAt: '2026-01-02T03:04:05.678Z', deletedAt: null, title: 'a', done: true, weight: 1.5, dueAt: '2026-02-01T00:00:00.000Z', metadata: { a: [1, 'x'] }, spaceId: 'srv-space-1' },
+      // Absent fields, nulls, a foreign key not in the map, no client id, no version, an unreadable stamp.
+      { id: 's2', updatedAt: 'not a date', title: null, spaceId: 'srv-unknown' },
+      // Values of the wrong type for their columns (what a misbehaving server could send).
+      { id: 's3', clientId: 7, version: '2', title: 12, done: 'yes', weight: 'heavy', dueAt: 5, metadata: 'text', spaceId: null },
+      { id: 's4', clientId: '', version: 0, title: '', done: false, weight: Number.NaN, dueAt: null, metadata: null },
+    ];
+    const rows = items.map((item, k) => ({ item, localId: `local-${k}` }));
+    const columns = ['id', '_status', '_changed', ...schema.columnArray.map((c) => c.name)];
+    const expected = rows.flatMap(({ item, localId }) => {
+      const row = sanitizedRaw(serverRaw(client.engine, noteDescriptor, item, localId, fkMaps), schema) as unknown as Record<string, unknown>;
+      return columns.map((c) => row[c]);
+    });
+    const sqls = insertStatements(database, noteDescriptor, rows, serverColumns(noteDescriptor, fkMaps), (r) => r.localId);
+    expect(sqls).toHaveLength(1);
+    expect(sqls[0]![0]).toBe(`insert into "notes" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array(rows.length).fill(`(${columns.map(() => '?').join(', ')})`).join(', ')}`);
+    expect(sqls[0]![1]).toEqual(expected);
+    // Enough rows for several statements of at most 999 variables each.
+    const many = Array.from({ length: 250 }, (_, k) => ({ item: { ...items[k % items.length]!, id: `m${k}` }, localId: `lm-${k}` }));
+    const split = insertStatements(database, noteDescriptor, many, serverColumns(noteDescriptor, fkMaps), (r) => r.localId);
+    expect(split.length).toBeGreaterThan(1);
+    for (const [, args] of split) expect(args.length).toBeLessThanOrEqual(999);
+    expect(split.flatMap(([, args]) => args)).toEqual(
+      many.flatMap(({ item, localId }) => {
+        const row = sanitizedRaw(serverRaw(client.engine, noteDescriptor, item, localId, fkMaps), schema) as unknown as Record<string, unknown>;
+        return columns.map((c) => row[c]);
+      }),
+    );
   });
 });
 
