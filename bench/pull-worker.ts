@@ -83,7 +83,9 @@ const timedFetch = (async (u: string, init: RequestInit) => {
   try {
     const res = await fetch(u, init);
     const text = await res.text();
-    return new Response(text, { status: res.status, statusText: res.statusText, headers: res.headers });
+    // The body read once, here (its end is the request's end): what the caller reads is that
+    // text, not a new Response that would encode it again and decode it once more.
+    return { ok: res.ok, status: res.status, statusText: res.statusText, headers: res.headers, text: async () => text, json: async () => JSON.parse(text) as unknown } as Response;
   } finally {
     httpMs += performance.now() - t;
     trace?.push([t - t0, performance.now() - t0]);
