@@ -140,14 +140,19 @@ class StreamReaders {
   /** Opens the reader of the stream after `at`, whose reader has just finished. */
   private async openAfter(at: number, reader: PageReader): Promise<void> {
     const next = this.streams[at + 1];
-    if (!next || this.stopped || !reader.complete) return;
     // Only after the stream being pulled, or after the last reader opened ahead.
-    const last = this.ahead[this.ahead.length - 1];
-    if ((last ? last.at : this.current) !== at) return;
+    if (!next || !reader.complete || !this.endsAt(at)) return;
     let held = 0;
-    for (const a of this.ahead) held += (await a.reader).buffered;
-    if (held >= PULL_AHEAD_ITEMS || this.stopped || this.ahead.some((a) => a.at > at)) return;
+    for (const a of this.ahead) held += (await a.reader.catch(() => null))?.buffered ?? 0;
+    // Checked again: a stream may have been taken meanwhile.
+    if (held >= PULL_AHEAD_ITEMS || !this.endsAt(at)) return;
     this.ahead.push({ at: at + 1, reader: this.open(at + 1, next) });
+  }
+
+  /** Whether the stream at `at` is the last one with a reader (being pulled, or opened ahead), and more may open. */
+  private endsAt(at: number): boolean {
+    const last = this.ahead[this.ahead.length - 1];
+    return !this.stopped && (last ? last.at : this.current) === at;
   }
 }
 
