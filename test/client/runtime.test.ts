@@ -1081,13 +1081,35 @@ describe('raw INSERT rows', () => {
     const rows = items.map((item, k) => ({ item, localId: `local-${k}` }));
     const columns = ['id', '_status', '_changed', ...schema.columnArray.map((c) => c.name)];
     const expected = rows.flatMap(({ item, localId }) => {
-      const row = sanitizedRaw(serverRaw(client.engine, noteDescriptor, item, localId, fkMaps), schema) as unknown as Record<string, unknown>;
+      const row = sanitizedRaw(serverRaw(noteDescriptor, item, localId, fkMaps), schema) as unknown as Record<string, unknown>;
       return columns.map((c) => row[c]);
     });
     const sqls = insertStatements(database, noteDescriptor, rows, serverColumns(noteDescriptor, fkMaps), (r) => r.localId);
     expect(sqls).toHaveLength(1);
     expect(sqls[0]![0]).toBe(`insert into "notes" (${columns.map((c) => `"${c}"`).join(', ')}) values ${Array(rows.length).fill(`(${columns.map(() => '?').join(', ')})`).join(', ')}`);
     expect(sqls[0]![1]).toEqual(expected);
+    // What the rows hold, by column (not only what serverRaw says they hold).
+    const rowOf = (k: number): Record<string, unknown> => Object.fromEntries(columns.map((c, i) => [c, sqls[0]![1][k * columns.length + i]]));
+    expect(rowOf(0)).toEqual({
+      id: 'local-0',
+      _status: 'created',
+      _changed: '',
+      title: 'a',
+      done: true,
+      weight: 1.5,
+      due_at: Date.parse('2026-02-01T00:00:00.000Z'),
+      metadata: JSON.stringify({ a: [1, 'x'] }),
+      space_id: 'local-space-1',
+      server_id: 's1',
+      client_id: 'c1',
+      version: 3,
+      server_updated_at: Date.parse('2026-01-02T03:04:05.678Z'),
+      deleted_at: null,
+    });
+    // Absent and null values take the column's empty value; a key not in the map stays as sent.
+    expect(rowOf(1)).toMatchObject({ title: '', done: false, weight: null, due_at: null, metadata: null, space_id: 'srv-unknown', client_id: null, version: 0, server_updated_at: null });
+    // A client id of the wrong type is none; a version of the wrong type is 0.
+    expect(rowOf(2)).toMatchObject({ client_id: null, version: 0, space_id: '' });
     // Enough rows for several statements of at most 999 variables each.
     const many = Array.from({ length: 250 }, (_, k) => ({ item: { ...items[k % items.length]!, id: `m${k}` }, localId: `lm-${k}` }));
     const split = insertStatements(database, noteDescriptor, many, serverColumns(noteDescriptor, fkMaps), (r) => r.localId);
@@ -1095,7 +1117,7 @@ describe('raw INSERT rows', () => {
     for (const [, args] of split) expect(args.length).toBeLessThanOrEqual(999);
     expect(split.flatMap(([, args]) => args)).toEqual(
       many.flatMap(({ item, localId }) => {
-        const row = sanitizedRaw(serverRaw(client.engine, noteDescriptor, item, localId, fkMaps), schema) as unknown as Record<string, unknown>;
+        const row = sanitizedRaw(serverRaw(noteDescriptor, item, localId, fkMaps), schema) as unknown as Record<string, unknown>;
         return columns.map((c) => row[c]);
       }),
     );

@@ -151,6 +151,7 @@ export async function planApply(
     return true;
   });
   const rawNew = options.rawCreates === true;
+  const newRaw = serverRawOf(entity, fkMaps);
   const prepare = (): AnyModel[] =>
     apply.flatMap(({ item, existing, localId }) => {
       if (isTombstone(item)) return [existing!.prepareDestroyPermanently()];
@@ -158,7 +159,7 @@ export async function planApply(
       if (existing) return [existing.prepareUpdate(write)];
       if (rawNew) return [];
       // A new record straight from its raw columns (what prepareCreate + writeServerFields would set).
-      return [collection.prepareCreateFromDirtyRaw(serverRaw(ctx, entity, item, localId, fkMaps))];
+      return [collection.prepareCreateFromDirtyRaw(newRaw(item, localId))];
     });
   const inserts = rawNew ? apply.filter((t) => !t.existing && !isTombstone(t.item)) : [];
   const insertSqls = (): [string, unknown[]][] =>
@@ -180,26 +181,36 @@ export async function planApply(
   return { prepare, insertSqls, inserted: inserts.length, keptLocal, deleted, changes, remember };
 }
 
-export function serverRaw(ctx: EngineContext, entity: EntityDescriptor, item: WireItem, localId: string, fkMaps: Map<string, Map<string, string>>): Record<string, unknown> {
-  const out: Record<string, unknown> = { id: localId };
-  for (const field of entity.fields) {
-    if (!(field.name in item)) continue;
-    let value = item[field.name];
-    if (field.relation && typeof value === 'string') value = fkMaps.get(field.relation)?.get(value) ?? value;
-    out[field.column] = wireToRaw(field, value);
-  }
-  out[SYNC_COLUMNS.clientId] = stringOrNull(item.clientId);
-  if (typeof item.id === 'string') out[SYNC_COLUMNS.serverId] = item.id;
-  if (typeof item.version === 'number') out[SYNC_COLUMNS.version] = item.version;
-  const updatedAt = isoToMillis(item.updatedAt);
-  if (updatedAt !== null) out[SYNC_COLUMNS.serverUpdatedAt] = updatedAt;
-  out[SYNC_COLUMNS.deletedAt] = null;
-  return out;
+/**
+ * The dirty raw of a new record from a pulled item, for `prepareCreateFromDirtyRaw` (the
+ * Model path): each column `serverColumns` gives a value, as the raw INSERTs write it.
+ */
+export function serverRaw(entity: EntityDescriptor, item: WireItem, localId: string, fkMaps: Map<string, Map<string, string>>): Record<string, unknown> {
+  return serverRawOf(entity, fkMaps)(item, localId);
+}
+
+/** `serverRaw` for many items: the columns' getters resolved once. */
+function serverRawOf(entity: EntityDescriptor, fkMaps: Map<string, Map<string, string>>): (item: WireItem, localId: string) => Record<string, unknown> {
+  const source = serverColumns(entity, fkMaps);
+  const columns = [...new Set([...entity.fields.map((f) => f.column), ...Object.values(SYNC_COLUMNS)])];
+  const getters = columns.flatMap((column) => {
+    const get = source(column);
+    return get ? [[column, get] as const] : [];
+  });
+  return (item, localId) => {
+    const out: Record<string, unknown> = { id: localId };
+    for (const [column, get] of getters) {
+      const value = get({ item });
+      if (value !== undefined) out[column] = value;
+    }
+    return out;
+  };
 }
 
 /**
- * `serverRaw`, column by column (raw-insert.ts): the value each column of a pulled item's
- * row takes, for the rows the pull INSERTs without building an object per row.
+ * The value each column of a pulled item's new row takes (undefined: none, read as null),
+ * the one definition behind both the raw INSERTs (raw-insert.ts, no object per row) and
+ * the Model path (`serverRaw`).
  */
 export function serverColumns(entity: EntityDescriptor, fkMaps: Map<string, Map<string, string>>): RowSource<{ item: WireItem }> {
   return (column) => {
@@ -212,7 +223,7 @@ export function serverColumns(entity: EntityDescriptor, fkMaps: Map<string, Map<
           return wireToRaw(field, value);
         }
       : undefined;
-    // As in serverRaw: the sync columns are set after the fields.
+    // The sync columns win over a field of the same column.
     switch (column) {
       case SYNC_COLUMNS.clientId:
         return ({ item }) => stringOrNull(item.clientId);

@@ -52,8 +52,7 @@ export class PageReader {
   private wakeTaker: (() => void) | null = null;
   /** Resolves once the reader fetches no more: it has the stream's last page, it failed, or it was stopped. */
   readonly finished: Promise<void>;
-  /** Whether the reader has the stream's last page (it neither failed nor was stopped). */
-  complete = false;
+  private hasLast = false;
 
   constructor(
     private readonly ctx: EngineContext,
@@ -73,6 +72,11 @@ export class PageReader {
         this.done = true;
         this.wake('taker');
       });
+  }
+
+  /** Whether the reader has the stream's last page (it neither failed nor was stopped). */
+  get complete(): boolean {
+    return this.hasLast;
   }
 
   /** Items fetched and not yet taken. */
@@ -113,7 +117,7 @@ export class PageReader {
       this.wake('taker');
       const nextCursor = page.cursor ?? null;
       if (!page.hasMore || page.scopeRevoked || (!nextCursor && page.items.length === 0)) {
-        this.complete = true;
+        this.hasLast = true;
         return;
       }
       if (nextCursor) cursor = nextCursor;
